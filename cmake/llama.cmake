@@ -1,0 +1,149 @@
+# Obtains the pinned llama.cpp source and builds it for one backend.
+#
+# Run as a script (Maven's native/ module does this):
+#   cmake -DBACKEND=cpu -DOUT_DIR=/path/to/out -P cmake/llama.cmake
+#
+# Inputs (all optional except OUT_DIR):
+#   BACKEND           cpu (default) | cuda | metal
+#   LLAMA_CPP_DIR     use this local llama.cpp checkout instead of the pinned source
+#   CACHE_DIR         where sources and builds are cached (default: ~/.cache/llama-java)
+#   CPU_ALL_VARIANTS  ON: distributable CPU build (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS)
+#   CUDA_ARCHS        CUDA architecture list, e.g. "75;80;86;89;90;120" or "native"
+#   BUILD_TYPE        Release (default) | RelWithDebInfo | Debug
+#   SANITIZE          "" (default) | address
+#   JOBS              parallel build jobs (default: number of processors)
+#   EXTRA_ARGS        extra -D arguments for llama.cpp's configure, separated by ';'
+#
+# Output: OUT_DIR/{include,lib,bin} and OUT_DIR/llama-build.properties, which names the
+# source tree (for llama.cpp's test data), the build key and the options used.
+cmake_minimum_required(VERSION 3.20)
+
+include("${CMAKE_CURRENT_LIST_DIR}/pinned-source.cmake")
+
+if(NOT OUT_DIR)
+  message(FATAL_ERROR "OUT_DIR is required: -DOUT_DIR=/path")
+endif()
+if(NOT BACKEND)
+  set(BACKEND cpu)
+endif()
+if(NOT BACKEND MATCHES "^(cpu|cuda|metal)$")
+  message(FATAL_ERROR "BACKEND must be cpu, cuda or metal, not '${BACKEND}'")
+endif()
+if(NOT BUILD_TYPE)
+  set(BUILD_TYPE Release)
+endif()
+if(NOT CACHE_DIR)
+  if(DEFINED ENV{LLAMA_JAVA_CACHE})
+    set(CACHE_DIR "$ENV{LLAMA_JAVA_CACHE}")
+  else()
+    set(CACHE_DIR "$ENV{HOME}/.cache/llama-java")
+  endif()
+endif()
+if(NOT CUDA_ARCHS)
+  set(CUDA_ARCHS "75;80;86;89;90;120")
+endif()
+if(NOT JOBS OR JOBS EQUAL 0)
+  cmake_host_system_information(RESULT JOBS QUERY NUMBER_OF_LOGICAL_CORES)
+endif()
+
+# ---- 1. source ---------------------------------------------------------------
+if(LLAMA_CPP_DIR)
+  get_filename_component(SRC "${LLAMA_CPP_DIR}" ABSOLUTE)
+  if(NOT EXISTS "${SRC}/include/llama.h")
+    message(FATAL_ERROR "LLAMA_CPP_DIR=${SRC} is not a llama.cpp checkout (no include/llama.h)")
+  endif()
+  execute_process(COMMAND git -C "${SRC}" rev-parse HEAD OUTPUT_VARIABLE _head
+                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  set(SOURCE_ID "local:${SRC}:${_head}")
+else()
+  llama_pinned_source("${CACHE_DIR}" SRC)
+  set(SOURCE_ID "${LLAMA_PIN_VERSION}:${LLAMA_PIN_SHA256}")
+endif()
+
+# ---- 2. build key --------------------------------------------------------------
+set(OPTS
+  -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+  -DBUILD_SHARED_LIBS=ON
+  -DLLAMA_BUILD_COMMON=ON
+  -DLLAMA_BUILD_TESTS=OFF
+  -DLLAMA_BUILD_EXAMPLES=ON
+  -DLLAMA_BUILD_TOOLS=ON
+  -DLLAMA_BUILD_SERVER=OFF
+  -DLLAMA_BUILD_APP=OFF
+  -DLLAMA_OPENSSL=OFF
+  -DGGML_OPENMP=OFF
+  -DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON)
+if(CPU_ALL_VARIANTS)
+  list(APPEND OPTS -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF)
+else()
+  list(APPEND OPTS -DGGML_NATIVE=ON)
+endif()
+if(BACKEND STREQUAL "cuda")
+  list(APPEND OPTS -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS}")
+elseif(BACKEND STREQUAL "metal")
+  list(APPEND OPTS -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON)
+endif()
+if(SANITIZE STREQUAL "address")
+  list(APPEND OPTS -DLLAMA_SANITIZE_ADDRESS=ON)
+endif()
+if(EXTRA_ARGS)
+  list(APPEND OPTS ${EXTRA_ARGS})
+endif()
+
+string(SHA256 KEY "${SOURCE_ID}|${BACKEND}|${OPTS}|${CMAKE_HOST_SYSTEM_PROCESSOR}")
+string(SUBSTRING "${KEY}" 0 16 KEY)
+set(BUILD_DIR "${CACHE_DIR}/build/${BACKEND}-${KEY}")
+set(PREFIX "${CACHE_DIR}/install/${BACKEND}-${KEY}")
+set(STAMP "${PREFIX}/.complete")
+
+# ---- 3. configure, build, install (skipped when cached) -----------------------
+if(EXISTS "${STAMP}")
+  message(STATUS "llama.cpp: cached build ${BACKEND}-${KEY} at ${PREFIX}")
+else()
+  message(STATUS "llama.cpp: building ${BACKEND}-${KEY} from ${SRC} (jobs: ${JOBS})")
+  set(TARGETS llama ggml common llama-simple llama-tokenize llama-quantize llama-bench llama-embedding llama-completion)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SRC}" -B "${BUILD_DIR}" ${OPTS}
+                          "-DCMAKE_INSTALL_PREFIX=${PREFIX}"
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "llama.cpp configure failed (${rc})")
+  endif()
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --config ${BUILD_TYPE}
+                          --parallel ${JOBS} --target ${TARGETS}
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "llama.cpp build failed (${rc})")
+  endif()
+  # Install by hand: 'cmake --install' would need every default target built.
+  file(REMOVE_RECURSE "${PREFIX}")
+  file(MAKE_DIRECTORY "${PREFIX}/lib" "${PREFIX}/bin" "${PREFIX}/include")
+  file(GLOB _libs "${BUILD_DIR}/bin/*.so" "${BUILD_DIR}/bin/*.dylib" "${BUILD_DIR}/bin/*.dll")
+  foreach(f IN LISTS _libs)
+    get_filename_component(n "${f}" NAME)
+    file(COPY_FILE "${f}" "${PREFIX}/lib/${n}" ONLY_IF_DIFFERENT)
+  endforeach()
+  foreach(t IN LISTS TARGETS)
+    if(EXISTS "${BUILD_DIR}/bin/${t}")
+      file(COPY "${BUILD_DIR}/bin/${t}" DESTINATION "${PREFIX}/bin")
+    endif()
+  endforeach()
+  file(COPY "${SRC}/include/" DESTINATION "${PREFIX}/include")
+  file(COPY "${SRC}/ggml/include/" DESTINATION "${PREFIX}/include")
+  file(WRITE "${STAMP}" "${SOURCE_ID}\n")
+endif()
+
+# ---- 4. publish into OUT_DIR ----------------------------------------------------
+file(REMOVE_RECURSE "${OUT_DIR}")
+file(MAKE_DIRECTORY "${OUT_DIR}")
+foreach(d include lib bin)
+  file(COPY "${PREFIX}/${d}" DESTINATION "${OUT_DIR}")
+endforeach()
+file(WRITE "${OUT_DIR}/llama-build.properties"
+"llama.source.dir=${SRC}
+llama.source.id=${SOURCE_ID}
+llama.backend=${BACKEND}
+llama.build.key=${BACKEND}-${KEY}
+llama.prefix=${PREFIX}
+llama.cpu.all.variants=${CPU_ALL_VARIANTS}
+")
+message(STATUS "llama.cpp: published to ${OUT_DIR}")

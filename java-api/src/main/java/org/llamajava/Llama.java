@@ -1,0 +1,129 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.llamajava.bindings.ggml_log_callback;
+
+/**
+ * Process-wide initialisation of llama.cpp: loads the native libraries from the classpath,
+ * initialises the backends once and routes llama.cpp's log into {@link System.Logger} under the
+ * logger name {@value #NATIVE_LOGGER}, never to stdout.
+ *
+ * <p>Every API entry point calls {@link #init()}; applications need not call it themselves.
+ */
+public final class Llama {
+
+    /** Name of the {@link System.Logger} that receives llama.cpp's own log lines. */
+    public static final String NATIVE_LOGGER = "org.llamajava.native";
+
+    private static final Logger LOG = System.getLogger(NATIVE_LOGGER);
+    private static final ThreadLocal<String> LAST_ERROR = new ThreadLocal<>();
+    private static volatile boolean initialised;
+    // Kept strongly reachable for as long as native code may call it.
+    private static LogRouter logRouter;
+
+    private Llama() {}
+
+    /** Loads the natives and initialises llama.cpp's backends; idempotent and thread-safe. */
+    public static void init() {
+        if (initialised) {
+            return;
+        }
+        synchronized (Llama.class) {
+            if (initialised) {
+                return;
+            }
+            try {
+                Loader.load(org.llamajava.bindings.global.llama.class);
+            } catch (UnsatisfiedLinkError e) {
+                throw new LlamaException("could not load llama.cpp's native libraries for platform "
+                        + Loader.getPlatform() + "; is org.llamajava:native with classifier "
+                        + Loader.getPlatform() + " on the classpath? (" + e.getMessage() + ")", e);
+            }
+            logRouter = new LogRouter();
+            llama_log_set(logRouter, null);
+            ggml_log_set(logRouter, null);
+            // With GGML_BACKEND_DL the CPU variants and GPU backends are separate libraries
+            // next to the others; load the ones this machine supports.
+            String dir = nativeLibraryDir();
+            if (dir != null && ggml_backend_reg_count() == 0) {
+                ggml_backend_load_all_from_path(dir);
+            }
+            llama_backend_init();
+            initialised = true;
+        }
+    }
+
+    /** The folder that holds the loaded llama library, or null if unknown. */
+    private static String nativeLibraryDir() {
+        String path = Loader.getLoadedLibraries().get("llama");
+        if (path == null) {
+            return null;
+        }
+        java.io.File f = new java.io.File(path).getParentFile();
+        return f == null ? null : f.getAbsolutePath();
+    }
+
+    /** llama.cpp's system information line (backends and CPU features in use). */
+    public static String systemInfo() {
+        init();
+        return llama_print_system_info().getString(StandardCharsets.UTF_8);
+    }
+
+    /** Forgets the calling thread's last native error line. */
+    static void clearLastError() {
+        LAST_ERROR.remove();
+    }
+
+    /** ": " plus the last error or warning llama.cpp logged on this thread, or "" if none. */
+    static String lastErrorSuffix() {
+        String e = LAST_ERROR.get();
+        LAST_ERROR.remove();
+        return e == null ? "" : ": " + e;
+    }
+
+    /** Collects log fragments into lines and forwards each line to {@link System.Logger}. */
+    private static final class LogRouter extends ggml_log_callback {
+        private final StringBuilder line = new StringBuilder();
+        private Level lineLevel = Level.DEBUG;
+
+        @Override
+        public synchronized void call(int level, BytePointer text, Pointer userData) {
+            if (text == null || text.isNull()) {
+                return;
+            }
+            if (level != GGML_LOG_LEVEL_CONT) {
+                lineLevel = toLevel(level);
+            }
+            line.append(text.getString(StandardCharsets.UTF_8));
+            int nl;
+            while ((nl = line.indexOf("\n")) >= 0) {
+                String msg = line.substring(0, nl);
+                line.delete(0, nl + 1);
+                if (lineLevel == Level.ERROR || lineLevel == Level.WARNING) {
+                    LAST_ERROR.set(msg.strip());
+                }
+                if (!msg.isEmpty() && LOG.isLoggable(lineLevel)) {
+                    LOG.log(lineLevel, msg);
+                }
+            }
+        }
+
+        private static Level toLevel(int level) {
+            if (level == GGML_LOG_LEVEL_ERROR) {
+                return Level.ERROR;
+            } else if (level == GGML_LOG_LEVEL_WARN) {
+                return Level.WARNING;
+            } else if (level == GGML_LOG_LEVEL_INFO) {
+                return Level.DEBUG;
+            }
+            return Level.TRACE;
+        }
+    }
+}

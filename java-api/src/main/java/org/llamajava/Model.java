@@ -1,0 +1,253 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.bindings.llama_model;
+import org.llamajava.bindings.llama_model_params;
+
+/**
+ * A GGUF model loaded into memory: its weights, vocabulary and metadata.
+ *
+ * <p>A Model is safe to share between threads; each thread creates its own {@link Context} over
+ * it. Closing a Model first closes every {@link Context} still open on it, then frees the weights;
+ * any later call on the Model or those contexts throws {@link IllegalStateException}.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("model.gguf"))) {
+ *     int[] ids = model.vocabulary().tokenize("Hello", true, true);
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+
+    private final State state;
+    private final Cleaner.Cleanable cleanable;
+    private final Path path;
+    private final Vocabulary vocabulary;
+    private final boolean vocabOnly;
+
+    private Model(State state, Path path, boolean vocabOnly) {
+        this.state = state;
+        this.path = path;
+        this.vocabOnly = vocabOnly;
+        this.cleanable = state.register(this);
+        this.vocabulary = new Vocabulary(this, llama_model_get_vocab(state.model));
+    }
+
+    /** Loads a model with {@link ModelParams#defaults()}. */
+    public static Model load(Path path) {
+        return load(path, ModelParams.defaults());
+    }
+
+    /**
+     * Loads a model.
+     *
+     * @throws LlamaException if the file is missing, not GGUF, truncated or otherwise unloadable
+     * @throws LoadCancelledException if the progress listener cancelled the load
+     */
+    public static Model load(Path path, ModelParams params) {
+        if (params == null) {
+            throw new IllegalArgumentException("params is null; use ModelParams.defaults()");
+        }
+        GgufFile.checkReadableGguf(path);
+        Llama.init();
+        // Validate the header, metadata and tensor directory before llama.cpp sees the file.
+        GgufFile gguf = GgufFile.read(path);
+        if (gguf.architecture() == null) {
+            throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
+                    + path.toAbsolutePath());
+        }
+        LoadProgress progress = params.progress() == null ? null : LoadProgress.start(params.progress());
+        llama_model model;
+        try (llama_model_params p = llama_model_default_params()) {
+            p.n_gpu_layers(params.gpuLayers());
+            p.load_mode(params.useMmap()
+                    ? (params.useMlock() ? LLAMA_LOAD_MODE_MMAP_MLOCK : LLAMA_LOAD_MODE_MMAP)
+                    : (params.useMlock() ? LLAMA_LOAD_MODE_MLOCK : LLAMA_LOAD_MODE_NONE));
+            p.vocab_only(params.vocabOnly());
+            p.check_tensors(params.checkTensors());
+            if (progress != null) {
+                progress.install(p);
+            }
+            Llama.clearLastError();
+            try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
+                model = llama_model_load_from_file(cpath, p);
+            }
+        } finally {
+            if (progress != null) {
+                progress.finish();
+            }
+        }
+        String error = Llama.lastErrorSuffix();
+        if (progress != null) {
+            progress.rethrow();
+        }
+        if (model == null || model.isNull()) {
+            if (progress != null && progress.cancelled()) {
+                throw new LoadCancelledException("loading " + path + " was cancelled by its progress listener");
+            }
+            throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
+        }
+        return new Model(new State(model), path, params.vocabOnly());
+    }
+
+    /** The file this model was loaded from. */
+    public Path path() {
+        return path;
+    }
+
+    /** Whether only the vocabulary was loaded. */
+    public boolean isVocabOnly() {
+        return vocabOnly;
+    }
+
+    /** The model's vocabulary (tokenizer). */
+    public Vocabulary vocabulary() {
+        handle();
+        return vocabulary;
+    }
+
+    /** The architecture, e.g. {@code llama}, from {@code general.architecture}. */
+    public String architecture() {
+        return metadata("general.architecture");
+    }
+
+    /** llama.cpp's one-line description, e.g. {@code llama ?B all F32}. */
+    public String description() {
+        return NativeStrings.read((buf, size) -> llama_model_desc(handle(), buf, size));
+    }
+
+    /** The number of parameters (weights). */
+    public long parameterCount() {
+        return llama_model_n_params(handle());
+    }
+
+    /** The total size of all tensors in bytes. */
+    public long sizeBytes() {
+        return llama_model_size(handle());
+    }
+
+    /** The context length the model was trained with. */
+    public int trainingContextLength() {
+        return llama_model_n_ctx_train(handle());
+    }
+
+    /** The embedding size. */
+    public int embeddingSize() {
+        return llama_model_n_embd(handle());
+    }
+
+    /** The number of layers. */
+    public int layerCount() {
+        return llama_model_n_layer(handle());
+    }
+
+    /** The model's default chat template (Jinja source), or null if it has none. */
+    public String chatTemplate() {
+        BytePointer t = llama_model_chat_template(handle(), (BytePointer) null);
+        return GgufFile.utf8(t);
+    }
+
+    /** One metadata value as a string, or null if the key is absent. */
+    public String metadata(String key) {
+        if (key == null) {
+            throw new IllegalArgumentException("key is null");
+        }
+        llama_model m = handle();
+        try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
+            if (llama_model_meta_val_str(m, k, (BytePointer) null, 0) < 0) {
+                return null;
+            }
+            return NativeStrings.read((buf, size) -> llama_model_meta_val_str(m, k, buf, size));
+        }
+    }
+
+    /** Every metadata key/value pair, values as strings (long arrays abbreviated by llama.cpp). */
+    public Map<String, String> metadata() {
+        llama_model m = handle();
+        int n = llama_model_meta_count(m);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            String key = NativeStrings.read((buf, size) -> llama_model_meta_key_by_index(m, idx, buf, size));
+            String val = NativeStrings.read((buf, size) -> llama_model_meta_val_str_by_index(m, idx, buf, size));
+            out.put(key, val);
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** Creates an inference context over this model. */
+    public Context createContext(ContextParams params) {
+        if (params == null) {
+            throw new IllegalArgumentException("params is null; use ContextParams.defaults()");
+        }
+        return new Context(this, params);
+    }
+
+    /** Creates an inference context with {@link ContextParams#defaults()}. */
+    public Context createContext() {
+        return createContext(ContextParams.defaults());
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return state.isFreed();
+    }
+
+    /** Closes every open context on this model, then frees the model; idempotent. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        return "Model[" + path + (isClosed() ? ", closed]" : "]");
+    }
+
+    /** The native model, or IllegalStateException once closed. */
+    llama_model handle() {
+        llama_model m = state.model;
+        if (state.isFreed()) {
+            throw new IllegalStateException("Model " + path + " is closed");
+        }
+        return m;
+    }
+
+    /** Registers a dependent native object that must be freed before the model. */
+    void addDependent(NativeState dependent) {
+        handle();
+        state.dependents.add(dependent);
+    }
+
+    void removeDependent(NativeState dependent) {
+        state.dependents.remove(dependent);
+    }
+
+    private static final class State extends NativeState {
+        final llama_model model;
+        final Set<NativeState> dependents = ConcurrentHashMap.newKeySet();
+
+        State(llama_model model) {
+            this.model = model;
+        }
+
+        @Override
+        protected void free() {
+            for (NativeState d : dependents) {
+                d.run();
+            }
+            dependents.clear();
+            llama_model_free(model);
+        }
+    }
+}

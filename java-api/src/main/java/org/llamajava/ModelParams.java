@@ -1,0 +1,57 @@
+package org.llamajava;
+
+/**
+ * How to load a {@link Model}. Build with {@link #builder()}; {@link #defaults()} matches
+ * llama.cpp's defaults (mmap on, all layers offloaded where a GPU exists).
+ *
+ * @param useMmap   map the file into memory instead of reading it
+ * @param useMlock  lock the model's memory so it is never swapped out
+ * @param gpuLayers layers to offload to the GPU: {@link #ALL_LAYERS} for all, 0 for none
+ * @param vocabOnly load only the vocabulary (tokenize and detokenize, no inference)
+ * @param checkTensors validate tensor data while loading
+ * @param progress  load progress listener that may cancel, or null
+ */
+public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
+                          boolean checkTensors, LoadProgressListener progress) {
+
+    /** {@link #gpuLayers()} value that offloads every layer. */
+    public static final int ALL_LAYERS = -1;
+
+    public ModelParams {
+        if (gpuLayers < ALL_LAYERS) {
+            throw new IllegalArgumentException("gpuLayers must be >= 0, or ALL_LAYERS (-1); got " + gpuLayers);
+        }
+    }
+
+    /** llama.cpp's defaults. */
+    public static ModelParams defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder for {@link ModelParams}. */
+    public static final class Builder {
+        private boolean useMmap = true;
+        private boolean useMlock;
+        private int gpuLayers = ALL_LAYERS;
+        private boolean vocabOnly;
+        private boolean checkTensors;
+        private LoadProgressListener progress;
+
+        private Builder() {}
+
+        public Builder useMmap(boolean v) { this.useMmap = v; return this; }
+        public Builder useMlock(boolean v) { this.useMlock = v; return this; }
+        public Builder gpuLayers(int v) { this.gpuLayers = v; return this; }
+        public Builder vocabOnly(boolean v) { this.vocabOnly = v; return this; }
+        public Builder checkTensors(boolean v) { this.checkTensors = v; return this; }
+        public Builder progress(LoadProgressListener v) { this.progress = v; return this; }
+
+        public ModelParams build() {
+            return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress);
+        }
+    }
+}

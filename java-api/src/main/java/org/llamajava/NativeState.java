@@ -1,0 +1,37 @@
+package org.llamajava;
+
+import java.lang.ref.Cleaner;
+
+/**
+ * The native half of an {@link AutoCloseable} API object: frees its native memory exactly once,
+ * either on {@code close()} or, as a safety net, when the owner becomes unreachable.
+ *
+ * <p>A state never refers back to its owner, so that the {@link Cleaner} can run it.
+ */
+abstract class NativeState implements Runnable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private boolean freed;
+
+    /** Registers this state to be run when {@code owner} becomes unreachable. */
+    final Cleaner.Cleanable register(Object owner) {
+        return CLEANER.register(owner, this);
+    }
+
+    /** Frees the native memory on the first call; later calls do nothing. */
+    @Override
+    public final synchronized void run() {
+        if (!freed) {
+            freed = true;
+            free();
+        }
+    }
+
+    /** True once freed. */
+    final synchronized boolean isFreed() {
+        return freed;
+    }
+
+    /** Frees the native memory; called at most once. */
+    protected abstract void free();
+}

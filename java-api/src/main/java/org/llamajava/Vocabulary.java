@@ -1,0 +1,199 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.llamajava.bindings.llama_vocab;
+
+/**
+ * A model's vocabulary: tokenization, detokenization and special tokens. Valid as long as its
+ * {@link Model} is open; safe to use from several threads.
+ */
+public final class Vocabulary {
+    /** Returned by {@link #bos()} and the like when the model has no such token. */
+    public static final int NO_TOKEN = LLAMA_TOKEN_NULL;
+
+    private final Model model;
+    private final llama_vocab vocab;
+    private final int size;
+
+    Vocabulary(Model model, llama_vocab vocab) {
+        this.model = model;
+        this.vocab = vocab;
+        this.size = llama_vocab_n_tokens(vocab);
+    }
+
+    /** Number of tokens. */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * Tokenizes text, adding BOS (and EOS) only where the model asks for them, and parsing
+     * special tokens such as {@code <s>}: the defaults of llama.cpp's {@code llama-tokenize}.
+     */
+    public int[] tokenize(String text) {
+        return tokenize(text, true, true);
+    }
+
+    /**
+     * Tokenizes text.
+     *
+     * @param addSpecial   add BOS/EOS tokens if the model's tokenizer is configured to
+     * @param parseSpecial treat special-token text such as {@code <|im_start|>} as that token
+     *                     rather than as plain text
+     */
+    public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
+        if (text == null) {
+            throw new IllegalArgumentException("text is null");
+        }
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        llama_vocab v = handle();
+        try (BytePointer in = new BytePointer(utf8.length + 1)) {
+            in.put(utf8, 0, utf8.length).put(utf8.length, (byte) 0);
+            int capacity = utf8.length + 8;
+            while (true) {
+                try (IntPointer out = new IntPointer(capacity)) {
+                    int n = llama_tokenize(v, in, utf8.length, out, capacity, addSpecial, parseSpecial);
+                    if (n == Integer.MIN_VALUE) {
+                        throw new LlamaException("tokenization overflow: the text is too long for an int32 token count");
+                    }
+                    if (n >= 0) {
+                        int[] ids = new int[n];
+                        out.get(ids);
+                        return ids;
+                    }
+                    capacity = -n;
+                }
+            }
+        }
+    }
+
+    /**
+     * Joins tokens back into text.
+     *
+     * @param removeSpecial  drop BOS/EOS the tokenizer would add
+     * @param unparseSpecial render special tokens as their text instead of dropping them
+     */
+    public String detokenize(int[] tokens, boolean removeSpecial, boolean unparseSpecial) {
+        checkTokens(tokens);
+        llama_vocab v = handle();
+        try (IntPointer in = new IntPointer(tokens.length == 0 ? 1 : tokens.length)) {
+            in.put(tokens, 0, tokens.length);
+            int capacity = tokens.length * 8 + 16;
+            while (true) {
+                try (BytePointer out = new BytePointer(capacity)) {
+                    int n = llama_detokenize(v, in, tokens.length, out, capacity, removeSpecial, unparseSpecial);
+                    if (n >= 0) {
+                        byte[] b = new byte[n];
+                        out.get(b, 0, n);
+                        return new String(b, StandardCharsets.UTF_8);
+                    }
+                    capacity = -n;
+                }
+            }
+        }
+    }
+
+    /** Joins tokens back into text, rendering special tokens as text. */
+    public String detokenize(int[] tokens) {
+        return detokenize(tokens, false, true);
+    }
+
+    /**
+     * Writes the UTF-8 bytes of one token's piece into {@code buf} and returns their count, or
+     * the negated size needed if {@code buf} is too small. No Java allocation.
+     */
+    int tokenToPiece(int token, BytePointer buf, int capacity, boolean special) {
+        checkToken(token);
+        return llama_token_to_piece(handle(), token, buf, capacity, 0, special);
+    }
+
+    /** The piece of text one token stands for (special tokens rendered as text). */
+    public String tokenPiece(int token) {
+        checkToken(token);
+        return NativeStrings.read((buf, size) -> {
+            int n = llama_token_to_piece(handle(), token, buf, (int) size, 0, true);
+            return n < 0 ? -n + 0 : n;
+        });
+    }
+
+    /** The token's raw text as stored in the vocabulary (e.g. {@code ▁Hello}). */
+    public String tokenText(int token) {
+        checkToken(token);
+        return GgufFile.utf8(llama_vocab_get_text(handle(), token));
+    }
+
+    /** The token's score (log probability for SentencePiece vocabularies). */
+    public float tokenScore(int token) {
+        checkToken(token);
+        return llama_vocab_get_score(handle(), token);
+    }
+
+    /** The token's attributes. */
+    public Set<TokenAttribute> tokenAttributes(int token) {
+        checkToken(token);
+        return TokenAttribute.fromBits(llama_vocab_get_attr(handle(), token));
+    }
+
+    /** Whether the token ends generation (EOS, EOT and the like). */
+    public boolean isEndOfGeneration(int token) {
+        checkToken(token);
+        return llama_vocab_is_eog(handle(), token);
+    }
+
+    /** Whether the token is a control token. */
+    public boolean isControl(int token) {
+        checkToken(token);
+        return llama_vocab_is_control(handle(), token);
+    }
+
+    /** Beginning-of-sequence token, or {@link #NO_TOKEN}. */
+    public int bos() {
+        return llama_vocab_bos(handle());
+    }
+
+    /** End-of-sequence token, or {@link #NO_TOKEN}. */
+    public int eos() {
+        return llama_vocab_eos(handle());
+    }
+
+    /** End-of-turn token, or {@link #NO_TOKEN}. */
+    public int eot() {
+        return llama_vocab_eot(handle());
+    }
+
+    /** Whether tokenizing with {@code addSpecial} prepends BOS. */
+    public boolean addsBos() {
+        return llama_vocab_get_add_bos(handle());
+    }
+
+    /** Whether tokenizing with {@code addSpecial} appends EOS. */
+    public boolean addsEos() {
+        return llama_vocab_get_add_eos(handle());
+    }
+
+    /** Throws IllegalArgumentException unless {@code token} is a valid id in this vocabulary. */
+    public void checkToken(int token) {
+        if (token < 0 || token >= size) {
+            throw new IllegalArgumentException("token id " + token + " is out of range [0, " + size + ")");
+        }
+    }
+
+    void checkTokens(int[] tokens) {
+        if (tokens == null) {
+            throw new IllegalArgumentException("tokens is null");
+        }
+        for (int t : tokens) {
+            checkToken(t);
+        }
+    }
+
+    private llama_vocab handle() {
+        model.handle();
+        return vocab;
+    }
+}

@@ -1,0 +1,101 @@
+package org.llamajava;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/** Where the tests find llama.cpp's source tree, its tools, and the shared models. */
+final class TestSupport {
+    private TestSupport() {}
+
+    private static Properties build;
+
+    static synchronized Properties buildProperties() {
+        if (build == null) {
+            String p = System.getProperty("llama.build.properties");
+            if (p == null) {
+                fail("system property llama.build.properties is not set; run the tests through Maven");
+            }
+            Properties props = new Properties();
+            try (InputStream in = Files.newInputStream(Path.of(p))) {
+                props.load(in);
+            } catch (IOException e) {
+                fail("cannot read " + p + ": " + e);
+            }
+            props.setProperty("out.dir", Path.of(p).getParent().toString());
+            build = props;
+        }
+        return build;
+    }
+
+    /** The pinned llama.cpp source tree (for its test data). */
+    static Path llamaSource() {
+        return Path.of(buildProperties().getProperty("llama.source.dir"));
+    }
+
+    /** A llama.cpp tool built from the same source, e.g. {@code llama-simple}. */
+    static Path tool(String name) {
+        return Path.of(buildProperties().getProperty("out.dir"), "bin", name);
+    }
+
+    /** A model from ../shared/models; skips the test if absent, unless the shared models are required. */
+    static Path sharedModel(String name) {
+        String dir = System.getProperty("llama.models.dir", "../shared/models");
+        Path p = Path.of(dir, name);
+        if (!Files.isRegularFile(p)) {
+            boolean required = Boolean.getBoolean("llama.require.shared") || "true".equals(System.getenv("CI"));
+            if (required) {
+                fail("required shared model is missing: " + p.toAbsolutePath());
+            }
+            assumeTrue(false, "shared model not present: " + p.toAbsolutePath());
+        }
+        return p;
+    }
+
+    /** Result of running a native tool. */
+    record Run(int exitCode, String stdout, String stderr) {}
+
+    /** Runs a llama.cpp tool with its libraries on the library path. */
+    static Run runTool(String name, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(tool(name).toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("LD_LIBRARY_PATH", Path.of(buildProperties().getProperty("out.dir"), "lib").toString());
+        Path err = Files.createTempFile("llama-tool", ".err");
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(name + " timed out");
+        }
+        String e = Files.readString(err, StandardCharsets.UTF_8);
+        Files.deleteIfExists(err);
+        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8), e);
+    }
+
+    /** A tiny vocabulary of common English pieces over byte fallback. */
+    static VocabularySpec tinyVocabulary() {
+        return VocabularySpec.byteFallback(List.of("▁", "▁the", "▁a", "▁and", "▁to", "▁was", "▁she", "▁he",
+                "▁Once", "▁upon", "▁time", "▁there", "▁little", "▁girl", "▁boy", "▁dog", "▁cat", "▁play",
+                "▁day", "▁Lily", "▁Tom", "e", "t", "a", "o", "i", "n", "s", "h", "r", "d", "l", "u", ".", ",",
+                "er", "in", "th", "he", "an", "re", "on", "at", "en", "nd"));
+    }
+
+    /** Writes the tiny random test model into {@code dir} and returns its path. */
+    static Path writeTinyModel(Path dir) {
+        Path p = dir.resolve("tiny-random.gguf");
+        new LlamaModelWriter(ModelShape.tiny(), tinyVocabulary()).seed(7).write(p);
+        return p;
+    }
+}

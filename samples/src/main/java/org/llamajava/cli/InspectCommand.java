@@ -1,0 +1,56 @@
+package org.llamajava.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.llamajava.GgufFile;
+
+/** {@code inspect MODEL}: the GGUF's metadata and tensor list, without loading weights. */
+final class InspectCommand implements Command {
+    private static final int MAX_ARRAY_SHOWN = 8;
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) {
+        args.parse(new String[][] {{"-m", "--model"}});
+        String file = args.get("-m") != null ? args.get("-m")
+                : args.positional().size() == 1 ? args.positional().get(0) : null;
+        if (file == null) {
+            throw new Args.UsageException("give exactly one MODEL");
+        }
+        GgufFile g = GgufFile.read(Path.of(file));
+        out.printf("file: %s%nversion: %d%nalignment: %d%nmetadata: %d keys%n", g.path(), g.version(), g.alignment(),
+                g.metadata().size());
+        for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
+            out.printf("  %s = %s%n", e.getKey(), show(e.getValue()));
+        }
+        out.printf("tensors: %d%n", g.tensors().size());
+        for (GgufFile.TensorInfo t : g.tensors()) {
+            out.printf("  %-40s %-6s %s%n", t.name(), t.type(), t.shapeString());
+        }
+        return 0;
+    }
+
+    private static String show(Object v) {
+        if (v instanceof List<?> l) {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < Math.min(l.size(), MAX_ARRAY_SHOWN); i++) {
+                sb.append(i == 0 ? "" : ", ").append(show(l.get(i)));
+            }
+            if (l.size() > MAX_ARRAY_SHOWN) {
+                sb.append(", ... (").append(l.size()).append(" items)");
+            }
+            return sb.append(']').toString();
+        }
+        if (v instanceof String s) {
+            String one = s.replace("\n", "\\n");
+            return '"' + (one.length() > 120 ? one.substring(0, 117) + "..." : one) + '"';
+        }
+        return String.valueOf(v);
+    }
+
+    @Override
+    public String usage() {
+        return "MODEL";
+    }
+}

@@ -1,0 +1,55 @@
+package org.llamajava.cli;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The {@code llama-java} command line: {@code java -jar llama-java.jar SUBCOMMAND [FLAGS]}.
+ * Flags follow llama.cpp's tools. Results go to stdout, logs and errors to stderr; bad input
+ * exits with status 1 (2 for usage errors) and a one-line message.
+ */
+public final class Main {
+
+    private static final Map<String, Command> COMMANDS = Map.of(
+            "tokenize", new TokenizeCommand(),
+            "generate", new GenerateCommand(),
+            "inspect", new InspectCommand());
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintStream(System.out, true, StandardCharsets.UTF_8),
+                new PrintStream(System.err, true, StandardCharsets.UTF_8)));
+    }
+
+    /** Runs a command line and returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+            err.println(usage());
+            return args.length == 0 ? 2 : 0;
+        }
+        Command cmd = COMMANDS.get(args[0]);
+        if (cmd == null) {
+            err.println("error: unknown command '" + args[0] + "'\n" + usage());
+            return 2;
+        }
+        try {
+            return cmd.run(new Args(Arrays.copyOfRange(args, 1, args.length)), out, err);
+        } catch (Args.UsageException e) {
+            err.println("error: " + e.getMessage() + "\nusage: llama-java " + args[0] + " " + cmd.usage());
+            return 2;
+        } catch (RuntimeException e) {
+            err.println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        }
+    }
+
+    private static String usage() {
+        StringBuilder sb = new StringBuilder("usage: java -jar llama-java.jar COMMAND [FLAGS]\ncommands:\n");
+        COMMANDS.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> sb.append("  ").append(e.getKey()).append(' ').append(e.getValue().usage()).append('\n'));
+        return sb.toString().stripTrailing();
+    }
+}
