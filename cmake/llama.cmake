@@ -138,6 +138,14 @@ file(MAKE_DIRECTORY "${OUT_DIR}")
 foreach(d include lib bin)
   file(COPY "${PREFIX}/${d}" DESTINATION "${OUT_DIR}")
 endforeach()
+# With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
+# folder; list them so that the Java side can extract them from the jar next to the others.
+file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu-*" "${OUT_DIR}/lib/*ggml-cuda*"
+                                              "${OUT_DIR}/lib/*ggml-metal*")
+if(CPU_ALL_VARIANTS)
+  list(JOIN _backends "\n" _list)
+  file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")
+endif()
 file(WRITE "${OUT_DIR}/llama-build.properties"
 "llama.source.dir=${SRC}
 llama.source.id=${SOURCE_ID}

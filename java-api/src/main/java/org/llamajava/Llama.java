@@ -49,25 +49,39 @@ public final class Llama {
             logRouter = new LogRouter();
             llama_log_set(logRouter, null);
             ggml_log_set(logRouter, null);
-            // With GGML_BACKEND_DL the CPU variants and GPU backends are separate libraries
-            // next to the others; load the ones this machine supports.
-            String dir = nativeLibraryDir();
-            if (dir != null && ggml_backend_reg_count() == 0) {
-                ggml_backend_load_all_from_path(dir);
-            }
+            loadDynamicBackends();
             llama_backend_init();
             initialised = true;
         }
     }
 
-    /** The folder that holds the loaded llama library, or null if unknown. */
-    private static String nativeLibraryDir() {
-        String path = Loader.getLoadedLibraries().get("llama");
-        if (path == null) {
-            return null;
+    /**
+     * In a distributable build (GGML_BACKEND_DL) the CPU variants and GPU backends are separate
+     * libraries named in {@code ggml-backends.txt} next to the others: extract them and let ggml
+     * load the ones this machine supports.
+     */
+    private static void loadDynamicBackends() {
+        String folder = "/org/llamajava/bindings/" + Loader.getPlatform();
+        String list = folder + "/ggml-backends.txt";
+        try (java.io.InputStream in = Llama.class.getResourceAsStream(list)) {
+            if (in == null) {
+                return; // backends are linked in
+            }
+            java.io.File dir = null;
+            for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
+                if (!name.isBlank()) {
+                    dir = Loader.cacheResource(Llama.class, folder + "/" + name.strip()).getParentFile();
+                }
+            }
+            if (dir != null) {
+                ggml_backend_load_all_from_path(dir.getAbsolutePath());
+            }
+        } catch (java.io.IOException e) {
+            throw new LlamaException("could not extract ggml's backends: " + e.getMessage(), e);
         }
-        java.io.File f = new java.io.File(path).getParentFile();
-        return f == null ? null : f.getAbsolutePath();
+        if (ggml_backend_reg_count() == 0) {
+            throw new LlamaException("no ggml backend could be loaded on this machine (" + Loader.getPlatform() + ")");
+        }
     }
 
     /** llama.cpp's system information line (backends and CPU features in use). */

@@ -9,7 +9,8 @@ import org.bytedeco.javacpp.tools.InfoMapper;
 /**
  * JavaCPP preset for llama.cpp: all of {@code llama.h}, plus the parts of ggml the API needs
  * ({@code ggml.h} for tensors and logging, {@code ggml-backend.h} for backend and device
- * enumeration) and {@code gguf.h} for reading and writing GGUF files.
+ * enumeration, {@code ggml-cpu.h} and {@code ggml-opt.h} because {@code llama.h}'s declarations use
+ * them) and {@code gguf.h} for reading and writing GGUF files.
  *
  * <p>The build parses these headers into {@code org.llamajava.bindings} (classes per struct and
  * callback) and {@code org.llamajava.bindings.global.llama} (functions and constants). Those
@@ -21,7 +22,7 @@ import org.bytedeco.javacpp.tools.InfoMapper;
     global = "org.llamajava.bindings.global.llama",
     value = {
         @Platform(
-            include = {"ggml.h", "ggml-cpu.h", "ggml-backend.h", "gguf.h", "llama.h"},
+            include = {"ggml.h", "ggml-cpu.h", "ggml-backend.h", "ggml-opt.h", "gguf.h", "llama.h"},
             link = {"ggml-base", "ggml", "llama"},
             preload = {"ggml-cpu"}),
         @Platform(value = "linux", preload = {"ggml-cpu", "gomp@.1"}),
@@ -38,6 +39,9 @@ public class llama implements InfoMapper {
         {"ggml_backend_reg_t", "ggml_backend_reg"},
         {"ggml_backend_sched_t", "ggml_backend_sched"},
         {"ggml_threadpool_t", "ggml_threadpool"},
+        {"ggml_opt_dataset_t", "ggml_opt_dataset"},
+        {"ggml_opt_context_t", "ggml_opt_context"},
+        {"ggml_opt_result_t", "ggml_opt_result"},
         {"llama_memory_t", "llama_memory_i"},
     };
 
@@ -85,8 +89,6 @@ public class llama implements InfoMapper {
                 "GGML_TENSOR_TERNARY_OP_LOCALS", "GGML_TENSOR_BINARY_OP_LOCALS01", "GGML_MEM_ALIGN").skip())
             .put(new Info("GGUF_MAGIC", "GGUF_KEY_GENERAL_ALIGNMENT").javaText(""))
             // variadic or training-only declarations the API does not use
-            .put(new Info("ggml_abort", "ggml_log_internal", "ggml_opt_params", "llama_opt_params",
-                "llama_opt_init", "llama_opt_epoch", "llama_opt_param_filter_all",
-                "llama_opt_param_filter").skip());
+            .put(new Info("ggml_abort", "ggml_log_internal").skip());
     }
 }
