@@ -108,6 +108,16 @@ else()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "llama.cpp configure failed (${rc})")
   endif()
+  if(CPU_ALL_VARIANTS)
+    # dynamically loaded backends are no dependency of ggml: name them as targets
+    execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --target help
+                    OUTPUT_VARIABLE _help ERROR_QUIET)
+    string(REGEX MATCHALL "ggml-(cpu|cuda|metal)[-a-z0-9_]*" _dl "${_help}")
+    list(REMOVE_DUPLICATES _dl)
+    list(FILTER _dl EXCLUDE REGEX "(feats|\\.o)$")
+    message(STATUS "llama.cpp: dynamic backends: ${_dl}")
+    list(APPEND TARGETS ${_dl})
+  endif()
   execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --config ${BUILD_TYPE}
                           --parallel ${JOBS} --target ${TARGETS}
                   RESULT_VARIABLE rc)
