@@ -13,8 +13,9 @@
 #   SANITIZE          "" (default) | address
 #   JOBS              parallel build jobs (default: number of processors)
 #   EXTRA_ARGS        extra -D arguments for llama.cpp's configure, separated by ';'
+#   SHIM_DIR          CMake project of llama-java's native shim (default: native/src/main/cpp)
 #
-# Output: OUT_DIR/{include,lib,bin} and OUT_DIR/llama-build.properties, which names the
+# Output: OUT_DIR/{include,lib,bin} (llama.cpp, plus the shim libllamajava and its oracle tools) and OUT_DIR/llama-build.properties, which names the
 # source tree (for llama.cpp's test data), the build key and the options used.
 cmake_minimum_required(VERSION 3.20)
 
@@ -142,12 +143,46 @@ else()
   file(WRITE "${STAMP}" "${SOURCE_ID}\n")
 endif()
 
-# ---- 4. publish into OUT_DIR ----------------------------------------------------
+# ---- 4. the shim, keyed by the llama build and the shim's own sources --------------
+if(NOT SHIM_DIR)
+  get_filename_component(SHIM_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/main/cpp" ABSOLUTE)
+endif()
+file(GLOB _shim_files "${SHIM_DIR}/*")
+set(_shim_id "${KEY}")
+foreach(f IN LISTS _shim_files)
+  file(SHA256 "${f}" _h)
+  string(APPEND _shim_id "|${_h}")
+endforeach()
+string(SHA256 SHIM_KEY "${_shim_id}")
+string(SUBSTRING "${SHIM_KEY}" 0 16 SHIM_KEY)
+set(SHIM_BUILD "${CACHE_DIR}/build/shim-${SHIM_KEY}")
+if(NOT EXISTS "${SHIM_BUILD}/.complete")
+  message(STATUS "llama-java shim: building shim-${SHIM_KEY}")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SHIM_DIR}" -B "${SHIM_BUILD}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+                          "-DLLAMA_SRC=${SRC}" "-DLLAMA_LIB=${PREFIX}/lib" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "shim configure failed (${rc})")
+  endif()
+  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${SHIM_BUILD}" --config ${BUILD_TYPE} --parallel ${JOBS}
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "shim build failed (${rc})")
+  endif()
+  file(WRITE "${SHIM_BUILD}/.complete" "${_shim_id}\n")
+endif()
+
+# ---- 5. publish into OUT_DIR ----------------------------------------------------
 file(REMOVE_RECURSE "${OUT_DIR}")
 file(MAKE_DIRECTORY "${OUT_DIR}")
 foreach(d include lib bin)
   file(COPY "${PREFIX}/${d}" DESTINATION "${OUT_DIR}")
 endforeach()
+file(GLOB _shim_libs "${SHIM_BUILD}/*llamajava.so" "${SHIM_BUILD}/*llamajava.dylib" "${SHIM_BUILD}/*llamajava.dll")
+file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
+file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
+if(EXISTS "${SHIM_BUILD}/test-chat-template")
+  file(COPY "${SHIM_BUILD}/test-chat-template" DESTINATION "${OUT_DIR}/bin")
+endif()
 # With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
 # folder; list them so that the Java side can extract them from the jar next to the others.
 file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu-*" "${OUT_DIR}/lib/*ggml-cuda*"

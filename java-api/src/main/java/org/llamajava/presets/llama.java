@@ -10,7 +10,8 @@ import org.bytedeco.javacpp.tools.InfoMapper;
  * JavaCPP preset for llama.cpp: all of {@code llama.h}, plus the parts of ggml the API needs
  * ({@code ggml.h} for tensors and logging, {@code ggml-backend.h} for backend and device
  * enumeration, {@code ggml-cpu.h} and {@code ggml-opt.h} because {@code llama.h}'s declarations use
- * them) and {@code gguf.h} for reading and writing GGUF files.
+ * them), {@code gguf.h} for reading and writing GGUF files, and {@code llamajava.h}, llama-java's own
+ * small C shim (built by {@code native/}) over llama.cpp's common chat-template API.
  *
  * <p>The build parses these headers into {@code org.llamajava.bindings} (classes per struct and
  * callback) and {@code org.llamajava.bindings.global.llama} (functions and constants). Those
@@ -22,10 +23,9 @@ import org.bytedeco.javacpp.tools.InfoMapper;
     global = "org.llamajava.bindings.global.llama",
     value = {
         @Platform(
-            include = {"ggml.h", "ggml-cpu.h", "ggml-backend.h", "ggml-opt.h", "gguf.h", "llama.h"},
-            link = {"ggml-base", "ggml", "llama"},
-            preload = {"ggml-cpu"}),
-        @Platform(value = "linux", preload = {"ggml-cpu", "gomp@.1"}),
+            include = {"ggml.h", "ggml-cpu.h", "ggml-backend.h", "ggml-opt.h", "gguf.h", "llama.h", "llamajava.h"},
+            link = {"ggml-base", "ggml", "llama", "llamajava"},
+            preload = {"ggml-cpu", "llama-common"}),
     })
 public class llama implements InfoMapper {
 
