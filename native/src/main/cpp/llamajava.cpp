@@ -61,3 +61,7 @@ extern "C" void llamajava_free(void * p) {
 extern "C" bool llamajava_abort_if_set(void * flag) {
     return flag != nullptr && __atomic_load_n(static_cast<const int *>(flag), __ATOMIC_RELAXED) != 0;
 }
+
+extern "C" void llamajava_set_abort_flag(struct llama_context * ctx, int * flag) {
+    llama_set_abort_callback(ctx, flag != nullptr ? llamajava_abort_if_set : nullptr, flag);
+}

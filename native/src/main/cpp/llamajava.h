@@ -41,6 +41,9 @@ void llamajava_free(void * p);
  */
 bool llamajava_abort_if_set(void * flag);
 
+/* Installs llamajava_abort_if_set with this flag as ctx's abort callback (NULL removes it). */
+void llamajava_set_abort_flag(struct llama_context * ctx, int * flag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,6 @@ import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.BytePointer;
@@ -13,14 +12,20 @@ import org.bytedeco.javacpp.IntPointer;
 import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
+import org.llamajava.bindings.llama_memory_i;
 
 /**
- * An inference context over a {@link Model}: its KV cache, the batch it decodes, and the logits
+ * An inference context over a {@link Model}: a KV cache of {@link #contextSize()} tokens shared by
+ * up to {@link ContextParams#sequences()} {@link Sequence}s, the batch it decodes, and the logits
  * of the last decoded token.
  *
+ * <p>The methods {@link #decode}, {@link #generate}, {@link #position} and {@link #clear} work on
+ * a default sequence, for the common single-conversation case; {@link #newSequence()} gives more.
+ *
  * <p>A Context is single-threaded: a call made while another thread is inside a call on the same
- * Context fails with {@link IllegalStateException} instead of corrupting state. It may be handed
- * from one thread to another between calls.
+ * Context (or one of its sequences) fails with {@link IllegalStateException} instead of
+ * corrupting state. It may be handed from one thread to another between calls. Only
+ * {@link AbortSignal#abort()} may be called from another thread during a call.
  *
  * <pre>{@code
  * try (Context ctx = model.createContext(ContextParams.defaults());
@@ -34,11 +39,13 @@ public final class Context implements AutoCloseable {
 
     private final Model model;
     private final Vocabulary vocab;
+    private final ContextParams params;
     private final State state;
     private final Cleaner.Cleanable cleanable;
     private final int nCtx;
     private final int nBatch;
     private final int nVocab;
+    private final boolean canShift;
     // views into the native batch, made once so that filling it allocates nothing
     private final IntPointer batchToken;
     private final IntPointer batchPos;
@@ -46,9 +53,11 @@ public final class Context implements AutoCloseable {
     private final IntPointer[] batchSeq;
     private final BytePointer batchLogits;
     private final AtomicReference<Thread> user = new AtomicReference<>();
+    private final Sequence[] sequences;
     private int depth;
-    private int position;
-    private boolean hasLogits;
+    private Sequence defaultSequence;
+    /** The sequence whose last token's logits are current, or null. */
+    private Sequence logitsOwner;
     private byte[] pieceBytes = new byte[256];
 
     Context(Model model, ContextParams params) {
@@ -56,24 +65,30 @@ public final class Context implements AutoCloseable {
             throw new IllegalStateException("Model " + model.path() + " was loaded vocabOnly; it has no weights to run");
         }
         this.model = model;
+        this.params = params;
         this.vocab = model.vocabulary();
         llama_context ctx;
         try (llama_context_params p = llama_context_default_params()) {
             p.n_ctx(params.contextSize()).n_batch(params.batchSize()).n_ubatch(params.ubatchSize())
-                    .n_seq_max(1).n_threads(params.threads()).n_threads_batch(params.threadsBatch())
-                    .no_perf(false);
+                    .n_seq_max(params.sequences()).n_threads(params.threads())
+                    .n_threads_batch(params.threadsBatch()).type_k(params.keyType().ggmlType)
+                    .type_v(params.valueType().ggmlType).flash_attn_type(params.flashAttention().value)
+                    .kv_unified(true).no_perf(false);
             Llama.clearLastError();
             ctx = llama_init_from_model(model.handle(), p);
         }
         if (ctx == null || ctx.isNull()) {
             throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
-                    + params.batchSize() + ")" + Llama.lastErrorSuffix());
+                    + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
+                    + Llama.lastErrorSuffix());
         }
         this.nCtx = llama_n_ctx(ctx);
         this.nBatch = llama_n_batch(ctx);
         this.nVocab = vocab.size();
+        this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
         llama_batch batch = llama_batch_init(nBatch, 0, 1);
         this.state = new State(ctx, batch);
+        llamajava_set_abort_flag(ctx, state.abortFlag);
         this.batchToken = batch.token().capacity(nBatch);
         this.batchPos = batch.pos().capacity(nBatch);
         this.batchNSeq = batch.n_seq_id().capacity(nBatch);
@@ -82,6 +97,7 @@ public final class Context implements AutoCloseable {
         for (int i = 0; i < nBatch; i++) {
             batchSeq[i] = batch.seq_id(i).capacity(1);
         }
+        this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);
         model.addDependent(state);
     }
@@ -91,7 +107,12 @@ public final class Context implements AutoCloseable {
         return model;
     }
 
-    /** Tokens this context can hold (n_ctx). */
+    /** The parameters it was created with. */
+    public ContextParams params() {
+        return params;
+    }
+
+    /** Tokens this context can hold (n_ctx; llama.cpp may round the requested size up). */
     public int contextSize() {
         return nCtx;
     }
@@ -101,41 +122,83 @@ public final class Context implements AutoCloseable {
         return nBatch;
     }
 
-    /** Tokens evaluated so far: the position the next token takes. */
-    public int position() {
-        return position;
-    }
-
-    /** Tokens that still fit. */
-    public int remaining() {
-        return nCtx - position;
+    /** Whether the model's KV cache can shift positions ({@link OverflowPolicy#shift}). */
+    public boolean canShift() {
+        return canShift;
     }
 
     /**
-     * Evaluates tokens after those already in the context, in batches of {@link #batchSize()},
-     * keeping the logits of the last one.
-     *
-     * @throws ContextOverflowException if they do not fit; nothing is evaluated then
-     * @throws IllegalArgumentException if a token id is outside the vocabulary or none is given
+     * Bytes the KV cache takes: n_ctx × layers × (K + V rows of n_head_kv × head size) in the
+     * chosen cache types.
      */
-    public void decode(int[] tokens) {
-        vocab.checkTokens(tokens);
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("no tokens to decode");
+    public long kvCacheBytes() {
+        llama_context ctx = handle();
+        long headSize = model.embeddingSize() / Math.max(1, llama_model_n_head(model.handle()));
+        long rowElements = headSize * llama_model_n_head_kv(model.handle());
+        long perLayer = ggml_row_size(params.keyType().ggmlType, rowElements)
+                + ggml_row_size(params.valueType().ggmlType, rowElements);
+        return (long) llama_n_ctx(ctx) * model.layerCount() * perLayer;
+    }
+
+    /** Tokens held by all open sequences together (forked prefixes count once per sequence). */
+    public int tokensHeld() {
+        int n = 0;
+        for (Sequence s : sequences) {
+            if (s != null) {
+                n += s.length();
+            }
         }
+        return n;
+    }
+
+    /**
+     * A new, empty sequence in this context's KV cache.
+     *
+     * @throws IllegalStateException if all {@link ContextParams#sequences()} are in use
+     */
+    public Sequence newSequence() {
         enter();
         try {
-            checkFits(tokens.length);
-            for (int start = 0; start < tokens.length; start += nBatch) {
-                int n = Math.min(nBatch, tokens.length - start);
-                for (int i = 0; i < n; i++) {
-                    put(i, tokens[start + i], start + i == tokens.length - 1);
-                }
-                run(n);
-            }
+            return new Sequence(this, allocateId());
         } finally {
             exit();
         }
+    }
+
+    // ---- the default sequence ----------------------------------------------------------------
+
+    /** The default sequence used by this class's single-sequence methods. */
+    public Sequence defaultSequence() {
+        enter();
+        try {
+            if (defaultSequence == null || defaultSequence.isClosed()) {
+                defaultSequence = new Sequence(this, allocateId());
+            }
+            return defaultSequence;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Tokens evaluated so far in the default sequence. */
+    public int position() {
+        return defaultSequence == null || defaultSequence.isClosed() ? 0 : defaultSequence.length();
+    }
+
+    /** Tokens that still fit in the context. */
+    public int remaining() {
+        return nCtx - tokensHeld();
+    }
+
+    /**
+     * Evaluates tokens after those already in the default sequence, in batches of
+     * {@link #batchSize()}, keeping the logits of the last one.
+     *
+     * @throws ContextOverflowException if they do not fit (and the overflow policy does not shift)
+     * @throws IllegalArgumentException if a token id is outside the vocabulary or none is given
+     */
+    public void decode(int[] tokens) {
+        defaultSequence().append(tokens);
     }
 
     /**
@@ -145,84 +208,41 @@ public final class Context implements AutoCloseable {
     public FloatBuffer logits() {
         enter();
         try {
-            checkLogits();
-            FloatPointer p = llama_get_logits_ith(state.ctx, -1);
-            if (p == null || p.isNull()) {
-                throw new LlamaException("llama.cpp returned no logits for the last token");
+            if (logitsOwner == null) {
+                throw new IllegalStateException("no logits yet: decode at least one token first");
             }
-            return p.capacity(nVocab).asBuffer().asReadOnlyBuffer();
+            return logitsView();
         } finally {
             exit();
         }
     }
 
-    /** Forgets every token: the context is empty again. */
+    /** Empties the default sequence. */
     public void clear() {
-        enter();
-        try {
-            llama_memory_clear(llama_get_memory(handle()), true);
-            position = 0;
-            hasLogits = false;
-        } finally {
-            exit();
+        if (defaultSequence != null && !defaultSequence.isClosed()) {
+            defaultSequence.clear();
         }
     }
 
     /**
-     * Evaluates the prompt, then samples up to {@code maxTokens} tokens, evaluating each in turn,
-     * and streams their text. Text is UTF-8 safe: a character split across tokens is passed on
-     * whole. Generation stops at an end-of-generation token (not passed on), at
-     * {@code maxTokens}, or when the context is full.
+     * Appends the prompt to the default sequence, then samples up to {@code maxTokens} tokens and
+     * streams their text; see {@link Sequence#generate(int[], Sampler, GenerateOptions)}.
      *
-     * @param prompt    tokens to evaluate first; may be empty to continue from the last token
-     * @param onText    receives each piece of text as it is generated; may be null
+     * @param prompt tokens to evaluate first; may be empty to continue from the last token
+     * @param onText receives each piece of text as it is generated; may be null
      */
     public Completion generate(int[] prompt, Sampler sampler, int maxTokens, Consumer<String> onText) {
-        if (sampler == null) {
-            throw new IllegalArgumentException("sampler is null; use Sampler.greedy() for greedy decoding");
-        }
-        if (maxTokens < 0) {
-            throw new IllegalArgumentException("maxTokens must be >= 0; got " + maxTokens);
-        }
         vocab.checkTokens(prompt);
-        enter();
-        try {
-            if (prompt.length > 0) {
-                decode(prompt);
-            } else {
-                checkLogits();
-            }
-            Utf8Stream utf8 = new Utf8Stream();
-            StringBuilder text = new StringBuilder();
-            int[] out = new int[Math.min(maxTokens, 1024)];
-            int n = 0;
-            FinishReason reason = FinishReason.MAX_TOKENS;
-            while (n < maxTokens) {
-                int token = sampler.sample(this);
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, out.length * 2);
-                }
-                out[n++] = token;
-                if (vocab.isEndOfGeneration(token)) {
-                    reason = FinishReason.END_OF_GENERATION;
-                    break;
-                }
-                emit(utf8.push(pieceBytes, 0, piece(token)), text, onText);
-                if (n == maxTokens) {
-                    break;
-                }
-                if (position >= nCtx) {
-                    reason = FinishReason.CONTEXT_FULL;
-                    break;
-                }
-                put(0, token, true);
-                run(1);
-            }
-            emit(utf8.flush(), text, onText);
-            return new Completion(text.toString(), Arrays.copyOf(out, n), prompt.length, reason);
-        } finally {
-            exit();
+        Sequence seq = defaultSequence();
+        int[] all = prompt;
+        if (seq.length() > 0 && prompt.length > 0) {
+            int[] held = seq.tokens();
+            all = new int[held.length + prompt.length];
+            System.arraycopy(held, 0, all, 0, held.length);
+            System.arraycopy(prompt, 0, all, held.length, prompt.length);
         }
+        GenerateOptions opts = GenerateOptions.builder().maxTokens(maxTokens).onText(onText).build();
+        return prompt.length == 0 ? seq.generate(sampler, opts) : seq.generate(all, sampler, opts);
     }
 
     /** Whether {@link #close()} has been called (or the model was closed). */
@@ -241,33 +261,114 @@ public final class Context implements AutoCloseable {
         model.removeDependent(state);
     }
 
-    // ---- package-private hooks ---------------------------------------------------------------
+    // ---- package-private: used by Sequence ------------------------------------------------------
 
-    int sample(org.llamajava.bindings.llama_sampler sampler) {
+    Vocabulary vocab() {
+        return vocab;
+    }
+
+    int vocabSize() {
+        return nVocab;
+    }
+
+    OverflowPolicy overflow() {
+        return params.overflow();
+    }
+
+    llama_memory_i memory() {
+        return llama_get_memory(handle());
+    }
+
+    llama_context handle() {
+        if (state.isFreed()) {
+            throw new IllegalStateException(model.isClosed() ? "Context is closed (its Model was closed)" : "Context is closed");
+        }
+        return state.ctx;
+    }
+
+    FloatBuffer logitsView() {
+        FloatPointer p = llama_get_logits_ith(handle(), -1);
+        if (p == null || p.isNull()) {
+            throw new LlamaException("llama.cpp returned no logits for the last token");
+        }
+        return p.capacity(nVocab).asBuffer().asReadOnlyBuffer();
+    }
+
+    boolean hasLogitsFor(Sequence s) {
+        return logitsOwner == s;
+    }
+
+    void forgetLogits(Sequence s) {
+        if (logitsOwner == s) {
+            logitsOwner = null;
+        }
+    }
+
+    /**
+     * Decodes {@code n} tokens from {@code tokens[off..]} into sequence {@code seq} at positions
+     * from {@code pos}, in batches, keeping the last token's logits. Returns the number of tokens
+     * that made it into the KV cache (all of them unless an exception is thrown, in which case
+     * {@code done} holds the count).
+     */
+    void decode(Sequence seq, int[] tokens, int off, int n, int pos, int[] done) {
+        llama_context ctx = handle();
+        done[0] = 0;
+        for (int start = 0; start < n; start += nBatch) {
+            int m = Math.min(nBatch, n - start);
+            for (int i = 0; i < m; i++) {
+                batchToken.put(i, tokens[off + start + i]);
+                batchPos.put(i, pos + start + i);
+                batchNSeq.put(i, 1);
+                batchSeq[i].put(0, seq.id());
+                batchLogits.put(i, (byte) (start + i == n - 1 ? 1 : 0));
+            }
+            state.batch.n_tokens(m);
+            logitsOwner = null;
+            int rc = llama_decode(ctx, state.batch);
+            if (rc != 0) {
+                // what the KV cache really holds for this sequence now
+                int kept = llama_memory_seq_pos_max(llama_get_memory(ctx), seq.id()) + 1;
+                done[0] = Math.max(0, kept - pos);
+                state.abortFlag.put(0, 0);
+                switch (rc) {
+                    case 1 -> throw new ContextOverflowException("no room in the KV cache for " + m
+                            + " more tokens (context size " + nCtx + ", " + tokensHeld() + " held)");
+                    case 2 -> throw new AbortedException("decode was aborted");
+                    case -1 -> throw new IllegalArgumentException("llama.cpp rejected the batch as invalid"
+                            + Llama.lastErrorSuffix());
+                    default -> throw new LlamaException("llama_decode failed with code " + rc + Llama.lastErrorSuffix());
+                }
+            }
+            done[0] = start + m;
+        }
+        logitsOwner = seq;
+    }
+
+    /** Samples from the current logits, which must belong to {@code seq}. */
+    int sample(Sequence seq, Sampler sampler) {
+        if (logitsOwner != seq) {
+            throw new IllegalStateException("no logits for this sequence yet: evaluate a prompt first");
+        }
+        return llama_sampler_sample(sampler.handle(), state.ctx, -1);
+    }
+
+    /** Samples from the current logits, whichever sequence they belong to. */
+    int sampleCurrent(Sampler sampler) {
         enter();
         try {
-            checkLogits();
-            return llama_sampler_sample(sampler, state.ctx, -1);
+            if (logitsOwner == null) {
+                throw new IllegalStateException("no logits yet: decode at least one token first");
+            }
+            return llama_sampler_sample(sampler.handle(), state.ctx, -1);
         } finally {
             exit();
         }
     }
 
-    // ---- internals ------------------------------------------------------------------------------
-
-    private static void emit(String s, StringBuilder text, Consumer<String> onText) {
-        if (!s.isEmpty()) {
-            text.append(s);
-            if (onText != null) {
-                onText.accept(s);
-            }
-        }
-    }
-
-    /** Writes the token's piece into {@link #pieceBytes}; returns its length. */
-    private int piece(int token) {
-        int n = vocab.tokenToPiece(token, state.piece, state.piece.capacity() > Integer.MAX_VALUE
-                ? Integer.MAX_VALUE : (int) state.piece.capacity(), true);
+    /** Writes the token's piece into a reused buffer and returns it (valid until the next call). */
+    byte[] piece(int token, int[] length) {
+        int cap = (int) Math.min(Integer.MAX_VALUE, state.piece.capacity());
+        int n = vocab.tokenToPiece(token, state.piece, cap, true);
         if (n < 0) {
             state.growPiece(-n);
             n = vocab.tokenToPiece(token, state.piece, (int) state.piece.capacity(), true);
@@ -276,60 +377,41 @@ public final class Context implements AutoCloseable {
             pieceBytes = new byte[n];
         }
         state.piece.get(pieceBytes, 0, n);
-        return n;
+        length[0] = n;
+        return pieceBytes;
     }
 
-    private void put(int i, int token, boolean wantLogits) {
-        batchToken.put(i, token);
-        batchPos.put(i, position + i);
-        batchNSeq.put(i, 1);
-        batchSeq[i].put(0, 0);
-        batchLogits.put(i, (byte) (wantLogits ? 1 : 0));
+    /** Raises (or clears) the native abort flag checked by llama_decode. */
+    void setAbort(boolean abort) {
+        if (!state.isFreed()) {
+            state.abortFlag.put(0, abort ? 1 : 0);
+        }
     }
 
-    /** Decodes the first {@code n} batch entries and advances the position. */
-    private void run(int n) {
-        llama_context ctx = handle();
-        state.batch.n_tokens(n);
-        hasLogits = false;
-        int rc = llama_decode(ctx, state.batch);
-        if (rc != 0) {
-            // resynchronise with what the KV cache really holds
-            position = llama_memory_seq_pos_max(llama_get_memory(ctx), 0) + 1;
-            switch (rc) {
-                case 1 -> throw new ContextOverflowException("no room in the KV cache for " + n + " tokens at position "
-                        + position + " (context size " + nCtx + ")");
-                case 2 -> throw new LlamaException("decode was aborted");
-                case -1 -> throw new IllegalArgumentException("llama.cpp rejected the batch as invalid" + Llama.lastErrorSuffix());
-                default -> throw new LlamaException("llama_decode failed with code " + rc + Llama.lastErrorSuffix());
+    void release(Sequence s) {
+        if (!state.isFreed()) {
+            llama_memory_seq_rm(llama_get_memory(state.ctx), s.id(), -1, -1);
+        }
+        forgetLogits(s);
+        sequences[s.id()] = null;
+    }
+
+    void register(Sequence s) {
+        sequences[s.id()] = s;
+    }
+
+    int allocateId() {
+        handle();
+        for (int i = 0; i < sequences.length; i++) {
+            if (sequences[i] == null) {
+                return i;
             }
         }
-        position += n;
-        hasLogits = batchLogits.get(n - 1) != 0;
+        throw new IllegalStateException("all " + sequences.length + " sequences of this Context are in use: close one,"
+                + " or create the Context with ContextParams.builder().sequences(n)");
     }
 
-    private void checkFits(int n) {
-        if ((long) position + n > nCtx) {
-            throw new ContextOverflowException(n + " tokens do not fit: " + position + " of " + nCtx
-                    + " positions are used; create the Context with a larger contextSize or clear() it");
-        }
-    }
-
-    private void checkLogits() {
-        handle();
-        if (!hasLogits) {
-            throw new IllegalStateException("no logits yet: decode at least one token first");
-        }
-    }
-
-    private llama_context handle() {
-        if (state.isFreed()) {
-            throw new IllegalStateException(model.isClosed() ? "Context is closed (its Model was closed)" : "Context is closed");
-        }
-        return state.ctx;
-    }
-
-    private void enter() {
+    void enter() {
         Thread t = Thread.currentThread();
         Thread u = user.get();
         if (u != t) {
@@ -340,10 +422,13 @@ public final class Context implements AutoCloseable {
             }
         }
         depth++;
-        handle();
+        if (state.isFreed()) {
+            exit();
+            handle();
+        }
     }
 
-    private void exit() {
+    void exit() {
         if (--depth == 0) {
             user.set(null);
         }
@@ -352,6 +437,7 @@ public final class Context implements AutoCloseable {
     private static final class State extends NativeState {
         final llama_context ctx;
         final llama_batch batch;
+        final IntPointer abortFlag = new IntPointer(1).put(0, 0);
         BytePointer piece = new BytePointer(256);
 
         State(llama_context ctx, llama_batch batch) {
@@ -369,6 +455,7 @@ public final class Context implements AutoCloseable {
             llama_batch_free(batch);
             llama_free(ctx);
             piece.close();
+            abortFlag.close();
         }
     }
 }

@@ -3,39 +3,52 @@ package org.llamajava;
 /**
  * How to create a {@link Context}. Build with {@link #builder()}.
  *
- * @param contextSize   tokens the context holds (n_ctx); 0 takes the model's training length
- * @param batchSize     most tokens given to one native decode call (n_batch)
- * @param ubatchSize    physical batch size (n_ubatch), at most {@code batchSize}
- * @param threads       threads for generation (one token at a time)
- * @param threadsBatch  threads for prompt processing
+ * @param contextSize    tokens the context holds (n_ctx), shared by its sequences; 0 takes the
+ *                       model's training length
+ * @param batchSize      most tokens given to one native decode call (n_batch)
+ * @param ubatchSize     physical batch size (n_ubatch), at most {@code batchSize}
+ * @param sequences      how many {@link Sequence}s the context can hold at once (n_seq_max)
+ * @param threads        threads for generation (one token at a time)
+ * @param threadsBatch   threads for prompt processing
+ * @param keyType        data type of the KV cache's keys
+ * @param valueType      data type of the KV cache's values (quantized values need flash attention)
+ * @param flashAttention whether to use flash attention
+ * @param overflow       what a sequence does when it would no longer fit
  */
-public record ContextParams(int contextSize, int batchSize, int ubatchSize, int threads, int threadsBatch) {
+public record ContextParams(int contextSize, int batchSize, int ubatchSize, int sequences, int threads,
+                            int threadsBatch, KvCacheType keyType, KvCacheType valueType,
+                            FlashAttention flashAttention, OverflowPolicy overflow) {
 
     /** Upper bound on any size parameter, to fail fast instead of attempting a huge allocation. */
     public static final int MAX_SIZE = 1 << 24;
+    /** Most sequences one context can hold. */
+    public static final int MAX_SEQUENCES = 256;
 
     public ContextParams {
-        check("contextSize", contextSize, 0);
-        check("batchSize", batchSize, 1);
-        check("ubatchSize", ubatchSize, 1);
+        check("contextSize", contextSize, 0, MAX_SIZE);
+        check("batchSize", batchSize, 1, MAX_SIZE);
+        check("ubatchSize", ubatchSize, 1, MAX_SIZE);
+        check("sequences", sequences, 1, MAX_SEQUENCES);
+        check("threads", threads, 1, 1024);
+        check("threadsBatch", threadsBatch, 1, 1024);
         if (ubatchSize > batchSize) {
             throw new IllegalArgumentException("ubatchSize (" + ubatchSize + ") must not exceed batchSize (" + batchSize + ")");
         }
-        if (threads < 1 || threads > 1024) {
-            throw new IllegalArgumentException("threads must be in [1, 1024]; got " + threads);
+        if (keyType == null || valueType == null || flashAttention == null || overflow == null) {
+            throw new IllegalArgumentException("keyType, valueType, flashAttention and overflow must not be null");
         }
-        if (threadsBatch < 1 || threadsBatch > 1024) {
-            throw new IllegalArgumentException("threadsBatch must be in [1, 1024]; got " + threadsBatch);
-        }
-    }
-
-    private static void check(String name, int value, int min) {
-        if (value < min || value > MAX_SIZE) {
-            throw new IllegalArgumentException(name + " must be in [" + min + ", " + MAX_SIZE + "]; got " + value);
+        if (valueType != KvCacheType.F16 && flashAttention == FlashAttention.DISABLED) {
+            throw new IllegalArgumentException("a quantized V cache (" + valueType + ") needs flash attention");
         }
     }
 
-    /** Defaults: 4096 tokens, batch 2048, ubatch 512, threads as llama.cpp picks them (up to 4). */
+    private static void check(String name, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "]; got " + value);
+        }
+    }
+
+    /** Defaults: 4096 tokens, batch 2048, ubatch 512, one sequence, threads up to 4 (no more than cores). */
     public static ContextParams defaults() {
         return builder().build();
     }
@@ -49,21 +62,34 @@ public record ContextParams(int contextSize, int batchSize, int ubatchSize, int 
         private int contextSize = 4096;
         private int batchSize = 2048;
         private int ubatchSize = 512;
+        private int sequences = 1;
         private int threads = defaultThreads();
         private int threadsBatch = -1;
+        private KvCacheType keyType = KvCacheType.F16;
+        private KvCacheType valueType = KvCacheType.F16;
+        private FlashAttention flashAttention = FlashAttention.AUTO;
+        private OverflowPolicy overflow = OverflowPolicy.fail();
 
         private Builder() {}
 
         public Builder contextSize(int v) { this.contextSize = v; return this; }
         public Builder batchSize(int v) { this.batchSize = v; return this; }
         public Builder ubatchSize(int v) { this.ubatchSize = v; return this; }
+        public Builder sequences(int v) { this.sequences = v; return this; }
         /** Threads for both generation and prompt processing, unless {@link #threadsBatch} is set. */
         public Builder threads(int v) { this.threads = v; return this; }
         public Builder threadsBatch(int v) { this.threadsBatch = v; return this; }
+        /** Type of both the key and the value cache. */
+        public Builder kvCacheType(KvCacheType v) { this.keyType = v; this.valueType = v; return this; }
+        public Builder keyType(KvCacheType v) { this.keyType = v; return this; }
+        public Builder valueType(KvCacheType v) { this.valueType = v; return this; }
+        public Builder flashAttention(FlashAttention v) { this.flashAttention = v; return this; }
+        public Builder overflow(OverflowPolicy v) { this.overflow = v; return this; }
 
         public ContextParams build() {
             int ub = Math.min(ubatchSize, batchSize);
-            return new ContextParams(contextSize, batchSize, ub, threads, threadsBatch < 0 ? threads : threadsBatch);
+            return new ContextParams(contextSize, batchSize, ub, sequences, threads,
+                    threadsBatch < 0 ? threads : threadsBatch, keyType, valueType, flashAttention, overflow);
         }
 
         private static int defaultThreads() {

@@ -6,6 +6,10 @@ public enum FinishReason {
     END_OF_GENERATION,
     /** The requested maximum number of tokens was generated. */
     MAX_TOKENS,
-    /** The context has no room for another token. */
-    CONTEXT_FULL
+    /** One of the stop strings appeared (it is not part of the text). */
+    STOP_STRING,
+    /** The context has no room for another token and the overflow policy does not shift. */
+    CONTEXT_FULL,
+    /** The generation was cancelled through its {@link AbortSignal}. */
+    CANCELLED
 }

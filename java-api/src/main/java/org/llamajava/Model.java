@@ -198,6 +198,12 @@ public final class Model implements AutoCloseable {
         return createContext(ContextParams.defaults());
     }
 
+    /** Identifies the model for state files: a state saved from one model never loads into another. */
+    String fingerprint() {
+        return architecture() + "|" + description() + "|params=" + parameterCount() + "|bytes=" + sizeBytes()
+                + "|vocab=" + vocabulary.size() + "|embd=" + embeddingSize() + "|layers=" + layerCount();
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return state.isFreed();

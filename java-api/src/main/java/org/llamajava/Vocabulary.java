@@ -26,6 +26,15 @@ public final class Vocabulary {
         this.size = llama_vocab_n_tokens(vocab);
     }
 
+    /** The model this vocabulary belongs to. */
+    public Model model() {
+        return model;
+    }
+
+    llama_vocab nativeVocab() {
+        return handle();
+    }
+
     /** Number of tokens. */
     public int size() {
         return size;

@@ -132,8 +132,10 @@ class BadInputTest {
                 ctx.decode(twenty);
                 assertEquals(20, ctx.position());
                 assertEquals(v.size(), ctx.logits().remaining());
-                Completion c = ctx.generate(new int[0], s, ctx.contextSize() + 10, null);
-                assertEquals(FinishReason.CONTEXT_FULL, c.finishReason());
+                ContextOverflowException full = assertThrows(ContextOverflowException.class,
+                        () -> ctx.generate(new int[0], s, ctx.contextSize() + 10, null));
+                assertNotNull(full.partial(), "what was generated before the context filled is kept");
+                assertEquals(ctx.contextSize() - 20, full.partial().tokens().length - 1);
                 assertEquals(ctx.contextSize(), ctx.position());
                 assertThrows(ContextOverflowException.class, () -> ctx.decode(new int[] {5}));
                 ctx.clear();

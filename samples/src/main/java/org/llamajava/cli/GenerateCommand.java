@@ -34,9 +34,10 @@ final class GenerateCommand implements Command {
             int b = args.getInt("-b", 2048);
             cp.batchSize(b).ubatchSize(Math.min(512, b));
         }
-        Sampler.Builder sb = Sampler.builder().temperature(temp).seed(seed)
-                .topK(args.getInt("--top-k", 40)).topP(args.getFloat("--top-p", 0.95f))
-                .minP(args.getFloat("--min-p", 0.05f));
+        // llama.cpp's default order: top-k, top-p, min-p, temperature, then the seeded draw
+        Sampler.Builder sb = Sampler.builder().topK(args.getInt("--top-k", 40))
+                .topP(args.getFloat("--top-p", 0.95f)).minP(args.getFloat("--min-p", 0.05f))
+                .temperature(temp).dist(seed);
         try (Model m = Model.load(model);
              Context ctx = m.createContext(cp.build());
              Sampler sampler = sb.build()) {

@@ -1,0 +1,67 @@
+package org.llamajava;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What to generate: limits, stop strings, callbacks and cancellation. Build with
+ * {@link #builder()}.
+ *
+ * @param maxTokens   most tokens to generate
+ * @param stop        strings that end the generation when they appear (never part of the text)
+ * @param onText      receives the text as it is generated, in UTF-8-safe pieces; may be null
+ * @param onToken     receives each sampled token (with probabilities if requested); may be null
+ * @param logprobs    how many most-likely alternatives to report per token (0: none)
+ * @param abortSignal cancels the generation from another thread; may be null
+ */
+public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
+                              Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal) {
+
+    public GenerateOptions {
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("maxTokens must be >= 0; got " + maxTokens);
+        }
+        if (logprobs < 0) {
+            throw new IllegalArgumentException("logprobs must be >= 0; got " + logprobs);
+        }
+        stop = List.copyOf(stop);
+        for (String s : stop) {
+            if (s.isEmpty()) {
+                throw new IllegalArgumentException("stop strings must not be empty");
+            }
+        }
+    }
+
+    /** {@code maxTokens} tokens, no stop strings, no callbacks. */
+    public static GenerateOptions maxTokens(int maxTokens) {
+        return builder().maxTokens(maxTokens).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder for {@link GenerateOptions}; by default at most 256 tokens. */
+    public static final class Builder {
+        private int maxTokens = 256;
+        private List<String> stop = List.of();
+        private Consumer<String> onText;
+        private Consumer<GeneratedToken> onToken;
+        private int logprobs;
+        private AbortSignal abortSignal;
+
+        private Builder() {}
+
+        public Builder maxTokens(int v) { this.maxTokens = v; return this; }
+        public Builder stop(String... v) { this.stop = List.of(v); return this; }
+        public Builder stop(List<String> v) { this.stop = List.copyOf(v); return this; }
+        public Builder onText(Consumer<String> v) { this.onText = v; return this; }
+        public Builder onToken(Consumer<GeneratedToken> v) { this.onToken = v; return this; }
+        public Builder logprobs(int v) { this.logprobs = v; return this; }
+        public Builder abortSignal(AbortSignal v) { this.abortSignal = v; return this; }
+
+        public GenerateOptions build() {
+            return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal);
+        }
+    }
+}

@@ -1,0 +1,601 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import java.util.zip.CRC32;
+import org.bytedeco.javacpp.BytePointer;
+
+/**
+ * One conversation's part of a {@link Context}'s KV cache, with the tokens it holds.
+ *
+ * <p>{@link #prompt(int[])} makes the sequence hold exactly the given tokens and evaluates only
+ * those past the longest common prefix with what it already holds, so a multi-turn chat or an
+ * edited prompt reuses the cache. {@link #fork()} copies the cache into a new sequence without
+ * evaluating anything. {@link #save}/{@link #load} persist it. Closing a sequence frees its part
+ * of the cache for another.
+ *
+ * <p>Like its Context, a Sequence is single-threaded.
+ */
+public final class Sequence implements AutoCloseable {
+    private static final byte[] MAGIC = "LLJSEQ01".getBytes(StandardCharsets.US_ASCII);
+
+    private final Context ctx;
+    private final Vocabulary vocab;
+    private final int id;
+    private int[] history = new int[64];
+    private int length;
+    private boolean closed;
+    // reused on the per-token path
+    private final int[] one = new int[1];
+    private final int[] done = new int[1];
+    private final int[] pieceLength = new int[1];
+
+    Sequence(Context ctx, int id) {
+        this.ctx = ctx;
+        this.vocab = ctx.vocab();
+        this.id = id;
+        ctx.register(this);
+    }
+
+    /** The context holding this sequence. */
+    public Context context() {
+        return ctx;
+    }
+
+    /** The sequence id in the KV cache. */
+    public int id() {
+        return id;
+    }
+
+    /** Tokens held: the position the next token takes. */
+    public int length() {
+        return length;
+    }
+
+    /** A copy of the tokens held, oldest first. */
+    public int[] tokens() {
+        return Arrays.copyOf(history, length);
+    }
+
+    /**
+     * Evaluates tokens after those already held.
+     *
+     * @throws ContextOverflowException if they do not fit and the overflow policy does not shift
+     */
+    public void append(int[] tokens) {
+        vocab.checkTokens(tokens);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to decode");
+        }
+        enter();
+        try {
+            evaluate(tokens, 0, tokens.length);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /**
+     * Makes this sequence hold exactly {@code tokens}, evaluating only those after the longest
+     * common prefix with what it holds (at least the last one, for its logits).
+     *
+     * @return how many tokens were reused from the cache instead of evaluated
+     */
+    public int prompt(int[] tokens) {
+        vocab.checkTokens(tokens);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("the prompt has no tokens");
+        }
+        enter();
+        try {
+            int lcp = 0;
+            int max = Math.min(length, tokens.length);
+            while (lcp < max && history[lcp] == tokens[lcp]) {
+                lcp++;
+            }
+            if (lcp == tokens.length) {
+                if (lcp == length && ctx.hasLogitsFor(this)) {
+                    return lcp;
+                }
+                lcp--; // evaluate the last token again for its logits
+            }
+            cut(lcp);
+            evaluate(tokens, lcp, tokens.length - lcp);
+            return lcp;
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /**
+     * Makes this sequence hold {@code prompt} (reusing the cache, see {@link #prompt}), then
+     * generates.
+     */
+    public Completion generate(int[] prompt, Sampler sampler, GenerateOptions options) {
+        enter();
+        try {
+            long t0 = System.nanoTime();
+            int before = length;
+            int reused = prompt(prompt);
+            long t1 = System.nanoTime();
+            return run(sampler, options, prompt.length - reused, reused, t1 - t0);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /** Generates from what the sequence holds (which must not be empty). */
+    public Completion generate(Sampler sampler, GenerateOptions options) {
+        enter();
+        try {
+            return run(sampler, options, 0, length, 0);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /**
+     * Like {@link #generate(int[], Sampler, GenerateOptions)}, but lazily: each element is the next
+     * piece of text, generated when the stream asks for it. Closing the stream (or stopping
+     * early) ends the generation.
+     */
+    public Stream<String> stream(int[] prompt, Sampler sampler, GenerateOptions options) {
+        enter();
+        try {
+            prompt(prompt);
+        } finally {
+            ctx.exit();
+        }
+        Generation g = new Generation(sampler, options, prompt.length, 0, 0);
+        Iterator<String> it = new Iterator<>() {
+            private String next;
+
+            @Override
+            public boolean hasNext() {
+                if (next == null && !g.finished) {
+                    enter();
+                    try {
+                        StringBuilder sb = new StringBuilder();
+                        while (!g.finished && sb.length() == 0) {
+                            g.step(sb);
+                        }
+                        if (sb.length() > 0) {
+                            next = sb.toString();
+                        }
+                    } finally {
+                        ctx.exit();
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public String next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                String s = next;
+                next = null;
+                return s;
+            }
+        };
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL),
+                false).onClose(g::close);
+    }
+
+    /** A new sequence holding the same tokens, sharing this one's cache (nothing is evaluated). */
+    public Sequence fork() {
+        enter();
+        try {
+            int nid = ctx.allocateId();
+            llama_memory_seq_cp(ctx.memory(), id, nid, -1, -1);
+            Sequence s = new Sequence(ctx, nid);
+            s.history = Arrays.copyOf(history, history.length);
+            s.length = length;
+            return s;
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /** Drops every token from position {@code newLength} on. */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("newLength must be in [0, " + length + "]; got " + newLength);
+        }
+        enter();
+        try {
+            cut(newLength);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /** Drops every token. */
+    public void clear() {
+        truncate(0);
+    }
+
+    /**
+     * Saves the tokens and KV state to a file that {@link #load} restores, in this or a new
+     * process, into a context over the same model.
+     */
+    public void save(Path file) {
+        enter();
+        try {
+            long size = llama_state_seq_get_size(ctx.handle(), id);
+            byte[] data;
+            try (BytePointer buf = new BytePointer(Math.max(1, size))) {
+                long n = llama_state_seq_get_data(ctx.handle(), buf, size, id);
+                if (n != size) {
+                    throw new LlamaException("llama.cpp wrote " + n + " of " + size + " bytes of sequence state");
+                }
+                data = new byte[(int) n];
+                buf.get(data);
+            }
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) size + length * 4 + 256);
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                out.write(MAGIC);
+                out.writeUTF(ctx.model().fingerprint());
+                out.writeInt(length);
+                for (int i = 0; i < length; i++) {
+                    out.writeInt(history[i]);
+                }
+                out.writeLong(data.length);
+                out.write(data);
+                CRC32 crc = new CRC32();
+                crc.update(bytes.toByteArray());
+                out.writeLong(crc.getValue());
+            }
+            Files.write(file, bytes.toByteArray());
+        } catch (IOException e) {
+            throw new LlamaException("could not save sequence state to " + file + ": " + e.getMessage(), e);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /**
+     * Replaces this sequence's tokens and KV state with those saved by {@link #save}.
+     *
+     * @throws LlamaException if the file is not a sequence state file, is corrupt or truncated,
+     *     was saved from another model, or does not fit this context
+     */
+    public void load(Path file) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new LlamaException("could not read sequence state " + file + ": " + e.getMessage(), e);
+        }
+        if (all.length < MAGIC.length + 8 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+            throw new LlamaException("not a llama-java sequence state file: " + file);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(all, 0, all.length - 8);
+        if (crc.getValue() != ByteBuffer.wrap(all, all.length - 8, 8).getLong()) {
+            throw new LlamaException("corrupt or truncated sequence state file (checksum mismatch): " + file);
+        }
+        enter();
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, MAGIC.length,
+                all.length - MAGIC.length))) {
+            String fingerprint = in.readUTF();
+            if (!fingerprint.equals(ctx.model().fingerprint())) {
+                throw new LlamaException("sequence state " + file + " was saved from another model (" + fingerprint
+                        + "), not " + ctx.model().fingerprint());
+            }
+            int n = in.readInt();
+            if (n < 0 || n > ctx.contextSize()) {
+                throw new LlamaException("sequence state " + file + " holds " + n + " tokens; this context holds "
+                        + ctx.contextSize());
+            }
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) {
+                tokens[i] = in.readInt();
+            }
+            vocab.checkTokens(tokens);
+            long size = in.readLong();
+            if (size < 0 || size > all.length) {
+                throw new LlamaException("corrupt sequence state file: " + file);
+            }
+            byte[] data = in.readNBytes((int) size);
+            cut(0);
+            try (BytePointer buf = new BytePointer(data)) {
+                long used = llama_state_seq_set_data(ctx.handle(), buf, data.length, id);
+                if (used == 0) {
+                    cut(0);
+                    throw new LlamaException("llama.cpp could not restore the sequence state from " + file
+                            + Llama.lastErrorSuffix());
+                }
+            }
+            history = Arrays.copyOf(tokens, Math.max(64, n));
+            length = n;
+        } catch (IOException e) {
+            throw new LlamaException("corrupt sequence state file " + file + ": " + e.getMessage(), e);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    /** Whether this sequence was closed (or its context). */
+    public boolean isClosed() {
+        return closed || ctx.isClosed();
+    }
+
+    /** Frees this sequence's part of the KV cache; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (ctx.isClosed()) {
+            closed = true;
+            return;
+        }
+        enter();
+        try {
+            closed = true;
+            ctx.release(this);
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    // ---- internals -------------------------------------------------------------------------------
+
+    private void enter() {
+        ctx.enter();
+        if (closed) {
+            ctx.exit();
+            throw new IllegalStateException("Sequence " + id + " is closed");
+        }
+    }
+
+    private void cut(int newLength) {
+        if (newLength < length) {
+            llama_memory_seq_rm(ctx.memory(), id, newLength, -1);
+            length = newLength;
+        }
+        ctx.forgetLogits(this);
+    }
+
+    /** Decodes {@code tokens[off..off+n)} after what is held, making room first. */
+    private void evaluate(int[] tokens, int off, int n) {
+        makeRoom(n);
+        try {
+            ctx.decode(this, tokens, off, n, length, done);
+        } finally {
+            remember(tokens, off, done[0]);
+        }
+    }
+
+    private void remember(int[] tokens, int off, int n) {
+        if (length + n > history.length) {
+            history = Arrays.copyOf(history, Math.max(length + n, history.length * 2));
+        }
+        System.arraycopy(tokens, off, history, length, n);
+        length += n;
+    }
+
+    /** Applies the overflow policy so that {@code n} more tokens fit. */
+    private void makeRoom(int n) {
+        int cap = ctx.contextSize();
+        if (length + n <= cap) {
+            return;
+        }
+        OverflowPolicy policy = ctx.overflow();
+        if (!policy.shift()) {
+            throw new ContextOverflowException(n + " tokens do not fit: this sequence holds " + length + " of "
+                    + cap + " tokens; create the Context with a larger contextSize, clear() the sequence, or use"
+                    + " OverflowPolicy.shift(keep)");
+        }
+        if (!ctx.canShift()) {
+            throw new ContextOverflowException("the context is full and this model's memory cannot shift positions");
+        }
+        int keep = Math.min(policy.keepTokens(), length);
+        int discard = Math.max(length + n - cap, (length - keep) / 2);
+        if (keep + discard > length) {
+            throw new ContextOverflowException(n + " tokens do not fit even after dropping everything but the first "
+                    + keep + " (context size " + cap + ")");
+        }
+        llama_memory_seq_rm(ctx.memory(), id, keep, keep + discard);
+        llama_memory_seq_add(ctx.memory(), id, keep + discard, length, -discard);
+        System.arraycopy(history, keep + discard, history, keep, length - keep - discard);
+        length -= discard;
+        ctx.forgetLogits(this);
+    }
+
+    /** Makes the context's current logits this sequence's, evaluating the last token again if needed. */
+    private void ensureLogits() {
+        if (ctx.hasLogitsFor(this)) {
+            return;
+        }
+        if (length == 0) {
+            throw new IllegalStateException("the sequence is empty: evaluate a prompt before generating");
+        }
+        one[0] = history[length - 1];
+        cut(length - 1);
+        evaluate(one, 0, 1);
+    }
+
+    private Completion run(Sampler sampler, GenerateOptions options, int promptTokens, int cached, long promptNanos) {
+        Generation g = new Generation(sampler, options, promptTokens, cached, promptNanos);
+        try {
+            while (!g.finished) {
+                g.step(null);
+            }
+        } catch (ContextOverflowException e) {
+            throw new ContextOverflowException(e.getMessage(), g.result());
+        } finally {
+            g.close();
+        }
+        return g.result();
+    }
+
+    /** One generation in progress: sampling, evaluating, streaming, stopping. */
+    private final class Generation {
+        final Sampler sampler;
+        final GenerateOptions options;
+        final int promptTokens;
+        final int cached;
+        final long promptNanos;
+        final Utf8Stream utf8 = new Utf8Stream();
+        final StopMatcher stops;
+        final StringBuilder text = new StringBuilder();
+        final Runnable unregister;
+        int[] out = new int[16];
+        int n;
+        long genNanos;
+        boolean finished;
+        FinishReason reason = FinishReason.MAX_TOKENS;
+
+        Generation(Sampler sampler, GenerateOptions options, int promptTokens, int cached, long promptNanos) {
+            if (sampler == null || options == null) {
+                throw new IllegalArgumentException("sampler and options are required; e.g. Sampler.greedy()");
+            }
+            sampler.handle();
+            this.sampler = sampler;
+            this.options = options;
+            this.promptTokens = promptTokens;
+            this.cached = cached;
+            this.promptNanos = promptNanos;
+            this.stops = new StopMatcher(options.stop());
+            AbortSignal signal = options.abortSignal();
+            this.unregister = signal == null ? null : signal.onAbort(() -> ctx.setAbort(true));
+            if (options.maxTokens() == 0) {
+                finish(FinishReason.MAX_TOKENS, null);
+            }
+        }
+
+        /** Generates one token; appends emitted text to {@code sink} if given. */
+        void step(StringBuilder sink) {
+            long t0 = System.nanoTime();
+            try {
+                if (options.abortSignal() != null && options.abortSignal().isAborted()) {
+                    finish(FinishReason.CANCELLED, sink);
+                    return;
+                }
+                ensureLogits();
+                int token = ctx.sample(Sequence.this, sampler);
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, n * 2);
+                }
+                out[n++] = token;
+                if (options.onToken() != null) {
+                    options.onToken().accept(describe(token));
+                }
+                if (vocab.isEndOfGeneration(token)) {
+                    finish(FinishReason.END_OF_GENERATION, sink);
+                    return;
+                }
+                byte[] piece = ctx.piece(token, pieceLength);
+                emit(stops.push(utf8.push(piece, 0, pieceLength[0])), sink);
+                if (stops.stopped()) {
+                    finish(FinishReason.STOP_STRING, sink);
+                    return;
+                }
+                if (n == options.maxTokens()) {
+                    finish(FinishReason.MAX_TOKENS, sink);
+                    return;
+                }
+                one[0] = token;
+                evaluate(one, 0, 1);
+            } catch (AbortedException e) {
+                finish(FinishReason.CANCELLED, sink);
+            } finally {
+                genNanos += System.nanoTime() - t0;
+            }
+        }
+
+        private GeneratedToken describe(int token) {
+            if (options.logprobs() == 0) {
+                return new GeneratedToken(token, Float.NaN, List.of());
+            }
+            FloatBuffer logits = ctx.logitsView();
+            int v = logits.remaining();
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < v; i++) {
+                max = Math.max(max, logits.get(i));
+            }
+            double sum = 0;
+            for (int i = 0; i < v; i++) {
+                sum += Math.exp(logits.get(i) - max);
+            }
+            float logZ = (float) (max + Math.log(sum));
+            int k = Math.min(options.logprobs(), v);
+            int[] top = new int[k];
+            int filled = 0;
+            for (int i = 0; i < v; i++) {
+                float x = logits.get(i);
+                if (filled < k || x > logits.get(top[filled - 1])) {
+                    int j = filled < k ? filled++ : k - 1;
+                    while (j > 0 && logits.get(top[j - 1]) < x) {
+                        top[j] = top[j - 1];
+                        j--;
+                    }
+                    top[j] = i;
+                }
+            }
+            List<TokenProbability> alternatives = new ArrayList<>(k);
+            for (int i = 0; i < filled; i++) {
+                alternatives.add(new TokenProbability(top[i], logits.get(top[i]) - logZ));
+            }
+            return new GeneratedToken(token, logits.get(token) - logZ, List.copyOf(alternatives));
+        }
+
+        private void emit(String s, StringBuilder sink) {
+            if (!s.isEmpty()) {
+                text.append(s);
+                if (sink != null) {
+                    sink.append(s);
+                }
+                if (options.onText() != null) {
+                    options.onText().accept(s);
+                }
+            }
+        }
+
+        private void finish(FinishReason r, StringBuilder sink) {
+            if (r != FinishReason.STOP_STRING) {
+                emit(stops.push(utf8.flush()), sink);
+                if (!stops.stopped()) {
+                    emit(stops.flush(), sink);
+                } else {
+                    r = FinishReason.STOP_STRING;
+                }
+            }
+            reason = r;
+            finished = true;
+        }
+
+        Completion result() {
+            return new Completion(text.toString(), Arrays.copyOf(out, n), promptTokens, cached, reason,
+                    new Timings(promptTokens, promptNanos, n, genNanos));
+        }
+
+        void close() {
+            if (unregister != null) {
+                unregister.run();
+                ctx.setAbort(false);
+            }
+        }
+    }
+}
