@@ -116,12 +116,12 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
         try {
             size = Files.size(path);
         } catch (IOException e) {
-            throw new LlamaException("cannot read " + path + ": " + e.getMessage(), e);
+            throw new LlamaException("cannot read " + path.toAbsolutePath() + ": " + e.getMessage(), e);
         }
         for (TensorInfo t : tensors) {
             long end = dataOffset + t.offset() + t.sizeBytes();
             if (t.offset() < 0 || end < 0 || end > size) {
-                throw new LlamaException("truncated or corrupt GGUF file " + path + ": tensor '" + t.name()
+                throw new LlamaException("truncated or corrupt GGUF file " + path.toAbsolutePath() + ": tensor '" + t.name()
                         + "' ends at byte " + end + " but the file has " + size + " bytes");
             }
         }

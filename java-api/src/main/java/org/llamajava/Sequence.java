@@ -239,6 +239,16 @@ public final class Sequence implements AutoCloseable {
      * process, into a context over the same model.
      */
     public void save(Path file) {
+        byte[] state = exportState();
+        try {
+            Files.write(file, state);
+        } catch (IOException e) {
+            throw new LlamaException("could not save sequence state to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The tokens and KV state in {@link #save}'s format. */
+    byte[] exportState() {
         enter();
         try {
             long size = llama_state_seq_get_size(ctx.handle(), id);
@@ -265,9 +275,9 @@ public final class Sequence implements AutoCloseable {
                 crc.update(bytes.toByteArray());
                 out.writeLong(crc.getValue());
             }
-            Files.write(file, bytes.toByteArray());
+            return bytes.toByteArray();
         } catch (IOException e) {
-            throw new LlamaException("could not save sequence state to " + file + ": " + e.getMessage(), e);
+            throw new LlamaException("could not serialise sequence state: " + e.getMessage(), e);
         } finally {
             ctx.exit();
         }
@@ -286,25 +296,30 @@ public final class Sequence implements AutoCloseable {
         } catch (IOException e) {
             throw new LlamaException("could not read sequence state " + file + ": " + e.getMessage(), e);
         }
+        importState(all, file.toString());
+    }
+
+    /** Restores what {@link #exportState()} produced; {@code source} names it in messages. */
+    void importState(byte[] all, String source) {
         if (all.length < MAGIC.length + 8 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-            throw new LlamaException("not a llama-java sequence state file: " + file);
+            throw new LlamaException("not a llama-java sequence state: " + source);
         }
         CRC32 crc = new CRC32();
         crc.update(all, 0, all.length - 8);
         if (crc.getValue() != ByteBuffer.wrap(all, all.length - 8, 8).getLong()) {
-            throw new LlamaException("corrupt or truncated sequence state file (checksum mismatch): " + file);
+            throw new LlamaException("corrupt or truncated sequence state (checksum mismatch): " + source);
         }
         enter();
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, MAGIC.length,
                 all.length - MAGIC.length))) {
             String fingerprint = in.readUTF();
             if (!fingerprint.equals(ctx.model().fingerprint())) {
-                throw new LlamaException("sequence state " + file + " was saved from another model (" + fingerprint
+                throw new LlamaException("sequence state " + source + " was saved from another model (" + fingerprint
                         + "), not " + ctx.model().fingerprint());
             }
             int n = in.readInt();
             if (n < 0 || n > ctx.contextSize()) {
-                throw new LlamaException("sequence state " + file + " holds " + n + " tokens; this context holds "
+                throw new LlamaException("sequence state " + source + " holds " + n + " tokens; this context holds "
                         + ctx.contextSize());
             }
             int[] tokens = new int[n];
@@ -314,7 +329,7 @@ public final class Sequence implements AutoCloseable {
             vocab.checkTokens(tokens);
             long size = in.readLong();
             if (size < 0 || size > all.length) {
-                throw new LlamaException("corrupt sequence state file: " + file);
+                throw new LlamaException("corrupt sequence state: " + source);
             }
             byte[] data = in.readNBytes((int) size);
             cut(0);
@@ -322,14 +337,14 @@ public final class Sequence implements AutoCloseable {
                 long used = llama_state_seq_set_data(ctx.handle(), buf, data.length, id);
                 if (used == 0) {
                     cut(0);
-                    throw new LlamaException("llama.cpp could not restore the sequence state from " + file
+                    throw new LlamaException("llama.cpp could not restore the sequence state from " + source
                             + Llama.lastErrorSuffix());
                 }
             }
             history = Arrays.copyOf(tokens, Math.max(64, n));
             length = n;
         } catch (IOException e) {
-            throw new LlamaException("corrupt sequence state file " + file + ": " + e.getMessage(), e);
+            throw new LlamaException("corrupt sequence state " + source + ": " + e.getMessage(), e);
         } finally {
             ctx.exit();
         }

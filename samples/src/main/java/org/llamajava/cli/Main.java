@@ -30,6 +30,11 @@ public final class Main {
             err.println(usage());
             return args.length == 0 ? 2 : 0;
         }
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        if (verbose) {
+            args = java.util.Arrays.stream(args).filter(a -> !a.equals("--verbose")).toArray(String[]::new);
+        }
+        configureLogging(verbose);
         Command cmd = COMMANDS.get(args[0]);
         if (cmd == null) {
             err.println("error: unknown command '" + args[0] + "'\n" + usage());
@@ -46,8 +51,34 @@ public final class Main {
         }
     }
 
+    /**
+     * llama.cpp's own log stays quiet unless {@code --verbose} is given: errors reach the user
+     * through the one-line message, which already names llama.cpp's reason.
+     */
+    private static void configureLogging(boolean verbose) {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(org.llamajava.Llama.NATIVE_LOGGER);
+        log.setUseParentHandlers(false);
+        for (java.util.logging.Handler h : log.getHandlers()) {
+            log.removeHandler(h);
+        }
+        if (verbose) {
+            java.util.logging.ConsoleHandler h = new java.util.logging.ConsoleHandler();
+            h.setLevel(java.util.logging.Level.ALL);
+            h.setFormatter(new java.util.logging.SimpleFormatter() {
+                @Override
+                public String format(java.util.logging.LogRecord r) {
+                    return r.getMessage() + System.lineSeparator();
+                }
+            });
+            log.addHandler(h);
+            log.setLevel(java.util.logging.Level.ALL);
+        } else {
+            log.setLevel(java.util.logging.Level.OFF);
+        }
+    }
+
     private static String usage() {
-        StringBuilder sb = new StringBuilder("usage: java -jar llama-java.jar COMMAND [FLAGS]\ncommands:\n");
+        StringBuilder sb = new StringBuilder("usage: java -jar llama-java.jar COMMAND [FLAGS] [--verbose]\ncommands:\n");
         COMMANDS.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> sb.append("  ").append(e.getKey()).append(' ').append(e.getValue().usage()).append('\n'));
         return sb.toString().stripTrailing();

@@ -10,9 +10,13 @@ import org.llamajava.ModelParams;
 final class TokenizeCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) {
-        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--prompt"}}, "--no-bos", "--no-parse-special", "--ids");
+        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--prompt"}}, "--no-bos", "--no-parse-special", "--ids",
+                "--no-escape");
         Path model = Path.of(args.require("-m", "MODEL"));
         String text = args.require("-p", "TEXT");
+        if (!args.has("--no-escape")) {
+            text = Escapes.process(text);
+        }
         try (Model m = Model.load(model, ModelParams.builder().vocabOnly(true).build())) {
             int[] ids = m.vocabulary().tokenize(text, !args.has("--no-bos"), !args.has("--no-parse-special"));
             out.println(Arrays.toString(ids));
@@ -22,6 +26,6 @@ final class TokenizeCommand implements Command {
 
     @Override
     public String usage() {
-        return "-m MODEL -p TEXT [--no-bos] [--no-parse-special]";
+        return "-m MODEL -p TEXT [--no-bos] [--no-parse-special] [--no-escape]";
     }
 }

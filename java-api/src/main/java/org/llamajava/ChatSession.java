@@ -1,0 +1,186 @@
+package org.llamajava;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A conversation over a {@link Sequence}: messages rendered with a {@link ChatTemplate}. Each
+ * turn re-renders the whole history, and the sequence evaluates only the tokens past what it
+ * already holds, so a turn costs only its new tokens.
+ *
+ * <pre>{@code
+ * try (Context ctx = model.createContext(); Sampler s = Sampler.greedy()) {
+ *     ChatSession chat = new ChatSession(ctx.newSequence(), ChatTemplate.of(model), "You are terse.");
+ *     System.out.println(chat.send("Hi!", s, GenerateOptions.maxTokens(64)).text());
+ *     System.out.println(chat.send("And again?", s, GenerateOptions.maxTokens(64)).text());
+ * }
+ * }</pre>
+ */
+public final class ChatSession {
+    private static final byte[] MAGIC = "LLJCHAT1".getBytes(StandardCharsets.US_ASCII);
+
+    private final Sequence sequence;
+    private final ChatTemplate template;
+    private final List<ChatMessage> messages = new ArrayList<>();
+
+    /** A session with no system prompt. */
+    public ChatSession(Sequence sequence, ChatTemplate template) {
+        this(sequence, template, null);
+    }
+
+    /** A session that starts with this system prompt (null for none). */
+    public ChatSession(Sequence sequence, ChatTemplate template, String systemPrompt) {
+        if (sequence == null || template == null) {
+            throw new IllegalArgumentException("sequence and template are required");
+        }
+        this.sequence = sequence;
+        this.template = template;
+        if (systemPrompt != null) {
+            messages.add(ChatMessage.system(systemPrompt));
+        }
+    }
+
+    /** The sequence holding this conversation's KV cache. */
+    public Sequence sequence() {
+        return sequence;
+    }
+
+    public ChatTemplate template() {
+        return template;
+    }
+
+    /** A copy of the messages so far. */
+    public List<ChatMessage> messages() {
+        return List.copyOf(messages);
+    }
+
+    /**
+     * Replaces the history (e.g. after editing a message). The next turn reuses the KV cache up to
+     * the first changed token.
+     */
+    public void setMessages(List<ChatMessage> history) {
+        messages.clear();
+        messages.addAll(history);
+    }
+
+    /** Forgets every message but a leading system prompt. */
+    public void reset() {
+        messages.removeIf(m -> !(m == messages.get(0) && m.role().equals(ChatMessage.SYSTEM)));
+        sequence.clear();
+    }
+
+    /** The prompt the next turn evaluates for this history, ending with the assistant's turn. */
+    public String renderPrompt() {
+        return template.render(messages, true);
+    }
+
+    /**
+     * Adds a user message, generates the assistant's reply (stopping at end of turn) and adds it
+     * to the history.
+     */
+    public Completion send(String userText, Sampler sampler, GenerateOptions options) {
+        messages.add(ChatMessage.user(userText));
+        try {
+            Completion c = sequence.generate(tokens(renderPrompt()), sampler, options);
+            messages.add(ChatMessage.assistant(c.text()));
+            return c;
+        } catch (RuntimeException e) {
+            messages.remove(messages.size() - 1);
+            throw e;
+        }
+    }
+
+    /** Tokenizes a rendered prompt: special tokens parsed, BOS added unless the template wrote it. */
+    int[] tokens(String prompt) {
+        Vocabulary v = sequence.context().vocab();
+        boolean addBos = v.addsBos() && v.bos() != Vocabulary.NO_TOKEN && !prompt.startsWith(v.tokenPiece(v.bos()));
+        return v.tokenize(prompt, addBos, true);
+    }
+
+    /** Saves the messages and the sequence's KV state to one file. */
+    public void save(Path file) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.write(MAGIC);
+            out.writeInt(messages.size());
+            for (ChatMessage m : messages) {
+                writeString(out, m.role());
+                writeString(out, m.content());
+            }
+            byte[] state = sequence.exportState();
+            out.writeInt(state.length);
+            out.write(state);
+        } catch (IOException e) {
+            throw new LlamaException("could not save chat to " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            Files.write(file, bytes.toByteArray());
+        } catch (IOException e) {
+            throw new LlamaException("could not save chat to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores messages and KV state saved by {@link #save}. */
+    public void load(Path file) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new LlamaException("could not read chat " + file + ": " + e.getMessage(), e);
+        }
+        if (all.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+            throw new LlamaException("not a llama-java chat file: " + file);
+        }
+        List<ChatMessage> loaded = new ArrayList<>();
+        byte[] state;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, MAGIC.length,
+                all.length - MAGIC.length))) {
+            int n = in.readInt();
+            if (n < 0 || n > 1_000_000) {
+                throw new IOException("bad message count " + n);
+            }
+            for (int i = 0; i < n; i++) {
+                loaded.add(new ChatMessage(readString(in), readString(in)));
+            }
+            int size = in.readInt();
+            if (size < 0 || size > all.length) {
+                throw new IOException("bad state size " + size);
+            }
+            state = in.readNBytes(size);
+            if (state.length != size) {
+                throw new IOException("truncated");
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new LlamaException("corrupt or truncated chat file " + file + ": " + e.getMessage(), e);
+        }
+        sequence.importState(state, file.toString());
+        setMessages(loaded);
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > (1 << 28)) {
+            throw new IOException("bad string length " + n);
+        }
+        byte[] b = in.readNBytes(n);
+        if (b.length != n) {
+            throw new IOException("truncated");
+        }
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,201 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.llamajava.bindings.llama_chat_message;
+import org.llamajava.bindings.llama_model;
+
+/**
+ * Renders chat messages into a prompt.
+ *
+ * <ul>
+ *   <li>{@link #of(Model)}: the model's own Jinja template from its GGUF metadata, through
+ *       llama.cpp's common chat API (as llama-server renders it); chatml if it has none;</li>
+ *   <li>{@link #jinja}: a Jinja template you give;</li>
+ *   <li>{@link #builtin(String)}: one of llama.cpp's built-in templates by name ({@code chatml},
+ *       {@code llama3}, {@code phi3}, ..., see {@link #builtinNames()}), without Jinja.</li>
+ * </ul>
+ */
+public final class ChatTemplate {
+    private final Model model;
+    private final String source;
+    private final String builtin;
+    private final String bos;
+    private final String eos;
+
+    private ChatTemplate(Model model, String source, String builtin, String bos, String eos) {
+        this.model = model;
+        this.source = source;
+        this.builtin = builtin;
+        this.bos = bos;
+        this.eos = eos;
+    }
+
+    /** The model's own chat template (chatml if the model has none). */
+    public static ChatTemplate of(Model model) {
+        model.handle();
+        return new ChatTemplate(model, null, null, null, null);
+    }
+
+    /** A Jinja template rendered with the model's BOS and EOS tokens. */
+    public static ChatTemplate jinja(String source, Model model) {
+        requireSource(source);
+        model.handle();
+        return new ChatTemplate(model, source, null, null, null);
+    }
+
+    /** A Jinja template rendered with the given BOS and EOS texts (no model needed). */
+    public static ChatTemplate jinja(String source, String bos, String eos) {
+        requireSource(source);
+        return new ChatTemplate(null, source, null, bos, eos);
+    }
+
+    /** One of llama.cpp's built-in templates, by name. */
+    public static ChatTemplate builtin(String name) {
+        if (!builtinNames().contains(name)) {
+            throw new IllegalArgumentException("unknown built-in chat template '" + name + "'; known: " + builtinNames());
+        }
+        return new ChatTemplate(null, null, name, null, null);
+    }
+
+    /**
+     * A built-in template's name, or the path of a Jinja file, or null for the model's own:
+     * what the CLI's {@code --chat-template} takes.
+     */
+    public static ChatTemplate resolve(Model model, String nameOrFile) {
+        if (nameOrFile == null) {
+            return of(model);
+        }
+        if (builtinNames().contains(nameOrFile)) {
+            return builtin(nameOrFile);
+        }
+        Path p = Path.of(nameOrFile);
+        if (Files.isRegularFile(p)) {
+            try {
+                return jinja(Files.readString(p, StandardCharsets.UTF_8), model);
+            } catch (IOException e) {
+                throw new LlamaException("cannot read chat template " + p + ": " + e.getMessage(), e);
+            }
+        }
+        throw new IllegalArgumentException("'" + nameOrFile + "' is neither a built-in chat template " + builtinNames()
+                + " nor a readable file");
+    }
+
+    /** The names of llama.cpp's built-in templates. */
+    public static List<String> builtinNames() {
+        Llama.init();
+        int n = llama_chat_builtin_templates((PointerPointer<?>) null, 0);
+        List<String> names = new ArrayList<>(n);
+        try (PointerPointer<BytePointer> out = new PointerPointer<>(n)) {
+            llama_chat_builtin_templates(out, n);
+            for (int i = 0; i < n; i++) {
+                names.add(out.getString(i, StandardCharsets.UTF_8));
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Renders the messages into a prompt.
+     *
+     * @param addAssistant end with the start of the assistant's reply
+     * @throws LlamaException if the template fails to render (e.g. malformed Jinja)
+     */
+    public String render(List<ChatMessage> messages, boolean addAssistant) {
+        if (messages == null) {
+            throw new IllegalArgumentException("messages is null");
+        }
+        return builtin != null ? renderBuiltin(messages, addAssistant) : renderJinja(messages, addAssistant);
+    }
+
+    private String renderJinja(List<ChatMessage> messages, boolean addAssistant) {
+        int n = messages.size();
+        List<BytePointer> held = new ArrayList<>();
+        try (PointerPointer<BytePointer> roles = new PointerPointer<>(Math.max(1, n));
+             PointerPointer<BytePointer> contents = new PointerPointer<>(Math.max(1, n));
+             PointerPointer<BytePointer> error = new PointerPointer<>(1)) {
+            for (int i = 0; i < n; i++) {
+                roles.put(i, hold(held, messages.get(i).role()));
+                contents.put(i, hold(held, messages.get(i).content()));
+            }
+            llama_model m = model == null ? null : model.handle();
+            BytePointer src = source == null ? null : hold(held, source);
+            BytePointer b = bos == null ? null : hold(held, bos);
+            BytePointer e = eos == null ? null : hold(held, eos);
+            BytePointer out = llamajava_chat_apply(m, src, b, e, roles, contents, n, addAssistant, error);
+            if (out == null || out.isNull()) {
+                BytePointer msg = error.get(BytePointer.class, 0);
+                String why = msg == null || msg.isNull() ? "unknown error" : msg.getString(StandardCharsets.UTF_8);
+                if (msg != null && !msg.isNull()) {
+                    llamajava_free(msg);
+                }
+                throw new LlamaException("chat template failed to render: " + why);
+            }
+            try {
+                return out.getString(StandardCharsets.UTF_8);
+            } finally {
+                llamajava_free(out);
+            }
+        } finally {
+            held.forEach(BytePointer::close);
+        }
+    }
+
+    private String renderBuiltin(List<ChatMessage> messages, boolean addAssistant) {
+        int n = messages.size();
+        List<BytePointer> held = new ArrayList<>();
+        llama_chat_message chat = new llama_chat_message(Math.max(1, n));
+        try (BytePointer name = hold(held, builtin)) {
+            int total = 0;
+            for (int i = 0; i < n; i++) {
+                chat.position(i).role(hold(held, messages.get(i).role())).content(hold(held, messages.get(i).content()));
+                total += messages.get(i).content().length() * 3 + 64;
+            }
+            chat.position(0);
+            int cap = total + 256;
+            while (true) {
+                try (BytePointer buf = new BytePointer(cap)) {
+                    int len = llama_chat_apply_template(name, chat, n, addAssistant, buf, cap);
+                    if (len < 0) {
+                        throw new LlamaException("built-in chat template '" + builtin + "' failed to render");
+                    }
+                    if (len <= cap) {
+                        byte[] b = new byte[len];
+                        buf.get(b, 0, len);
+                        return new String(b, StandardCharsets.UTF_8);
+                    }
+                    cap = len;
+                }
+            }
+        } finally {
+            chat.close();
+            held.forEach(BytePointer::close);
+        }
+    }
+
+    private static BytePointer hold(List<BytePointer> held, String s) {
+        BytePointer p = new BytePointer(s.replace("\0", ""), StandardCharsets.UTF_8);
+        held.add(p);
+        return p;
+    }
+
+    private static void requireSource(String source) {
+        if (source == null || source.isBlank()) {
+            throw new IllegalArgumentException("template source must not be empty");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return builtin != null ? "ChatTemplate[builtin " + builtin + "]"
+                : source != null ? "ChatTemplate[jinja]" : "ChatTemplate[model's own]";
+    }
+}
