@@ -130,14 +130,28 @@ public final class Sequence implements AutoCloseable {
      * generates.
      */
     public Completion generate(int[] prompt, Sampler sampler, GenerateOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options are required; e.g. GenerateOptions.maxTokens(n)");
+        }
         enter();
+        AbortSignal signal = options.abortSignal();
+        Runnable unregister = signal == null ? null : signal.onAbort(() -> ctx.setAbort(true));
         try {
             long t0 = System.nanoTime();
-            int before = length;
-            int reused = prompt(prompt);
+            int reused;
+            try {
+                reused = prompt(prompt);
+            } catch (AbortedException e) {
+                return new Completion("", new int[0], length, 0, FinishReason.CANCELLED,
+                        new Timings(length, System.nanoTime() - t0, 0, 0));
+            }
             long t1 = System.nanoTime();
             return run(sampler, options, prompt.length - reused, reused, t1 - t0);
         } finally {
+            if (unregister != null) {
+                unregister.run();
+                ctx.setAbort(false);
+            }
             ctx.exit();
         }
     }
