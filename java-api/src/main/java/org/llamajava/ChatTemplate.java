@@ -32,6 +32,7 @@ public final class ChatTemplate {
     private final String eos;
 
     private ChatTemplate(Model model, String source, String builtin, String bos, String eos) {
+        Llama.init();
         this.model = model;
         this.source = source;
         this.builtin = builtin;
