@@ -79,8 +79,15 @@ if(CPU_ALL_VARIANTS)
 else()
   list(APPEND OPTS -DGGML_NATIVE=ON)
 endif()
+# GPU builds load their backends at run time (GGML_BACKEND_DL), so that a machine without the GPU
+# or its driver still runs on the CPU backend with the same jar.
+set(BACKEND_DL ${CPU_ALL_VARIANTS})
 if(BACKEND STREQUAL "cuda")
   list(APPEND OPTS -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS}")
+  if(NOT CPU_ALL_VARIANTS)
+    list(APPEND OPTS -DGGML_BACKEND_DL=ON)
+  endif()
+  set(BACKEND_DL ON)
 elseif(BACKEND STREQUAL "metal")
   list(APPEND OPTS -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON)
 endif()
@@ -109,7 +116,7 @@ else()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "llama.cpp configure failed (${rc})")
   endif()
-  if(CPU_ALL_VARIANTS)
+  if(BACKEND_DL)
     # dynamically loaded backends are no dependency of ggml: name them as targets
     execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --target help
                     OUTPUT_VARIABLE _help ERROR_QUIET)
@@ -185,9 +192,9 @@ if(EXISTS "${SHIM_BUILD}/test-chat-template")
 endif()
 # With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
 # folder; list them so that the Java side can extract them from the jar next to the others.
-file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu-*" "${OUT_DIR}/lib/*ggml-cuda*"
+file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda*"
                                               "${OUT_DIR}/lib/*ggml-metal*")
-if(CPU_ALL_VARIANTS)
+if(BACKEND_DL)
   list(JOIN _backends "\n" _list)
   file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")
 endif()
@@ -198,5 +205,6 @@ llama.backend=${BACKEND}
 llama.build.key=${BACKEND}-${KEY}
 llama.prefix=${PREFIX}
 llama.cpu.all.variants=${CPU_ALL_VARIANTS}
+llama.backend.dl=${BACKEND_DL}
 ")
 message(STATUS "llama.cpp: published to ${OUT_DIR}")

@@ -25,6 +25,7 @@ public final class Llama {
     private static final Logger LOG = System.getLogger(NATIVE_LOGGER);
     private static final ThreadLocal<String> LAST_ERROR = new ThreadLocal<>();
     private static volatile boolean initialised;
+    private static boolean gpuBuild;
     // Kept strongly reachable for as long as native code may call it.
     private static LogRouter logRouter;
 
@@ -61,6 +62,7 @@ public final class Llama {
      * load the ones this machine supports.
      */
     private static void loadDynamicBackends() {
+        preloadCudaRuntime();
         String folder = "/org/llamajava/bindings/" + Loader.getPlatform();
         String list = folder + "/ggml-backends.txt";
         try (java.io.InputStream in = Llama.class.getResourceAsStream(list)) {
@@ -69,6 +71,7 @@ public final class Llama {
             }
             java.io.File dir = null;
             for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
+                gpuBuild |= name.contains("cuda") || name.contains("metal");
                 if (!name.isBlank()) {
                     dir = Loader.cacheResource(Llama.class, folder + "/" + name.strip()).getParentFile();
                 }
@@ -81,6 +84,56 @@ public final class Llama {
         }
         if (ggml_backend_reg_count() == 0) {
             throw new LlamaException("no ggml backend could be loaded on this machine (" + Loader.getPlatform() + ")");
+        }
+    }
+
+    /** Every device ggml can use in this process: the CPU, and GPUs whose backend and driver loaded. */
+    public static java.util.List<Device> devices() {
+        init();
+        java.util.List<Device> out = new java.util.ArrayList<>();
+        long n = ggml_backend_dev_count();
+        try (org.bytedeco.javacpp.SizeTPointer free = new org.bytedeco.javacpp.SizeTPointer(1);
+             org.bytedeco.javacpp.SizeTPointer total = new org.bytedeco.javacpp.SizeTPointer(1)) {
+            for (int i = 0; i < n; i++) {
+                org.llamajava.bindings.ggml_backend_device d = ggml_backend_dev_get(i);
+                ggml_backend_dev_memory(d, free, total);
+                int t = ggml_backend_dev_type(d);
+                Device.Type type = t == GGML_BACKEND_DEVICE_TYPE_CPU ? Device.Type.CPU
+                        : t == GGML_BACKEND_DEVICE_TYPE_GPU ? Device.Type.GPU
+                        : t == GGML_BACKEND_DEVICE_TYPE_IGPU ? Device.Type.INTEGRATED_GPU
+                        : t == GGML_BACKEND_DEVICE_TYPE_ACCEL ? Device.Type.ACCELERATOR : Device.Type.OTHER;
+                out.add(new Device(i, GgufFile.utf8(ggml_backend_dev_name(d)), GgufFile.utf8(ggml_backend_dev_description(d)),
+                        type, free.get(), total.get()));
+            }
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    /** Whether the natives on the classpath were built with a GPU backend (CUDA or Metal). */
+    public static boolean isGpuBuild() {
+        init();
+        return gpuBuild;
+    }
+
+    /** Whether a GPU is available to offload layers to. */
+    public static boolean hasGpu() {
+        return devices().stream().anyMatch(Device::isGpu);
+    }
+
+    /**
+     * If the JavaCPP CUDA presets' redistributable runtime ({@code org.bytedeco:cuda-platform-redist})
+     * is on the classpath, load cudart and cuBLAS from it, so that the CUDA backend needs only the
+     * NVIDIA driver on the machine.
+     */
+    private static void preloadCudaRuntime() {
+        for (String cls : new String[] {"org.bytedeco.cuda.global.cudart", "org.bytedeco.cuda.global.cublas"}) {
+            try {
+                Loader.load(Class.forName(cls));
+            } catch (ClassNotFoundException e) {
+                return; // not on the classpath: the system's CUDA runtime is used, if any
+            } catch (Throwable e) {
+                LOG.log(Level.WARNING, "could not load " + cls + " from the classpath: " + e);
+            }
         }
     }
 

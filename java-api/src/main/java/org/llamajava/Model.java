@@ -66,10 +66,29 @@ public final class Model implements AutoCloseable {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
                     + path.toAbsolutePath());
         }
+        boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
+        if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
+            System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,
+                    "no GPU is available (no GPU backend, driver or device): running " + path.getFileName() + " on the CPU");
+        }
+        int gpus = (int) Math.min(Integer.MAX_VALUE, llama_max_devices());
+        if (params.tensorSplit() != null && params.tensorSplit().length > gpus) {
+            throw new IllegalArgumentException("tensorSplit has " + params.tensorSplit().length + " shares; at most "
+                    + gpus + " devices are supported");
+        }
         LoadProgress progress = params.progress() == null ? null : LoadProgress.start(params.progress());
         llama_model model;
+        org.bytedeco.javacpp.FloatPointer split = null;
         try (llama_model_params p = llama_model_default_params()) {
             p.n_gpu_layers(params.gpuLayers());
+            p.split_mode(params.splitMode().value).main_gpu(params.mainGpu());
+            if (params.tensorSplit() != null) {
+                split = new org.bytedeco.javacpp.FloatPointer(gpus);
+                for (int i = 0; i < gpus; i++) {
+                    split.put(i, i < params.tensorSplit().length ? params.tensorSplit()[i] : 0f);
+                }
+                p.tensor_split(split);
+            }
             p.load_mode(params.useMmap()
                     ? (params.useMlock() ? LLAMA_LOAD_MODE_MMAP_MLOCK : LLAMA_LOAD_MODE_MMAP)
                     : (params.useMlock() ? LLAMA_LOAD_MODE_MLOCK : LLAMA_LOAD_MODE_NONE));
@@ -85,6 +104,9 @@ public final class Model implements AutoCloseable {
         } finally {
             if (progress != null) {
                 progress.finish();
+            }
+            if (split != null) {
+                split.close();
             }
         }
         String error = Llama.lastErrorSuffix();

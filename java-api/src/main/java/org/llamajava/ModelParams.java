@@ -10,9 +10,13 @@ package org.llamajava;
  * @param vocabOnly load only the vocabulary (tokenize and detokenize, no inference)
  * @param checkTensors validate tensor data while loading
  * @param progress  load progress listener that may cancel, or null
+ * @param splitMode how to split the model across several GPUs
+ * @param mainGpu   the GPU (index among GPUs) that holds the model with {@link SplitMode#NONE}
+ * @param tensorSplit share of the model per GPU (null: in proportion to free memory)
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
-                          boolean checkTensors, LoadProgressListener progress) {
+                          boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,
+                          float[] tensorSplit) {
 
     /** {@link #gpuLayers()} value that offloads every layer. */
     public static final int ALL_LAYERS = -1;
@@ -20,6 +24,20 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
     public ModelParams {
         if (gpuLayers < ALL_LAYERS) {
             throw new IllegalArgumentException("gpuLayers must be >= 0, or ALL_LAYERS (-1); got " + gpuLayers);
+        }
+        if (splitMode == null) {
+            throw new IllegalArgumentException("splitMode must not be null");
+        }
+        if (mainGpu < 0) {
+            throw new IllegalArgumentException("mainGpu must be >= 0; got " + mainGpu);
+        }
+        if (tensorSplit != null) {
+            tensorSplit = tensorSplit.clone();
+            for (float f : tensorSplit) {
+                if (!(f >= 0) || Float.isInfinite(f)) {
+                    throw new IllegalArgumentException("tensorSplit shares must be finite and >= 0");
+                }
+            }
         }
     }
 
@@ -40,6 +58,9 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         private boolean vocabOnly;
         private boolean checkTensors;
         private LoadProgressListener progress;
+        private SplitMode splitMode = SplitMode.LAYER;
+        private int mainGpu;
+        private float[] tensorSplit;
 
         private Builder() {}
 
@@ -49,9 +70,13 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         public Builder vocabOnly(boolean v) { this.vocabOnly = v; return this; }
         public Builder checkTensors(boolean v) { this.checkTensors = v; return this; }
         public Builder progress(LoadProgressListener v) { this.progress = v; return this; }
+        public Builder splitMode(SplitMode v) { this.splitMode = v; return this; }
+        public Builder mainGpu(int v) { this.mainGpu = v; return this; }
+        public Builder tensorSplit(float... v) { this.tensorSplit = v; return this; }
 
         public ModelParams build() {
-            return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress);
+            return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
+                    tensorSplit);
         }
     }
 }

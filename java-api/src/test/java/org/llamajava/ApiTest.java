@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
@@ -167,6 +168,23 @@ class ApiTest {
             assertTrue(ids.length >= 10, "emoji and CJK fall back to byte tokens");
             assertEquals("🦙你好", m.vocabulary().detokenize(ids, false, false).strip());
         }
+    }
+
+    @Test
+    void devicesAndGpuFallback() {
+        List<Device> devices = Llama.devices();
+        Device cpu = devices.stream().filter(d -> d.type() == Device.Type.CPU).findFirst().orElseThrow();
+        assertTrue(cpu.memoryTotal() > 0, cpu.toString());
+        assertEquals(devices.stream().anyMatch(Device::isGpu), Llama.hasGpu());
+        // asking for GPU layers where there is no GPU runs on the CPU instead of failing
+        try (Model m = Model.load(TestSupport.writeTinyModel(tmp), ModelParams.builder().gpuLayers(99)
+                .splitMode(SplitMode.NONE).mainGpu(0).tensorSplit(1f).build());
+             Context ctx = m.createContext(ContextParams.builder().contextSize(64).build());
+             Sampler g = Sampler.greedy()) {
+            assertEquals(3, ctx.generate(m.vocabulary().tokenize("Once"), g, 3, null).tokens().length);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ModelParams.builder().tensorSplit(-1f).build());
+        assertThrows(IllegalArgumentException.class, () -> ModelParams.builder().mainGpu(-1).build());
     }
 
     @Test
