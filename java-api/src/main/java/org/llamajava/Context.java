@@ -245,6 +245,16 @@ public final class Context implements AutoCloseable {
         return prompt.length == 0 ? seq.generate(sampler, opts) : seq.generate(all, sampler, opts);
     }
 
+    /** Waits until every computation queued on the device is done (a no-op on the CPU backend). */
+    public void synchronize() {
+        enter();
+        try {
+            llama_synchronize(handle());
+        } finally {
+            exit();
+        }
+    }
+
     /** Whether {@link #close()} has been called (or the model was closed). */
     public boolean isClosed() {
         return state.isFreed();
