@@ -85,7 +85,9 @@ public final class ChatSession {
 
     /**
      * Adds a user message, generates the assistant's reply (stopping at end of turn) and adds it
-     * to the history.
+     * to the history. If the context fills up (with {@link OverflowPolicy#fail()}), the turn and
+     * the partial reply stay in the history and {@link ContextOverflowException} is thrown; other
+     * failures leave the history as it was.
      */
     public Completion send(String userText, Sampler sampler, GenerateOptions options) {
         messages.add(ChatMessage.user(userText));
@@ -93,6 +95,14 @@ public final class ChatSession {
             Completion c = sequence.generate(tokens(renderPrompt()), sampler, options);
             messages.add(ChatMessage.assistant(c.text()));
             return c;
+        } catch (ContextOverflowException e) {
+            if (e.partial() != null) {
+                // the reply filled the context: keep the turn, with what was generated
+                messages.add(ChatMessage.assistant(e.partial().text()));
+            } else {
+                messages.remove(messages.size() - 1);
+            }
+            throw e;
         } catch (RuntimeException e) {
             messages.remove(messages.size() - 1);
             throw e;
@@ -134,6 +144,8 @@ public final class ChatSession {
         byte[] all;
         try {
             all = Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new LlamaException("no such chat file: " + file.toAbsolutePath(), e);
         } catch (IOException e) {
             throw new LlamaException("could not read chat " + file + ": " + e.getMessage(), e);
         }

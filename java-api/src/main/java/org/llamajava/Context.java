@@ -52,9 +52,7 @@ public final class Context implements AutoCloseable {
     private final IntPointer batchNSeq;
     private final IntPointer[] batchSeq;
     private final BytePointer batchLogits;
-    private final AtomicReference<Thread> user = new AtomicReference<>();
     private final Sequence[] sequences;
-    private int depth;
     private Sequence defaultSequence;
     /** The sequence whose last token's logits are current, or null. */
     private Sequence logitsOwner;
@@ -263,9 +261,13 @@ public final class Context implements AutoCloseable {
     /** Frees the context's native memory; idempotent. */
     @Override
     public void close() {
-        Thread other = user.get();
-        if (other != null && other != Thread.currentThread()) {
-            throw new IllegalStateException("cannot close a Context while thread '" + other.getName() + "' is using it");
+        if (state.isFreed()) {
+            return;
+        }
+        if (!state.tryClaim()) {
+            throw new IllegalStateException(state.user() == Thread.currentThread()
+                    ? "cannot close a Context from inside one of its own calls (e.g. a generation callback)"
+                    : "cannot close a Context while thread '" + state.user().getName() + "' is using it");
         }
         cleanable.clean();
         model.removeDependent(state);
@@ -422,25 +424,26 @@ public final class Context implements AutoCloseable {
     }
 
     void enter() {
+        handle();
         Thread t = Thread.currentThread();
-        Thread u = user.get();
+        Thread u = state.user.get();
         if (u != t) {
-            if (!user.compareAndSet(null, t)) {
-                Thread other = user.get();
+            if (!state.user.compareAndSet(null, t)) {
+                Thread other = state.user.get();
                 throw new IllegalStateException("Context is in use by thread '" + (other == null ? "?" : other.getName())
                         + "'; a Context is single-threaded: give each thread its own Context");
             }
         }
-        depth++;
-        if (state.isFreed()) {
+        state.depth++;
+        if (state.isFreed()) { // closed by its model's owner between the check and the claim
             exit();
             handle();
         }
     }
 
     void exit() {
-        if (--depth == 0) {
-            user.set(null);
+        if (--state.depth == 0) {
+            state.user.set(null);
         }
     }
 
@@ -448,11 +451,31 @@ public final class Context implements AutoCloseable {
         final llama_context ctx;
         final llama_batch batch;
         final IntPointer abortFlag = new IntPointer(1).put(0, 0);
+        /** The thread inside a call on this context, or the one closing it. */
+        final AtomicReference<Thread> user = new AtomicReference<>();
+        /** Nesting of calls by {@link #user} (touched by that thread only). */
+        int depth;
         BytePointer piece = new BytePointer(256);
 
         State(llama_context ctx, llama_batch batch) {
             this.ctx = ctx;
             this.batch = batch;
+        }
+
+        @Override
+        boolean tryClaim() {
+            Thread t = Thread.currentThread();
+            return user.compareAndSet(null, t) || (user.get() == t && depth == 0);
+        }
+
+        @Override
+        void release() {
+            user.compareAndSet(Thread.currentThread(), null);
+        }
+
+        @Override
+        Thread user() {
+            return user.get();
         }
 
         void growPiece(int size) {

@@ -8,8 +8,6 @@ public enum FinishReason {
     MAX_TOKENS,
     /** One of the stop strings appeared (it is not part of the text). */
     STOP_STRING,
-    /** The context has no room for another token and the overflow policy does not shift. */
-    CONTEXT_FULL,
     /** The generation was cancelled through its {@link AbortSignal}. */
     CANCELLED
 }

@@ -231,9 +231,28 @@ public final class Model implements AutoCloseable {
         return state.isFreed();
     }
 
-    /** Closes every open context on this model, then frees the model; idempotent. */
+    /**
+     * Closes every open context on this model, then frees the model; idempotent.
+     *
+     * @throws IllegalStateException if another thread is using one of its contexts right now
+     *     (nothing is closed then)
+     */
     @Override
     public void close() {
+        if (state.isFreed()) {
+            return;
+        }
+        java.util.List<NativeState> claimed = new java.util.ArrayList<>();
+        for (NativeState d : state.dependents) {
+            if (!d.tryClaim()) {
+                Thread t = d.user();
+                claimed.forEach(NativeState::release);
+                throw new IllegalStateException("cannot close Model " + path + ": one of its contexts is in use by "
+                        + (t == Thread.currentThread() ? "this thread (inside a call, e.g. a callback)"
+                        : "thread '" + (t == null ? "?" : t.getName()) + "'") + "; stop that work first");
+            }
+            claimed.add(d);
+        }
         cleanable.clean();
     }
 

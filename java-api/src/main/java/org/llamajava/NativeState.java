@@ -32,6 +32,23 @@ abstract class NativeState implements Runnable {
         return freed;
     }
 
+    /**
+     * Claims this object for the calling thread so that no other thread uses it while its owner
+     * frees it; false if another thread is using it now. Objects without a thread guard always
+     * succeed.
+     */
+    boolean tryClaim() {
+        return true;
+    }
+
+    /** Releases a claim made by {@link #tryClaim()} that was not followed by freeing. */
+    void release() {}
+
+    /** The thread using this object right now, or null. */
+    Thread user() {
+        return null;
+    }
+
     /** Frees the native memory; called at most once. */
     protected abstract void free();
 }

@@ -186,9 +186,36 @@ class BadInputTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> ctx.decode(new int[] {5}));
             assertTrue(e.getMessage().contains("generator"), e.getMessage());
             assertThrows(IllegalStateException.class, ctx::close);
+            IllegalStateException modelBusy = assertThrows(IllegalStateException.class, m::close);
+            assertTrue(modelBusy.getMessage().contains("generator"), modelBusy.getMessage());
+            assertTrue(!m.isClosed() && !ctx.isClosed(), "a refused close closes nothing");
             release.countDown();
             t.join();
             ctx.decode(new int[] {5}); // usable again once the other thread is done
+        }
+    }
+
+    @Test
+    void closingFromInsideACallbackIsRefused() {
+        try (Model m = Model.load(model);
+             Context ctx = m.createContext(ContextParams.builder().contextSize(64).build());
+             Sampler s = Sampler.greedy()) {
+            java.util.List<RuntimeException> seen = new java.util.ArrayList<>();
+            Completion c = ctx.generate(m.vocabulary().tokenize("Once"), s, 3, piece -> {
+                try {
+                    ctx.close();
+                } catch (IllegalStateException e) {
+                    seen.add(e);
+                }
+                try {
+                    m.close();
+                } catch (IllegalStateException e) {
+                    seen.add(e);
+                }
+            });
+            assertEquals(3, c.tokens().length);
+            assertTrue(seen.size() >= 2 && seen.stream().allMatch(e -> e.getMessage().contains("inside")), seen.toString());
+            assertTrue(!ctx.isClosed());
         }
     }
 

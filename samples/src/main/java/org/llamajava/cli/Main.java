@@ -15,7 +15,10 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = Map.of(
             "tokenize", new TokenizeCommand(),
             "generate", new GenerateCommand(),
-            "inspect", new InspectCommand());
+            "chat", new ChatCommand(),
+            "inspect", new InspectCommand(),
+            "bench", new BenchCommand(),
+            "write-model", new WriteModelCommand());
 
     private Main() {}
 

@@ -61,6 +61,8 @@ class CliBadInputTest {
             cases.add(new Case("generate " + n, 1, MAX_FILE_ERROR_LINES, f, "generate", "-m", FILE, "-p", "Hello",
                     "-n", "4", "--temp", "0"));
             cases.add(new Case("inspect " + n, 1, MAX_FILE_ERROR_LINES, f, "inspect", FILE));
+            cases.add(new Case("chat " + n, 1, MAX_FILE_ERROR_LINES, f, "chat", "-m", FILE, "--chat-template",
+                    "chatml"));
         }
         // usage errors: the model path is never read, so any path will do
         String m = "no-such-model.gguf";
@@ -73,6 +75,12 @@ class CliBadInputTest {
         cases.add(new Case("inspect missing model", 2, u, null, "inspect"));
         cases.add(new Case("tokenize -m without value", 2, u, null, "tokenize", "-p", "Hello", "-m"));
         cases.add(new Case("generate -n not a number", 2, u, null, "generate", "-m", m, "-p", "Hello", "-n", "many"));
+        cases.add(new Case("chat unknown flag", 2, u, null, "chat", "-m", m, "--frobnicate"));
+        cases.add(new Case("chat missing -m", 2, u, null, "chat", "--chat-template", "chatml"));
+        cases.add(new Case("chat --temp not a number", 2, u, null, "chat", "-m", m, "--temp", "hot"));
+        // checked before the model is read
+        cases.add(new Case("chat unknown chat template", 1, 1, null, "chat", "-m", m, "--chat-template",
+                "no-such-template"));
         cases.add(new Case("unknown command", 2, u, null, "frobnicate", "-m", m));
         return cases.stream();
     }

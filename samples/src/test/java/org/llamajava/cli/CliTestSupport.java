@@ -152,13 +152,18 @@ final class CliTestSupport {
 
     /** {@code java -jar llama-java.jar ARGS} in {@code workDir}. */
     static Result runCli(Path workDir, String... args) {
+        return runCliWithInput(workDir, null, args);
+    }
+
+    /** {@code java -jar llama-java.jar ARGS} in {@code workDir}, reading {@code stdin} (UTF-8; null: none). */
+    static Result runCliWithInput(Path workDir, String stdin, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
         cmd.add("-jar");
         cmd.add(cliJar().toAbsolutePath().toString());
         cmd.addAll(List.of(args));
-        return run(cmd, Map.of(), workDir, TIMEOUT);
+        return run(cmd, Map.of(), workDir, TIMEOUT, stdin);
     }
 
     /** A llama.cpp tool with its shared libraries on LD_LIBRARY_PATH. */
@@ -178,17 +183,32 @@ final class CliTestSupport {
 
     /** Runs a command with stdin closed; stdout and stderr go to files so neither can block it. */
     static Result run(List<String> cmd, Map<String, String> env, Path workDir, Duration timeout) {
+        return run(cmd, env, workDir, timeout, null);
+    }
+
+    /**
+     * Runs a command that reads {@code stdin} (from a file, so it cannot block; null: stdin closed);
+     * stdout and stderr go to files so neither can block it.
+     */
+    static Result run(List<String> cmd, Map<String, String> env, Path workDir, Duration timeout, String stdin) {
         Path out = null;
         Path err = null;
+        Path in = null;
         try {
             Files.createDirectories(workDir);
             out = Files.createTempFile("cli-test", ".out");
             err = Files.createTempFile("cli-test", ".err");
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile());
+            if (stdin != null) {
+                in = Files.writeString(Files.createTempFile("cli-test", ".in"), stdin, StandardCharsets.UTF_8);
+                pb.redirectInput(in.toFile());
+            }
             pb.environment().putAll(env);
             Process p = pb.start();
-            p.getOutputStream().close();
+            if (stdin == null) {
+                p.getOutputStream().close();
+            }
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
@@ -207,6 +227,7 @@ final class CliTestSupport {
         } finally {
             deleteQuietly(out);
             deleteQuietly(err);
+            deleteQuietly(in);
         }
     }
 

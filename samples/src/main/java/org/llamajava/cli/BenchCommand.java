@@ -1,0 +1,227 @@
+package org.llamajava.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.FlashAttention;
+import org.llamajava.GenerateOptions;
+import org.llamajava.KvCacheType;
+import org.llamajava.Llama;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.Sequence;
+
+/**
+ * {@code bench}: llama-bench's measurements through the public Java API, with its flags and its
+ * markdown table. {@code ppN} evaluates N random tokens as a prompt (in batches of {@code -b});
+ * {@code tgN} evaluates N tokens one at a time, as llama-bench does (no sampling). Each test runs
+ * once to warm up, then {@code -r} times; t/s is mean ± sample standard deviation. After the
+ * table: time to first token (prompt evaluation plus one greedy sample) for each ppN, median.
+ */
+final class BenchCommand implements Command {
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) {
+        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-t", "--threads"},
+                {"-r", "--repetitions"}, {"-b", "--batch-size"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
+                {"-ctk", "--cache-type-k"}, {"-ctv", "--cache-type-v"}});
+        List<String> models = list(args.require("-m", "MODEL[,MODEL...]"));
+        List<Integer> prompts = ints(args, "-p", "512");
+        List<Integer> gens = ints(args, "-n", "128");
+        List<Integer> threads = ints(args, "-t", Integer.toString(Math.min(4, Runtime.getRuntime().availableProcessors())));
+        List<Integer> batches = ints(args, "-b", "2048");
+        List<Integer> ubatches = ints(args, "-ub", "512");
+        List<FlashAttention> fas = list(args.get("-fa") == null ? "auto" : args.get("-fa")).stream()
+                .map(BenchCommand::flash).toList();
+        List<KvCacheType> ctks = list(args.get("-ctk") == null ? "f16" : args.get("-ctk")).stream()
+                .map(BenchCommand::cacheType).toList();
+        List<KvCacheType> ctvs = list(args.get("-ctv") == null ? "f16" : args.get("-ctv")).stream()
+                .map(BenchCommand::cacheType).toList();
+        int reps = args.getInt("-r", 5);
+        if (reps < 1) {
+            throw new Args.UsageException("-r must be >= 1");
+        }
+        out.println("| model                          |       size |     params | backend    | threads |            test |                  t/s |");
+        out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | --------------: | -------------------: |");
+        List<String> ttft = new ArrayList<>();
+        String backend = Llama.hasGpu() ? "GPU" : "CPU";
+        for (String file : models) {
+            try (Model m = Model.load(Path.of(file))) {
+                for (int t : threads) {
+                    for (int b : batches) {
+                        for (int ub : ubatches) {
+                            for (FlashAttention fa : fas) {
+                                for (KvCacheType k : ctks) {
+                                    for (KvCacheType v : ctvs) {
+                                        ContextParams.Builder cp = ContextParams.builder().threads(t).batchSize(b)
+                                                .ubatchSize(Math.min(ub, b)).flashAttention(fa).keyType(k).valueType(v);
+                                        for (int p : prompts) {
+                                            if (p > 0) {
+                                                row(out, m, backend, t, "pp" + p, measure(m, cp, p, 0, reps));
+                                                ttft.add(String.format(Locale.ROOT, "%s pp%d t=%d: %.2f ms", desc(m), p, t,
+                                                        timeToFirstToken(m, cp, p, reps) / 1e6));
+                                            }
+                                        }
+                                        for (int n : gens) {
+                                            if (n > 0) {
+                                                row(out, m, backend, t, "tg" + n, measure(m, cp, 0, n, reps));
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.println();
+        out.println("time to first token (median of " + reps + "):");
+        ttft.forEach(s -> out.println("  " + s));
+        return 0;
+    }
+
+    /** Tokens per second of each repetition, after one warm-up run. */
+    static double[] measure(Model m, ContextParams.Builder cp, int nPrompt, int nGen, int reps) {
+        Random rnd = new Random(42);
+        int nVocab = m.vocabulary().size();
+        int first = m.vocabulary().addsBos() ? m.vocabulary().bos() : rnd.nextInt(nVocab);
+        int[] prompt = new int[nPrompt];
+        int[] gen = new int[nGen];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = i == 0 ? first : rnd.nextInt(nVocab);
+        }
+        int[][] one = new int[nGen][1];
+        for (int i = 0; i < nGen; i++) {
+            one[i][0] = i == 0 ? first : rnd.nextInt(nVocab);
+        }
+        double[] tps = new double[reps];
+        try (Context ctx = m.createContext(cp.contextSize(nPrompt + nGen + 1).build());
+             Sequence s = ctx.newSequence()) {
+            for (int r = -1; r < reps; r++) { // r = -1: warm-up
+                s.clear();
+                long t0 = System.nanoTime();
+                if (nPrompt > 0) {
+                    s.append(prompt);
+                } else {
+                    int n = r < 0 ? 1 : nGen;
+                    for (int i = 0; i < n; i++) {
+                        s.append(one[i]);
+                    }
+                }
+                ctx.synchronize();
+                long ns = System.nanoTime() - t0;
+                if (r >= 0) {
+                    tps[r] = (nPrompt + nGen) * 1e9 / ns;
+                }
+            }
+        }
+        return tps;
+    }
+
+    /** Median time from an empty sequence to the first sampled token of an N-token prompt. */
+    static long timeToFirstToken(Model m, ContextParams.Builder cp, int nPrompt, int reps) {
+        Random rnd = new Random(7);
+        int[] prompt = new int[nPrompt];
+        for (int i = 0; i < nPrompt; i++) {
+            prompt[i] = rnd.nextInt(m.vocabulary().size());
+        }
+        long[] times = new long[reps];
+        try (Context ctx = m.createContext(cp.contextSize(nPrompt + 2).build());
+             Sequence s = ctx.newSequence();
+             Sampler greedy = Sampler.greedy()) {
+            for (int r = -1; r < reps; r++) {
+                s.clear();
+                long t0 = System.nanoTime();
+                s.generate(prompt, greedy, GenerateOptions.maxTokens(1));
+                long ns = System.nanoTime() - t0;
+                if (r >= 0) {
+                    times[r] = ns;
+                }
+            }
+        }
+        java.util.Arrays.sort(times);
+        return times[reps / 2];
+    }
+
+    private static void row(PrintStream out, Model m, String backend, int threads, String test, double[] tps) {
+        double mean = 0;
+        for (double x : tps) {
+            mean += x;
+        }
+        mean /= tps.length;
+        double var = 0;
+        for (double x : tps) {
+            var += (x - mean) * (x - mean);
+        }
+        double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
+        out.printf(Locale.ROOT, "| %-30s | %10s | %10s | %-10s | %7d | %15s | %20s |%n", desc(m), size(m.sizeBytes()),
+                params(m.parameterCount()), backend, threads, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd));
+    }
+
+    private static String desc(Model m) {
+        String d = m.description();
+        return d.length() > 30 ? d.substring(0, 30) : d;
+    }
+
+    static String size(long bytes) {
+        return bytes < 1024L * 1024 * 1024 ? String.format(Locale.ROOT, "%.2f MiB", bytes / 1024.0 / 1024.0)
+                : String.format(Locale.ROOT, "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
+    }
+
+    static String params(long n) {
+        return n < 1_000_000_000L ? String.format(Locale.ROOT, "%.2f M", n / 1e6)
+                : String.format(Locale.ROOT, "%.2f B", n / 1e9);
+    }
+
+    private static List<String> list(String v) {
+        List<String> out = new ArrayList<>();
+        for (String s : v.split(",")) {
+            if (!s.isBlank()) {
+                out.add(s.strip());
+            }
+        }
+        return out;
+    }
+
+    private static List<Integer> ints(Args args, String flag, String def) {
+        String v = args.get(flag) == null ? def : args.get(flag);
+        List<Integer> out = new ArrayList<>();
+        for (String s : list(v)) {
+            try {
+                out.add(Integer.parseInt(s));
+            } catch (NumberFormatException e) {
+                throw new Args.UsageException(flag + " takes integers, not '" + s + "'");
+            }
+        }
+        return out;
+    }
+
+    private static FlashAttention flash(String v) {
+        return switch (v) {
+            case "1", "on" -> FlashAttention.ENABLED;
+            case "0", "off" -> FlashAttention.DISABLED;
+            case "auto" -> FlashAttention.AUTO;
+            default -> throw new Args.UsageException("-fa takes on, off or auto (or 1, 0), not '" + v + "'");
+        };
+    }
+
+    private static KvCacheType cacheType(String v) {
+        return switch (v) {
+            case "f16" -> KvCacheType.F16;
+            case "q8_0" -> KvCacheType.Q8_0;
+            case "q4_0" -> KvCacheType.Q4_0;
+            default -> throw new Args.UsageException("cache type must be f16, q8_0 or q4_0, not '" + v + "'");
+        };
+    }
+
+    @Override
+    public String usage() {
+        return "-m MODEL[,...] [-p N,...] [-n N,...] [-t N,...] [-r REPS] [-b N,...] [-ub N,...] [-fa on|off|auto]"
+                + " [-ctk f16|q8_0|q4_0] [-ctv ...]";
+    }
+}

@@ -1,0 +1,88 @@
+package org.llamajava.cli;
+
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.llamajava.ContextParams;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+
+/**
+ * The sampling and context flags that {@code generate} and {@code chat} share, with llama.cpp's
+ * names and defaults: {@code -n}, {@code --temp}, {@code --seed}, {@code --top-k}, {@code --top-p},
+ * {@code --min-p}, {@code -t}, {@code -c}, {@code -b}. Every value is checked when the flags are
+ * read, before any model is loaded.
+ */
+final class SamplingFlags {
+    /** The flags, each with its aliases, for {@link Args#parse}. */
+    private static final String[][] FLAGS = {{"-n", "--n-predict"}, {"--temp"}, {"--seed", "-s"},
+            {"-t", "--threads"}, {"-c", "--ctx-size"}, {"--top-k"}, {"--top-p"}, {"--min-p"}, {"-b", "--batch-size"}};
+
+    /** For usage lines. */
+    static final String USAGE = "[-n N] [--temp T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [-t THREADS] [-c CTX]";
+
+    private final int maxTokens;
+    private final ContextParams.Builder context;
+    private final int contextSize;
+    private final Sampler.Builder sampler;
+
+    private SamplingFlags(int maxTokens, ContextParams.Builder context, int contextSize, Sampler.Builder sampler) {
+        this.maxTokens = maxTokens;
+        this.context = context;
+        this.contextSize = contextSize;
+        this.sampler = sampler;
+    }
+
+    /** A command's own flags followed by these, for {@link Args#parse}. */
+    static String[][] with(String[]... own) {
+        return Stream.concat(Arrays.stream(own), Arrays.stream(FLAGS)).toArray(String[][]::new);
+    }
+
+    /**
+     * Reads the flags from parsed arguments.
+     *
+     * @param defaultMaxTokens {@code -n}'s default
+     * @throws Args.UsageException for a malformed value
+     * @throws IllegalArgumentException for a value out of range (e.g. {@code --top-p 2})
+     */
+    static SamplingFlags read(Args args, int defaultMaxTokens) {
+        int n = args.getInt("-n", defaultMaxTokens);
+        if (n < 0) {
+            throw new Args.UsageException("-n must be >= 0");
+        }
+        float temp = args.getFloat("--temp", 0.8f);
+        int seed = (int) args.getLong("--seed", Sampler.RANDOM_SEED & 0xFFFFFFFFL);
+        ContextParams.Builder cp = ContextParams.builder();
+        if (args.get("-t") != null) {
+            cp.threads(args.getInt("-t", 1));
+        }
+        if (args.get("-b") != null) {
+            int b = args.getInt("-b", 2048);
+            cp.batchSize(b).ubatchSize(Math.min(512, b));
+        }
+        // llama.cpp's default order: top-k, top-p, min-p, temperature, then the seeded draw
+        Sampler.Builder sb = Sampler.builder().topK(args.getInt("--top-k", 40))
+                .topP(args.getFloat("--top-p", 0.95f)).minP(args.getFloat("--min-p", 0.05f))
+                .temperature(temp).dist(seed);
+        int ctxSize = args.getInt("-c", -1);
+        return new SamplingFlags(n, cp, ctxSize, sb);
+    }
+
+    /** {@code -n}: the most tokens to generate (per reply, in chat). */
+    int maxTokens() {
+        return maxTokens;
+    }
+
+    /**
+     * The context parameters for this model: {@code -c} if given, else like llama.cpp's tools
+     * 4096 tokens, but no more than the model was trained for.
+     */
+    ContextParams contextParams(Model model) {
+        return context.contextSize(contextSize >= 0 ? contextSize : Math.min(4096, model.trainingContextLength()))
+                .build();
+    }
+
+    /** A new sampler chain; the caller closes it. */
+    Sampler sampler() {
+        return sampler.build();
+    }
+}
