@@ -40,7 +40,8 @@ public final class Main {
         configureLogging(verbose);
         Command cmd = COMMANDS.get(args[0]);
         if (cmd == null) {
-            err.println("error: unknown command '" + args[0] + "'\n" + usage());
+            err.println("error: unknown command '" + args[0] + "' (commands: "
+                    + String.join(", ", new java.util.TreeSet<>(COMMANDS.keySet())) + "; --help for usage)");
             return 2;
         }
         try {
