@@ -74,20 +74,20 @@ set(OPTS
   -DLLAMA_OPENSSL=OFF
   -DGGML_OPENMP=OFF
   -DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON)
+# GPU builds load their backends at run time (GGML_BACKEND_DL), so that a machine without the GPU
+# or its driver still runs on the CPU backend with the same jar; ggml allows that only with the
+# CPU variants (GGML_NATIVE is incompatible with GGML_BACKEND_DL).
+if(BACKEND STREQUAL "cuda")
+  set(CPU_ALL_VARIANTS ON)
+endif()
 if(CPU_ALL_VARIANTS)
   list(APPEND OPTS -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF)
 else()
   list(APPEND OPTS -DGGML_NATIVE=ON)
 endif()
-# GPU builds load their backends at run time (GGML_BACKEND_DL), so that a machine without the GPU
-# or its driver still runs on the CPU backend with the same jar.
 set(BACKEND_DL ${CPU_ALL_VARIANTS})
 if(BACKEND STREQUAL "cuda")
   list(APPEND OPTS -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS}")
-  if(NOT CPU_ALL_VARIANTS)
-    list(APPEND OPTS -DGGML_BACKEND_DL=ON)
-  endif()
-  set(BACKEND_DL ON)
 elseif(BACKEND STREQUAL "metal")
   list(APPEND OPTS -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON)
 endif()
