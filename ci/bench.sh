@@ -36,9 +36,9 @@ for round in $(seq "$rounds"); do
   for m in "${models[@]}"; do
     echo "bench: round $round/$rounds: $(basename "$m")" >&2
     "$out/bin/llama-bench" -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" -o md 2>/dev/null \
-      | awk -v m="$(basename "$m")" -F'|' '/ (pp|tg)[0-9]+ /{gsub(/ /,"",$7); split($8,a,"±"); print "native", m, $7, a[1]+0}' >> "$results"
+      | awk -v m="$(basename "$m")" -F'|' '/^[|].* (pp|tg)[0-9]+ /{gsub(/ /,"",$7); split($8,a,"±"); print "native", m, $7, a[1]+0}' >> "$results"
     java -jar "$jar" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" 2>/dev/null \
-      | awk -v m="$(basename "$m")" -F'|' '/ (pp|tg)[0-9]+ /{gsub(/ /,"",$7); split($8,a,"±"); print "java", m, $7, a[1]+0}' >> "$results"
+      | awk -v m="$(basename "$m")" -F'|' '/^[|].* (pp|tg)[0-9]+ /{gsub(/ /,"",$7); split($8,a,"±"); print "java", m, $7, a[1]+0}' >> "$results"
   done
 done
 

@@ -3,7 +3,9 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.BytePointer;
@@ -46,12 +48,13 @@ public final class Context implements AutoCloseable {
     private final int nBatch;
     private final int nVocab;
     private final boolean canShift;
-    // views into the native batch, made once so that filling it allocates nothing
-    private final IntPointer batchToken;
-    private final IntPointer batchPos;
-    private final IntPointer batchNSeq;
-    private final IntPointer[] batchSeq;
-    private final BytePointer batchLogits;
+    // direct-buffer views of the native batch, made once: filling it allocates nothing and
+    // crosses no JNI boundary
+    private final IntBuffer batchToken;
+    private final IntBuffer batchPos;
+    private final IntBuffer batchNSeq;
+    private final IntBuffer[] batchSeq;
+    private final ByteBuffer batchLogits;
     private final Sequence[] sequences;
     private Sequence defaultSequence;
     /** The sequence whose last token's logits are current, or null. */
@@ -71,7 +74,9 @@ public final class Context implements AutoCloseable {
                     .n_seq_max(params.sequences()).n_threads(params.threads())
                     .n_threads_batch(params.threadsBatch()).type_k(params.keyType().ggmlType)
                     .type_v(params.valueType().ggmlType).flash_attn_type(params.flashAttention().value)
-                    .kv_unified(true).no_perf(false);
+                    // a unified KV buffer lets sequences share the whole context, but costs about a
+                    // quarter of the per-token speed of a small model: only where it is needed
+                    .kv_unified(params.sequences() > 1).no_perf(true);
             Llama.clearLastError();
             ctx = llama_init_from_model(model.handle(), p);
         }
@@ -87,13 +92,13 @@ public final class Context implements AutoCloseable {
         llama_batch batch = llama_batch_init(nBatch, 0, 1);
         this.state = new State(ctx, batch);
         llamajava_set_abort_flag(ctx, state.abortFlag);
-        this.batchToken = batch.token().capacity(nBatch);
-        this.batchPos = batch.pos().capacity(nBatch);
-        this.batchNSeq = batch.n_seq_id().capacity(nBatch);
-        this.batchLogits = batch.logits().capacity(nBatch);
-        this.batchSeq = new IntPointer[nBatch];
+        this.batchToken = batch.token().capacity(nBatch).asBuffer();
+        this.batchPos = batch.pos().capacity(nBatch).asBuffer();
+        this.batchNSeq = batch.n_seq_id().capacity(nBatch).asBuffer();
+        this.batchLogits = batch.logits().capacity(nBatch).asBuffer();
+        this.batchSeq = new IntBuffer[nBatch];
         for (int i = 0; i < nBatch; i++) {
-            batchSeq[i] = batch.seq_id(i).capacity(1);
+            batchSeq[i] = batch.seq_id(i).capacity(1).asBuffer();
         }
         this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);
