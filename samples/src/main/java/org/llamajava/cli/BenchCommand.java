@@ -20,7 +20,8 @@ import org.llamajava.Sequence;
  * {@code bench}: llama-bench's measurements through the public Java API, with its flags and its
  * markdown table. {@code ppN} evaluates N random tokens as a prompt (in batches of {@code -b});
  * {@code tgN} evaluates N tokens one at a time, as llama-bench does (no sampling). Each test runs
- * once to warm up, then {@code -r} times; t/s is mean ± sample standard deviation. After the
+ * once in full to warm up (llama-bench warms up with one token; the JVM also compiles the Java
+ * path then), then {@code -r} times; t/s is mean ± sample standard deviation. After the
  * table: time to first token (prompt evaluation plus one greedy sample) for each ppN, median.
  */
 final class BenchCommand implements Command {
@@ -100,7 +101,7 @@ final class BenchCommand implements Command {
             one[i][0] = i == 0 ? first : rnd.nextInt(nVocab);
         }
         double[] tps = new double[reps];
-        try (Context ctx = m.createContext(cp.contextSize(nPrompt + nGen + 1).build());
+        try (Context ctx = m.createContext(cp.contextSize(nPrompt + nGen).build());
              Sequence s = ctx.newSequence()) {
             for (int r = -1; r < reps; r++) { // r = -1: warm-up
                 s.clear();
@@ -108,8 +109,7 @@ final class BenchCommand implements Command {
                 if (nPrompt > 0) {
                     s.append(prompt);
                 } else {
-                    int n = r < 0 ? 1 : nGen;
-                    for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < nGen; i++) {
                         s.append(one[i]);
                     }
                 }
