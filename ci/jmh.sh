@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# JMH micro-benchmarks of the per-token Java path (java-api/src/test/java/org/llamajava/PerTokenBenchmark),
+# with JMH's gc profiler for heap allocation per token. Needs a build first
+# (./mvnw -q install -DskipTests). Extra arguments go to JMH, e.g. ci/jmh.sh -f 1 -wi 3 -i 5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./mvnw -q -pl java-api test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile=target/jmh-classpath.txt >/dev/null
+cp="java-api/target/test-classes:java-api/target/classes:$(cat java-api/target/jmh-classpath.txt)"
+exec java -cp "$cp" org.openjdk.jmh.Main PerTokenBenchmark -prof gc -tu us -f 1 -wi 5 -w 1 -i 5 -r 1 "$@"
