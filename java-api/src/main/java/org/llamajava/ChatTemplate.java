@@ -147,6 +147,7 @@ public final class ChatTemplate {
             }
         } finally {
             held.forEach(BytePointer::close);
+            java.lang.ref.Reference.reachabilityFence(model); // not freed by its Cleaner during the native call
         }
     }
 

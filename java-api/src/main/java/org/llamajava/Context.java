@@ -3,6 +3,7 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -366,7 +367,11 @@ public final class Context implements AutoCloseable {
         if (logitsOwner != seq) {
             throw new IllegalStateException("no logits for this sequence yet: evaluate a prompt first");
         }
-        return llama_sampler_sample(sampler.handle(), state.ctx, -1);
+        try {
+            return llama_sampler_sample(sampler.handle(), state.ctx, -1);
+        } finally {
+            Reference.reachabilityFence(sampler); // not freed by its Cleaner during the native call
+        }
     }
 
     /** Samples from the current logits, whichever sequence they belong to. */
@@ -378,6 +383,7 @@ public final class Context implements AutoCloseable {
             }
             return llama_sampler_sample(sampler.handle(), state.ctx, -1);
         } finally {
+            Reference.reachabilityFence(sampler);
             exit();
         }
     }

@@ -70,7 +70,7 @@ public final class GgufWriter implements AutoCloseable {
         if (value < 0 || value > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException(key + ": " + value + " is not a uint32");
         }
-        try (BytePointer k = key(key)) {
+        try (BytePointer k = key(key, value)) {
             gguf_set_val_u32(handle(), k, (int) value);
         }
         return this;
@@ -230,8 +230,23 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     private static BytePointer key(String key) {
+        return key(key, -1);
+    }
+
+    /**
+     * The key as a C string; {@code u32} is the value of a UINT32 being set, or -1 for another
+     * type. gguf.h aborts the process on a {@code general.alignment} that is not a UINT32 power of
+     * two, and writes the data with its default alignment (32) whatever that key says, so any
+     * other value would give a corrupt file: both are rejected here.
+     */
+    private static BytePointer key(String key, long u32) {
         if (key == null || key.isEmpty()) {
             throw new IllegalArgumentException("key must not be empty");
+        }
+        if (key.equals("general.alignment") && u32 != GGUF_DEFAULT_ALIGNMENT) {
+            throw new IllegalArgumentException("general.alignment: GgufWriter aligns tensor data to "
+                    + GGUF_DEFAULT_ALIGNMENT + " bytes, so only the UINT32 " + GGUF_DEFAULT_ALIGNMENT + " is accepted"
+                    + (u32 < 0 ? "" : "; got " + u32));
         }
         return utf8(key);
     }

@@ -3,6 +3,7 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -66,6 +67,7 @@ public final class Model implements AutoCloseable {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
                     + path.toAbsolutePath());
         }
+        checkAssertedMetadata(gguf, params.vocabOnly());
         boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
         if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
             System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,
@@ -122,6 +124,98 @@ public final class Model implements AutoCloseable {
         return new Model(new State(model), path, params.vocabOnly());
     }
 
+    /** llama.cpp's LLAMA_MAX_LAYERS and LLAMA_MAX_EXPERTS. */
+    private static final long MAX_LAYERS = 512;
+    private static final long MAX_EXPERTS = 1024;
+
+    /**
+     * Metadata that llama.cpp checks with GGML_ASSERT while loading (which aborts the whole
+     * process) instead of with an error: rejected here first. Values of an unexpected type are
+     * left to llama.cpp, which rejects those with an error.
+     */
+    static void checkAssertedMetadata(GgufFile gguf, boolean vocabOnly) {
+        String file = gguf.path().toAbsolutePath().toString();
+        Map<String, Object> meta = gguf.metadata();
+        // the vocabulary (also loaded vocab-only): llama_vocab::impl::load
+        if (meta.get("tokenizer.ggml.tokens") instanceof java.util.List<?> tokens) {
+            Map<Object, Integer> seen = new java.util.HashMap<>();
+            for (int i = 0; i < tokens.size(); i++) {
+                Object t = tokens.get(i);
+                Integer before = seen.put("".equals(t) ? "[EMPTY_" + i + "]" : t, i);
+                if (before != null) {
+                    throw new LlamaException("corrupt vocabulary in " + file + ": tokens " + before + " and " + i
+                            + " are both '" + t + "'");
+                }
+            }
+        }
+        if ("bert".equals(gguf.getString("tokenizer.ggml.model"))
+                && meta.get("tokenizer.ggml.token_type") instanceof java.util.List<?> types
+                && types.contains(VocabularySpec.TYPE_BYTE)) {
+            throw new LlamaException("corrupt vocabulary in " + file + ": a WordPiece (bert) vocabulary has byte tokens");
+        }
+        String arch = gguf.architecture();
+        if (vocabOnly || "clip".equals(arch)) {
+            return;
+        }
+        // the hyperparameters: llama_model_base::load_hparams
+        Long layers = unsigned(meta, arch + ".block_count");
+        if (layers == null) {
+            return; // missing or of another type: llama.cpp fails with an error
+        }
+        if (layers < 1 || layers > MAX_LAYERS) {
+            throw new LlamaException(arch + ".block_count is " + layers + " in " + file + "; llama.cpp supports 1 to "
+                    + MAX_LAYERS + " layers");
+        }
+        long nextn = orZero(unsigned(meta, arch + ".nextn_predict_layers"));
+        if (nextn > layers) {
+            throw new LlamaException(arch + ".nextn_predict_layers (" + nextn + ") exceeds " + arch + ".block_count ("
+                    + layers + ") in " + file);
+        }
+        long experts = orZero(unsigned(meta, arch + ".expert_count"));
+        long used = 0;
+        Object u = meta.get(arch + ".expert_used_count");
+        if (u instanceof java.util.List<?> perLayer) {
+            if (perLayer.size() == layers) { // another length: llama.cpp fails with an error
+                for (Object o : perLayer) {
+                    used = Math.max(used, o instanceof Number n ? Integer.toUnsignedLong(n.intValue()) : 0);
+                }
+            }
+        } else {
+            used = orZero(unsigned(meta, arch + ".expert_used_count"));
+        }
+        if ((arch.equals("hunyuan_vl") || arch.equals("hunyuan-dense")) && experts <= 1) {
+            experts = 0;
+            used = 0;
+        }
+        long groups = orZero(unsigned(meta, arch + ".expert_group_count"));
+        long groupsUsed = orZero(unsigned(meta, arch + ".expert_group_used_count"));
+        boolean ok = experts <= MAX_EXPERTS && used <= experts;
+        if (experts > 0) {
+            ok &= used > 0 && groups < experts
+                    && (groups <= 1 || (experts % groups == 0 && groupsUsed > 0 && groupsUsed < groups));
+        } else {
+            ok &= used == 0 && groups == 0;
+        }
+        if (!ok) {
+            throw new LlamaException("inconsistent mixture-of-experts metadata in " + file + ": expert_count " + experts
+                    + ", expert_used_count " + used + ", expert_group_count " + groups + ", expert_group_used_count "
+                    + groupsUsed);
+        }
+        Object scaling = meta.get(arch + ".rope.scaling.type");
+        if (scaling instanceof String s && !java.util.List.of("none", "linear", "yarn", "longrope").contains(s)) {
+            throw new LlamaException("unknown " + arch + ".rope.scaling.type '" + s + "' in " + file);
+        }
+    }
+
+    /** A UINT32 metadata value (GgufFile reads those as Long), or null if absent or of another type. */
+    private static Long unsigned(Map<String, Object> meta, String key) {
+        return meta.get(key) instanceof Long l ? l : null;
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
+    }
+
     /** The file this model was loaded from. */
     public Path path() {
         return path;
@@ -145,38 +239,66 @@ public final class Model implements AutoCloseable {
 
     /** llama.cpp's one-line description, e.g. {@code llama ?B all F32}. */
     public String description() {
-        return NativeStrings.read((buf, size) -> llama_model_desc(handle(), buf, size));
+        try {
+            return NativeStrings.read((buf, size) -> llama_model_desc(handle(), buf, size));
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The number of parameters (weights). */
     public long parameterCount() {
-        return llama_model_n_params(handle());
+        try {
+            return llama_model_n_params(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The total size of all tensors in bytes. */
     public long sizeBytes() {
-        return llama_model_size(handle());
+        try {
+            return llama_model_size(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The context length the model was trained with. */
     public int trainingContextLength() {
-        return llama_model_n_ctx_train(handle());
+        try {
+            return llama_model_n_ctx_train(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The embedding size. */
     public int embeddingSize() {
-        return llama_model_n_embd(handle());
+        try {
+            return llama_model_n_embd(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The number of layers. */
     public int layerCount() {
-        return llama_model_n_layer(handle());
+        try {
+            return llama_model_n_layer(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     /** The model's default chat template (Jinja source), or null if it has none. */
     public String chatTemplate() {
-        BytePointer t = llama_model_chat_template(handle(), (BytePointer) null);
-        return GgufFile.utf8(t);
+        try {
+            BytePointer t = llama_model_chat_template(handle(), (BytePointer) null);
+            return GgufFile.utf8(t);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** One metadata value as a string, or null if the key is absent. */
@@ -190,6 +312,8 @@ public final class Model implements AutoCloseable {
                 return null;
             }
             return NativeStrings.read((buf, size) -> llama_model_meta_val_str(m, k, buf, size));
+        } finally {
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -204,6 +328,7 @@ public final class Model implements AutoCloseable {
             String val = NativeStrings.read((buf, size) -> llama_model_meta_val_str_by_index(m, idx, buf, size));
             out.put(key, val);
         }
+        Reference.reachabilityFence(this);
         return Collections.unmodifiableMap(out);
     }
 

@@ -3,6 +3,7 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,7 +61,11 @@ public final class Sampler implements AutoCloseable {
 
     /** Clears the sampler's state (e.g. penalty history); the random generator is reseeded. */
     public void reset() {
-        llama_sampler_reset(handle());
+        try {
+            llama_sampler_reset(handle());
+        } finally {
+            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
     }
 
     @Override

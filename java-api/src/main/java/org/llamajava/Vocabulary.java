@@ -2,6 +2,7 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
@@ -78,6 +79,8 @@ public final class Vocabulary {
                     capacity = -n;
                 }
             }
+        } finally {
+            Reference.reachabilityFence(this); // the Model must not be freed during the native call
         }
     }
 
@@ -104,6 +107,8 @@ public final class Vocabulary {
                     capacity = -n;
                 }
             }
+        } finally {
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -118,71 +123,119 @@ public final class Vocabulary {
      */
     int tokenToPiece(int token, BytePointer buf, int capacity, boolean special) {
         checkToken(token);
-        return llama_token_to_piece(handle(), token, buf, capacity, 0, special);
+        try {
+            return llama_token_to_piece(handle(), token, buf, capacity, 0, special);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** The piece of text one token stands for (special tokens rendered as text). */
     public String tokenPiece(int token) {
         checkToken(token);
-        return NativeStrings.read((buf, size) -> {
-            int n = llama_token_to_piece(handle(), token, buf, (int) size, 0, true);
-            return n < 0 ? -n + 0 : n;
-        });
+        try {
+            return NativeStrings.read((buf, size) -> {
+                int n = llama_token_to_piece(handle(), token, buf, (int) size, 0, true);
+                return n < 0 ? -n + 0 : n;
+            });
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** The token's raw text as stored in the vocabulary (e.g. {@code ▁Hello}). */
     public String tokenText(int token) {
         checkToken(token);
-        return GgufFile.utf8(llama_vocab_get_text(handle(), token));
+        try {
+            return GgufFile.utf8(llama_vocab_get_text(handle(), token));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** The token's score (log probability for SentencePiece vocabularies). */
     public float tokenScore(int token) {
         checkToken(token);
-        return llama_vocab_get_score(handle(), token);
+        try {
+            return llama_vocab_get_score(handle(), token);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** The token's attributes. */
     public Set<TokenAttribute> tokenAttributes(int token) {
         checkToken(token);
-        return TokenAttribute.fromBits(llama_vocab_get_attr(handle(), token));
+        try {
+            return TokenAttribute.fromBits(llama_vocab_get_attr(handle(), token));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Whether the token ends generation (EOS, EOT and the like). */
     public boolean isEndOfGeneration(int token) {
         checkToken(token);
-        return llama_vocab_is_eog(handle(), token);
+        try {
+            return llama_vocab_is_eog(handle(), token);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Whether the token is a control token. */
     public boolean isControl(int token) {
         checkToken(token);
-        return llama_vocab_is_control(handle(), token);
+        try {
+            return llama_vocab_is_control(handle(), token);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Beginning-of-sequence token, or {@link #NO_TOKEN}. */
     public int bos() {
-        return llama_vocab_bos(handle());
+        try {
+            return llama_vocab_bos(handle());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** End-of-sequence token, or {@link #NO_TOKEN}. */
     public int eos() {
-        return llama_vocab_eos(handle());
+        try {
+            return llama_vocab_eos(handle());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** End-of-turn token, or {@link #NO_TOKEN}. */
     public int eot() {
-        return llama_vocab_eot(handle());
+        try {
+            return llama_vocab_eot(handle());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Whether tokenizing with {@code addSpecial} prepends BOS. */
     public boolean addsBos() {
-        return llama_vocab_get_add_bos(handle());
+        try {
+            return llama_vocab_get_add_bos(handle());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Whether tokenizing with {@code addSpecial} appends EOS. */
     public boolean addsEos() {
-        return llama_vocab_get_add_eos(handle());
+        try {
+            return llama_vocab_get_add_eos(handle());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** Throws IllegalArgumentException unless {@code token} is a valid id in this vocabulary. */
