@@ -103,7 +103,7 @@ public final class Context implements AutoCloseable {
         }
         this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);
-        model.addDependent(state);
+        state.detach = model.addDependent(state);
     }
 
     /** The model this context runs. */
@@ -276,7 +276,6 @@ public final class Context implements AutoCloseable {
                     : "cannot close a Context while thread '" + state.user().getName() + "' is using it");
         }
         cleanable.clean();
-        model.removeDependent(state);
     }
 
     // ---- package-private: used by Sequence ------------------------------------------------------
@@ -494,12 +493,18 @@ public final class Context implements AutoCloseable {
             piece = new BytePointer(size);
         }
 
+        /** Removes this state from its model's dependents once freed (also when the Cleaner frees it). */
+        Runnable detach;
+
         @Override
         protected void free() {
             llama_batch_free(batch);
             llama_free(ctx);
             piece.close();
             abortFlag.close();
+            if (detach != null) {
+                detach.run();
+            }
         }
     }
 }

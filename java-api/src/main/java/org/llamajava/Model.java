@@ -395,14 +395,16 @@ public final class Model implements AutoCloseable {
         return m;
     }
 
-    /** Registers a dependent native object that must be freed before the model. */
-    void addDependent(NativeState dependent) {
+    /**
+     * Registers a dependent native object that must be freed before the model; returns what
+     * unregisters it (to run when it is freed, however that happens). The returned action holds
+     * no reference to this Model, so the Cleaner can still run.
+     */
+    Runnable addDependent(NativeState dependent) {
         handle();
-        state.dependents.add(dependent);
-    }
-
-    void removeDependent(NativeState dependent) {
-        state.dependents.remove(dependent);
+        Set<NativeState> deps = state.dependents;
+        deps.add(dependent);
+        return () -> deps.remove(dependent);
     }
 
     private static final class State extends NativeState {
