@@ -20,11 +20,34 @@ public final class Vocabulary {
     private final Model model;
     private final llama_vocab vocab;
     private final int size;
+    /** Why tokenizing with special tokens would hit a GGML_ASSERT in llama.cpp, or null if it would not. */
+    private final String missingSpecial;
 
     Vocabulary(Model model, llama_vocab vocab) {
         this.model = model;
         this.vocab = vocab;
         this.size = llama_vocab_n_tokens(vocab);
+        this.missingSpecial = missingSpecial(vocab);
+    }
+
+    /**
+     * llama.cpp's tokenizer asserts (aborting the process) when it must add a special token that
+     * the vocabulary does not define: BOS or EOS where the model asks for them, and CLS (BOS) and
+     * SEP for WordPiece. Found by fuzzing; checked here so that such a model fails with an exception.
+     */
+    private static String missingSpecial(llama_vocab v) {
+        boolean wpm = llama_vocab_type(v) == LLAMA_VOCAB_TYPE_WPM;
+        if ((wpm || llama_vocab_get_add_bos(v)) && llama_vocab_bos(v) == LLAMA_TOKEN_NULL) {
+            return wpm ? "a WordPiece vocabulary needs a BOS (CLS) token but has none"
+                    : "the model asks for a BOS token (tokenizer.ggml.add_bos_token) but defines none";
+        }
+        if (wpm && llama_vocab_sep(v) == LLAMA_TOKEN_NULL) {
+            return "a WordPiece vocabulary needs a SEP token but has none";
+        }
+        if (!wpm && llama_vocab_get_add_eos(v) && llama_vocab_eos(v) == LLAMA_TOKEN_NULL) {
+            return "the model asks for an EOS token (tokenizer.ggml.add_eos_token) but defines none";
+        }
+        return null;
     }
 
     /** The model this vocabulary belongs to. */
@@ -60,6 +83,10 @@ public final class Vocabulary {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
+        if (addSpecial && missingSpecial != null) {
+            throw new LlamaException("cannot add special tokens when tokenizing with " + model.path().getFileName() + ": "
+                    + missingSpecial + "; tokenize with addSpecial=false");
+        }
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         llama_vocab v = handle();
         try (BytePointer in = new BytePointer(utf8.length + 1)) {
@@ -67,7 +94,12 @@ public final class Vocabulary {
             int capacity = utf8.length + 8;
             while (true) {
                 try (IntPointer out = new IntPointer(capacity)) {
-                    int n = llama_tokenize(v, in, utf8.length, out, capacity, addSpecial, parseSpecial);
+                    int n;
+                    try {
+                        n = llama_tokenize(v, in, utf8.length, out, capacity, addSpecial, parseSpecial);
+                    } catch (RuntimeException e) {
+                        throw failed("llama_tokenize", e);
+                    }
                     if (n == Integer.MIN_VALUE) {
                         throw new LlamaException("tokenization overflow: the text is too long for an int32 token count");
                     }
@@ -98,7 +130,12 @@ public final class Vocabulary {
             int capacity = tokens.length * 8 + 16;
             while (true) {
                 try (BytePointer out = new BytePointer(capacity)) {
-                    int n = llama_detokenize(v, in, tokens.length, out, capacity, removeSpecial, unparseSpecial);
+                    int n;
+                    try {
+                        n = llama_detokenize(v, in, tokens.length, out, capacity, removeSpecial, unparseSpecial);
+                    } catch (RuntimeException e) {
+                        throw failed("llama_detokenize", e);
+                    }
                     if (n >= 0) {
                         byte[] b = new byte[n];
                         out.get(b, 0, n);
@@ -125,6 +162,8 @@ public final class Vocabulary {
         checkToken(token);
         try {
             return llama_token_to_piece(handle(), token, buf, capacity, 0, special);
+        } catch (RuntimeException e) {
+            throw failed("llama_token_to_piece", e);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -138,6 +177,10 @@ public final class Vocabulary {
                 int n = llama_token_to_piece(handle(), token, buf, (int) size, 0, true);
                 return n < 0 ? -n + 0 : n;
             });
+        } catch (LlamaException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw failed("llama_token_to_piece", e);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -236,6 +279,16 @@ public final class Vocabulary {
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * A C++ exception thrown inside llama.cpp's tokenizer (which JavaCPP turns into a
+     * RuntimeException), e.g. {@code unordered_map::at} for a vocabulary without the byte tokens
+     * its tokenizer needs: reported as a {@link LlamaException} that names the model.
+     */
+    private LlamaException failed(String call, RuntimeException e) {
+        return new LlamaException(call + " failed inside llama.cpp (" + e.getMessage() + "): the vocabulary of "
+                + model.path().getFileName() + " is incomplete or inconsistent", e);
     }
 
     /** Throws IllegalArgumentException unless {@code token} is a valid id in this vocabulary. */
