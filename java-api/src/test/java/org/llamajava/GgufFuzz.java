@@ -76,7 +76,7 @@ public final class GgufFuzz {
             runs++;
             Path log = dir.resolve("run-" + runs + ".log");
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xss8m", "-Dllama.fuzz.input=" + current, "-cp", System.getProperty("java.class.path")));
+                    "-Xss8m", "-Xmx1g", "-Dllama.fuzz.input=" + current, "-cp", System.getProperty("java.class.path")));
             String logging = System.getProperty("java.util.logging.config.file");
             if (logging != null) {
                 cmd.add("-Djava.util.logging.config.file=" + logging);
