@@ -4,7 +4,8 @@
 # (./mvnw -q install -DskipTests). Extra arguments go to JMH, e.g. ci/jmh.sh -f 1 -wi 3 -i 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -q -pl java-api test-compile dependency:build-classpath -Dmdep.includeScope=test \
+[ -f java-api/target/test-classes/org/llamajava/PerTokenBenchmark.class ] || { echo "jmh: build first: ./mvnw -q install -DskipTests" >&2; exit 2; }
+./mvnw -q -o -pl java-api dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/jmh-classpath.txt >/dev/null
 cp="java-api/target/test-classes:java-api/target/classes:$(cat java-api/target/jmh-classpath.txt)"
 exec java -cp "$cp" org.openjdk.jmh.Main PerTokenBenchmark -prof gc -tu us -f 1 -wi 5 -w 1 -i 5 -r 1 "$@"
