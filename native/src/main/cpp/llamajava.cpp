@@ -6,6 +6,8 @@
 #include <string>
 
 #include "chat.h"
+#include "ggml-backend.h"
+#include "ggml.h"
 
 static char * dup_string(const std::string & s) {
     char * out = static_cast<char *>(std::malloc(s.size() + 1));
@@ -64,4 +66,58 @@ extern "C" bool llamajava_abort_if_set(void * flag) {
 
 extern "C" void llamajava_set_abort_flag(struct llama_context * ctx, int * flag) {
     llama_set_abort_callback(ctx, flag != nullptr ? llamajava_abort_if_set : nullptr, flag);
+}
+
+namespace {
+using threadpool_new_fn  = ggml_threadpool * (*)(ggml_threadpool_params *);
+using threadpool_free_fn = void (*)(ggml_threadpool *);
+
+struct threadpools {
+    threadpool_free_fn free_fn;
+    ggml_threadpool *  gen;
+    ggml_threadpool *  batch;
+};
+}  // namespace
+
+extern "C" void * llamajava_threadpools_attach(struct llama_context * ctx, int n_threads, int n_threads_batch) {
+    // looked up through the CPU backend's registry, as llama-bench does, so that this also works
+    // when ggml loads its CPU backend at run time (GGML_BACKEND_DL)
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (ctx == nullptr || cpu == nullptr || n_threads < 1 || n_threads_batch < 1) {
+        return nullptr;
+    }
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
+    auto new_fn  = (threadpool_new_fn) ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new");
+    auto free_fn = (threadpool_free_fn) ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free");
+    if (new_fn == nullptr || free_fn == nullptr) {
+        return nullptr;
+    }
+    ggml_threadpool_params gen_params = ggml_threadpool_params_default(n_threads);
+    ggml_threadpool * gen = new_fn(&gen_params);
+    if (gen == nullptr) {
+        return nullptr;
+    }
+    ggml_threadpool * batch = nullptr;
+    if (n_threads_batch != n_threads) {
+        ggml_threadpool_params batch_params = ggml_threadpool_params_default(n_threads_batch);
+        batch = new_fn(&batch_params);
+        if (batch == nullptr) {
+            free_fn(gen);
+            return nullptr;
+        }
+    }
+    llama_attach_threadpool(ctx, gen, batch);
+    return new threadpools{free_fn, gen, batch};
+}
+
+extern "C" void llamajava_threadpools_free(void * pools) {
+    auto * p = static_cast<threadpools *>(pools);
+    if (p == nullptr) {
+        return;
+    }
+    if (p->batch != nullptr) {
+        p->free_fn(p->batch);
+    }
+    p->free_fn(p->gen);
+    delete p;
 }

@@ -44,6 +44,19 @@ bool llamajava_abort_if_set(void * flag);
 /* Installs llamajava_abort_if_set with this flag as ctx's abort callback (NULL removes it). */
 void llamajava_set_abort_flag(struct llama_context * ctx, int * flag);
 
+/*
+ * Gives ctx persistent CPU thread pools, as llama-bench and llama-cli do: one of n_threads for
+ * generation and, when n_threads_batch differs, one for batches. Without them ggml's CPU backend
+ * (built without OpenMP) starts and joins its worker threads on every decode call, which costs a
+ * small model a large share of its per-token time. Returns a handle for llamajava_threadpools_free,
+ * to be called after llama_free(ctx), or NULL if the CPU backend offers no thread pools (ctx then
+ * keeps ggml's per-call threads).
+ */
+void * llamajava_threadpools_attach(struct llama_context * ctx, int n_threads, int n_threads_batch);
+
+/* Frees the thread pools of llamajava_threadpools_attach (NULL is ignored). */
+void llamajava_threadpools_free(void * pools);
+
 #ifdef __cplusplus
 }
 #endif

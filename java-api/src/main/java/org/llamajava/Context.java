@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
@@ -91,7 +92,9 @@ public final class Context implements AutoCloseable {
         this.nVocab = vocab.size();
         this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
         llama_batch batch = llama_batch_init(nBatch, 0, 1);
-        this.state = new State(ctx, batch);
+        // persistent CPU worker threads: without them ggml starts and joins threads on every decode
+        Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
+        this.state = new State(ctx, batch, pools);
         llamajava_set_abort_flag(ctx, state.abortFlag);
         this.batchToken = batch.token().capacity(nBatch).asBuffer();
         this.batchPos = batch.pos().capacity(nBatch).asBuffer();
@@ -467,9 +470,13 @@ public final class Context implements AutoCloseable {
         int depth;
         BytePointer piece = new BytePointer(256);
 
-        State(llama_context ctx, llama_batch batch) {
+        /** The CPU thread pools attached to ctx (null if the backend has none); freed after ctx. */
+        final Pointer pools;
+
+        State(llama_context ctx, llama_batch batch, Pointer pools) {
             this.ctx = ctx;
             this.batch = batch;
+            this.pools = pools;
         }
 
         @Override
@@ -500,6 +507,9 @@ public final class Context implements AutoCloseable {
         protected void free() {
             llama_batch_free(batch);
             llama_free(ctx);
+            if (pools != null && !pools.isNull()) {
+                llamajava_threadpools_free(pools);
+            }
             piece.close();
             abortFlag.close();
             if (detach != null) {
