@@ -157,6 +157,14 @@ public final class Model implements AutoCloseable {
         if (vocabOnly || "clip".equals(arch)) {
             return;
         }
+        // normalization epsilons: ggml's norm kernels GGML_ASSERT(eps >= 0) at the first decode (found by fuzzing)
+        for (Map.Entry<String, Object> e : meta.entrySet()) {
+            if (e.getKey().startsWith(arch + ".") && e.getKey().endsWith("epsilon") && e.getValue() instanceof Float eps
+                    && !(eps >= 0f)) {
+                throw new LlamaException(e.getKey() + " is " + eps + " in " + file
+                        + "; a normalization epsilon must be a number >= 0");
+            }
+        }
         // the hyperparameters: llama_model_base::load_hparams
         Long layers = unsigned(meta, arch + ".block_count");
         if (layers == null) {

@@ -80,6 +80,43 @@ class FuzzFindingsTest {
         }
     }
 
+    /**
+     * Finding 3: a negative (or NaN) {@code llama.attention.layer_norm_rms_epsilon}. The model
+     * loaded, and the first decode hit GGML_ASSERT(eps >= 0.0f) in ggml's RMS norm, aborting the
+     * JVM. Now rejected when the model is loaded; a vocab-only load still works.
+     */
+    @Test
+    void negativeNormEpsilon() throws IOException {
+        byte[] key = "llama.attention.layer_norm_rms_epsilon".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bytes = Files.readAllBytes(micro);
+        int at = indexOf(bytes, key);
+        assertTrue(at > 0, "the writer stores the epsilon");
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(6, b.getInt(at + key.length), "stored as FLOAT32"); // GGUF_TYPE_FLOAT32
+        for (float bad : new float[] {-1e-5f, Float.NaN}) {
+            b.putFloat(at + key.length + 4, bad);
+            Path p = Files.write(tmp.resolve("bad-eps.gguf"), bytes);
+            LlamaException e = assertThrows(LlamaException.class, () -> Model.load(p));
+            assertTrue(e.getMessage().contains("layer_norm_rms_epsilon"), e.getMessage());
+            try (Model m = vocabOnly(p)) {
+                assertTrue(m.vocabulary().size() > 0);
+            }
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     /** Every seed the fuzzer starts from goes through the fuzz target without a finding. */
     @Test
     void seedsPassTheFuzzTarget() throws IOException {
