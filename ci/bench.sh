@@ -10,16 +10,23 @@
 #   KHERUD=0 ci/bench.sh        without de.kherud:llama
 #
 # Environment: THREADS (default 2), REPS per run (5), ROUNDS (3), PP (512), TG (128),
-# BENCH_MODELS (where generated models are cached; default ~/.cache/llama-java/bench-models).
+# BENCH_MODELS (where generated models are cached; default ~/.cache/llama-java/bench-models),
+# NGL (layers offloaded to a GPU, passed to both llama-bench and llama-java; default: each one's own
+# default, 99), and, to run from another build (ci/gpu-prebuilt.sh does): LLAMA_OUT (a folder with
+# llama.cpp's bin/ and lib/; default native/target/llama), JAR (the CLI jar), JAVA (the java
+# command), MODELS_DIR (stories260K.gguf and llama-2-tiny-random.gguf; default ../shared/models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=native/target/llama
-jar=samples/target/llama-java.jar
+out=${LLAMA_OUT:-native/target/llama}
+jar=${JAR:-samples/target/llama-java.jar}
+java=${JAVA:-java}
+shared=${MODELS_DIR:-../shared/models}
 [ -x "$out/bin/llama-bench" ] && [ -f "$jar" ] || { echo "bench: build first: ./mvnw -q install -DskipTests" >&2; exit 1; }
+ngl=(); if [ -n "${NGL:-}" ]; then ngl=(-ngl "$NGL"); fi
 export LD_LIBRARY_PATH="$out/lib"
 threads=${THREADS:-2}; reps=${REPS:-5}; rounds=${ROUNDS:-3}; pp=${PP:-512}; tg=${TG:-128}
 dir=${BENCH_MODELS:-$HOME/.cache/llama-java/bench-models}
-vocab=../shared/models/llama-2-tiny-random.gguf
+vocab=$shared/llama-2-tiny-random.gguf
 mkdir -p "$dir"
 kherud=${KHERUD:-1}
 kjar=$HOME/.m2/repository/de/kherud/llama/4.2.0/llama-4.2.0.jar
@@ -28,27 +35,28 @@ if [ "$kherud" = 1 ] && [ ! -f "$kjar" ]; then ./mvnw -q -N dependency:get -Dart
 model() { # name shape type -> path of a quantized random model, made once
   local name=$1 shape=$2 type=$3 f16="$dir/$1-f16.gguf" q="$dir/$1-$3.gguf"
   if [ ! -f "$q" ]; then
-    [ -f "$f16" ] || java -jar "$jar" write-model --shape "$shape" --vocab-from "$vocab" --type f16 -o "$f16" >&2
+    [ -f "$f16" ] || "$java" -jar "$jar" write-model --shape "$shape" --vocab-from "$vocab" --type f16 -o "$f16" >&2
     "$out/bin/llama-quantize" "$f16" "$q" "$type" >/dev/null 2>&1
   fi
   echo "$q"
 }
 
-models=(../shared/models/stories260K.gguf "$(model smol135m smol135m Q8_0)" "$(model smol135m smol135m Q4_0)")
+models=("$shared/stories260K.gguf" "$(model smol135m smol135m Q8_0)" "$(model smol135m smol135m Q4_0)")
 if [ "${BENCH_1B:-0}" = 1 ]; then models+=("$(model llama1b llama1b Q4_0)"); fi
 
 rows() { # who model: llama-bench's markdown rows on stdin -> "who model test t/s" lines
-  awk -v w="$1" -v m="$(basename "$2")" -F'|' '/^[|].* (pp|tg)[0-9]+ /{gsub(/ /,"",$7); split($8,a,"±"); print w, m, $7, a[1]+0}'
+  # test and t/s are the last two columns (a GPU build adds an ngl column before them)
+  awk -v w="$1" -v m="$(basename "$2")" -F'|' '/^[|].* (pp|tg)[0-9]+ /{t=$(NF-2); gsub(/ /,"",t); split($(NF-1),a,"±"); print w, m, t, a[1]+0}'
 }
 
 results=$(mktemp)
 for round in $(seq "$rounds"); do
   for m in "${models[@]}"; do
     echo "bench: round $round/$rounds: $(basename "$m")" >&2
-    "$out/bin/llama-bench" -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" -o md 2>/dev/null | rows native "$m" >> "$results"
-    java -jar "$jar" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" 2>/dev/null | rows java "$m" >> "$results"
+    "$out/bin/llama-bench" -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" "${ngl[@]}" -o md 2>/dev/null | rows native "$m" >> "$results"
+    "$java" -jar "$jar" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" "${ngl[@]}" 2>/dev/null | rows java "$m" >> "$results"
     if [ "$kherud" = 1 ]; then # fails loudly (stderr, exit status) if a generation is short
-      java -cp "$kjar" ci/kherud/KherudBench.java -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" | rows kherud "$m" >> "$results"
+      "$java" -cp "$kjar" ci/kherud/KherudBench.java -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" | rows kherud "$m" >> "$results"
     fi
   done
 done

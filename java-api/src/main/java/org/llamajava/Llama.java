@@ -109,6 +109,20 @@ public final class Llama {
         return java.util.List.copyOf(out);
     }
 
+    /**
+     * The names of ggml's backend registries loaded in this process, in ggml's order, for example
+     * {@code [CUDA, CPU]} or {@code [CPU]}.
+     */
+    public static java.util.List<String> backendNames() {
+        init();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        long n = ggml_backend_reg_count();
+        for (long i = 0; i < n; i++) {
+            out.add(GgufFile.utf8(ggml_backend_reg_name(ggml_backend_reg_get(i))));
+        }
+        return java.util.List.copyOf(out);
+    }
+
     /** Whether the natives on the classpath were built with a GPU backend (CUDA or Metal). */
     public static boolean isGpuBuild() {
         init();

@@ -13,6 +13,7 @@ import org.llamajava.GenerateOptions;
 import org.llamajava.KvCacheType;
 import org.llamajava.Llama;
 import org.llamajava.Model;
+import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 
@@ -23,13 +24,15 @@ import org.llamajava.Sequence;
  * once in full to warm up (llama-bench warms up with one token; the JVM also compiles the Java
  * path then), then {@code -r} times; t/s is mean ± sample standard deviation. After the
  * table: time to first token (prompt evaluation plus one greedy sample) for each ppN, median.
+ * {@code -ngl} (default 99, as llama-bench) is the number of layers offloaded to a GPU; it changes
+ * nothing on a machine without one.
  */
 final class BenchCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) {
         args.parse(new String[][] {{"-m", "--model"}, {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-t", "--threads"},
                 {"-r", "--repetitions"}, {"-b", "--batch-size"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
-                {"-ctk", "--cache-type-k"}, {"-ctv", "--cache-type-v"}});
+                {"-ctk", "--cache-type-k"}, {"-ctv", "--cache-type-v"}, {"-ngl", "--n-gpu-layers"}});
         List<String> models = list(args.require("-m", "MODEL[,MODEL...]"));
         List<Integer> prompts = ints(args, "-p", "512");
         List<Integer> gens = ints(args, "-n", "128");
@@ -42,35 +45,40 @@ final class BenchCommand implements Command {
                 .map(BenchCommand::cacheType).toList();
         List<KvCacheType> ctvs = list(args.get("-ctv") == null ? "f16" : args.get("-ctv")).stream()
                 .map(BenchCommand::cacheType).toList();
+        List<Integer> gpuLayers = ints(args, "-ngl", "99");
+        for (int ngl : gpuLayers) {
+            if (ngl < 0) {
+                throw new Args.UsageException("-ngl must be >= 0, not " + ngl);
+            }
+        }
         int reps = args.getInt("-r", 5);
         if (reps < 1) {
             throw new Args.UsageException("-r must be >= 1");
         }
-        out.println("| model                          |       size |     params | backend    | threads |            test |                  t/s |");
-        out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | --------------: | -------------------: |");
+        // llama-bench's backend column: the loaded backends other than the CPU's, else "CPU"; with a
+        // GPU backend it adds an ngl column
+        List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU")).toList();
+        String backend = gpus.isEmpty() ? "CPU" : String.join(",", gpus);
+        boolean nglColumn = !gpus.isEmpty();
+        out.println("| model                          |       size |     params | backend    |"
+                + (nglColumn ? " ngl |" : "") + " threads |            test |                  t/s |");
+        out.println("| ------------------------------ | ---------: | ---------: | ---------- |"
+                + (nglColumn ? " --: |" : "") + " ------: | --------------: | -------------------: |");
         List<String> ttft = new ArrayList<>();
-        String backend = Llama.hasGpu() ? "GPU" : "CPU";
         for (String file : models) {
-            try (Model m = Model.load(Path.of(file))) {
-                for (int t : threads) {
+            for (int ngl : gpuLayers) {
+                Column where = new Column(backend, nglColumn ? ngl : -1);
+                try (Model m = Model.load(Path.of(file), ModelParams.builder().gpuLayers(ngl).build())) {
+                    // llama-bench's order: batch, ubatch, K type, V type, flash attention, threads
                     for (int b : batches) {
                         for (int ub : ubatches) {
-                            for (FlashAttention fa : fas) {
-                                for (KvCacheType k : ctks) {
-                                    for (KvCacheType v : ctvs) {
-                                        ContextParams.Builder cp = ContextParams.builder().threads(t).batchSize(b)
-                                                .ubatchSize(Math.min(ub, b)).flashAttention(fa).keyType(k).valueType(v);
-                                        for (int p : prompts) {
-                                            if (p > 0) {
-                                                row(out, m, backend, t, "pp" + p, measure(m, cp, p, 0, reps));
-                                                ttft.add(String.format(Locale.ROOT, "%s pp%d t=%d: %.2f ms", desc(m), p, t,
-                                                        timeToFirstToken(m, cp, p, reps) / 1e6));
-                                            }
-                                        }
-                                        for (int n : gens) {
-                                            if (n > 0) {
-                                                row(out, m, backend, t, "tg" + n, measure(m, cp, 0, n, reps));
-                                            }
+                            for (KvCacheType k : ctks) {
+                                for (KvCacheType v : ctvs) {
+                                    for (FlashAttention fa : fas) {
+                                        for (int t : threads) {
+                                            ContextParams.Builder cp = ContextParams.builder().threads(t).batchSize(b)
+                                                    .ubatchSize(Math.min(ub, b)).flashAttention(fa).keyType(k).valueType(v);
+                                            tests(out, ttft, m, where, t, cp, prompts, gens, reps);
                                         }
                                     }
                                 }
@@ -84,6 +92,23 @@ final class BenchCommand implements Command {
         out.println("time to first token (median of " + reps + "):");
         ttft.forEach(s -> out.println("  " + s));
         return 0;
+    }
+
+    /** The ppN and tgN rows of one parameter combination; ppN also records its time to first token. */
+    private static void tests(PrintStream out, List<String> ttft, Model m, Column backend, int t,
+            ContextParams.Builder cp, List<Integer> prompts, List<Integer> gens, int reps) {
+        for (int p : prompts) {
+            if (p > 0) {
+                row(out, m, backend, t, "pp" + p, measure(m, cp, p, 0, reps));
+                ttft.add(String.format(Locale.ROOT, "%s %s pp%d t=%d: %.2f ms", desc(m), backend, p, t,
+                        timeToFirstToken(m, cp, p, reps) / 1e6));
+            }
+        }
+        for (int n : gens) {
+            if (n > 0) {
+                row(out, m, backend, t, "tg" + n, measure(m, cp, 0, n, reps));
+            }
+        }
     }
 
     /** Tokens per second of each repetition, after one warm-up run. */
@@ -148,7 +173,19 @@ final class BenchCommand implements Command {
         return times[reps / 2];
     }
 
-    private static void row(PrintStream out, Model m, String backend, int threads, String test, double[] tps) {
+    /** The backend column, and the ngl column's value (-1: no ngl column, as llama-bench on the CPU). */
+    private record Column(String backend, int ngl) {
+        @Override
+        public String toString() {
+            return ngl < 0 ? backend : backend + " ngl " + ngl;
+        }
+
+        String cells() {
+            return String.format(Locale.ROOT, "%-10s |", backend) + (ngl < 0 ? "" : String.format(Locale.ROOT, " %3d |", ngl));
+        }
+    }
+
+    private static void row(PrintStream out, Model m, Column backend, int threads, String test, double[] tps) {
         double mean = 0;
         for (double x : tps) {
             mean += x;
@@ -159,8 +196,8 @@ final class BenchCommand implements Command {
             var += (x - mean) * (x - mean);
         }
         double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
-        out.printf(Locale.ROOT, "| %-30s | %10s | %10s | %-10s | %7d | %15s | %20s |%n", desc(m), size(m.sizeBytes()),
-                params(m.parameterCount()), backend, threads, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd));
+        out.printf(Locale.ROOT, "| %-30s | %10s | %10s | %s %7d | %15s | %20s |%n", desc(m), size(m.sizeBytes()),
+                params(m.parameterCount()), backend.cells(), threads, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd));
     }
 
     private static String desc(Model m) {

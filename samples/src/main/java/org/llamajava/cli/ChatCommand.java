@@ -71,7 +71,7 @@ final class ChatCommand implements Command {
         SamplingFlags flags = SamplingFlags.read(args, DEFAULT_MAX_TOKENS);
         checkTemplate(templateName);
 
-        ModelParams.Builder mp = ModelParams.builder();
+        ModelParams.Builder mp = flags.modelParams();
         String modelName = modelPath.getFileName() == null ? modelPath.toString() : modelPath.getFileName().toString();
         ProgressBar bar = interactive ? new ProgressBar(err, modelName) : null;
         if (bar != null) {

@@ -22,7 +22,7 @@ final class GenerateCommand implements Command {
             prompt = Escapes.process(prompt);
         }
         SamplingFlags flags = SamplingFlags.read(args, 32);
-        try (Model m = Model.load(model);
+        try (Model m = Model.load(model, flags.modelParams().build());
              Context ctx = m.createContext(flags.contextParams(m));
              Sampler sampler = flags.sampler()) {
             int[] tokens = m.vocabulary().tokenize(prompt, true, true);

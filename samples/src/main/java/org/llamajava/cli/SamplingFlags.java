@@ -4,29 +4,35 @@ import java.util.Arrays;
 import java.util.stream.Stream;
 import org.llamajava.ContextParams;
 import org.llamajava.Model;
+import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
 
 /**
  * The sampling and context flags that {@code generate} and {@code chat} share, with llama.cpp's
  * names and defaults: {@code -n}, {@code --temp}, {@code --seed}, {@code --top-k}, {@code --top-p},
- * {@code --min-p}, {@code -t}, {@code -c}, {@code -b}. Every value is checked when the flags are
- * read, before any model is loaded.
+ * {@code --min-p}, {@code -t}, {@code -c}, {@code -b}, and {@code -ngl} (layers offloaded to a GPU;
+ * default: all, as in llama.cpp's tools; no effect without a GPU). Every value is checked when the
+ * flags are read, before any model is loaded.
  */
 final class SamplingFlags {
     /** The flags, each with its aliases, for {@link Args#parse}. */
     private static final String[][] FLAGS = {{"-n", "--n-predict"}, {"--temp"}, {"--seed", "-s"},
-            {"-t", "--threads"}, {"-c", "--ctx-size"}, {"--top-k"}, {"--top-p"}, {"--min-p"}, {"-b", "--batch-size"}};
+            {"-t", "--threads"}, {"-c", "--ctx-size"}, {"--top-k"}, {"--top-p"}, {"--min-p"}, {"-b", "--batch-size"},
+            {"-ngl", "--n-gpu-layers", "--gpu-layers"}};
 
     /** For usage lines. */
-    static final String USAGE = "[-n N] [--temp T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [-t THREADS] [-c CTX]";
+    static final String USAGE = "[-n N] [--temp T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [-t THREADS] [-c CTX] [-ngl N]";
 
     private final int maxTokens;
+    private final int gpuLayers;
     private final ContextParams.Builder context;
     private final int contextSize;
     private final Sampler.Builder sampler;
 
-    private SamplingFlags(int maxTokens, ContextParams.Builder context, int contextSize, Sampler.Builder sampler) {
+    private SamplingFlags(int maxTokens, int gpuLayers, ContextParams.Builder context, int contextSize,
+            Sampler.Builder sampler) {
         this.maxTokens = maxTokens;
+        this.gpuLayers = gpuLayers;
         this.context = context;
         this.contextSize = contextSize;
         this.sampler = sampler;
@@ -49,6 +55,13 @@ final class SamplingFlags {
         if (n < 0) {
             throw new Args.UsageException("-n must be >= 0");
         }
+        int gpuLayers = ModelParams.ALL_LAYERS;
+        if (args.get("-ngl") != null) {
+            gpuLayers = args.getInt("-ngl", 0);
+            if (gpuLayers < 0) {
+                throw new Args.UsageException("-ngl must be >= 0");
+            }
+        }
         float temp = args.getFloat("--temp", 0.8f);
         int seed = (int) args.getLong("--seed", Sampler.RANDOM_SEED & 0xFFFFFFFFL);
         ContextParams.Builder cp = ContextParams.builder();
@@ -64,12 +77,17 @@ final class SamplingFlags {
                 .topP(args.getFloat("--top-p", 0.95f)).minP(args.getFloat("--min-p", 0.05f))
                 .temperature(temp).dist(seed);
         int ctxSize = args.getInt("-c", -1);
-        return new SamplingFlags(n, cp, ctxSize, sb);
+        return new SamplingFlags(n, gpuLayers, cp, ctxSize, sb);
     }
 
     /** {@code -n}: the most tokens to generate (per reply, in chat). */
     int maxTokens() {
         return maxTokens;
+    }
+
+    /** The model parameters these flags set ({@code -ngl}); the caller may add more. */
+    ModelParams.Builder modelParams() {
+        return ModelParams.builder().gpuLayers(gpuLayers);
     }
 
     /**

@@ -82,6 +82,10 @@ class CliBadInputTest {
         cases.add(new Case("chat unknown chat template", 1, 1, null, "chat", "-m", m, "--chat-template",
                 "no-such-template"));
         cases.add(new Case("unknown command", 2, u, null, "frobnicate", "-m", m));
+        cases.add(new Case("generate -ngl negative", 2, u, null, "generate", "-m", m, "-p", "Hello", "-ngl", "-1"));
+        cases.add(new Case("bench -ngl negative", 2, u, null, "bench", "-m", m, "-ngl", "0,-2"));
+        cases.add(new Case("bench -r 0", 2, u, null, "bench", "-m", m, "-r", "0"));
+        cases.add(new Case("bench -p not a number", 2, u, null, "bench", "-m", m, "-p", "lots"));
         return cases.stream();
     }
 
