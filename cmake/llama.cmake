@@ -197,6 +197,10 @@ file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT
 if(BACKEND_DL)
   list(JOIN _backends "\n" _list)
   file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")
+  # llama.cpp's own tools look for them next to the executable (or in the working directory)
+  foreach(b IN LISTS _backends)
+    file(CREATE_LINK "../lib/${b}" "${OUT_DIR}/bin/${b}" SYMBOLIC)
+  endforeach()
 endif()
 file(WRITE "${OUT_DIR}/llama-build.properties"
 "llama.source.dir=${SRC}

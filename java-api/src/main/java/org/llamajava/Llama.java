@@ -16,6 +16,11 @@ import org.llamajava.bindings.ggml_log_callback;
  * logger name {@value #NATIVE_LOGGER}, never to stdout.
  *
  * <p>Every API entry point calls {@link #init()}; applications need not call it themselves.
+ *
+ * <p>JavaCPP's own resident-memory limit ({@code org.bytedeco.javacpp.maxPhysicalBytes}, by default
+ * four times the Java heap's maximum) is lifted unless the application sets it: model weights, KV
+ * caches and a GPU runtime live in native memory that the limit would otherwise count, so that a
+ * small heap made allocations throw {@link OutOfMemoryError}.
  */
 public final class Llama {
 
@@ -28,6 +33,18 @@ public final class Llama {
     private static boolean gpuBuild;
     // Kept strongly reachable for as long as native code may call it.
     private static LogRouter logRouter;
+
+    /** JavaCPP's system property for its resident-memory limit (see {@link #init()}). */
+    static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
+
+    static {
+        // JavaCPP refuses to allocate (OutOfMemoryError) once the process's resident memory passes
+        // 4 x -Xmx by default; llama.cpp's weights (without mmap), KV cache and GPU runtime count
+        // toward it although none of it is Java's to free. Unless the application chose a limit, none.
+        if (System.getProperty(MAX_PHYSICAL_BYTES) == null && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase()) == null) {
+            System.setProperty(MAX_PHYSICAL_BYTES, "0");
+        }
+    }
 
     private Llama() {}
 
@@ -46,6 +63,12 @@ public final class Llama {
                 throw new LlamaException("could not load llama.cpp's native libraries for platform "
                         + Loader.getPlatform() + "; is org.llamajava:native with classifier "
                         + Loader.getPlatform() + " on the classpath? (" + e.getMessage() + ")", e);
+            }
+            if (Pointer.maxPhysicalBytes() > 0 && System.getProperty(MAX_PHYSICAL_BYTES, "").equals("0")) {
+                LOG.log(Level.WARNING, "JavaCPP was initialised before llama-java with a resident-memory limit of "
+                        + (Pointer.maxPhysicalBytes() >> 20) + " MiB, which llama.cpp's native memory counts toward: "
+                        + "allocations past it throw OutOfMemoryError. Start the JVM with -D" + MAX_PHYSICAL_BYTES
+                        + "=0 to lift it.");
             }
             logRouter = new LogRouter();
             llama_log_set(logRouter, null);

@@ -8,7 +8,9 @@ import java.util.Arrays;
  * the model, generate and return from main (leaving everything open, or closing it);
  * {@code gc MODEL SECONDS} tokenizes, reads metadata and generates through objects nobody holds
  * while another thread keeps collecting garbage, so that a native object freed by its Cleaner
- * during a native call would crash the process or corrupt the result.
+ * during a native call would crash the process or corrupt the result; {@code no-mmap MODEL N}
+ * loads the model N times without mmap (its weights in anonymous memory), each time with a context
+ * and a generation, and prints JavaCPP's resident-memory limit.
  */
 public final class LifecycleChild {
     private LifecycleChild() {}
@@ -32,6 +34,18 @@ public final class LifecycleChild {
                 }
             }
             case "gc" -> gcStress(model, params, Long.parseLong(args[2]));
+            case "no-mmap" -> {
+                int n = Integer.parseInt(args[2]);
+                for (int i = 0; i < n; i++) {
+                    try (Model m = Model.load(model, ModelParams.builder().useMmap(false).build());
+                         Context ctx = m.createContext(params);
+                         Sampler s = Sampler.greedy()) {
+                        ctx.generate(m.vocabulary().tokenize("Once upon a time"), s, 4, null);
+                    }
+                }
+                System.out.println("no-mmap cycles " + n + " ok; maxPhysicalBytes " + org.bytedeco.javacpp.Pointer.maxPhysicalBytes()
+                        + ", resident " + (org.bytedeco.javacpp.Pointer.physicalBytes() >> 20) + " MiB");
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }

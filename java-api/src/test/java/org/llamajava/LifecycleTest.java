@@ -186,16 +186,39 @@ class LifecycleTest {
 
     @Test
     void jvmExitsPromptlyAfterMainReturnsWithEverythingOpen() throws Exception {
-        Run r = child(Map.of(), null, "exit", model.toString());
+        Run r = child(Map.of(), List.of(), "exit", model.toString());
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("generated ["), r.output());
     }
 
     @Test
     void jvmExitsPromptlyAfterMainReturnsWithEverythingClosed() throws Exception {
-        Run r = child(Map.of(), null, "exit-closed", model.toString());
+        Run r = child(Map.of(), List.of(), "exit-closed", model.toString());
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("generated ["), r.output());
+    }
+
+    /**
+     * JavaCPP by default throws OutOfMemoryError on any allocation once resident memory passes four
+     * times -Xmx; weights loaded without mmap are resident native memory. With a 16 MiB heap (a
+     * 64 MiB limit) and a 60 MiB model, loading and using it must still work, unless the
+     * application itself set the limit, which is respected.
+     */
+    @Test
+    void smallHeapWithLargeNativeMemory() throws Exception {
+        Path big = tmp.resolve("no-mmap-60m.gguf");
+        new LlamaModelWriter(new ModelShape(512, 5, 8, 8, 1536, 512), TestSupport.tinyVocabulary()).seed(3)
+                .weightType(GgmlType.F32).write(big);
+        assertTrue(Files.size(big) > 50L << 20, "model size " + Files.size(big));
+
+        Run r = child(Map.of(), List.of("-Xmx16m"), "no-mmap", big.toString(), "3");
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("no-mmap cycles 3 ok; maxPhysicalBytes 0,"), r.output());
+
+        Run limited = child(Map.of(), List.of("-Xmx16m", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=64m"), "no-mmap",
+                big.toString(), "3");
+        assertTrue(limited.exit() != 0 && limited.output().contains("Physical memory usage is too high"),
+                "the application's own limit was not kept: " + limited.output());
     }
 
     // ---- helpers ------------------------------------------------------------------------------------
@@ -204,11 +227,15 @@ class LifecycleTest {
 
     /** Runs {@link LifecycleChild} in a new JVM on this test's class path; it must exit within 30 s. */
     static Run child(Map<String, String> env, String jvmOption, String... args) throws IOException, InterruptedException {
+        return child(env, jvmOption == null ? List.of() : List.of(jvmOption), args);
+    }
+
+    /** Runs {@link LifecycleChild} in a new JVM with these JVM options; it must exit within 30 s. */
+    static Run child(Map<String, String> env, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (jvmOption != null) {
-            cmd.add(jvmOption);
-        }
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(LifecycleChild.class.getName());
