@@ -8,7 +8,7 @@ out=native/target/llama
 export LD_LIBRARY_PATH="$out/lib"
 dir=${BENCH_MODELS:-$HOME/.cache/llama-java/bench-models}
 models=("$@")
-[ ${#models[@]} -gt 0 ] || models=(../shared/models/stories260K.gguf "$dir"/smol135m-Q8_0.gguf "$dir"/smol135m-Q4_0.gguf)
+[ ${#models[@]} -gt 0 ] || models=(../shared/models/stories260K.gguf "$dir"/smol135m-Q8_0.gguf "$dir"/smol135m-Q4_0.gguf "$dir"/llama1b-Q4_0.gguf)
 for m in "${models[@]}"; do
   [ -f "$m" ] || continue
   echo "## $(basename "$m") ($(du -h "$m" | cut -f1))"

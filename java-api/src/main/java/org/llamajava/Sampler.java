@@ -132,7 +132,7 @@ public final class Sampler implements AutoCloseable {
             return this;
         }
 
-        /** Keeps the k most likely tokens; k <= 0 keeps all. */
+        /** Keeps the k most likely tokens (sorted by probability); k <= 0 does nothing, and k above the vocabulary size keeps all. */
         public Builder topK(int k) {
             return add("top-k", v -> llama_sampler_init_top_k(k));
         }

@@ -56,6 +56,27 @@ class SamplerTest {
         assertArrayEquals(greedy, tokens(Sampler.builder().temperature(0f).dist(5), 30), "temperature 0 is greedy");
     }
 
+    /**
+     * llama.cpp reads a top-k of 0 or less as "no filter" and clamps one above the vocabulary size
+     * to it: out-of-range values neither fail nor crash, and sample (same seed) exactly as no top-k
+     * and as top-k = vocabulary size respectively (the latter keeps every token but sorts them, so
+     * the seeded draw differs from no top-k), while a real top-k changes the draw.
+     */
+    @Test
+    void outOfRangeTopKIsClampedOrOff() {
+        int[] none = tokens(Sampler.builder().temperature(1.5f).dist(99), 40);
+        for (int k : new int[] {0, -1, Integer.MIN_VALUE}) {
+            assertArrayEquals(none, tokens(Sampler.builder().topK(k).temperature(1.5f).dist(99), 40), "top-k " + k);
+        }
+        int n = model.vocabulary().size();
+        int[] all = tokens(Sampler.builder().topK(n).temperature(1.5f).dist(99), 40);
+        for (int k : new int[] {n + 1, Integer.MAX_VALUE}) {
+            assertArrayEquals(all, tokens(Sampler.builder().topK(k).temperature(1.5f).dist(99), 40), "top-k " + k);
+        }
+        assertFalse(Arrays.equals(all, tokens(Sampler.builder().topK(2).temperature(1.5f).dist(99), 40)), "top-k 2");
+        assertFalse(Arrays.equals(none, tokens(Sampler.builder().topK(2).temperature(1.5f).dist(99), 40)), "top-k 2");
+    }
+
     @Test
     void sameSeedSameOutputOtherSeedOtherOutput() {
         Sampler.Builder a = Sampler.builder().topK(0).temperature(1.5f).dist(1234);
