@@ -29,9 +29,10 @@ import java.util.Locale;
  *   BOS the server adds: N tokens in batches of 2048 (ubatch 512), then 1 token sampled and not
  *   decoded. t/s = N / time from the request to the final result.
  *
- * Every rep evaluates from an empty cache (cache_prompt false). Each test runs once untimed
- * first. Flash attention is on by default because the pinned llama-bench's "auto" turns it on
- * for the CPU backend (the binding's own default is off). The count of streamed tokens is
+ * Every rep evaluates from an empty cache (cache_prompt false). Each test first runs untimed,
+ * repeatedly for at least a second, as in llama-java's bench. Flash attention is on by default,
+ * because the pinned llama-bench's "auto" turns it on for the CPU backend (the binding's own
+ * default is off). The count of streamed tokens is
  * checked: the run fails if a generation did not give exactly N tokens.
  *
  * Ends with System.exit: the binding attaches its server thread to the JVM as a non-daemon thread
@@ -92,24 +93,31 @@ public class KherudBench {
     /** t/s of each rep: `tokens` per second of one request of `prompt` generating `nPredict` tokens. */
     static double[] run(LlamaModel m, String prompt, int nPredict, int tokens, int reps) {
         double[] tps = new double[reps];
-        for (int r = -1; r < reps; r++) { // r = -1: warm-up
-            InferenceParameters ip = new InferenceParameters(prompt).setNPredict(nPredict).setIgnoreEos(true)
-                    .setCachePrompt(false).setTemperature(0).setSamplers(Sampler.TEMPERATURE);
-            long t0 = System.nanoTime();
-            int results = 0;
-            for (LlamaOutput ignored : m.generate(ip)) {
-                results++;
-            }
-            long ns = System.nanoTime() - t0;
-            // one streamed result per token, then a final one with no text
-            if (results - 1 != nPredict) {
-                throw new IllegalStateException("asked for " + nPredict + " tokens, got " + (results - 1));
-            }
-            if (r >= 0) {
-                tps[r] = tokens * 1e9 / ns;
-            }
+        long warmEnd = System.nanoTime() + 1_000_000_000L; // warm-up as llama-java bench's: at least 1 s
+        do {
+            once(m, prompt, nPredict);
+        } while (System.nanoTime() < warmEnd);
+        for (int r = 0; r < reps; r++) {
+            tps[r] = tokens * 1e9 / once(m, prompt, nPredict);
         }
         return tps;
+    }
+
+    /** One request; its time in ns. */
+    static long once(LlamaModel m, String prompt, int nPredict) {
+        InferenceParameters ip = new InferenceParameters(prompt).setNPredict(nPredict).setIgnoreEos(true)
+                .setCachePrompt(false).setTemperature(0).setSamplers(Sampler.TEMPERATURE);
+        long t0 = System.nanoTime();
+        int results = 0;
+        for (LlamaOutput ignored : m.generate(ip)) {
+            results++;
+        }
+        long ns = System.nanoTime() - t0;
+        // one streamed result per token, then a final one with no text
+        if (results - 1 != nPredict) {
+            throw new IllegalStateException("asked for " + nPredict + " tokens, got " + (results - 1));
+        }
+        return ns;
     }
 
     /** A text of exactly n tokens (BOS not counted) for this model's tokenizer: one word repeated. */

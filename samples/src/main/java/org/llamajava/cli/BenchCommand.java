@@ -21,8 +21,9 @@ import org.llamajava.Sequence;
  * {@code bench}: llama-bench's measurements through the public Java API, with its flags and its
  * markdown table. {@code ppN} evaluates N random tokens as a prompt (in batches of {@code -b});
  * {@code tgN} evaluates N tokens one at a time, as llama-bench does (no sampling). Each test runs
- * once in full to warm up (llama-bench warms up with one token; the JVM also compiles the Java
- * path then), then {@code -r} times; t/s is mean ± sample standard deviation. After the
+ * in full to warm up, repeatedly for at least a second (llama-bench warms up with one token; the
+ * JVM also compiles the Java path then), then {@code -r} times; t/s is mean ± sample standard
+ * deviation. After the
  * table: time to first token (prompt evaluation plus one greedy sample) for each ppN, median.
  * {@code -ngl} (default 99, as llama-bench) is the number of layers offloaded to a GPU; it changes
  * nothing on a machine without one.
@@ -111,13 +112,19 @@ final class BenchCommand implements Command {
         }
     }
 
-    /** Tokens per second of each repetition, after one warm-up run. */
+    /**
+     * Warm-up before each test: runs of it until this much time has passed (at least one run), so
+     * that a test of a few milliseconds is not measured while the JIT compiler still works on its
+     * path (on two cores, a compiler thread takes one from ggml's two workers).
+     */
+    static final long WARM_UP_NANOS = 1_000_000_000L;
+
+    /** Tokens per second of each repetition, after the warm-up. */
     static double[] measure(Model m, ContextParams.Builder cp, int nPrompt, int nGen, int reps) {
         Random rnd = new Random(42);
         int nVocab = m.vocabulary().size();
         int first = m.vocabulary().addsBos() ? m.vocabulary().bos() : rnd.nextInt(nVocab);
         int[] prompt = new int[nPrompt];
-        int[] gen = new int[nGen];
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = i == 0 ? first : rnd.nextInt(nVocab);
         }
@@ -128,24 +135,30 @@ final class BenchCommand implements Command {
         double[] tps = new double[reps];
         try (Context ctx = m.createContext(cp.contextSize(nPrompt + nGen).build());
              Sequence s = ctx.newSequence()) {
-            for (int r = -1; r < reps; r++) { // r = -1: warm-up
-                s.clear();
-                long t0 = System.nanoTime();
-                if (nPrompt > 0) {
-                    s.append(prompt);
-                } else {
-                    for (int i = 0; i < nGen; i++) {
-                        s.append(one[i]);
-                    }
-                }
-                ctx.synchronize();
-                long ns = System.nanoTime() - t0;
-                if (r >= 0) {
-                    tps[r] = (nPrompt + nGen) * 1e9 / ns;
-                }
+            long warmEnd = System.nanoTime() + WARM_UP_NANOS;
+            do { // warm-up: at least one run, and runs until the JIT compiler is done with this path
+                once(ctx, s, prompt, one);
+            } while (System.nanoTime() < warmEnd);
+            for (int r = 0; r < reps; r++) {
+                tps[r] = (nPrompt + nGen) * 1e9 / once(ctx, s, prompt, one);
             }
         }
         return tps;
+    }
+
+    /** One run from an empty sequence: the prompt as one append, or the tokens one at a time; ns. */
+    private static long once(Context ctx, Sequence s, int[] prompt, int[][] one) {
+        s.clear();
+        long t0 = System.nanoTime();
+        if (prompt.length > 0) {
+            s.append(prompt);
+        } else {
+            for (int[] token : one) {
+                s.append(token);
+            }
+        }
+        ctx.synchronize();
+        return System.nanoTime() - t0;
     }
 
     /** Median time from an empty sequence to the first sampled token of an N-token prompt. */
