@@ -56,19 +56,18 @@ final class BenchCommand implements Command {
         if (reps < 1) {
             throw new Args.UsageException("-r must be >= 1");
         }
-        // llama-bench's backend column: the loaded backends other than the CPU's, else "CPU"; with a
-        // GPU backend it adds an ngl column
+        // llama-bench's columns: the backend column names the loaded backends other than the CPU's
+        // (else "CPU"); a GPU backend adds ngl; a flag given more than one value or a non-default
+        // one adds its column (threads always shows on the CPU)
         List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU")).toList();
         String backend = gpus.isEmpty() ? "CPU" : String.join(",", gpus);
-        boolean nglColumn = !gpus.isEmpty();
-        out.println("| model                          |       size |     params | backend    |"
-                + (nglColumn ? " ngl |" : "") + " threads |            test |                  t/s |");
-        out.println("| ------------------------------ | ---------: | ---------: | ---------- |"
-                + (nglColumn ? " --: |" : "") + " ------: | --------------: | -------------------: |");
+        Table table = new Table(backend, !gpus.isEmpty(), gpus.isEmpty() || args.get("-t") != null,
+                !batches.equals(List.of(2048)), !ubatches.equals(List.of(512)), !ctks.equals(List.of(KvCacheType.F16)),
+                !ctvs.equals(List.of(KvCacheType.F16)), !fas.equals(List.of(FlashAttention.AUTO)));
+        table.header(out);
         List<String> ttft = new ArrayList<>();
         for (String file : models) {
             for (int ngl : gpuLayers) {
-                Column where = new Column(backend, nglColumn ? ngl : -1);
                 try (Model m = Model.load(Path.of(file), ModelParams.builder().gpuLayers(ngl).build())) {
                     // llama-bench's order: batch, ubatch, K type, V type, flash attention, threads
                     for (int b : batches) {
@@ -79,7 +78,8 @@ final class BenchCommand implements Command {
                                         for (int t : threads) {
                                             ContextParams.Builder cp = ContextParams.builder().threads(t).batchSize(b)
                                                     .ubatchSize(Math.min(ub, b)).flashAttention(fa).keyType(k).valueType(v);
-                                            tests(out, ttft, m, where, t, cp, prompts, gens, reps);
+                                            Params p = new Params(ngl, t, b, ub, k, v, fa);
+                                            tests(out, ttft, m, table, p, cp, prompts, gens, reps);
                                         }
                                     }
                                 }
@@ -96,18 +96,18 @@ final class BenchCommand implements Command {
     }
 
     /** The ppN and tgN rows of one parameter combination; ppN also records its time to first token. */
-    private static void tests(PrintStream out, List<String> ttft, Model m, Column backend, int t,
+    private static void tests(PrintStream out, List<String> ttft, Model m, Table table, Params p,
             ContextParams.Builder cp, List<Integer> prompts, List<Integer> gens, int reps) {
-        for (int p : prompts) {
-            if (p > 0) {
-                row(out, m, backend, t, "pp" + p, measure(m, cp, p, 0, reps));
-                ttft.add(String.format(Locale.ROOT, "%s %s pp%d t=%d: %.2f ms", desc(m), backend, p, t,
-                        timeToFirstToken(m, cp, p, reps) / 1e6));
+        for (int n : prompts) {
+            if (n > 0) {
+                table.row(out, m, p, "pp" + n, measure(m, cp, n, 0, reps));
+                ttft.add(String.format(Locale.ROOT, "%s %s pp%d: %.2f ms", desc(m), table.describe(p), n,
+                        timeToFirstToken(m, cp, n, reps) / 1e6));
             }
         }
         for (int n : gens) {
             if (n > 0) {
-                row(out, m, backend, t, "tg" + n, measure(m, cp, 0, n, reps));
+                table.row(out, m, p, "tg" + n, measure(m, cp, 0, n, reps));
             }
         }
     }
@@ -186,31 +186,96 @@ final class BenchCommand implements Command {
         return times[reps / 2];
     }
 
-    /** The backend column, and the ngl column's value (-1: no ngl column, as llama-bench on the CPU). */
-    private record Column(String backend, int ngl) {
-        @Override
-        public String toString() {
-            return ngl < 0 ? backend : backend + " ngl " + ngl;
+    /** One parameter combination. */
+    private record Params(int ngl, int threads, int batch, int ubatch, KvCacheType typeK, KvCacheType typeV,
+            FlashAttention fa) {}
+
+    /**
+     * llama-bench's markdown table: its columns, widths (negative: left-aligned) and display names,
+     * with the optional columns this run needs.
+     */
+    private record Table(String backend, boolean ngl, boolean threads, boolean batch, boolean ubatch, boolean typeK,
+            boolean typeV, boolean fa) {
+        private List<Object[]> columns(Model m, Params p, String test, String tps) {
+            List<Object[]> c = new ArrayList<>();
+            c.add(new Object[] {"model", -30, m == null ? null : desc(m)});
+            c.add(new Object[] {"size", 10, m == null ? null : size(m.sizeBytes())});
+            c.add(new Object[] {"params", 10, m == null ? null : params(m.parameterCount())});
+            c.add(new Object[] {"backend", -10, backend});
+            if (ngl) {
+                c.add(new Object[] {"ngl", 3, p == null ? null : p.ngl()});
+            }
+            if (threads) {
+                c.add(new Object[] {"threads", 7, p == null ? null : p.threads()});
+            }
+            if (batch) {
+                c.add(new Object[] {"n_batch", 7, p == null ? null : p.batch()});
+            }
+            if (ubatch) {
+                c.add(new Object[] {"n_ubatch", 8, p == null ? null : p.ubatch()});
+            }
+            if (typeK) {
+                c.add(new Object[] {"type_k", 6, p == null ? null : p.typeK().name().toLowerCase(Locale.ROOT)});
+            }
+            if (typeV) {
+                c.add(new Object[] {"type_v", 6, p == null ? null : p.typeV().name().toLowerCase(Locale.ROOT)});
+            }
+            if (fa) {
+                c.add(new Object[] {"fa", 3, p == null ? null : switch (p.fa()) {
+                    case AUTO -> -1;
+                    case DISABLED -> 0;
+                    case ENABLED -> 1;
+                }});
+            }
+            c.add(new Object[] {"test", 15, test});
+            c.add(new Object[] {"t/s", 20, tps});
+            return c;
         }
 
-        String cells() {
-            return String.format(Locale.ROOT, "%-10s |", backend) + (ngl < 0 ? "" : String.format(Locale.ROOT, " %3d |", ngl));
+        void header(PrintStream out) {
+            StringBuilder names = new StringBuilder("|");
+            StringBuilder rule = new StringBuilder("|");
+            for (Object[] c : columns(null, null, null, null)) {
+                int w = (int) c[1];
+                names.append(' ').append(pad((String) c[0], w)).append(" |");
+                rule.append(' ').append("-".repeat(Math.abs(w) - 1)).append(w > 0 ? ':' : '-').append(" |");
+            }
+            out.println(names);
+            out.println(rule);
         }
-    }
 
-    private static void row(PrintStream out, Model m, Column backend, int threads, String test, double[] tps) {
-        double mean = 0;
-        for (double x : tps) {
-            mean += x;
+        void row(PrintStream out, Model m, Params p, String test, double[] tps) {
+            double mean = 0;
+            for (double x : tps) {
+                mean += x;
+            }
+            mean /= tps.length;
+            double var = 0;
+            for (double x : tps) {
+                var += (x - mean) * (x - mean);
+            }
+            double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
+            StringBuilder line = new StringBuilder("|");
+            for (Object[] c : columns(m, p, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd))) {
+                line.append(' ').append(pad(String.valueOf(c[2]), (int) c[1])).append(" |");
+            }
+            out.println(line);
         }
-        mean /= tps.length;
-        double var = 0;
-        for (double x : tps) {
-            var += (x - mean) * (x - mean);
+
+        /** The parameters that have columns, for the time-to-first-token lines. */
+        String describe(Params p) {
+            StringBuilder sb = new StringBuilder(backend);
+            List<Object[]> cols = columns(null, p, null, null);
+            for (Object[] c : cols.subList(4, cols.size() - 2)) {
+                sb.append(' ').append(c[0]).append('=').append(c[2]);
+            }
+            return sb.toString();
         }
-        double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
-        out.printf(Locale.ROOT, "| %-30s | %10s | %10s | %s %7d | %15s | %20s |%n", desc(m), size(m.sizeBytes()),
-                params(m.parameterCount()), backend.cells(), threads, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd));
+
+        private static String pad(String v, int width) {
+            String f = width < 0 ? "%-" + (-width) + "s" : "%" + width + "s";
+            return String.format(Locale.ROOT, f, v);
+        }
     }
 
     private static String desc(Model m) {

@@ -19,8 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CliBenchTest {
     private static final String MODEL = "stories260K.gguf";
-    /** Two thread counts and two -ngl values: four parameter combinations, as llama-bench runs them. */
-    private static final String[] FLAGS = {"-p", "16", "-n", "4", "-r", "2", "-t", "1,2", "-ngl", "0,99"};
+    /**
+     * Two flash-attention settings and two thread counts (four parameter combinations, in
+     * llama-bench's order), and non-default batch sizes, which add columns as in llama-bench.
+     */
+    private static final String[] FLAGS = {"-p", "16", "-n", "4", "-r", "2", "-t", "1,2", "-fa", "on,off", "-b", "256",
+        "-ub", "128"};
     private static final Pattern TPS = Pattern.compile("(\\d+\\.\\d{2}) ± (\\d+\\.\\d{2})");
 
     @TempDir
@@ -89,7 +93,7 @@ class CliBenchTest {
         CliTestSupport.model(MODEL);
         CliTestSupport.Result r = CliTestSupport.await(cli);
         assertEquals(0, r.exitCode(), r::describe);
-        List<String> ttft = r.stdout().lines().filter(l -> l.matches("\\s+.* pp16 t=[12]: \\d+\\.\\d{2} ms")).toList();
+        List<String> ttft = r.stdout().lines().filter(l -> l.matches("\\s+.* threads=[12] .* pp16: \\d+\\.\\d{2} ms")).toList();
         assertEquals(4, ttft.size(), r::describe);
         for (String l : ttft) {
             double ms = Double.parseDouble(l.replaceAll(".*: (\\S+) ms$", "$1"));
