@@ -38,9 +38,7 @@ public final class Llama {
     static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
 
     static {
-        // JavaCPP refuses to allocate (OutOfMemoryError) once the process's resident memory passes
-        // 4 x -Xmx by default; llama.cpp's weights (without mmap), KV cache and GPU runtime count
-        // toward it although none of it is Java's to free. Unless the application chose a limit, none.
+        // lift JavaCPP's resident-memory limit unless the application set one (see the class javadoc)
         if (System.getProperty(MAX_PHYSICAL_BYTES) == null && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase()) == null) {
             System.setProperty(MAX_PHYSICAL_BYTES, "0");
         }

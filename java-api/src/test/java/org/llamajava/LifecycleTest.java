@@ -201,12 +201,12 @@ class LifecycleTest {
     /**
      * JavaCPP by default throws OutOfMemoryError on any allocation once resident memory passes four
      * times -Xmx; weights loaded without mmap are resident native memory. With a 16 MiB heap (a
-     * 64 MiB limit) and a 60 MiB model, loading and using it must still work, unless the
+     * 64 MiB limit) and a 70 MB model, loading and using it must still work, unless the
      * application itself set the limit, which is respected.
      */
     @Test
     void smallHeapWithLargeNativeMemory() throws Exception {
-        Path big = tmp.resolve("no-mmap-60m.gguf");
+        Path big = tmp.resolve("no-mmap-70m.gguf");
         new LlamaModelWriter(new ModelShape(512, 5, 8, 8, 1536, 512), TestSupport.tinyVocabulary()).seed(3)
                 .weightType(GgmlType.F32).write(big);
         assertTrue(Files.size(big) > 50L << 20, "model size " + Files.size(big));

@@ -69,22 +69,8 @@ final class BenchCommand implements Command {
         for (String file : models) {
             for (int ngl : gpuLayers) {
                 try (Model m = Model.load(Path.of(file), ModelParams.builder().gpuLayers(ngl).build())) {
-                    // llama-bench's order: batch, ubatch, K type, V type, flash attention, threads
-                    for (int b : batches) {
-                        for (int ub : ubatches) {
-                            for (KvCacheType k : ctks) {
-                                for (KvCacheType v : ctvs) {
-                                    for (FlashAttention fa : fas) {
-                                        for (int t : threads) {
-                                            ContextParams.Builder cp = ContextParams.builder().threads(t).batchSize(b)
-                                                    .ubatchSize(Math.min(ub, b)).flashAttention(fa).keyType(k).valueType(v);
-                                            Params p = new Params(ngl, t, b, ub, k, v, fa);
-                                            tests(out, ttft, m, table, p, cp, prompts, gens, reps);
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                    for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
+                        tests(out, ttft, m, table, p, prompts, gens, reps);
                     }
                 }
             }
@@ -97,7 +83,8 @@ final class BenchCommand implements Command {
 
     /** The ppN and tgN rows of one parameter combination; ppN also records its time to first token. */
     private static void tests(PrintStream out, List<String> ttft, Model m, Table table, Params p,
-            ContextParams.Builder cp, List<Integer> prompts, List<Integer> gens, int reps) {
+            List<Integer> prompts, List<Integer> gens, int reps) {
+        ContextParams.Builder cp = p.context();
         for (int n : prompts) {
             if (n > 0) {
                 table.row(out, m, p, "pp" + n, measure(m, cp, n, 0, reps));
@@ -188,57 +175,89 @@ final class BenchCommand implements Command {
 
     /** One parameter combination. */
     private record Params(int ngl, int threads, int batch, int ubatch, KvCacheType typeK, KvCacheType typeV,
-            FlashAttention fa) {}
+            FlashAttention fa) {
+        /** Every combination, in llama-bench's order: batch, ubatch, K type, V type, flash attention, threads. */
+        static List<Params> combinations(int ngl, List<Integer> batches, List<Integer> ubatches, List<KvCacheType> ctks,
+                List<KvCacheType> ctvs, List<FlashAttention> fas, List<Integer> threads) {
+            List<Params> out = new ArrayList<>();
+            for (int b : batches) {
+                for (int ub : ubatches) {
+                    for (KvCacheType k : ctks) {
+                        for (KvCacheType v : ctvs) {
+                            for (FlashAttention fa : fas) {
+                                for (int t : threads) {
+                                    out.add(new Params(ngl, t, b, ub, k, v, fa));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+
+        ContextParams.Builder context() {
+            return ContextParams.builder().threads(threads).batchSize(batch).ubatchSize(Math.min(ubatch, batch))
+                    .flashAttention(fa).keyType(typeK).valueType(typeV);
+        }
+    }
+
+    /** A column of the table: llama-bench's display name, width (negative: left-aligned) and a row's value. */
+    private record Column(String name, int width, Object value) {
+        String cell(Object v) {
+            return String.format(Locale.ROOT, width < 0 ? "%-" + (-width) + "s" : "%" + width + "s", v);
+        }
+    }
 
     /**
-     * llama-bench's markdown table: its columns, widths (negative: left-aligned) and display names,
-     * with the optional columns this run needs.
+     * llama-bench's markdown table, with the optional columns this run needs (llama-bench adds one
+     * for a flag given several values or a non-default one).
      */
     private record Table(String backend, boolean ngl, boolean threads, boolean batch, boolean ubatch, boolean typeK,
             boolean typeV, boolean fa) {
-        private List<Object[]> columns(Model m, Params p, String test, String tps) {
-            List<Object[]> c = new ArrayList<>();
-            c.add(new Object[] {"model", -30, m == null ? null : desc(m)});
-            c.add(new Object[] {"size", 10, m == null ? null : size(m.sizeBytes())});
-            c.add(new Object[] {"params", 10, m == null ? null : params(m.parameterCount())});
-            c.add(new Object[] {"backend", -10, backend});
+        /** The columns with one row's values; null Params (and Model) for the header. */
+        private List<Column> columns(Model m, Params p, String test, String tps) {
+            List<Column> c = new ArrayList<>();
+            c.add(new Column("model", -30, m == null ? null : desc(m)));
+            c.add(new Column("size", 10, m == null ? null : size(m.sizeBytes())));
+            c.add(new Column("params", 10, m == null ? null : params(m.parameterCount())));
+            c.add(new Column("backend", -10, backend));
             if (ngl) {
-                c.add(new Object[] {"ngl", 3, p == null ? null : p.ngl()});
+                c.add(new Column("ngl", 3, p == null ? null : p.ngl()));
             }
             if (threads) {
-                c.add(new Object[] {"threads", 7, p == null ? null : p.threads()});
+                c.add(new Column("threads", 7, p == null ? null : p.threads()));
             }
             if (batch) {
-                c.add(new Object[] {"n_batch", 7, p == null ? null : p.batch()});
+                c.add(new Column("n_batch", 7, p == null ? null : p.batch()));
             }
             if (ubatch) {
-                c.add(new Object[] {"n_ubatch", 8, p == null ? null : p.ubatch()});
+                c.add(new Column("n_ubatch", 8, p == null ? null : p.ubatch()));
             }
             if (typeK) {
-                c.add(new Object[] {"type_k", 6, p == null ? null : p.typeK().name().toLowerCase(Locale.ROOT)});
+                c.add(new Column("type_k", 6, p == null ? null : p.typeK().name().toLowerCase(Locale.ROOT)));
             }
             if (typeV) {
-                c.add(new Object[] {"type_v", 6, p == null ? null : p.typeV().name().toLowerCase(Locale.ROOT)});
+                c.add(new Column("type_v", 6, p == null ? null : p.typeV().name().toLowerCase(Locale.ROOT)));
             }
             if (fa) {
-                c.add(new Object[] {"fa", 3, p == null ? null : switch (p.fa()) {
+                c.add(new Column("fa", 3, p == null ? null : switch (p.fa()) {
                     case AUTO -> -1;
                     case DISABLED -> 0;
                     case ENABLED -> 1;
-                }});
+                }));
             }
-            c.add(new Object[] {"test", 15, test});
-            c.add(new Object[] {"t/s", 20, tps});
+            c.add(new Column("test", 15, test));
+            c.add(new Column("t/s", 20, tps));
             return c;
         }
 
         void header(PrintStream out) {
             StringBuilder names = new StringBuilder("|");
             StringBuilder rule = new StringBuilder("|");
-            for (Object[] c : columns(null, null, null, null)) {
-                int w = (int) c[1];
-                names.append(' ').append(pad((String) c[0], w)).append(" |");
-                rule.append(' ').append("-".repeat(Math.abs(w) - 1)).append(w > 0 ? ':' : '-').append(" |");
+            for (Column c : columns(null, null, null, null)) {
+                names.append(' ').append(c.cell(c.name())).append(" |");
+                rule.append(' ').append("-".repeat(Math.abs(c.width()) - 1)).append(c.width() > 0 ? ':' : '-').append(" |");
             }
             out.println(names);
             out.println(rule);
@@ -256,25 +275,21 @@ final class BenchCommand implements Command {
             }
             double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
             StringBuilder line = new StringBuilder("|");
-            for (Object[] c : columns(m, p, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd))) {
-                line.append(' ').append(pad(String.valueOf(c[2]), (int) c[1])).append(" |");
+            for (Column c : columns(m, p, test, String.format(Locale.ROOT, "%.2f ± %.2f", mean, sd))) {
+                line.append(' ').append(c.cell(c.value())).append(" |");
             }
             out.println(line);
         }
 
-        /** The parameters that have columns, for the time-to-first-token lines. */
+        /** The backend and the parameters that have columns, for the time-to-first-token lines. */
         String describe(Params p) {
             StringBuilder sb = new StringBuilder(backend);
-            List<Object[]> cols = columns(null, p, null, null);
-            for (Object[] c : cols.subList(4, cols.size() - 2)) {
-                sb.append(' ').append(c[0]).append('=').append(c[2]);
+            for (Column c : columns(null, p, null, null)) {
+                if (c.value() != null && !c.name().equals("backend")) {
+                    sb.append(' ').append(c.name()).append('=').append(c.value());
+                }
             }
             return sb.toString();
-        }
-
-        private static String pad(String v, int width) {
-            String f = width < 0 ? "%-" + (-width) + "s" : "%" + width + "s";
-            return String.format(Locale.ROOT, f, v);
         }
     }
 
