@@ -187,9 +187,11 @@ endforeach()
 file(GLOB _shim_libs "${SHIM_BUILD}/*llamajava.so" "${SHIM_BUILD}/*llamajava.dylib" "${SHIM_BUILD}/*llamajava.dll")
 file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
 file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
-if(EXISTS "${SHIM_BUILD}/test-chat-template")
-  file(COPY "${SHIM_BUILD}/test-chat-template" DESTINATION "${OUT_DIR}/bin")
-endif()
+foreach(tool test-chat-template llamajava-loader-dump)
+  if(EXISTS "${SHIM_BUILD}/${tool}")
+    file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")
+  endif()
+endforeach()
 # With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
 # folder; list them so that the Java side can extract them from the jar next to the others.
 file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda*"

@@ -167,40 +167,36 @@ class CliInspectTest {
     private static final Pattern TYPE = Pattern.compile("llama_model_loader: - type\\s+(\\w+):\\s+(\\d+) tensors");
 
     /**
-     * Runs llama-tokenize -v on the model (vocab-only load: the loader still dumps all metadata).
-     * The log goes through llama.cpp's asynchronous logger, which may drop lines at exit; an
-     * incomplete dump is retried.
+     * Loads the model vocab-only with libllama (the loader still dumps all metadata) through
+     * llamajava-loader-dump, which writes libllama's log synchronously: llama.cpp's own tools log
+     * through an asynchronous logger that may lose lines at exit, so parsing their output could
+     * fail on a loaded machine.
      */
     private Loader loaderDump(Path model) {
-        CliTestSupport.Result last = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            CliTestSupport.Result r = CliTestSupport.runTool("llama-tokenize", tmp.resolve("loader-" + attempt), "-m",
-                    model.toString(), "-p", "x", "--ids", "-v");
-            assertEquals(0, r.exitCode(), () -> "llama-tokenize failed\n" + r.describe());
-            last = r;
-            Integer keys = null;
-            Integer tensors = null;
-            Map<String, String[]> kv = new LinkedHashMap<>();
-            Map<String, Integer> types = new TreeMap<>();
-            for (String line : r.stderr().lines().toList()) {
-                Matcher m;
-                if ((m = LOADED.matcher(line)).find()) {
-                    keys = Integer.parseInt(m.group(1));
-                    tensors = Integer.parseInt(m.group(2));
-                } else if ((m = KV.matcher(line)).find()) {
-                    kv.put(m.group(1), new String[] {m.group(2), m.group(3)});
-                } else if ((m = TYPE.matcher(line)).find()) {
-                    types.put(m.group(1).toLowerCase(Locale.ROOT), Integer.parseInt(m.group(2)));
-                }
-            }
-            int typed = types.values().stream().mapToInt(Integer::intValue).sum();
-            // GGUF.* pseudo keys are not in the dump; every real key is
-            if (keys != null && kv.size() == keys && typed == tensors) {
-                return new Loader(keys, tensors, kv, types);
+        CliTestSupport.Result r = CliTestSupport.runTool("llamajava-loader-dump", tmp.resolve("loader"),
+                model.toString());
+        assertEquals(0, r.exitCode(), () -> "llamajava-loader-dump failed\n" + r.describe());
+        Integer keys = null;
+        Integer tensors = null;
+        Map<String, String[]> kv = new LinkedHashMap<>();
+        Map<String, Integer> types = new TreeMap<>();
+        for (String line : r.stderr().lines().toList()) {
+            Matcher m;
+            if ((m = LOADED.matcher(line)).find()) {
+                keys = Integer.parseInt(m.group(1));
+                tensors = Integer.parseInt(m.group(2));
+            } else if ((m = KV.matcher(line)).find()) {
+                kv.put(m.group(1), new String[] {m.group(2), m.group(3)});
+            } else if ((m = TYPE.matcher(line)).find()) {
+                types.put(m.group(1).toLowerCase(Locale.ROOT), Integer.parseInt(m.group(2)));
             }
         }
-        fail("llama-tokenize -v gave no complete loader dump in 5 tries\n" + last.describe());
-        return null;
+        assertNotNull(keys, () -> "no 'loaded meta data' line in the loader dump\n" + r.describe());
+        int typed = types.values().stream().mapToInt(Integer::intValue).sum();
+        // GGUF.* pseudo keys are not in the dump; every real key is
+        assertEquals(keys, kv.size(), () -> "keys in the loader dump\n" + r.describe());
+        assertEquals(tensors, typed, () -> "tensors per type in the loader dump\n" + r.describe());
+        return new Loader(keys, tensors, kv, types);
     }
 
     /** Every tensor (name, type, shape, order) and every key against llama.cpp's gguf_dump.py. */
