@@ -31,6 +31,11 @@ public final class AbortSignal {
         return aborted;
     }
 
+    /** Listeners registered now (for tests: one generation registers exactly one). */
+    synchronized int listenerCount() {
+        return listeners.size();
+    }
+
     /** Runs {@code r} on abort (at once if already aborted); returns a handle that removes it. */
     synchronized Runnable onAbort(Runnable r) {
         if (aborted) {

@@ -1,5 +1,8 @@
 package org.llamajava;
 
+import java.util.Arrays;
+import java.util.Objects;
+
 /**
  * The result of a generation.
  *
@@ -11,4 +14,40 @@ package org.llamajava;
  * @param timings      how long the prompt and the generation took
  */
 public record Completion(String text, int[] tokens, int promptTokens, int cachedTokens,
-                         FinishReason finishReason, Timings timings) {}
+                         FinishReason finishReason, Timings timings) {
+
+    /** Copies {@code tokens}, so that later changes to the caller's array do not show here. */
+    public Completion {
+        tokens = tokens == null ? new int[0] : tokens.clone();
+    }
+
+    /** A copy of the generated token ids. */
+    @Override
+    public int[] tokens() {
+        return tokens.clone();
+    }
+
+    /** How many tokens were generated (without copying them). */
+    public int tokenCount() {
+        return tokens.length;
+    }
+
+    /** Equal when every component is, the tokens compared by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Completion c && Objects.equals(text, c.text) && Arrays.equals(tokens, c.tokens)
+                && promptTokens == c.promptTokens && cachedTokens == c.cachedTokens
+                && finishReason == c.finishReason && Objects.equals(timings, c.timings);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings);
+    }
+
+    @Override
+    public String toString() {
+        return "Completion[text=" + text + ", tokens=" + Arrays.toString(tokens) + ", promptTokens=" + promptTokens
+                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + "]";
+    }
+}

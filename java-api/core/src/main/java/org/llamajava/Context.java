@@ -17,6 +17,9 @@ import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
+import org.llamajava.internal.Handles;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeState;
 
 /**
  * An inference context over a {@link Model}: a KV cache of {@link #contextSize()} tokens shared by
@@ -40,6 +43,9 @@ import org.llamajava.bindings.llama_memory_i;
  * }</pre>
  */
 public final class Context implements AutoCloseable {
+    static {
+        Handles.registerContexts(c -> ((Context) c).handle());
+    }
 
     private final Model model;
     private final Vocabulary vocab;
@@ -47,21 +53,9 @@ public final class Context implements AutoCloseable {
     private final State state;
     private final Cleaner.Cleanable cleanable;
     private final int nCtx;
-    private final int nBatch;
-    private final int nVocab;
     private final boolean canShift;
-    // direct-buffer views of the native batch, made once: filling it allocates nothing and
-    // crosses no JNI boundary
-    private final IntBuffer batchToken;
-    private final IntBuffer batchPos;
-    private final IntBuffer batchNSeq;
-    private final IntBuffer[] batchSeq;
-    private final ByteBuffer batchLogits;
     private final Sequence[] sequences;
     private Sequence defaultSequence;
-    /** The sequence whose last token's logits are current, or null. */
-    private Sequence logitsOwner;
-    private byte[] pieceBytes = new byte[256];
 
     Context(Model model, ContextParams params) {
         if (model.isVocabOnly()) {
@@ -79,31 +73,20 @@ public final class Context implements AutoCloseable {
                     // a unified KV buffer lets sequences share the whole context, but costs about a
                     // quarter of the per-token speed of a small model: only where it is needed
                     .kv_unified(params.sequences() > 1).no_perf(true);
-            Llama.clearLastError();
+            NativeErrors.clear();
             ctx = llama_init_from_model(model.handle(), p);
         }
         if (ctx == null || ctx.isNull()) {
             throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
                     + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
-                    + Llama.lastErrorSuffix());
+                    + NativeErrors.suffix());
         }
         this.nCtx = llama_n_ctx(ctx);
-        this.nBatch = llama_n_batch(ctx);
-        this.nVocab = vocab.size();
         this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
-        llama_batch batch = llama_batch_init(nBatch, 0, 1);
         // persistent CPU worker threads: without them ggml starts and joins threads on every decode
         Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
-        this.state = new State(ctx, batch, pools);
-        llamajava_set_abort_flag(ctx, state.abortFlag);
-        this.batchToken = batch.token().capacity(nBatch).asBuffer();
-        this.batchPos = batch.pos().capacity(nBatch).asBuffer();
-        this.batchNSeq = batch.n_seq_id().capacity(nBatch).asBuffer();
-        this.batchLogits = batch.logits().capacity(nBatch).asBuffer();
-        this.batchSeq = new IntBuffer[nBatch];
-        for (int i = 0; i < nBatch; i++) {
-            batchSeq[i] = batch.seq_id(i).capacity(1).asBuffer();
-        }
+        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences()), pools);
+        llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
         this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);
         state.detach = model.addDependent(state);
@@ -126,7 +109,7 @@ public final class Context implements AutoCloseable {
 
     /** Most tokens per native decode call (n_batch); longer inputs are split. */
     public int batchSize() {
-        return nBatch;
+        return state.decoder.capacity();
     }
 
     /** Whether the model's KV cache can shift positions ({@link OverflowPolicy#shift}). */
@@ -215,10 +198,7 @@ public final class Context implements AutoCloseable {
     public FloatBuffer logits() {
         enter();
         try {
-            if (logitsOwner == null) {
-                throw new IllegalStateException("no logits yet: decode at least one token first");
-            }
-            return logitsView();
+            return state.decoder.lastLogits();
         } finally {
             exit();
         }
@@ -287,10 +267,6 @@ public final class Context implements AutoCloseable {
         return vocab;
     }
 
-    int vocabSize() {
-        return nVocab;
-    }
-
     OverflowPolicy overflow() {
         return params.overflow();
     }
@@ -306,118 +282,27 @@ public final class Context implements AutoCloseable {
         return state.ctx;
     }
 
-    FloatBuffer logitsView() {
-        FloatPointer p = llama_get_logits_ith(handle(), -1);
-        if (p == null || p.isNull()) {
-            throw new LlamaException("llama.cpp returned no logits for the last token");
-        }
-        return p.capacity(nVocab).asBuffer().asReadOnlyBuffer();
+    /** The decode path; callers hold this context ({@link #enter()}). */
+    Decoder decoder() {
+        handle();
+        return state.decoder;
     }
 
-    boolean hasLogitsFor(Sequence s) {
-        return logitsOwner == s;
-    }
-
-    void forgetLogits(Sequence s) {
-        if (logitsOwner == s) {
-            logitsOwner = null;
-        }
-    }
-
-    /**
-     * Decodes {@code n} tokens from {@code tokens[off..]} into sequence {@code seq} at positions
-     * from {@code pos}, in batches, keeping the last token's logits. Returns the number of tokens
-     * that made it into the KV cache (all of them unless an exception is thrown, in which case
-     * {@code done} holds the count).
-     */
-    void decode(Sequence seq, int[] tokens, int off, int n, int pos, int[] done) {
-        llama_context ctx = handle();
-        done[0] = 0;
-        for (int start = 0; start < n; start += nBatch) {
-            int m = Math.min(nBatch, n - start);
-            for (int i = 0; i < m; i++) {
-                batchToken.put(i, tokens[off + start + i]);
-                batchPos.put(i, pos + start + i);
-                batchNSeq.put(i, 1);
-                batchSeq[i].put(0, seq.id());
-                batchLogits.put(i, (byte) (start + i == n - 1 ? 1 : 0));
-            }
-            state.batch.n_tokens(m);
-            logitsOwner = null;
-            int rc = llama_decode(ctx, state.batch);
-            if (rc != 0) {
-                // what the KV cache really holds for this sequence now
-                int kept = llama_memory_seq_pos_max(llama_get_memory(ctx), seq.id()) + 1;
-                done[0] = Math.max(0, kept - pos);
-                state.abortFlag.put(0, 0);
-                switch (rc) {
-                    case 1 -> throw new ContextOverflowException("no room in the KV cache for " + m
-                            + " more tokens (context size " + nCtx + ", " + tokensHeld() + " held)");
-                    case 2 -> throw new AbortedException("decode was aborted");
-                    case -1 -> throw new IllegalArgumentException("llama.cpp rejected the batch as invalid"
-                            + Llama.lastErrorSuffix());
-                    default -> throw new LlamaException("llama_decode failed with code " + rc + Llama.lastErrorSuffix());
-                }
-            }
-            done[0] = start + m;
-        }
-        logitsOwner = seq;
-    }
-
-    /** Samples from the current logits, which must belong to {@code seq}. */
-    int sample(Sequence seq, Sampler sampler) {
-        if (logitsOwner != seq) {
-            throw new IllegalStateException("no logits for this sequence yet: evaluate a prompt first");
-        }
-        try {
-            return llama_sampler_sample(sampler.handle(), state.ctx, -1);
-        } finally {
-            Reference.reachabilityFence(sampler); // not freed by its Cleaner during the native call
-        }
-    }
-
-    /** Samples from the current logits, whichever sequence they belong to. */
+    /** Samples from the current logits, whichever sequence they belong to ({@link Sampler#sample}). */
     int sampleCurrent(Sampler sampler) {
         enter();
         try {
-            if (logitsOwner == null) {
-                throw new IllegalStateException("no logits yet: decode at least one token first");
-            }
-            return llama_sampler_sample(sampler.handle(), state.ctx, -1);
+            return state.decoder.sampleLast(sampler);
         } finally {
-            Reference.reachabilityFence(sampler);
             exit();
-        }
-    }
-
-    /** Writes the token's piece into a reused buffer and returns it (valid until the next call). */
-    byte[] piece(int token, int[] length) {
-        int cap = (int) Math.min(Integer.MAX_VALUE, state.piece.capacity());
-        int n = vocab.tokenToPiece(token, state.piece, cap, true);
-        if (n < 0) {
-            state.growPiece(-n);
-            n = vocab.tokenToPiece(token, state.piece, (int) state.piece.capacity(), true);
-        }
-        if (n > pieceBytes.length) {
-            pieceBytes = new byte[n];
-        }
-        state.piece.get(pieceBytes, 0, n);
-        length[0] = n;
-        return pieceBytes;
-    }
-
-    /** Raises (or clears) the native abort flag checked by llama_decode. */
-    void setAbort(boolean abort) {
-        if (!state.isFreed()) {
-            state.abortFlag.put(0, abort ? 1 : 0);
         }
     }
 
     void release(Sequence s) {
         if (!state.isFreed()) {
             llama_memory_seq_rm(llama_get_memory(state.ctx), s.id(), -1, -1);
+            state.decoder.forgetLogits(s.id());
         }
-        forgetLogits(s);
         sequences[s.id()] = null;
     }
 
@@ -462,42 +347,35 @@ public final class Context implements AutoCloseable {
 
     private static final class State extends NativeState {
         final llama_context ctx;
-        final llama_batch batch;
-        final IntPointer abortFlag = new IntPointer(1).put(0, 0);
+        final Decoder decoder;
         /** The thread inside a call on this context, or the one closing it. */
         final AtomicReference<Thread> user = new AtomicReference<>();
         /** Nesting of calls by {@link #user} (touched by that thread only). */
         int depth;
-        BytePointer piece = new BytePointer(256);
 
         /** The CPU thread pools attached to ctx (null if the backend has none); freed after ctx. */
         final Pointer pools;
 
-        State(llama_context ctx, llama_batch batch, Pointer pools) {
+        State(llama_context ctx, Decoder decoder, Pointer pools) {
             this.ctx = ctx;
-            this.batch = batch;
+            this.decoder = decoder;
             this.pools = pools;
         }
 
         @Override
-        boolean tryClaim() {
+        public boolean tryClaim() {
             Thread t = Thread.currentThread();
             return user.compareAndSet(null, t) || (user.get() == t && depth == 0);
         }
 
         @Override
-        void release() {
+        public void release() {
             user.compareAndSet(Thread.currentThread(), null);
         }
 
         @Override
-        Thread user() {
+        public Thread user() {
             return user.get();
-        }
-
-        void growPiece(int size) {
-            piece.close();
-            piece = new BytePointer(size);
         }
 
         /** Removes this state from its model's dependents once freed (also when the Cleaner frees it). */
@@ -505,13 +383,11 @@ public final class Context implements AutoCloseable {
 
         @Override
         protected void free() {
-            llama_batch_free(batch);
             llama_free(ctx);
+            decoder.free();
             if (pools != null && !pools.isNull()) {
                 llamajava_threadpools_free(pools);
             }
-            piece.close();
-            abortFlag.close();
             if (detach != null) {
                 detach.run();
             }

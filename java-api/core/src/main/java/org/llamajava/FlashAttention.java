@@ -2,6 +2,8 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
+
+
 /** Whether a context uses flash attention. */
 public enum FlashAttention {
     /** llama.cpp decides per backend and model. */

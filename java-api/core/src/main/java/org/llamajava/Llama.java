@@ -9,6 +9,8 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.llamajava.bindings.ggml_log_callback;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * Process-wide initialisation of llama.cpp: loads the native libraries from the classpath,
@@ -28,7 +30,6 @@ public final class Llama {
     public static final String NATIVE_LOGGER = "org.llamajava.native";
 
     private static final Logger LOG = System.getLogger(NATIVE_LOGGER);
-    private static final ThreadLocal<String> LAST_ERROR = new ThreadLocal<>();
     private static volatile boolean initialised;
     private static boolean gpuBuild;
     // Kept strongly reachable for as long as native code may call it.
@@ -123,7 +124,7 @@ public final class Llama {
                         : t == GGML_BACKEND_DEVICE_TYPE_GPU ? Device.Type.GPU
                         : t == GGML_BACKEND_DEVICE_TYPE_IGPU ? Device.Type.INTEGRATED_GPU
                         : t == GGML_BACKEND_DEVICE_TYPE_ACCEL ? Device.Type.ACCELERATOR : Device.Type.OTHER;
-                out.add(new Device(i, GgufFile.utf8(ggml_backend_dev_name(d)), GgufFile.utf8(ggml_backend_dev_description(d)),
+                out.add(new Device(i, NativeStrings.utf8(ggml_backend_dev_name(d)), NativeStrings.utf8(ggml_backend_dev_description(d)),
                         type, free.get(), total.get()));
             }
         }
@@ -139,7 +140,7 @@ public final class Llama {
         java.util.List<String> out = new java.util.ArrayList<>();
         long n = ggml_backend_reg_count();
         for (long i = 0; i < n; i++) {
-            out.add(GgufFile.utf8(ggml_backend_reg_name(ggml_backend_reg_get(i))));
+            out.add(NativeStrings.utf8(ggml_backend_reg_name(ggml_backend_reg_get(i))));
         }
         return java.util.List.copyOf(out);
     }
@@ -178,18 +179,6 @@ public final class Llama {
         return llama_print_system_info().getString(StandardCharsets.UTF_8);
     }
 
-    /** Forgets the calling thread's last native error line. */
-    static void clearLastError() {
-        LAST_ERROR.remove();
-    }
-
-    /** ": " plus the last error or warning llama.cpp logged on this thread, or "" if none. */
-    static String lastErrorSuffix() {
-        String e = LAST_ERROR.get();
-        LAST_ERROR.remove();
-        return e == null ? "" : ": " + e;
-    }
-
     /** Collects log fragments into lines and forwards each line to {@link System.Logger}. */
     private static final class LogRouter extends ggml_log_callback {
         private final StringBuilder line = new StringBuilder();
@@ -209,7 +198,7 @@ public final class Llama {
                 String msg = line.substring(0, nl);
                 line.delete(0, nl + 1);
                 if (lineLevel == Level.ERROR || lineLevel == Level.WARNING) {
-                    LAST_ERROR.set(msg.strip());
+                    NativeErrors.record(msg.strip());
                 }
                 if (!msg.isEmpty() && LOG.isLoggable(lineLevel)) {
                     LOG.log(lineLevel, msg);

@@ -12,8 +12,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.bindings.global.llama;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.bindings.llama_model_params;
+import org.llamajava.gguf.GgufFile;
+import org.llamajava.internal.Fence;
+import org.llamajava.internal.Handles;
+import org.llamajava.internal.LoadProgress;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeState;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * A GGUF model loaded into memory: its weights, vocabulary and metadata.
@@ -29,6 +37,9 @@ import org.llamajava.bindings.llama_model_params;
  * }</pre>
  */
 public final class Model implements AutoCloseable {
+    static {
+        Handles.registerModels(m -> ((Model) m).handle());
+    }
 
     private final State state;
     private final Cleaner.Cleanable cleanable;
@@ -67,7 +78,7 @@ public final class Model implements AutoCloseable {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
                     + path.toAbsolutePath());
         }
-        checkAssertedMetadata(gguf, params.vocabOnly());
+        gguf.checkLoadable(params.vocabOnly());
         boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
         if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
             System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,
@@ -99,7 +110,7 @@ public final class Model implements AutoCloseable {
             if (progress != null) {
                 progress.install(p);
             }
-            Llama.clearLastError();
+            NativeErrors.clear();
             try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
                 model = llama_model_load_from_file(cpath, p);
             }
@@ -111,7 +122,7 @@ public final class Model implements AutoCloseable {
                 split.close();
             }
         }
-        String error = Llama.lastErrorSuffix();
+        String error = NativeErrors.suffix();
         if (progress != null) {
             progress.rethrow();
         }
@@ -122,106 +133,6 @@ public final class Model implements AutoCloseable {
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
         return new Model(new State(model), path, params.vocabOnly());
-    }
-
-    /** llama.cpp's LLAMA_MAX_LAYERS and LLAMA_MAX_EXPERTS. */
-    private static final long MAX_LAYERS = 512;
-    private static final long MAX_EXPERTS = 1024;
-
-    /**
-     * Metadata that llama.cpp checks with GGML_ASSERT while loading (which aborts the whole
-     * process) instead of with an error: rejected here first. Values of an unexpected type are
-     * left to llama.cpp, which rejects those with an error.
-     */
-    static void checkAssertedMetadata(GgufFile gguf, boolean vocabOnly) {
-        String file = gguf.path().toAbsolutePath().toString();
-        Map<String, Object> meta = gguf.metadata();
-        // the vocabulary (also loaded vocab-only): llama_vocab::impl::load
-        if (meta.get("tokenizer.ggml.tokens") instanceof java.util.List<?> tokens) {
-            Map<Object, Integer> seen = new java.util.HashMap<>();
-            for (int i = 0; i < tokens.size(); i++) {
-                Object t = tokens.get(i);
-                Integer before = seen.put("".equals(t) ? "[EMPTY_" + i + "]" : t, i);
-                if (before != null) {
-                    throw new LlamaException("corrupt vocabulary in " + file + ": tokens " + before + " and " + i
-                            + " are both '" + t + "'");
-                }
-            }
-        }
-        if ("bert".equals(gguf.getString("tokenizer.ggml.model"))
-                && meta.get("tokenizer.ggml.token_type") instanceof java.util.List<?> types
-                && types.contains(VocabularySpec.TYPE_BYTE)) {
-            throw new LlamaException("corrupt vocabulary in " + file + ": a WordPiece (bert) vocabulary has byte tokens");
-        }
-        String arch = gguf.architecture();
-        if (vocabOnly || "clip".equals(arch)) {
-            return;
-        }
-        // normalization epsilons: ggml's norm kernels GGML_ASSERT(eps >= 0) at the first decode (found by fuzzing)
-        for (Map.Entry<String, Object> e : meta.entrySet()) {
-            if (e.getKey().startsWith(arch + ".") && e.getKey().endsWith("epsilon") && e.getValue() instanceof Float eps
-                    && !(eps >= 0f)) {
-                throw new LlamaException(e.getKey() + " is " + eps + " in " + file
-                        + "; a normalization epsilon must be a number >= 0");
-            }
-        }
-        // the hyperparameters: llama_model_base::load_hparams
-        Long layers = unsigned(meta, arch + ".block_count");
-        if (layers == null) {
-            return; // missing or of another type: llama.cpp fails with an error
-        }
-        if (layers < 1 || layers > MAX_LAYERS) {
-            throw new LlamaException(arch + ".block_count is " + layers + " in " + file + "; llama.cpp supports 1 to "
-                    + MAX_LAYERS + " layers");
-        }
-        long nextn = orZero(unsigned(meta, arch + ".nextn_predict_layers"));
-        if (nextn > layers) {
-            throw new LlamaException(arch + ".nextn_predict_layers (" + nextn + ") exceeds " + arch + ".block_count ("
-                    + layers + ") in " + file);
-        }
-        long experts = orZero(unsigned(meta, arch + ".expert_count"));
-        long used = 0;
-        Object u = meta.get(arch + ".expert_used_count");
-        if (u instanceof java.util.List<?> perLayer) {
-            if (perLayer.size() == layers) { // another length: llama.cpp fails with an error
-                for (Object o : perLayer) {
-                    used = Math.max(used, o instanceof Number n ? Integer.toUnsignedLong(n.intValue()) : 0);
-                }
-            }
-        } else {
-            used = orZero(unsigned(meta, arch + ".expert_used_count"));
-        }
-        if ((arch.equals("hunyuan_vl") || arch.equals("hunyuan-dense")) && experts <= 1) {
-            experts = 0;
-            used = 0;
-        }
-        long groups = orZero(unsigned(meta, arch + ".expert_group_count"));
-        long groupsUsed = orZero(unsigned(meta, arch + ".expert_group_used_count"));
-        boolean ok = experts <= MAX_EXPERTS && used <= experts;
-        if (experts > 0) {
-            ok &= used > 0 && groups < experts
-                    && (groups <= 1 || (experts % groups == 0 && groupsUsed > 0 && groupsUsed < groups));
-        } else {
-            ok &= used == 0 && groups == 0;
-        }
-        if (!ok) {
-            throw new LlamaException("inconsistent mixture-of-experts metadata in " + file + ": expert_count " + experts
-                    + ", expert_used_count " + used + ", expert_group_count " + groups + ", expert_group_used_count "
-                    + groupsUsed);
-        }
-        Object scaling = meta.get(arch + ".rope.scaling.type");
-        if (scaling instanceof String s && !java.util.List.of("none", "linear", "yarn", "longrope").contains(s)) {
-            throw new LlamaException("unknown " + arch + ".rope.scaling.type '" + s + "' in " + file);
-        }
-    }
-
-    /** A UINT32 metadata value (GgufFile reads those as Long), or null if absent or of another type. */
-    private static Long unsigned(Map<String, Object> meta, String key) {
-        return meta.get(key) instanceof Long l ? l : null;
-    }
-
-    private static long orZero(Long v) {
-        return v == null ? 0 : v;
     }
 
     /** The file this model was loaded from. */
@@ -247,66 +158,37 @@ public final class Model implements AutoCloseable {
 
     /** llama.cpp's one-line description, e.g. {@code llama ?B all F32}. */
     public String description() {
-        try {
-            return NativeStrings.read((buf, size) -> llama_model_desc(handle(), buf, size));
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.get(this, handle(), m -> NativeStrings.read((buf, size) -> llama_model_desc(m, buf, size)));
     }
 
     /** The number of parameters (weights). */
     public long parameterCount() {
-        try {
-            return llama_model_n_params(handle());
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.getLong(this, handle(), llama::llama_model_n_params);
     }
 
     /** The total size of all tensors in bytes. */
     public long sizeBytes() {
-        try {
-            return llama_model_size(handle());
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.getLong(this, handle(), llama::llama_model_size);
     }
 
     /** The context length the model was trained with. */
     public int trainingContextLength() {
-        try {
-            return llama_model_n_ctx_train(handle());
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.getInt(this, handle(), llama::llama_model_n_ctx_train);
     }
 
     /** The embedding size. */
     public int embeddingSize() {
-        try {
-            return llama_model_n_embd(handle());
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.getInt(this, handle(), llama::llama_model_n_embd);
     }
 
     /** The number of layers. */
     public int layerCount() {
-        try {
-            return llama_model_n_layer(handle());
-        } finally {
-            Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
-        }
+        return Fence.getInt(this, handle(), llama::llama_model_n_layer);
     }
 
     /** The model's default chat template (Jinja source), or null if it has none. */
     public String chatTemplate() {
-        try {
-            BytePointer t = llama_model_chat_template(handle(), (BytePointer) null);
-            return GgufFile.utf8(t);
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.get(this, handle(), m -> NativeStrings.utf8(llama_model_chat_template(m, (BytePointer) null)));
     }
 
     /** One metadata value as a string, or null if the key is absent. */
@@ -353,8 +235,12 @@ public final class Model implements AutoCloseable {
         return createContext(ContextParams.defaults());
     }
 
-    /** Identifies the model for state files: a state saved from one model never loads into another. */
-    String fingerprint() {
+    /**
+     * Identifies the model in state files ({@link Sequence#save}), so that a state saved from one
+     * model never loads into another: architecture, description, and parameter, byte, vocabulary,
+     * embedding and layer counts.
+     */
+    public String fingerprint() {
         return architecture() + "|" + description() + "|params=" + parameterCount() + "|bytes=" + sizeBytes()
                 + "|vocab=" + vocabulary.size() + "|embd=" + embeddingSize() + "|layers=" + layerCount();
     }

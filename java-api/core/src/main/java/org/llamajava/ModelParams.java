@@ -1,5 +1,8 @@
 package org.llamajava;
 
+import java.util.Arrays;
+import java.util.Objects;
+
 /**
  * How to load a {@link Model}. Build with {@link #builder()}; {@link #defaults()} matches
  * llama.cpp's defaults (mmap on, all layers offloaded where a GPU exists).
@@ -39,6 +42,35 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 }
             }
         }
+    }
+
+    /** A copy of the per-GPU shares, or null. */
+    @Override
+    public float[] tensorSplit() {
+        return tensorSplit == null ? null : tensorSplit.clone();
+    }
+
+    /** Equal when every component is, the tensor split compared by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelParams p && useMmap == p.useMmap && useMlock == p.useMlock
+                && gpuLayers == p.gpuLayers && vocabOnly == p.vocabOnly && checkTensors == p.checkTensors
+                && Objects.equals(progress, p.progress) && splitMode == p.splitMode && mainGpu == p.mainGpu
+                && Arrays.equals(tensorSplit, p.tensorSplit);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
+                Arrays.hashCode(tensorSplit));
+    }
+
+    @Override
+    public String toString() {
+        return "ModelParams[useMmap=" + useMmap + ", useMlock=" + useMlock + ", gpuLayers=" + gpuLayers
+                + ", vocabOnly=" + vocabOnly + ", checkTensors=" + checkTensors + ", progress=" + progress
+                + ", splitMode=" + splitMode + ", mainGpu=" + mainGpu + ", tensorSplit=" + Arrays.toString(tensorSplit)
+                + "]";
     }
 
     /** llama.cpp's defaults. */

@@ -14,6 +14,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.llama_logit_bias;
 import org.llamajava.bindings.llama_sampler;
 import org.llamajava.bindings.llama_sampler_chain_params;
+import org.llamajava.internal.NativeState;
 
 /**
  * Chooses the next token from a context's logits, through llama.cpp's sampler chain.

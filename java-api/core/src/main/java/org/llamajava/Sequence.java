@@ -2,26 +2,27 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-import java.util.zip.CRC32;
 import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.StateFile;
+import org.llamajava.internal.StopMatcher;
+import org.llamajava.internal.Utf8Stream;
 
 /**
  * One conversation's part of a {@link Context}'s KV cache, with the tokens it holds.
@@ -35,9 +36,11 @@ import org.bytedeco.javacpp.BytePointer;
  * <p>Like its Context, a Sequence is single-threaded.
  */
 public final class Sequence implements AutoCloseable {
-    private static final byte[] MAGIC = "LLJSEQ01".getBytes(StandardCharsets.US_ASCII);
+    /** The kind of this class's files in llama-java's state-file format. */
+    private static final String STATE_KIND = "sequence";
 
     private final Context ctx;
+    private final Decoder decoder;
     private final Vocabulary vocab;
     private final int id;
     private int[] history = new int[64];
@@ -50,6 +53,7 @@ public final class Sequence implements AutoCloseable {
 
     Sequence(Context ctx, int id) {
         this.ctx = ctx;
+        this.decoder = ctx.decoder();
         this.vocab = ctx.vocab();
         this.id = id;
         ctx.register(this);
@@ -112,7 +116,7 @@ public final class Sequence implements AutoCloseable {
                 lcp++;
             }
             if (lcp == tokens.length) {
-                if (lcp == length && ctx.hasLogitsFor(this)) {
+                if (lcp == length && decoder.hasLogits(id)) {
                     return lcp;
                 }
                 lcp--; // evaluate the last token again for its logits
@@ -134,9 +138,10 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalArgumentException("options are required; e.g. GenerateOptions.maxTokens(n)");
         }
         enter();
-        AbortSignal signal = options.abortSignal();
-        Runnable unregister = signal == null ? null : signal.onAbort(() -> ctx.setAbort(true));
+        // one generation, registered once with the abort signal, from the prompt to the last token
+        Generation g = null;
         try {
+            g = new Generation(sampler, options);
             long t0 = System.nanoTime();
             int reused;
             try {
@@ -145,12 +150,11 @@ public final class Sequence implements AutoCloseable {
                 return new Completion("", new int[0], length, 0, FinishReason.CANCELLED,
                         new Timings(length, System.nanoTime() - t0, 0, 0));
             }
-            long t1 = System.nanoTime();
-            return run(sampler, options, prompt.length - reused, reused, t1 - t0);
+            g.prompted(prompt.length - reused, reused, System.nanoTime() - t0);
+            return g.run();
         } finally {
-            if (unregister != null) {
-                unregister.run();
-                ctx.setAbort(false);
+            if (g != null) {
+                g.close();
             }
             ctx.exit();
         }
@@ -159,9 +163,15 @@ public final class Sequence implements AutoCloseable {
     /** Generates from what the sequence holds (which must not be empty). */
     public Completion generate(Sampler sampler, GenerateOptions options) {
         enter();
+        Generation g = null;
         try {
-            return run(sampler, options, 0, length, 0);
+            g = new Generation(sampler, options);
+            g.prompted(0, length, 0);
+            return g.run();
         } finally {
+            if (g != null) {
+                g.close();
+            }
             ctx.exit();
         }
     }
@@ -173,12 +183,25 @@ public final class Sequence implements AutoCloseable {
      */
     public Stream<String> stream(int[] prompt, Sampler sampler, GenerateOptions options) {
         enter();
+        Generation g;
         try {
-            prompt(prompt);
+            g = new Generation(sampler, options);
+        } catch (RuntimeException e) {
+            ctx.exit();
+            throw e;
+        }
+        try {
+            long t0 = System.nanoTime();
+            int reused = prompt(prompt);
+            g.prompted(prompt.length - reused, reused, System.nanoTime() - t0);
+        } catch (AbortedException e) {
+            g.finishCancelled();
+        } catch (RuntimeException | Error e) {
+            g.close();
+            throw e;
         } finally {
             ctx.exit();
         }
-        Generation g = new Generation(sampler, options, prompt.length, 0, 0);
         Iterator<String> it = new Iterator<>() {
             private String next;
 
@@ -253,7 +276,7 @@ public final class Sequence implements AutoCloseable {
      * process, into a context over the same model.
      */
     public void save(Path file) {
-        byte[] state = exportState();
+        byte[] state = saveState();
         try {
             Files.write(file, state);
         } catch (IOException e) {
@@ -261,37 +284,36 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** The tokens and KV state in {@link #save}'s format. */
-    byte[] exportState() {
+    /**
+     * The tokens and KV state, in {@link #save}'s format (llama-java's state-file format, kind
+     * {@code sequence}), e.g. to keep in a database; {@link #loadState} restores them.
+     */
+    public byte[] saveState() {
         enter();
         try {
             long size = llama_state_seq_get_size(ctx.handle(), id);
-            byte[] data;
+            if (size > Integer.MAX_VALUE - 1024) {
+                throw new LlamaException("the sequence's KV state is " + size + " bytes; at most 2 GiB can be saved");
+            }
+            byte[] kv;
             try (BytePointer buf = new BytePointer(Math.max(1, size))) {
                 long n = llama_state_seq_get_data(ctx.handle(), buf, size, id);
                 if (n != size) {
                     throw new LlamaException("llama.cpp wrote " + n + " of " + size + " bytes of sequence state");
                 }
-                data = new byte[(int) n];
-                buf.get(data);
+                kv = new byte[(int) n];
+                buf.get(kv);
             }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) size + length * 4 + 256);
-            try (DataOutputStream out = new DataOutputStream(bytes)) {
-                out.write(MAGIC);
-                out.writeUTF(ctx.model().fingerprint());
+            byte[] tokens = StateFile.section(out -> {
                 out.writeInt(length);
                 for (int i = 0; i < length; i++) {
                     out.writeInt(history[i]);
                 }
-                out.writeLong(data.length);
-                out.write(data);
-                CRC32 crc = new CRC32();
-                crc.update(bytes.toByteArray());
-                out.writeLong(crc.getValue());
-            }
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new LlamaException("could not serialise sequence state: " + e.getMessage(), e);
+            });
+            Map<String, byte[]> sections = new LinkedHashMap<>();
+            sections.put("tokens", tokens);
+            sections.put("kv", kv);
+            return StateFile.write(STATE_KIND, ctx.model().fingerprint(), sections);
         } finally {
             ctx.exit();
         }
@@ -310,26 +332,28 @@ public final class Sequence implements AutoCloseable {
         } catch (IOException e) {
             throw new LlamaException("could not read sequence state " + file + ": " + e.getMessage(), e);
         }
-        importState(all, file.toString());
+        restore(all, file.toString());
     }
 
-    /** Restores what {@link #exportState()} produced; {@code source} names it in messages. */
-    void importState(byte[] all, String source) {
-        if (all.length < MAGIC.length + 8 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-            throw new LlamaException("not a llama-java sequence state: " + source);
+    /**
+     * Replaces this sequence's tokens and KV state with those {@link #saveState()} returned.
+     *
+     * @throws LlamaException as {@link #load} does
+     */
+    public void loadState(byte[] state) {
+        if (state == null) {
+            throw new IllegalArgumentException("state is null");
         }
-        CRC32 crc = new CRC32();
-        crc.update(all, 0, all.length - 8);
-        if (crc.getValue() != ByteBuffer.wrap(all, all.length - 8, 8).getLong()) {
-            throw new LlamaException("corrupt or truncated sequence state (checksum mismatch): " + source);
-        }
+        restore(state, "the given sequence state");
+    }
+
+    private void restore(byte[] all, String source) {
+        StateFile file = StateFile.read(all, STATE_KIND, source);
         enter();
-        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, MAGIC.length,
-                all.length - MAGIC.length))) {
-            String fingerprint = in.readUTF();
-            if (!fingerprint.equals(ctx.model().fingerprint())) {
-                throw new LlamaException("sequence state " + source + " was saved from another model (" + fingerprint
-                        + "), not " + ctx.model().fingerprint());
+        try (DataInputStream in = file.open("tokens")) {
+            if (!file.fingerprint().equals(ctx.model().fingerprint())) {
+                throw new LlamaException("sequence state " + source + " was saved from another model ("
+                        + file.fingerprint() + "), not " + ctx.model().fingerprint());
             }
             int n = in.readInt();
             if (n < 0 || n > ctx.contextSize()) {
@@ -341,18 +365,14 @@ public final class Sequence implements AutoCloseable {
                 tokens[i] = in.readInt();
             }
             vocab.checkTokens(tokens);
-            long size = in.readLong();
-            if (size < 0 || size > all.length) {
-                throw new LlamaException("corrupt sequence state: " + source);
-            }
-            byte[] data = in.readNBytes((int) size);
+            byte[] kv = file.section("kv");
             cut(0);
-            try (BytePointer buf = new BytePointer(data)) {
-                long used = llama_state_seq_set_data(ctx.handle(), buf, data.length, id);
+            try (BytePointer buf = new BytePointer(kv)) {
+                long used = llama_state_seq_set_data(ctx.handle(), buf, kv.length, id);
                 if (used == 0) {
                     cut(0);
                     throw new LlamaException("llama.cpp could not restore the sequence state from " + source
-                            + Llama.lastErrorSuffix());
+                            + NativeErrors.suffix());
                 }
             }
             history = Arrays.copyOf(tokens, Math.max(64, n));
@@ -403,14 +423,14 @@ public final class Sequence implements AutoCloseable {
             llama_memory_seq_rm(ctx.memory(), id, newLength, -1);
             length = newLength;
         }
-        ctx.forgetLogits(this);
+        decoder.forgetLogits(id);
     }
 
     /** Decodes {@code tokens[off..off+n)} after what is held, making room first. */
     private void evaluate(int[] tokens, int off, int n) {
         makeRoom(n);
         try {
-            ctx.decode(this, tokens, off, n, length, done);
+            decoder.decode(id, tokens, off, n, length, done);
         } finally {
             remember(tokens, off, done[0]);
         }
@@ -449,12 +469,12 @@ public final class Sequence implements AutoCloseable {
         llama_memory_seq_add(ctx.memory(), id, keep + discard, length, -discard);
         System.arraycopy(history, keep + discard, history, keep, length - keep - discard);
         length -= discard;
-        ctx.forgetLogits(this);
+        decoder.forgetLogits(id);
     }
 
     /** Makes the context's current logits this sequence's, evaluating the last token again if needed. */
     private void ensureLogits() {
-        if (ctx.hasLogitsFor(this)) {
+        if (decoder.hasLogits(id)) {
             return;
         }
         if (length == 0) {
@@ -465,53 +485,63 @@ public final class Sequence implements AutoCloseable {
         evaluate(one, 0, 1);
     }
 
-    private Completion run(Sampler sampler, GenerateOptions options, int promptTokens, int cached, long promptNanos) {
-        Generation g = new Generation(sampler, options, promptTokens, cached, promptNanos);
-        try {
-            while (!g.finished) {
-                g.step(null);
-            }
-        } catch (ContextOverflowException e) {
-            throw new ContextOverflowException(e.getMessage(), g.result());
-        } finally {
-            g.close();
-        }
-        return g.result();
-    }
-
     /** One generation in progress: sampling, evaluating, streaming, stopping. */
     private final class Generation {
         final Sampler sampler;
         final GenerateOptions options;
-        final int promptTokens;
-        final int cached;
-        final long promptNanos;
+        int promptTokens;
+        int cached;
+        long promptNanos;
         final Utf8Stream utf8 = new Utf8Stream();
         final StopMatcher stops;
         final StringBuilder text = new StringBuilder();
         final Runnable unregister;
-        int[] out = new int[16];
+        int[] out;
         int n;
         long genNanos;
         boolean finished;
         FinishReason reason = FinishReason.MAX_TOKENS;
 
-        Generation(Sampler sampler, GenerateOptions options, int promptTokens, int cached, long promptNanos) {
+        /** Checks the arguments and registers with the abort signal; {@link #close()} unregisters. */
+        Generation(Sampler sampler, GenerateOptions options) {
             if (sampler == null || options == null) {
                 throw new IllegalArgumentException("sampler and options are required; e.g. Sampler.greedy()");
             }
             sampler.handle();
             this.sampler = sampler;
             this.options = options;
-            this.promptTokens = promptTokens;
-            this.cached = cached;
-            this.promptNanos = promptNanos;
             this.stops = new StopMatcher(options.stop());
+            // sized for the whole generation up to a bound, so that short ones never grow it
+            this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
             AbortSignal signal = options.abortSignal();
-            this.unregister = signal == null ? null : signal.onAbort(() -> ctx.setAbort(true));
+            this.unregister = signal == null ? null : signal.onAbort(() -> decoder.setAbort(true));
             if (options.maxTokens() == 0) {
                 finish(FinishReason.MAX_TOKENS, null);
             }
+        }
+
+        /** Records the prompt's figures, once it is evaluated. */
+        void prompted(int promptTokens, int cached, long promptNanos) {
+            this.promptTokens = promptTokens;
+            this.cached = cached;
+            this.promptNanos = promptNanos;
+        }
+
+        /** Ends the generation before its first token (aborted during the prompt). */
+        void finishCancelled() {
+            finish(FinishReason.CANCELLED, null);
+        }
+
+        /** Generates until finished. */
+        Completion run() {
+            try {
+                while (!finished) {
+                    step(null);
+                }
+            } catch (ContextOverflowException e) {
+                throw new ContextOverflowException(e.getMessage(), result());
+            }
+            return result();
         }
 
         /** Generates one token; appends emitted text to {@code sink} if given. */
@@ -523,7 +553,7 @@ public final class Sequence implements AutoCloseable {
                     return;
                 }
                 ensureLogits();
-                int token = ctx.sample(Sequence.this, sampler);
+                int token = decoder.sample(id, sampler);
                 if (n == out.length) {
                     out = Arrays.copyOf(out, n * 2);
                 }
@@ -535,7 +565,7 @@ public final class Sequence implements AutoCloseable {
                     finish(FinishReason.END_OF_GENERATION, sink);
                     return;
                 }
-                byte[] piece = ctx.piece(token, pieceLength);
+                byte[] piece = decoder.piece(token, pieceLength);
                 emit(stops.push(utf8.push(piece, 0, pieceLength[0])), sink);
                 if (stops.stopped()) {
                     finish(FinishReason.STOP_STRING, sink);
@@ -558,7 +588,7 @@ public final class Sequence implements AutoCloseable {
             if (options.logprobs() == 0) {
                 return new GeneratedToken(token, Float.NaN, List.of());
             }
-            FloatBuffer logits = ctx.logitsView();
+            FloatBuffer logits = decoder.logits(id);
             int v = logits.remaining();
             float max = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < v; i++) {
@@ -616,14 +646,14 @@ public final class Sequence implements AutoCloseable {
         }
 
         Completion result() {
-            return new Completion(text.toString(), Arrays.copyOf(out, n), promptTokens, cached, reason,
+            return new Completion(text.toString(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
                     new Timings(promptTokens, promptNanos, n, genNanos));
         }
 
         void close() {
             if (unregister != null) {
                 unregister.run();
-                ctx.setAbort(false);
+                decoder.setAbort(false);
             }
         }
     }

@@ -2,6 +2,8 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
+
+
 /** How a model is split across several GPUs. */
 public enum SplitMode {
     /** One GPU ({@link ModelParams#mainGpu()}) holds the whole model. */

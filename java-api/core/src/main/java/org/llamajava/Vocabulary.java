@@ -7,7 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
+import org.llamajava.bindings.global.llama;
 import org.llamajava.bindings.llama_vocab;
+import org.llamajava.internal.Fence;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * A model's vocabulary: tokenization, detokenization and special tokens. Valid as long as its
@@ -189,31 +192,19 @@ public final class Vocabulary {
     /** The token's raw text as stored in the vocabulary (e.g. {@code ▁Hello}). */
     public String tokenText(int token) {
         checkToken(token);
-        try {
-            return GgufFile.utf8(llama_vocab_get_text(handle(), token));
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.get(this, handle(), v -> NativeStrings.utf8(llama_vocab_get_text(v, token)));
     }
 
     /** The token's score (log probability for SentencePiece vocabularies). */
     public float tokenScore(int token) {
         checkToken(token);
-        try {
-            return llama_vocab_get_score(handle(), token);
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.get(this, handle(), v -> llama_vocab_get_score(v, token));
     }
 
     /** The token's attributes. */
     public Set<TokenAttribute> tokenAttributes(int token) {
         checkToken(token);
-        try {
-            return TokenAttribute.fromBits(llama_vocab_get_attr(handle(), token));
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.get(this, handle(), v -> TokenAttribute.fromBits(llama_vocab_get_attr(v, token)));
     }
 
     /** Whether the token ends generation (EOS, EOT and the like). */
@@ -229,56 +220,32 @@ public final class Vocabulary {
     /** Whether the token is a control token. */
     public boolean isControl(int token) {
         checkToken(token);
-        try {
-            return llama_vocab_is_control(handle(), token);
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.test(this, handle(), v -> llama_vocab_is_control(v, token));
     }
 
     /** Beginning-of-sequence token, or {@link #NO_TOKEN}. */
     public int bos() {
-        try {
-            return llama_vocab_bos(handle());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.getInt(this, handle(), llama::llama_vocab_bos);
     }
 
     /** End-of-sequence token, or {@link #NO_TOKEN}. */
     public int eos() {
-        try {
-            return llama_vocab_eos(handle());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.getInt(this, handle(), llama::llama_vocab_eos);
     }
 
     /** End-of-turn token, or {@link #NO_TOKEN}. */
     public int eot() {
-        try {
-            return llama_vocab_eot(handle());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.getInt(this, handle(), llama::llama_vocab_eot);
     }
 
     /** Whether tokenizing with {@code addSpecial} prepends BOS. */
     public boolean addsBos() {
-        try {
-            return llama_vocab_get_add_bos(handle());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.test(this, handle(), llama::llama_vocab_get_add_bos);
     }
 
     /** Whether tokenizing with {@code addSpecial} appends EOS. */
     public boolean addsEos() {
-        try {
-            return llama_vocab_get_add_eos(handle());
-        } finally {
-            Reference.reachabilityFence(this);
-        }
+        return Fence.test(this, handle(), llama::llama_vocab_get_add_eos);
     }
 
     /**

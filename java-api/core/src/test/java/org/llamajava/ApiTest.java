@@ -18,6 +18,8 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.GgufFile;
+import org.llamajava.internal.Utf8Stream;
 
 /** The first API slice on real and written models. */
 class ApiTest {

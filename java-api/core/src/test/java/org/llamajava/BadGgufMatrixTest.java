@@ -27,6 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.llamajava.gguf.GgmlType;
+import org.llamajava.gguf.GgufFile;
+import org.llamajava.gguf.GgufWriter;
 
 /**
  * A matrix of corrupt GGUF files, made by editing a valid model's bytes field by field (see

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.GgufFile;
 
 /**
  * Bad files, bad parameters and misuse give a Java exception with a message; the JVM survives

@@ -10,6 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
 
 /** A generation or a prompt evaluation cancelled from another thread stops promptly; the context stays usable. */
 class CancellationTest {

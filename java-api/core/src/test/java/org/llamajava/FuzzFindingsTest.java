@@ -14,6 +14,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
+import org.llamajava.gguf.VocabularySpec;
 
 /**
  * What GGUF fuzzing ({@code ci/fuzz.sh}) found, each rebuilt from a model this suite writes

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
 
 /**
  * Greedy generation through the Java API equals llama.cpp's own {@code llama-simple}, built from

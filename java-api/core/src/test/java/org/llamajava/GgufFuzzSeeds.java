@@ -14,6 +14,10 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.bindings.gguf_init_params;
+import org.llamajava.gguf.GgmlType;
+import org.llamajava.gguf.GgufFile;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
 
 /**
  * Writes the seed corpus and the libFuzzer dictionary for {@link GgufFuzzTarget}: two small

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.llamajava.gguf.GgufFile;
 
 /**
  * Jazzer fuzz target for GGUF loading: each input is written to a file, which is then read by

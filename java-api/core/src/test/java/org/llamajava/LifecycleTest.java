@@ -20,6 +20,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.GgmlType;
+import org.llamajava.gguf.GgufWriter;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
+import org.llamajava.internal.NativeState;
 
 /**
  * Closing twice, closing in any order, leaving objects to the garbage collector, and a JVM that

@@ -1,5 +1,7 @@
 package org.llamajava;
 
+import static org.llamajava.bindings.global.llama.*;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -7,6 +9,9 @@ import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.IntPointer;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
+import org.llamajava.gguf.VocabularySpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -17,8 +22,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import static org.llamajava.bindings.global.llama.*;
 
 /**
  * The per-token Java path, apart from llama_decode's compute, on a model so small (one 8-wide
@@ -114,7 +117,7 @@ public class PerTokenBenchmark {
 
     @Benchmark
     public int sampleGreedy() {
-        if (!context.hasLogitsFor(sequence)) {
+        if (!context.decoder().hasLogits(sequence.id())) {
             sequence.prompt(prompt);
         }
         return context.sampleCurrent(greedy);
@@ -125,6 +128,6 @@ public class PerTokenBenchmark {
     @Benchmark
     public int piece() {
         next = (next + 1) % 250;
-        return context.piece(3 + next, pieceLength)[0] + pieceLength[0];
+        return context.decoder().piece(3 + next, pieceLength)[0] + pieceLength[0];
     }
 }

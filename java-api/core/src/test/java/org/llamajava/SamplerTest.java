@@ -16,6 +16,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
 
 /** The sampler chain behaves as documented. */
 class SamplerTest {

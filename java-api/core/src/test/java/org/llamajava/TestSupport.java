@@ -12,14 +12,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
+import org.llamajava.gguf.VocabularySpec;
 
 /** Where the tests find llama.cpp's source tree, its tools, and the shared models. */
-final class TestSupport {
+public final class TestSupport {
     private TestSupport() {}
 
     private static Properties build;
 
-    static synchronized Properties buildProperties() {
+    public static synchronized Properties buildProperties() {
         if (build == null) {
             String p = System.getProperty("llama.build.properties");
             if (p == null) {
@@ -38,17 +41,17 @@ final class TestSupport {
     }
 
     /** The pinned llama.cpp source tree (for its test data). */
-    static Path llamaSource() {
+    public static Path llamaSource() {
         return Path.of(buildProperties().getProperty("llama.source.dir"));
     }
 
     /** A llama.cpp tool built from the same source, e.g. {@code llama-simple}. */
-    static Path tool(String name) {
+    public static Path tool(String name) {
         return Path.of(buildProperties().getProperty("out.dir"), "bin", name);
     }
 
     /** A model from ../shared/models; skips the test if absent, unless the shared models are required. */
-    static Path sharedModel(String name) {
+    public static Path sharedModel(String name) {
         String dir = System.getProperty("llama.models.dir", "../shared/models");
         Path p = Path.of(dir, name);
         if (!Files.isRegularFile(p)) {
@@ -62,10 +65,10 @@ final class TestSupport {
     }
 
     /** Result of running a native tool. */
-    record Run(int exitCode, String stdout, String stderr) {}
+    public record Run(int exitCode, String stdout, String stderr) {}
 
     /** Runs a llama.cpp tool with its libraries on the library path. */
-    static Run runTool(String name, String... args) throws IOException, InterruptedException {
+    public static Run runTool(String name, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(tool(name).toString());
         cmd.addAll(List.of(args));
@@ -85,7 +88,7 @@ final class TestSupport {
     }
 
     /** A tiny vocabulary of common English pieces over byte fallback. */
-    static VocabularySpec tinyVocabulary() {
+    public static VocabularySpec tinyVocabulary() {
         return VocabularySpec.byteFallback(List.of("▁", "▁the", "▁a", "▁and", "▁to", "▁was", "▁she", "▁he",
                 "▁Once", "▁upon", "▁time", "▁there", "▁little", "▁girl", "▁boy", "▁dog", "▁cat", "▁play",
                 "▁day", "▁Lily", "▁Tom", "e", "t", "a", "o", "i", "n", "s", "h", "r", "d", "l", "u", ".", ",",
@@ -93,7 +96,7 @@ final class TestSupport {
     }
 
     /** Writes the tiny random test model into {@code dir} and returns its path. */
-    static Path writeTinyModel(Path dir) {
+    public static Path writeTinyModel(Path dir) {
         Path p = dir.resolve("tiny-random.gguf");
         new LlamaModelWriter(ModelShape.tiny(), tinyVocabulary()).seed(7).write(p);
         return p;

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.GgufWriter;
 
 /**
  * Awkward text: unpaired UTF-16 surrogates, NUL characters, a 1 MB prompt, and prompts longer than

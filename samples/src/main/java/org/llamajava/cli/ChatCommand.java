@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.llamajava.AbortSignal;
-import org.llamajava.ChatSession;
-import org.llamajava.ChatTemplate;
 import org.llamajava.Completion;
 import org.llamajava.Context;
 import org.llamajava.ContextOverflowException;
@@ -25,6 +23,8 @@ import org.llamajava.Model;
 import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
+import org.llamajava.chat.ChatSession;
+import org.llamajava.chat.ChatTemplate;
 
 /**
  * {@code chat -m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [sampling flags]}: a

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.llamajava.GgufFile;
+import org.llamajava.gguf.GgufFile;
 
 /** {@code inspect MODEL}: the GGUF's metadata and tensor list, without loading weights. */
 final class InspectCommand implements Command {

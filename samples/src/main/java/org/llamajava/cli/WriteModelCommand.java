@@ -3,11 +3,11 @@ package org.llamajava.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import org.llamajava.GgmlType;
-import org.llamajava.GgufFile;
-import org.llamajava.LlamaModelWriter;
-import org.llamajava.ModelShape;
-import org.llamajava.VocabularySpec;
+import org.llamajava.gguf.GgmlType;
+import org.llamajava.gguf.GgufFile;
+import org.llamajava.gguf.LlamaModelWriter;
+import org.llamajava.gguf.ModelShape;
+import org.llamajava.gguf.VocabularySpec;
 
 /**
  * {@code write-model}: a llama GGUF with random weights in a real model's shape, for benchmarks

@@ -1,14 +1,14 @@
 package org.llamajava.samples;
 
 import java.nio.file.Path;
-import org.llamajava.ChatSession;
-import org.llamajava.ChatTemplate;
 import org.llamajava.Completion;
 import org.llamajava.Context;
 import org.llamajava.ContextParams;
 import org.llamajava.GenerateOptions;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
+import org.llamajava.chat.ChatSession;
+import org.llamajava.chat.ChatTemplate;
 
 /**
  * The README's two-turn chat: the second turn evaluates only its new tokens.

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.chat;
 
 /**
  * One message of a chat.

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.chat;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,7 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.llamajava.Completion;
+import org.llamajava.ContextOverflowException;
+import org.llamajava.GenerateOptions;
+import org.llamajava.LlamaException;
+import org.llamajava.Sampler;
+import org.llamajava.Sequence;
+import org.llamajava.Vocabulary;
+import org.llamajava.internal.StateFile;
 
 /**
  * A conversation over a {@link Sequence}: messages rendered with a {@link ChatTemplate}. Each
@@ -26,7 +36,8 @@ import java.util.List;
  * }</pre>
  */
 public final class ChatSession {
-    private static final byte[] MAGIC = "LLJCHAT1".getBytes(StandardCharsets.US_ASCII);
+    /** The kind of this class's files in llama-java's state-file format. */
+    private static final String STATE_KIND = "chat";
 
     private final Sequence sequence;
     private final ChatTemplate template;
@@ -111,29 +122,30 @@ public final class ChatSession {
 
     /** Tokenizes a rendered prompt: special tokens parsed, BOS added unless the template wrote it. */
     int[] tokens(String prompt) {
-        Vocabulary v = sequence.context().vocab();
+        Vocabulary v = sequence.context().model().vocabulary();
         boolean addBos = v.addsBos() && v.bos() != Vocabulary.NO_TOKEN && !prompt.startsWith(v.tokenPiece(v.bos()));
         return v.tokenize(prompt, addBos, true);
     }
 
-    /** Saves the messages and the sequence's KV state to one file. */
+    /**
+     * Saves the messages and the sequence's tokens and KV state to one file, in llama-java's
+     * state-file format (kind {@code chat}: a {@code messages} section, and a {@code sequence}
+     * section holding what {@link Sequence#saveState()} returns).
+     */
     public void save(Path file) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.write(MAGIC);
+        byte[] text = StateFile.section(out -> {
             out.writeInt(messages.size());
             for (ChatMessage m : messages) {
                 writeString(out, m.role());
                 writeString(out, m.content());
             }
-            byte[] state = sequence.exportState();
-            out.writeInt(state.length);
-            out.write(state);
-        } catch (IOException e) {
-            throw new LlamaException("could not save chat to " + file + ": " + e.getMessage(), e);
-        }
+        });
+        Map<String, byte[]> sections = new LinkedHashMap<>();
+        sections.put("messages", text);
+        sections.put("sequence", sequence.saveState());
+        byte[] all = StateFile.write(STATE_KIND, sequence.context().model().fingerprint(), sections);
         try {
-            Files.write(file, bytes.toByteArray());
+            Files.write(file, all);
         } catch (IOException e) {
             throw new LlamaException("could not save chat to " + file + ": " + e.getMessage(), e);
         }
@@ -149,13 +161,9 @@ public final class ChatSession {
         } catch (IOException e) {
             throw new LlamaException("could not read chat " + file + ": " + e.getMessage(), e);
         }
-        if (all.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-            throw new LlamaException("not a llama-java chat file: " + file);
-        }
+        StateFile state = StateFile.read(all, STATE_KIND, file.toString());
         List<ChatMessage> loaded = new ArrayList<>();
-        byte[] state;
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, MAGIC.length,
-                all.length - MAGIC.length))) {
+        try (DataInputStream in = state.open("messages")) {
             int n = in.readInt();
             if (n < 0 || n > 1_000_000) {
                 throw new IOException("bad message count " + n);
@@ -163,18 +171,14 @@ public final class ChatSession {
             for (int i = 0; i < n; i++) {
                 loaded.add(new ChatMessage(readString(in), readString(in)));
             }
-            int size = in.readInt();
-            if (size < 0 || size > all.length) {
-                throw new IOException("bad state size " + size);
-            }
-            state = in.readNBytes(size);
-            if (state.length != size) {
-                throw new IOException("truncated");
-            }
         } catch (IOException | IllegalArgumentException e) {
             throw new LlamaException("corrupt or truncated chat file " + file + ": " + e.getMessage(), e);
         }
-        sequence.importState(state, file.toString());
+        try {
+            sequence.loadState(state.section("sequence"));
+        } catch (LlamaException e) {
+            throw new LlamaException("chat file " + file + ": " + e.getMessage(), e);
+        }
         setMessages(loaded);
     }
 

@@ -1,8 +1,9 @@
-package org.llamajava;
+package org.llamajava.chat;
 
 import static org.llamajava.bindings.global.llama.*;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,8 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.llamajava.Llama;
+import org.llamajava.LlamaException;
+import org.llamajava.Model;
 import org.llamajava.bindings.llama_chat_message;
 import org.llamajava.bindings.llama_model;
+import org.llamajava.internal.Handles;
 
 /**
  * Renders chat messages into a prompt.
@@ -42,14 +47,14 @@ public final class ChatTemplate {
 
     /** The model's own chat template (chatml if the model has none). */
     public static ChatTemplate of(Model model) {
-        model.handle();
+        Handles.model(model);
         return new ChatTemplate(model, null, null, null, null);
     }
 
     /** A Jinja template rendered with the model's BOS and EOS tokens. */
     public static ChatTemplate jinja(String source, Model model) {
         requireSource(source);
-        model.handle();
+        Handles.model(model);
         return new ChatTemplate(model, source, null, null, null);
     }
 
@@ -127,7 +132,7 @@ public final class ChatTemplate {
                 roles.put(i, hold(held, messages.get(i).role()));
                 contents.put(i, hold(held, messages.get(i).content()));
             }
-            llama_model m = model == null ? null : model.handle();
+            llama_model m = model == null ? null : Handles.model(model);
             BytePointer src = source == null ? null : hold(held, source);
             BytePointer b = bos == null ? null : hold(held, bos);
             BytePointer e = eos == null ? null : hold(held, eos);
@@ -147,7 +152,7 @@ public final class ChatTemplate {
             }
         } finally {
             held.forEach(BytePointer::close);
-            java.lang.ref.Reference.reachabilityFence(model); // not freed by its Cleaner during the native call
+            Reference.reachabilityFence(model); // not freed by its Cleaner during the native call
         }
     }
 

@@ -1,6 +1,9 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import static org.llamajava.bindings.global.llama.*;
+
+import org.llamajava.Llama;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * A ggml tensor data type, such as F32, F16, Q8_0 or Q4_0.
@@ -20,7 +23,7 @@ public record GgmlType(int id, String name) {
             throw new IllegalArgumentException("unknown ggml type id " + id);
         }
         Llama.init();
-        return new GgmlType(id, GgufFile.utf8(ggml_type_name(id)));
+        return new GgmlType(id, NativeStrings.utf8(ggml_type_name(id)));
     }
 
     /** Bytes taken by {@code n} elements of this type (n must be a multiple of the block size). */

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import static org.llamajava.bindings.global.llama.*;
 
@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -19,8 +21,12 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
+import org.llamajava.Llama;
+import org.llamajava.LlamaException;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.bindings.gguf_init_params;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * The metadata and tensor directory of a GGUF file, read without loading any weights.
@@ -42,6 +48,35 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
 
     /** One tensor's entry in the GGUF directory. */
     public record TensorInfo(String name, GgmlType type, long[] shape, long offset, long sizeBytes) {
+        /** Copies {@code shape}. */
+        public TensorInfo {
+            shape = shape == null ? new long[0] : shape.clone();
+        }
+
+        /** A copy of the dimensions, innermost first (ggml's ne). */
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        /** Equal when every component is, the shape compared by content. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TensorInfo t && Objects.equals(name, t.name) && Objects.equals(type, t.type)
+                    && Arrays.equals(shape, t.shape) && offset == t.offset && sizeBytes == t.sizeBytes;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(name, type, Arrays.hashCode(shape), offset, sizeBytes);
+        }
+
+        @Override
+        public String toString() {
+            return "TensorInfo[name=" + name + ", type=" + type + ", shape=" + shapeString() + ", offset=" + offset
+                    + ", sizeBytes=" + sizeBytes + "]";
+        }
+
         /** The shape as llama.cpp prints it, e.g. {@code [64, 512]}. */
         public String shapeString() {
             StringBuilder sb = new StringBuilder("[");
@@ -74,7 +109,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             Map<String, Object> meta = new LinkedHashMap<>();
             long nKv = gguf_get_n_kv(ctx);
             for (long i = 0; i < nKv; i++) {
-                meta.put(utf8(gguf_get_key(ctx, i)), value(ctx, i));
+                meta.put(NativeStrings.utf8(gguf_get_key(ctx, i)), value(ctx, i));
             }
             long dataOffset = gguf_get_data_offset(ctx);
             List<TensorInfo> tensors = new ArrayList<>();
@@ -90,7 +125,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
                 for (int d = 0; d < dims; d++) {
                     shape[d] = ne.get(d);
                 }
-                tensors.add(new TensorInfo(utf8(gguf_get_tensor_name(ctx, i)), GgmlType.of(type), shape,
+                tensors.add(new TensorInfo(NativeStrings.utf8(gguf_get_tensor_name(ctx, i)), GgmlType.of(type), shape,
                         gguf_get_tensor_offset(ctx, i), gguf_get_tensor_size(ctx, i)));
             }
             GgufFile f = new GgufFile(path, gguf_get_version(ctx), gguf_get_alignment(ctx), dataOffset, meta,
@@ -128,10 +163,22 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
     }
 
     /**
+     * Throws {@link LlamaException} for metadata that llama.cpp would assert on (aborting the
+     * process) instead of rejecting with an error while loading this file as a model: duplicate or
+     * inconsistent vocabulary entries, negative normalization epsilons, layer and expert counts out
+     * of range, an unknown RoPE scaling type. {@link org.llamajava.Model#load} calls it.
+     *
+     * @param vocabOnly check only what loading the vocabulary alone would assert on
+     */
+    public void checkLoadable(boolean vocabOnly) {
+        AssertedMetadata.check(this, vocabOnly);
+    }
+
+    /**
      * Java-side checks before any native code sees the path: exists, is a regular readable file,
      * and starts with the GGUF magic.
      */
-    static void checkReadableGguf(Path path) {
+    public static void checkReadableGguf(Path path) {
         if (path == null) {
             throw new IllegalArgumentException("model path is null");
         }
@@ -162,11 +209,11 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
     private static Native open(Path path) {
         try (gguf_init_params params = new gguf_init_params()) {
             params.no_alloc(true).ctx(null);
-            Llama.clearLastError();
+            NativeErrors.clear();
             gguf_context ctx = gguf_init_from_file(path.toAbsolutePath().toString(), params);
             if (ctx == null || ctx.isNull()) {
                 throw new LlamaException("corrupt or truncated GGUF file " + path.toAbsolutePath()
-                        + Llama.lastErrorSuffix());
+                        + NativeErrors.suffix());
             }
             return new Native(ctx);
         }
@@ -187,7 +234,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             List<Object> list = new ArrayList<>(n);
             if (at == GGUF_TYPE_STRING) {
                 for (int k = 0; k < n; k++) {
-                    list.add(utf8(gguf_get_arr_str(ctx, i, k)));
+                    list.add(NativeStrings.utf8(gguf_get_arr_str(ctx, i, k)));
                 }
             } else {
                 Pointer data = gguf_get_arr_data(ctx, i);
@@ -209,7 +256,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             case GGUF_TYPE_FLOAT32 -> gguf_get_val_f32(ctx, i);
             case GGUF_TYPE_FLOAT64 -> gguf_get_val_f64(ctx, i);
             case GGUF_TYPE_BOOL -> gguf_get_val_bool(ctx, i);
-            case GGUF_TYPE_STRING -> utf8(gguf_get_val_str(ctx, i));
+            case GGUF_TYPE_STRING -> NativeStrings.utf8(gguf_get_val_str(ctx, i));
             default -> throw new LlamaException("unknown GGUF value type " + type);
         };
     }
@@ -230,7 +277,4 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
         };
     }
 
-    static String utf8(BytePointer p) {
-        return p == null || p.isNull() ? null : p.getString(StandardCharsets.UTF_8);
-    }
 }

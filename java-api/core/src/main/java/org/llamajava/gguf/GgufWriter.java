@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import static org.llamajava.bindings.global.llama.*;
 
@@ -19,10 +19,14 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.llamajava.Llama;
+import org.llamajava.LlamaException;
 import org.llamajava.bindings.ggml_context;
 import org.llamajava.bindings.ggml_init_params;
 import org.llamajava.bindings.ggml_tensor;
 import org.llamajava.bindings.gguf_context;
+import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeState;
 
 /**
  * Writes a GGUF file through llama.cpp's own {@code gguf.h}: metadata key/values and tensors.
@@ -186,7 +190,7 @@ public final class GgufWriter implements AutoCloseable {
         String file = path.toAbsolutePath().toString();
         try (BytePointer f = utf8(file)) {
             if (!gguf_write_to_file(ctx, f, true)) {
-                throw new LlamaException("could not write GGUF header to " + file + Llama.lastErrorSuffix());
+                throw new LlamaException("could not write GGUF header to " + file + NativeErrors.suffix());
             }
         }
         long meta = gguf_get_meta_size(ctx);

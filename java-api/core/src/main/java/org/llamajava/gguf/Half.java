@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 /** IEEE 754 half-precision conversion (Java 17 has no Float.floatToFloat16). */
 final class Half {

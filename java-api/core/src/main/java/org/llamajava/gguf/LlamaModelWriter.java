@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

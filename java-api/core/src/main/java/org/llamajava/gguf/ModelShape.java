@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 /**
  * The shape of a llama-architecture model, for {@link LlamaModelWriter}.

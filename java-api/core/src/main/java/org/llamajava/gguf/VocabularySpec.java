@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import java.util.ArrayList;
 import java.util.List;

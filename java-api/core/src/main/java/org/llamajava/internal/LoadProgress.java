@@ -1,18 +1,20 @@
-package org.llamajava;
+package org.llamajava.internal;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.llamajava.LlamaException;
+import org.llamajava.LoadProgressListener;
 import org.llamajava.bindings.llama_model_params;
 import org.llamajava.bindings.llama_progress_callback;
 
 /**
  * One model load's progress reporting. A single native callback serves every load; each load
- * is found by the id passed as the callback's user data.
+ * is found by the id passed as the callback's user data. Internal: not part of the API.
  */
-final class LoadProgress {
+public final class LoadProgress {
     private static final Map<Long, LoadProgress> ACTIVE = new ConcurrentHashMap<>();
     private static final AtomicLong IDS = new AtomicLong();
     private static final Router ROUTER = new Router();
@@ -28,27 +30,27 @@ final class LoadProgress {
         userData.put(0, id);
     }
 
-    static LoadProgress start(LoadProgressListener listener) {
+    public static LoadProgress start(LoadProgressListener listener) {
         LoadProgress p = new LoadProgress(listener);
         ACTIVE.put(p.id, p);
         return p;
     }
 
-    void install(llama_model_params params) {
+    public void install(llama_model_params params) {
         params.progress_callback(ROUTER).progress_callback_user_data(userData);
     }
 
-    void finish() {
+    public void finish() {
         ACTIVE.remove(id);
         userData.close();
     }
 
-    boolean cancelled() {
+    public boolean cancelled() {
         return cancelled;
     }
 
     /** Rethrows what the listener threw, if anything. */
-    void rethrow() {
+    public void rethrow() {
         Throwable t = failure;
         if (t instanceof RuntimeException r) {
             throw r;

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.internal;
 
 import java.lang.ref.Cleaner;
 
@@ -6,15 +6,16 @@ import java.lang.ref.Cleaner;
  * The native half of an {@link AutoCloseable} API object: frees its native memory exactly once,
  * either on {@code close()} or, as a safety net, when the owner becomes unreachable.
  *
- * <p>A state never refers back to its owner, so that the {@link Cleaner} can run it.
+ * <p>A state never refers back to its owner, so that the {@link Cleaner} can run it. Internal:
+ * not part of the API.
  */
-abstract class NativeState implements Runnable {
+public abstract class NativeState implements Runnable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private boolean freed;
 
     /** Registers this state to be run when {@code owner} becomes unreachable. */
-    final Cleaner.Cleanable register(Object owner) {
+    public final Cleaner.Cleanable register(Object owner) {
         return CLEANER.register(owner, this);
     }
 
@@ -28,7 +29,7 @@ abstract class NativeState implements Runnable {
     }
 
     /** True once freed. */
-    final synchronized boolean isFreed() {
+    public final synchronized boolean isFreed() {
         return freed;
     }
 
@@ -37,15 +38,15 @@ abstract class NativeState implements Runnable {
      * frees it; false if another thread is using it now. Objects without a thread guard always
      * succeed.
      */
-    boolean tryClaim() {
+    public boolean tryClaim() {
         return true;
     }
 
     /** Releases a claim made by {@link #tryClaim()} that was not followed by freeing. */
-    void release() {}
+    public void release() {}
 
     /** The thread using this object right now, or null. */
-    Thread user() {
+    public Thread user() {
         return null;
     }
 

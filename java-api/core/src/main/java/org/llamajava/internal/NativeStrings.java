@@ -1,19 +1,19 @@
-package org.llamajava;
+package org.llamajava.internal;
 
 import java.nio.charset.StandardCharsets;
 import org.bytedeco.javacpp.BytePointer;
 
 /** Reads strings from llama.cpp's snprintf-style functions, growing the buffer as needed. */
-final class NativeStrings {
+public final class NativeStrings {
     private NativeStrings() {}
 
     /** A native function that writes into {@code buf} and returns the full length it needed. */
     @FunctionalInterface
-    interface Writer {
+    public interface Writer {
         int write(BytePointer buf, long size);
     }
 
-    static String read(Writer w) {
+    public static String read(Writer w) {
         int size = 256;
         while (true) {
             try (BytePointer buf = new BytePointer(size)) {
@@ -29,5 +29,10 @@ final class NativeStrings {
                 size = n + 1;
             }
         }
+    }
+
+    /** A NUL-terminated UTF-8 string from native memory, or null for a null pointer. */
+    public static String utf8(BytePointer p) {
+        return p == null || p.isNull() ? null : p.getString(StandardCharsets.UTF_8);
     }
 }

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.internal;
 
 import java.util.List;
 
@@ -6,17 +6,17 @@ import java.util.List;
  * Finds stop strings in streamed text: passes on only text that cannot be the start of a stop
  * string, so a stop string split across tokens is never emitted.
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
     private final StringBuilder pending = new StringBuilder();
     private boolean stopped;
 
-    StopMatcher(List<String> stops) {
+    public StopMatcher(List<String> stops) {
         this.stops = stops;
     }
 
     /** Adds text; returns what can be emitted now (text before a stop string, once one is found). */
-    String push(String text) {
+    public String push(String text) {
         if (stopped) {
             return "";
         }
@@ -63,13 +63,13 @@ final class StopMatcher {
     }
 
     /** Text held back at the end of a generation that did not stop on a stop string. */
-    String flush() {
+    public String flush() {
         String out = pending.toString();
         pending.setLength(0);
         return out;
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 }

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.internal;
 
 import java.nio.charset.StandardCharsets;
 
@@ -6,12 +6,12 @@ import java.nio.charset.StandardCharsets;
  * Turns a stream of UTF-8 byte pieces into text, holding back the bytes of a character split
  * across pieces until it is complete. Invalid bytes come out as U+FFFD.
  */
-final class Utf8Stream {
+public final class Utf8Stream {
     private byte[] buf = new byte[64];
     private int len;
 
     /** Appends bytes and returns the text of every complete character so far, or "" if none. */
-    String push(byte[] bytes, int off, int n) {
+    public String push(byte[] bytes, int off, int n) {
         ensure(len + n);
         System.arraycopy(bytes, off, buf, len, n);
         len += n;
@@ -26,7 +26,7 @@ final class Utf8Stream {
     }
 
     /** Whatever is held back (an incomplete character), decoded with replacement; then empty. */
-    String flush() {
+    public String flush() {
         String s = len == 0 ? "" : new String(buf, 0, len, StandardCharsets.UTF_8);
         len = 0;
         return s;

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.chat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +14,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.GenerateOptions;
+import org.llamajava.Llama;
+import org.llamajava.LlamaException;
+import org.llamajava.Model;
+import org.llamajava.ModelParams;
+import org.llamajava.Sampler;
+import org.llamajava.Sequence;
+import org.llamajava.TestSupport;
+import org.llamajava.Vocabulary;
 
 /** Chat templates render as llama.cpp renders them; a ChatSession reuses its KV cache across turns. */
 class ChatTest {

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +9,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.FinishReason;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.TestSupport;
 
 /** The GGUF writer: what it writes reads back equal, and a model it writes loads and runs. */
 class GgufWriterTest {

@@ -1,0 +1,282 @@
+package org.llamajava;
+
+import static org.llamajava.bindings.global.llama.*;
+
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.Arrays;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.llamajava.bindings.llama_batch;
+import org.llamajava.bindings.llama_context;
+import org.llamajava.internal.NativeErrors;
+
+/**
+ * The one path from the API down to {@code llama_decode}: a context's batch, which batch row's
+ * logits belong to which sequence, sampling from them, and token pieces.
+ *
+ * <p>{@link Context} and {@link Sequence} call it downward with a sequence id; it never calls
+ * back up. A batch may hold tokens of several sequences ({@link #add}, then {@link #decode()}),
+ * so that one {@code llama_decode} advances many sequences at once; {@link #decode(int, int[],
+ * int, int, int, int[])} is the single-sequence case built on the same pieces.
+ *
+ * <p>Not thread-safe: its callers hold their {@link Context}'s single-thread guard. Its native
+ * memory belongs to the context's state, which calls {@link #free()} after freeing the context.
+ */
+final class Decoder {
+    private final llama_context ctx;
+    private final Vocabulary vocab;
+    private final llama_batch batch;
+    private final int capacity;
+    private final int nVocab;
+    private final int nCtx;
+    // direct-buffer views of the native batch, made once: filling it allocates nothing and
+    // crosses no JNI boundary
+    private final IntBuffer batchToken;
+    private final IntBuffer batchPos;
+    private final IntBuffer batchNSeq;
+    private final IntBuffer[] batchSeq;
+    private final ByteBuffer batchLogits;
+    /** Rows queued in the batch. */
+    private int rows;
+    /** Per sequence id: the row of the last decode whose logits are that sequence's, or -1. */
+    private final int[] logitsRow;
+    /** The last row with logits in the last decode, or -1. */
+    private int lastLogitsRow = -1;
+    final IntPointer abortFlag = new IntPointer(1).put(0, 0);
+    private BytePointer piece = new BytePointer(256);
+    private byte[] pieceBytes = new byte[256];
+    private boolean freed;
+
+    Decoder(llama_context ctx, Vocabulary vocab, int sequences) {
+        this.ctx = ctx;
+        this.vocab = vocab;
+        this.capacity = llama_n_batch(ctx);
+        this.nCtx = llama_n_ctx(ctx);
+        this.nVocab = vocab.size();
+        this.batch = llama_batch_init(capacity, 0, 1);
+        this.batchToken = batch.token().capacity(capacity).asBuffer();
+        this.batchPos = batch.pos().capacity(capacity).asBuffer();
+        this.batchNSeq = batch.n_seq_id().capacity(capacity).asBuffer();
+        this.batchLogits = batch.logits().capacity(capacity).asBuffer();
+        this.batchSeq = new IntBuffer[capacity];
+        for (int i = 0; i < capacity; i++) {
+            batchSeq[i] = batch.seq_id(i).capacity(1).asBuffer();
+        }
+        this.logitsRow = new int[sequences];
+        Arrays.fill(logitsRow, -1);
+    }
+
+    /** Most tokens one {@link #decode()} takes (n_batch). */
+    int capacity() {
+        return capacity;
+    }
+
+    /** Rows queued since the last decode. */
+    int rows() {
+        return rows;
+    }
+
+    /** Room left in the batch. */
+    int room() {
+        return capacity - rows;
+    }
+
+    // ---- building and decoding a batch ---------------------------------------------------------
+
+    /**
+     * Queues one token of sequence {@code seq} at position {@code pos}; {@code wantLogits} keeps
+     * its logits for sampling. Returns its row.
+     *
+     * @throws IllegalStateException if the batch is full
+     */
+    int add(int seq, int token, int pos, boolean wantLogits) {
+        if (rows == capacity) {
+            throw new IllegalStateException("the batch is full (" + capacity + " tokens): decode it first");
+        }
+        int row = rows++;
+        batchToken.put(row, token);
+        batchPos.put(row, pos);
+        batchNSeq.put(row, 1);
+        batchSeq[row].put(0, seq);
+        batchLogits.put(row, (byte) (wantLogits ? 1 : 0));
+        return row;
+    }
+
+    /**
+     * Decodes the queued rows in one {@code llama_decode} and empties the batch. On success, each
+     * row queued with logits makes them its sequence's current logits; every other sequence has
+     * none afterwards (llama.cpp keeps only the last decode's).
+     *
+     * @return llama_decode's code: 0 on success; 1 no room in the KV cache; 2 aborted; -1 an
+     *     invalid batch; anything else a failure. {@link #failure} turns a code into an exception.
+     */
+    int decode() {
+        int n = rows;
+        rows = 0;
+        Arrays.fill(logitsRow, -1);
+        lastLogitsRow = -1;
+        if (n == 0) {
+            return 0;
+        }
+        batch.n_tokens(n);
+        int rc = llama_decode(ctx, batch);
+        if (rc != 0) {
+            abortFlag.put(0, 0);
+            return rc;
+        }
+        for (int row = 0; row < n; row++) {
+            if (batchLogits.get(row) != 0) {
+                logitsRow[batchSeq[row].get(0)] = row;
+                lastLogitsRow = row;
+            }
+        }
+        return 0;
+    }
+
+    /** The exception for a failed {@link #decode()} of {@code tokens} tokens. */
+    RuntimeException failure(int rc, int tokens) {
+        return switch (rc) {
+            case 1 -> new ContextOverflowException("no room in the KV cache for " + tokens
+                    + " more tokens (context size " + nCtx + ")");
+            case 2 -> new AbortedException("decode was aborted");
+            case -1 -> new IllegalArgumentException("llama.cpp rejected the batch as invalid" + NativeErrors.suffix());
+            default -> new LlamaException("llama_decode failed with code " + rc + NativeErrors.suffix());
+        };
+    }
+
+    /**
+     * Decodes {@code n} tokens from {@code tokens[off..]} into sequence {@code seq} at positions
+     * from {@code pos}, in batches of {@link #capacity()}, keeping the last token's logits.
+     * {@code done[0]} receives how many tokens made it into the KV cache (all of them unless an
+     * exception is thrown).
+     */
+    void decode(int seq, int[] tokens, int off, int n, int pos, int[] done) {
+        done[0] = 0;
+        rows = 0;
+        for (int start = 0; start < n; start += capacity) {
+            int m = Math.min(capacity, n - start);
+            for (int i = 0; i < m; i++) {
+                add(seq, tokens[off + start + i], pos + start + i, start + i == n - 1);
+            }
+            int rc = decode();
+            if (rc != 0) {
+                // what the KV cache really holds for this sequence now
+                int kept = llama_memory_seq_pos_max(llama_get_memory(ctx), seq) + 1;
+                done[0] = Math.max(0, kept - pos);
+                throw failure(rc, m);
+            }
+            done[0] = start + m;
+        }
+    }
+
+    // ---- logits and sampling ----------------------------------------------------------------------
+
+    /** Whether sequence {@code seq} has current logits. */
+    boolean hasLogits(int seq) {
+        return logitsRow[seq] >= 0;
+    }
+
+    /** Whether any row of the last decode has logits. */
+    boolean hasAnyLogits() {
+        return lastLogitsRow >= 0;
+    }
+
+    /** Drops sequence {@code seq}'s logits (its cache changed underneath them). */
+    void forgetLogits(int seq) {
+        if (logitsRow[seq] == lastLogitsRow) {
+            lastLogitsRow = -1;
+        }
+        logitsRow[seq] = -1;
+    }
+
+    /** Sequence {@code seq}'s logits, read in place from native memory (valid until the next decode). */
+    FloatBuffer logits(int seq) {
+        requireLogits(seq);
+        return logitsAt(logitsRow[seq]);
+    }
+
+    /** The last decoded row's logits, read in place. */
+    FloatBuffer lastLogits() {
+        if (lastLogitsRow < 0) {
+            throw new IllegalStateException("no logits yet: decode at least one token first");
+        }
+        return logitsAt(lastLogitsRow);
+    }
+
+    private FloatBuffer logitsAt(int row) {
+        FloatPointer p = llama_get_logits_ith(ctx, row);
+        if (p == null || p.isNull()) {
+            throw new LlamaException("llama.cpp returned no logits for batch row " + row);
+        }
+        return p.capacity(nVocab).asBuffer().asReadOnlyBuffer();
+    }
+
+    /** Samples from sequence {@code seq}'s logits. */
+    int sample(int seq, Sampler sampler) {
+        requireLogits(seq);
+        return sampleRow(logitsRow[seq], sampler);
+    }
+
+    /** Samples from the last decoded row's logits, whichever sequence they belong to. */
+    int sampleLast(Sampler sampler) {
+        if (lastLogitsRow < 0) {
+            throw new IllegalStateException("no logits yet: decode at least one token first");
+        }
+        return sampleRow(lastLogitsRow, sampler);
+    }
+
+    private int sampleRow(int row, Sampler sampler) {
+        try {
+            return llama_sampler_sample(sampler.handle(), ctx, row);
+        } finally {
+            Reference.reachabilityFence(sampler); // not freed by its Cleaner during the native call
+        }
+    }
+
+    private void requireLogits(int seq) {
+        if (logitsRow[seq] < 0) {
+            throw new IllegalStateException("no logits for this sequence yet: evaluate a prompt first");
+        }
+    }
+
+    // ---- pieces and abort -------------------------------------------------------------------------
+
+    /** Writes the token's piece into a reused buffer and returns it (valid until the next call). */
+    byte[] piece(int token, int[] length) {
+        int cap = (int) Math.min(Integer.MAX_VALUE, piece.capacity());
+        int n = vocab.tokenToPiece(token, piece, cap, true);
+        if (n < 0) {
+            piece.close();
+            piece = new BytePointer(-n);
+            n = vocab.tokenToPiece(token, piece, (int) piece.capacity(), true);
+        }
+        if (n > pieceBytes.length) {
+            pieceBytes = new byte[n];
+        }
+        piece.get(pieceBytes, 0, n);
+        length[0] = n;
+        return pieceBytes;
+    }
+
+    /**
+     * Raises (or clears) the native abort flag that llama_decode checks; safe from any thread,
+     * and a no-op once freed.
+     */
+    synchronized void setAbort(boolean abort) {
+        if (!freed) {
+            abortFlag.put(0, abort ? 1 : 0);
+        }
+    }
+
+    /** Frees the batch and buffers; called once, after the context itself was freed. */
+    synchronized void free() {
+        freed = true;
+        llama_batch_free(batch);
+        piece.close();
+        abortFlag.close();
+    }
+}

@@ -1,0 +1,39 @@
+package org.llamajava.internal;
+
+import java.util.function.Function;
+import org.llamajava.bindings.llama_context;
+import org.llamajava.bindings.llama_model;
+
+/**
+ * Gives llama-java's other packages the native handles of API objects, which those objects keep
+ * package-private: each API class registers its accessor when it is initialised (which has
+ * happened once an instance exists). A handle is only valid while its owner is open and
+ * reachable: keep the owner in a local and fence it after the native call. Internal: not part of
+ * the API.
+ */
+public final class Handles {
+    private static volatile Function<Object, llama_model> models;
+    private static volatile Function<Object, llama_context> contexts;
+
+    private Handles() {}
+
+    /** Called by {@code org.llamajava.Model}'s static initialiser. */
+    public static void registerModels(Function<Object, llama_model> accessor) {
+        models = accessor;
+    }
+
+    /** Called by {@code org.llamajava.Context}'s static initialiser. */
+    public static void registerContexts(Function<Object, llama_context> accessor) {
+        contexts = accessor;
+    }
+
+    /** The open model's native handle; IllegalStateException once it is closed. */
+    public static llama_model model(Object model) {
+        return models.apply(model);
+    }
+
+    /** The open context's native handle; IllegalStateException once it is closed. */
+    public static llama_context context(Object context) {
+        return contexts.apply(context);
+    }
+}
