@@ -112,7 +112,7 @@ public class PerTokenBenchmark {
     @OperationsPerInvocation(TOKENS)
     public int apiGenerate() {
         Completion c = sequence.generate(prompt, greedy, options);
-        return c.tokens().length;
+        return c.tokenCount();
     }
 
     @Benchmark
