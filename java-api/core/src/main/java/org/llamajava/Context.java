@@ -17,6 +17,7 @@ import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
+import org.llamajava.embed.Pooling;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
@@ -45,6 +46,7 @@ import org.llamajava.internal.NativeState;
 public final class Context implements AutoCloseable {
     static {
         Handles.registerContexts(c -> ((Context) c).handle());
+        Handles.registerDecoders(c -> ((Context) c).decoder());
     }
 
     private final Model model;
@@ -61,6 +63,21 @@ public final class Context implements AutoCloseable {
         if (model.isVocabOnly()) {
             throw new IllegalStateException("Model " + model.path() + " was loaded vocabOnly; it has no weights to run");
         }
+        // llama.cpp caps a causal model's n_batch at the requested n_ctx, reserves an output per
+        // sequence in every batch, and asserts (aborting the process) while creating the context if
+        // they do not fit
+        int ctxTokens = params.contextSize() == 0 ? model.trainingContextLength() : params.contextSize();
+        if (params.sequences() > Math.min(params.batchSize(), ctxTokens)) {
+            throw new IllegalArgumentException("sequences (" + params.sequences() + ") must not exceed the context size ("
+                    + ctxTokens + "): llama.cpp caps the batch at the context size and every batch reserves an output"
+                    + " per sequence; use fewer sequences or a larger context");
+        }
+        int pooledTokens = Math.min(ctxTokens, params.ubatchSize());
+        if (params.pooling() != null && params.pooling() != Pooling.NONE && pooledTokens % params.sequences() != 0) {
+            // the worst-case pooling graph splits n_ubatch tokens evenly over the sequences
+            throw new IllegalArgumentException("a pooling context's sequences (" + params.sequences() + ") must divide"
+                    + " its physical batch (" + pooledTokens + " tokens), or llama.cpp cannot plan its pooling graph");
+        }
         this.model = model;
         this.params = params;
         this.vocab = model.vocabulary();
@@ -73,6 +90,9 @@ public final class Context implements AutoCloseable {
                     // a unified KV buffer lets sequences share the whole context, but costs about a
                     // quarter of the per-token speed of a small model: only where it is needed
                     .kv_unified(params.sequences() > 1).no_perf(true);
+            if (params.pooling() != null) {
+                p.embeddings(true).pooling_type(params.pooling().value());
+            }
             NativeErrors.clear();
             ctx = llama_init_from_model(model.handle(), p);
         }

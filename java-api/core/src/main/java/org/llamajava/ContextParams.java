@@ -1,5 +1,7 @@
 package org.llamajava;
 
+import org.llamajava.embed.Pooling;
+
 /**
  * How to create a {@link Context}. Build with {@link #builder()}.
  *
@@ -14,10 +16,13 @@ package org.llamajava;
  * @param valueType      data type of the KV cache's values (quantized values need flash attention)
  * @param flashAttention whether to use flash attention
  * @param overflow       what a sequence does when it would no longer fit
+ * @param pooling        null for a context that generates; otherwise the context computes
+ *                       embeddings pooled this way ({@link Pooling#MODEL}: as the GGUF says).
+ *                       {@link org.llamajava.embed.Embedder} sets it; few need it directly
  */
 public record ContextParams(int contextSize, int batchSize, int ubatchSize, int sequences, int threads,
                             int threadsBatch, KvCacheType keyType, KvCacheType valueType,
-                            FlashAttention flashAttention, OverflowPolicy overflow) {
+                            FlashAttention flashAttention, OverflowPolicy overflow, Pooling pooling) {
 
     /** Upper bound on any size parameter, to fail fast instead of attempting a huge allocation. */
     public static final int MAX_SIZE = 1 << 24;
@@ -31,6 +36,11 @@ public record ContextParams(int contextSize, int batchSize, int ubatchSize, int 
         check("sequences", sequences, 1, MAX_SEQUENCES);
         check("threads", threads, 1, 1024);
         check("threadsBatch", threadsBatch, 1, 1024);
+        if (sequences > batchSize) {
+            // llama.cpp reserves an output row per sequence in every batch and asserts it fits
+            throw new IllegalArgumentException("sequences (" + sequences + ") must not exceed batchSize (" + batchSize
+                    + "): every batch reserves an output for each sequence");
+        }
         if (ubatchSize > batchSize) {
             throw new IllegalArgumentException("ubatchSize (" + ubatchSize + ") must not exceed batchSize (" + batchSize + ")");
         }
@@ -69,6 +79,7 @@ public record ContextParams(int contextSize, int batchSize, int ubatchSize, int 
         private KvCacheType valueType = KvCacheType.F16;
         private FlashAttention flashAttention = FlashAttention.AUTO;
         private OverflowPolicy overflow = OverflowPolicy.fail();
+        private Pooling pooling;
 
         private Builder() {}
 
@@ -85,11 +96,13 @@ public record ContextParams(int contextSize, int batchSize, int ubatchSize, int 
         public Builder valueType(KvCacheType v) { this.valueType = v; return this; }
         public Builder flashAttention(FlashAttention v) { this.flashAttention = v; return this; }
         public Builder overflow(OverflowPolicy v) { this.overflow = v; return this; }
+        /** Compute embeddings pooled this way (null: generate, the default). */
+        public Builder pooling(Pooling v) { this.pooling = v; return this; }
 
         public ContextParams build() {
             int ub = Math.min(ubatchSize, batchSize);
             return new ContextParams(contextSize, batchSize, ub, sequences, threads,
-                    threadsBatch < 0 ? threads : threadsBatch, keyType, valueType, flashAttention, overflow);
+                    threadsBatch < 0 ? threads : threadsBatch, keyType, valueType, flashAttention, overflow, pooling);
         }
 
         private static int defaultThreads() {

@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
+import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.NativeErrors;
 
 /**
@@ -26,7 +27,7 @@ import org.llamajava.internal.NativeErrors;
  * <p>Not thread-safe: its callers hold their {@link Context}'s single-thread guard. Its native
  * memory belongs to the context's state, which calls {@link #free()} after freeing the context.
  */
-final class Decoder {
+final class Decoder implements BatchDecoder {
     private final llama_context ctx;
     private final Vocabulary vocab;
     private final llama_batch batch;
@@ -71,17 +72,20 @@ final class Decoder {
     }
 
     /** Most tokens one {@link #decode()} takes (n_batch). */
-    int capacity() {
+    @Override
+    public int capacity() {
         return capacity;
     }
 
     /** Rows queued since the last decode. */
-    int rows() {
+    @Override
+    public int rows() {
         return rows;
     }
 
     /** Room left in the batch. */
-    int room() {
+    @Override
+    public int room() {
         return capacity - rows;
     }
 
@@ -93,7 +97,8 @@ final class Decoder {
      *
      * @throws IllegalStateException if the batch is full
      */
-    int add(int seq, int token, int pos, boolean wantLogits) {
+    @Override
+    public int add(int seq, int token, int pos, boolean wantLogits) {
         if (rows == capacity) {
             throw new IllegalStateException("the batch is full (" + capacity + " tokens): decode it first");
         }
@@ -114,7 +119,8 @@ final class Decoder {
      * @return llama_decode's code: 0 on success; 1 no room in the KV cache; 2 aborted; -1 an
      *     invalid batch; anything else a failure. {@link #failure} turns a code into an exception.
      */
-    int decode() {
+    @Override
+    public int decode() {
         int n = rows;
         rows = 0;
         Arrays.fill(logitsRow, -1);
@@ -138,7 +144,8 @@ final class Decoder {
     }
 
     /** The exception for a failed {@link #decode()} of {@code tokens} tokens. */
-    RuntimeException failure(int rc, int tokens) {
+    @Override
+    public RuntimeException failure(int rc, int tokens) {
         return switch (rc) {
             case 1 -> new ContextOverflowException("no room in the KV cache for " + tokens
                     + " more tokens (context size " + nCtx + ")");
@@ -176,8 +183,35 @@ final class Decoder {
     // ---- logits and sampling ----------------------------------------------------------------------
 
     /** Whether sequence {@code seq} has current logits. */
-    boolean hasLogits(int seq) {
+    @Override
+    public boolean hasLogits(int seq) {
         return logitsRow[seq] >= 0;
+    }
+
+    @Override
+    public FloatBuffer sequenceEmbedding(int seq, int size) {
+        FloatPointer p = llama_get_embeddings_seq(ctx, seq);
+        if (p == null || p.isNull()) {
+            throw new IllegalStateException("no pooled embedding for sequence " + seq
+                    + ": the context has no pooling, or the sequence was not in the last batch");
+        }
+        return p.capacity(size).asBuffer().asReadOnlyBuffer();
+    }
+
+    @Override
+    public FloatBuffer rowEmbedding(int row, int size) {
+        FloatPointer p = llama_get_embeddings_ith(ctx, row);
+        if (p == null || p.isNull()) {
+            throw new IllegalStateException("no embedding for batch row " + row + " of the last decode");
+        }
+        return p.capacity(size).asBuffer().asReadOnlyBuffer();
+    }
+
+    @Override
+    public void clearMemory() {
+        llama_memory_clear(llama_get_memory(ctx), true);
+        Arrays.fill(logitsRow, -1);
+        lastLogitsRow = -1;
     }
 
     /** Whether any row of the last decode has logits. */
@@ -194,7 +228,8 @@ final class Decoder {
     }
 
     /** Sequence {@code seq}'s logits, read in place from native memory (valid until the next decode). */
-    FloatBuffer logits(int seq) {
+    @Override
+    public FloatBuffer logits(int seq) {
         requireLogits(seq);
         return logitsAt(logitsRow[seq]);
     }

@@ -191,6 +191,19 @@ public final class Model implements AutoCloseable {
         return Fence.get(this, handle(), m -> NativeStrings.utf8(llama_model_chat_template(m, (BytePointer) null)));
     }
 
+    /**
+     * One of the model's named templates ({@code tokenizer.chat_template.NAME}, e.g. {@code rerank}
+     * or {@code tool_use}), or null if it has none by that name.
+     */
+    public String chatTemplate(String name) {
+        if (name == null) {
+            throw new IllegalArgumentException("name is null; chatTemplate() gives the default template");
+        }
+        try (BytePointer n = new BytePointer(name, java.nio.charset.StandardCharsets.UTF_8)) {
+            return Fence.get(this, handle(), m -> NativeStrings.utf8(llama_model_chat_template(m, n)));
+        }
+    }
+
     /** One metadata value as a string, or null if the key is absent. */
     public String metadata(String key) {
         if (key == null) {

@@ -248,6 +248,16 @@ public final class Vocabulary {
         return Fence.test(this, handle(), llama::llama_vocab_get_add_eos);
     }
 
+    /** Separator token (BERT's [SEP]), or {@link #NO_TOKEN}. */
+    public int sep() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_sep);
+    }
+
+    /** Whether tokenizing with {@code addSpecial} appends the separator token. */
+    public boolean addsSep() {
+        return Fence.test(this, handle(), llama::llama_vocab_get_add_sep);
+    }
+
     /**
      * A C++ exception thrown inside llama.cpp's tokenizer (which JavaCPP turns into a
      * RuntimeException), e.g. {@code unordered_map::at} for a vocabulary without the byte tokens

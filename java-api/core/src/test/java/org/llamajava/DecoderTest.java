@@ -142,4 +142,24 @@ class DecoderTest {
             assertEquals(0, signal.listenerCount(), "none after a closed stream");
         }
     }
+
+    /** llama.cpp asserts (aborting the JVM) when a batch cannot hold an output per sequence: refused in Java. */
+    @Test
+    void moreSequencesThanABatchHoldsIsRefusedBeforeLlamaCppAsserts() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ContextParams.builder().batchSize(8).ubatchSize(8).sequences(16).build());
+        assertTrue(e.getMessage().contains("sequences (16) must not exceed batchSize (8)"), e.getMessage());
+        try (Model m = Model.load(model())) {
+            // a causal model's batch is capped at the context size, found only once created
+            IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
+                    () -> m.createContext(ContextParams.builder().contextSize(32).sequences(64).build()));
+            assertTrue(c.getMessage().contains("must not exceed the context size (32)"), c.getMessage());
+            try (Context ok = m.createContext(ContextParams.builder().contextSize(32).sequences(32).build());
+                 Sampler g = Sampler.greedy()) {
+                Sequence s = ok.newSequence();
+                s.append(m.vocabulary().tokenize("the girl"));
+                assertEquals(1, s.generate(g, GenerateOptions.maxTokens(1)).tokenCount(), "the JVM is alive");
+            }
+        }
+    }
 }

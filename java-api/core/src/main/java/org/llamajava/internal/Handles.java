@@ -32,6 +32,18 @@ public final class Handles {
         return models.apply(model);
     }
 
+    private static volatile Function<Object, BatchDecoder> decoders;
+
+    /** Called by {@code org.llamajava.Context}'s static initialiser. */
+    public static void registerDecoders(Function<Object, BatchDecoder> accessor) {
+        decoders = accessor;
+    }
+
+    /** The open context's decode path; IllegalStateException once it is closed. */
+    public static BatchDecoder decoder(Object context) {
+        return decoders.apply(context);
+    }
+
     /** The open context's native handle; IllegalStateException once it is closed. */
     public static llama_context context(Object context) {
         return contexts.apply(context);

@@ -1,0 +1,44 @@
+package org.llamajava.internal;
+
+import java.nio.FloatBuffer;
+
+/**
+ * A context's one decode path, as llama-java's other packages (embeddings, the batched engine)
+ * drive it: queue tokens of several sequences, decode them in one {@code llama_decode}, read each
+ * sequence's outputs in place. {@code Handles.decoder(context)} gives it; callers hold the
+ * context for the duration (they own it, or are inside one of its calls). Internal: not API.
+ */
+public interface BatchDecoder {
+    /** Most tokens one {@link #decode()} takes (n_batch). */
+    int capacity();
+
+    /** Rows queued since the last decode. */
+    int rows();
+
+    /** Room left in the batch. */
+    int room();
+
+    /** Queues one token of sequence {@code seq} at {@code pos}; returns its row. */
+    int add(int seq, int token, int pos, boolean output);
+
+    /** Decodes the queued rows; llama_decode's code (0 on success). */
+    int decode();
+
+    /** The exception for a failed {@link #decode()} of {@code tokens} tokens. */
+    RuntimeException failure(int rc, int tokens);
+
+    /** Whether sequence {@code seq} has logits from the last decode. */
+    boolean hasLogits(int seq);
+
+    /** Sequence {@code seq}'s logits, in place. */
+    FloatBuffer logits(int seq);
+
+    /** Sequence {@code seq}'s pooled embedding (float[n_embd_out], or n_cls_out scores for rank pooling), in place. */
+    FloatBuffer sequenceEmbedding(int seq, int size);
+
+    /** The embedding of batch row {@code row} (pooling none), in place. */
+    FloatBuffer rowEmbedding(int row, int size);
+
+    /** Empties the memory (KV cache) of every sequence. */
+    void clearMemory();
+}
