@@ -18,7 +18,9 @@ public final class Main {
             "chat", new ChatCommand(),
             "inspect", new InspectCommand(),
             "bench", new BenchCommand(),
-            "write-model", new WriteModelCommand());
+            "write-model", new WriteModelCommand(),
+            "embed", new EmbedCommand(),
+            "rerank", new RerankCommand());
 
     private Main() {}
 

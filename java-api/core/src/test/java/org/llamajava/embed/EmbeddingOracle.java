@@ -38,7 +38,10 @@ final class EmbeddingOracle {
             String[] parts = m.group(1).split(",");
             float[] v = new float[parts.length];
             for (int i = 0; i < parts.length; i++) {
-                v[i] = Float.parseFloat(parts[i].strip());
+                String x = parts[i].strip();
+                // rank pooling fills only the first n_cls_out values; llama-embedding prints the rest as it finds them
+                v[i] = x.endsWith("nan") ? Float.NaN : x.endsWith("inf") ? (x.startsWith("-") ? Float.NEGATIVE_INFINITY
+                        : Float.POSITIVE_INFINITY) : Float.parseFloat(x);
             }
             out.add(v);
         }

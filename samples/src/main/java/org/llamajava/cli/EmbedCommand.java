@@ -1,0 +1,194 @@
+package org.llamajava.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.llamajava.Model;
+import org.llamajava.ModelParams;
+import org.llamajava.embed.Embedder;
+import org.llamajava.embed.EmbedderParams;
+import org.llamajava.embed.Normalization;
+import org.llamajava.embed.Pooling;
+import org.llamajava.embed.Similarity;
+
+/**
+ * {@code embed -m MODEL (-p TEXT | -f FILE)}: embeddings as llama.cpp's {@code llama-embedding}
+ * prints them, with its flags: the prompt is split at {@code --embd-separator} (a newline by
+ * default), {@code --pooling}, {@code --embd-normalize} (default 2, L2) and
+ * {@code --embd-output-format} ({@code json}, {@code json+} with the cosine-similarity matrix,
+ * {@code array}, {@code raw}; by default a readable listing with the similarity matrix).
+ */
+final class EmbedCommand implements Command {
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) {
+        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--prompt"}, {"-f", "--file"}, {"--pooling"},
+                {"--embd-normalize"}, {"--embd-output-format"}, {"--embd-separator"}, {"-c", "--ctx-size"},
+                {"-t", "--threads"}, {"-ngl", "--n-gpu-layers", "--gpu-layers"}}, "--no-escape");
+        Path model = Path.of(args.require("-m", "MODEL"));
+        String prompt = prompt(args);
+        String separator = args.get("--embd-separator") == null ? "\n" : args.get("--embd-separator");
+        if (!args.has("--no-escape")) {
+            separator = Escapes.process(separator);
+        }
+        String format = args.get("--embd-output-format") == null ? "" : args.get("--embd-output-format");
+        if (!List.of("", "json", "json+", "array", "raw").contains(format)) {
+            throw new Args.UsageException("--embd-output-format must be json, json+, array or raw, not '" + format + "'");
+        }
+        int normalize = args.getInt("--embd-normalize", 2);
+        EmbedderParams.Builder params = EmbedderParams.builder().normalization(new Normalization(normalize))
+                .contextSize(args.getInt("-c", 0));
+        if (args.get("-t") != null) {
+            params.threads(args.getInt("-t", 1));
+        }
+        if (args.get("--pooling") != null) {
+            params.pooling(Pooling.ofFlag(args.get("--pooling")));
+        }
+        List<String> texts = split(prompt, separator);
+        ModelParams mp = ModelParams.builder().gpuLayers(args.getInt("-ngl", ModelParams.ALL_LAYERS)).build();
+        try (Model m = Model.load(model, mp); Embedder embedder = Embedder.create(m, params.build())) {
+            List<float[]> vectors = new ArrayList<>();
+            if (embedder.pooling() == Pooling.NONE) {
+                for (String t : texts) {
+                    vectors.addAll(embedder.embedTokens(t));
+                }
+            } else {
+                vectors.addAll(embedder.embedAll(texts));
+            }
+            print(out, format, texts, vectors, normalize, embedder.pooling());
+        }
+        return 0;
+    }
+
+    private static String prompt(Args args) {
+        String p = args.get("-p");
+        String f = args.get("-f");
+        if ((p == null) == (f == null)) {
+            throw new Args.UsageException("give the input as -p TEXT or -f FILE (one of them)");
+        }
+        if (f != null) {
+            try {
+                String s = Files.readString(Path.of(f), StandardCharsets.UTF_8);
+                // llama.cpp's -f drops one trailing newline
+                return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read " + f + ": " + e.getMessage(), e);
+            }
+        }
+        return args.has("--no-escape") ? p : Escapes.process(p);
+    }
+
+    /** Splits as llama-embedding does: every separator splits, so empty lines are inputs too. */
+    static List<String> split(String s, String separator) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        int end;
+        while (!separator.isEmpty() && (end = s.indexOf(separator, start)) >= 0) {
+            out.add(s.substring(start, end));
+            start = end + separator.length();
+        }
+        out.add(s.substring(start));
+        return out;
+    }
+
+    private static String num(float v, int normalize) {
+        return String.format(Locale.ROOT, normalize == 0 ? "%.0f" : "%.7f", v);
+    }
+
+    private static void print(PrintStream out, String format, List<String> texts, List<float[]> v, int normalize,
+            Pooling pooling) {
+        StringBuilder sb = new StringBuilder();
+        switch (format) {
+            case "json", "json+" -> {
+                sb.append("{\n  \"object\": \"list\",\n  \"data\": [\n");
+                for (int j = 0; j < v.size(); j++) {
+                    sb.append("    {\n      \"object\": \"embedding\",\n      \"index\": ").append(j)
+                            .append(",\n      \"embedding\": [");
+                    appendVector(sb, v.get(j), normalize, ",");
+                    sb.append("]\n    }").append(j + 1 < v.size() ? ",\n" : "");
+                }
+                sb.append("\n  ]");
+                if (format.equals("json+") && texts.size() > 1) {
+                    sb.append(",\n  \"cosineSimilarity\": [\n");
+                    for (int i = 0; i < v.size(); i++) {
+                        sb.append("    [");
+                        for (int j = 0; j < v.size(); j++) {
+                            sb.append(String.format(Locale.ROOT, "%6.2f", Similarity.cosine(v.get(i), v.get(j))))
+                                    .append(j + 1 < v.size() ? ", " : "");
+                        }
+                        sb.append(" ]").append(i + 1 < v.size() ? ",\n" : "");
+                    }
+                    sb.append("\n  ]");
+                }
+                sb.append("\n}\n");
+            }
+            case "array" -> {
+                sb.append('[');
+                for (int j = 0; j < v.size(); j++) {
+                    sb.append('[');
+                    appendVector(sb, v.get(j), normalize, ",");
+                    sb.append(']').append(j + 1 < v.size() ? "," : "");
+                }
+                sb.append("]\n");
+            }
+            case "raw" -> {
+                for (float[] e : v) {
+                    appendVector(sb, e, normalize, " ");
+                    sb.append('\n');
+                }
+            }
+            default -> readable(sb, texts, v, normalize, pooling);
+        }
+        out.print(sb);
+        out.flush();
+    }
+
+    private static void appendVector(StringBuilder sb, float[] e, int normalize, String sep) {
+        for (int i = 0; i < e.length; i++) {
+            sb.append(num(e[i], normalize)).append(i + 1 < e.length ? sep : "");
+        }
+    }
+
+    /** llama-embedding's listing: each vector (the first 16 values when there are several), then the similarity matrix. */
+    private static void readable(StringBuilder sb, List<String> texts, List<float[]> v, int normalize, Pooling pooling) {
+        String cell = normalize == 0 ? "%6.0f " : "%9.6f ";
+        if (pooling == Pooling.RANK) {
+            for (int j = 0; j < v.size(); j++) {
+                sb.append(String.format(Locale.ROOT, "rerank score %d: %8.3f%n", j, v.get(j)[0]));
+            }
+            return;
+        }
+        for (int j = 0; j < v.size(); j++) {
+            float[] e = v.get(j);
+            sb.append("embedding ").append(j).append(": ");
+            int n = pooling == Pooling.NONE || texts.size() > 1 ? Math.min(16, e.length) : e.length;
+            for (int i = 0; i < n; i++) {
+                sb.append(String.format(Locale.ROOT, cell, e[i]));
+            }
+            sb.append('\n');
+        }
+        if (pooling != Pooling.NONE && texts.size() > 1) {
+            sb.append("\ncosine similarity matrix:\n\n");
+            for (String t : texts) {
+                sb.append(String.format(Locale.ROOT, "%6.6s ", t));
+            }
+            sb.append('\n');
+            for (int i = 0; i < v.size(); i++) {
+                for (int j = 0; j < v.size(); j++) {
+                    sb.append(String.format(Locale.ROOT, "%6.2f ", Similarity.cosine(v.get(i), v.get(j))));
+                }
+                sb.append(String.format(Locale.ROOT, "%1.10s", texts.get(i))).append('\n');
+            }
+        }
+    }
+
+    @Override
+    public String usage() {
+        return "-m MODEL (-p TEXT | -f FILE) [--pooling none|mean|cls|last|rank] [--embd-normalize N]"
+                + " [--embd-output-format json|json+|array|raw] [--embd-separator SEP] [-c CTX] [-t THREADS]";
+    }
+}
