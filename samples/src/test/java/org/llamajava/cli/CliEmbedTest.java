@@ -97,4 +97,18 @@ class CliEmbedTest {
                 "--embd-output-format", "yaml");
         assertEquals(2, bad.exitCode(), bad::describe);
     }
+
+    /** The README's retrieval sample runs as written and finds the document that answers. */
+    @Test
+    void theSemanticSearchSampleFindsTheAnswer() {
+        Path model = CliTestSupport.model("all-MiniLM-L6-v2-f16.gguf");
+        CliTestSupport.Result r = CliTestSupport.run(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", CliTestSupport.cliJar().toAbsolutePath().toString(),
+                "org.llamajava.samples.SemanticSearch", model.toString(), "Which animal carries loads in the Andes?"),
+                java.util.Map.of(), tmp, CliTestSupport.TIMEOUT);
+        assertEquals(0, r.exitCode(), r::describe);
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(3, lines.size(), r::describe);
+        assertTrue(lines.get(0).contains("Llamas are domesticated"), r::describe);
+    }
 }
