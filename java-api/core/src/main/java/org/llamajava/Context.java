@@ -105,7 +105,7 @@ public final class Context implements AutoCloseable {
         this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
         // persistent CPU worker threads: without them ggml starts and joins threads on every decode
         Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
-        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences()), pools);
+        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null), pools);
         llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
         this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);

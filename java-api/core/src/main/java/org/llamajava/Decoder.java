@@ -52,10 +52,19 @@ final class Decoder implements BatchDecoder {
     private byte[] pieceBytes = new byte[256];
     private boolean freed;
 
-    Decoder(llama_context ctx, Vocabulary vocab, int sequences) {
+    /**
+     * Whether the context has no memory (BERT and other encoders): llama_decode then runs the
+     * encoder, which attends over the whole batch at once and asserts that it fits one physical
+     * batch.
+     */
+    private final boolean encoderOnly;
+
+    Decoder(llama_context ctx, Vocabulary vocab, int sequences, boolean encoderOnly) { // encoderOnly: no memory
         this.ctx = ctx;
         this.vocab = vocab;
-        this.capacity = llama_n_batch(ctx);
+        this.encoderOnly = encoderOnly;
+        // an encoder's batch must fit n_ubatch; llama.cpp asserts otherwise (aborting the process)
+        this.capacity = encoderOnly ? Math.min(llama_n_batch(ctx), llama_n_ubatch(ctx)) : llama_n_batch(ctx);
         this.nCtx = llama_n_ctx(ctx);
         this.nVocab = vocab.size();
         this.batch = llama_batch_init(capacity, 0, 1);
@@ -163,6 +172,11 @@ final class Decoder implements BatchDecoder {
      */
     void decode(int seq, int[] tokens, int off, int n, int pos, int[] done) {
         done[0] = 0;
+        if (encoderOnly && n > capacity) {
+            throw new IllegalArgumentException(n + " tokens do not fit one batch of this encoder model (" + capacity
+                    + " tokens: the smaller of batchSize and ubatchSize); an encoder sees an input in one batch,"
+                    + " so raise both, or shorten the input");
+        }
         rows = 0;
         for (int start = 0; start < n; start += capacity) {
             int m = Math.min(capacity, n - start);

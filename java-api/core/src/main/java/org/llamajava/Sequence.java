@@ -4,14 +4,11 @@ import static org.llamajava.bindings.global.llama.*;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
@@ -19,10 +16,10 @@ import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.internal.LogProbs;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.StateFile;
-import org.llamajava.internal.StopMatcher;
-import org.llamajava.internal.Utf8Stream;
+import org.llamajava.internal.TextAssembler;
 
 /**
  * One conversation's part of a {@link Context}'s KV cache, with the tokens it holds.
@@ -492,9 +489,7 @@ public final class Sequence implements AutoCloseable {
         int promptTokens;
         int cached;
         long promptNanos;
-        final Utf8Stream utf8 = new Utf8Stream();
-        final StopMatcher stops;
-        final StringBuilder text = new StringBuilder();
+        final TextAssembler text;
         final Runnable unregister;
         int[] out;
         int n;
@@ -510,7 +505,7 @@ public final class Sequence implements AutoCloseable {
             sampler.handle();
             this.sampler = sampler;
             this.options = options;
-            this.stops = new StopMatcher(options.stop());
+            this.text = new TextAssembler(options.stop(), options.onText());
             // sized for the whole generation up to a bound, so that short ones never grow it
             this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
             AbortSignal signal = options.abortSignal();
@@ -566,8 +561,8 @@ public final class Sequence implements AutoCloseable {
                     return;
                 }
                 byte[] piece = decoder.piece(token, pieceLength);
-                emit(stops.push(utf8.push(piece, 0, pieceLength[0])), sink);
-                if (stops.stopped()) {
+                sink(text.push(piece, pieceLength[0]), sink);
+                if (text.stopped()) {
                     finish(FinishReason.STOP_STRING, sink);
                     return;
                 }
@@ -585,68 +580,25 @@ public final class Sequence implements AutoCloseable {
         }
 
         private GeneratedToken describe(int token) {
-            if (options.logprobs() == 0) {
-                return new GeneratedToken(token, Float.NaN, List.of());
-            }
-            FloatBuffer logits = decoder.logits(id);
-            int v = logits.remaining();
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < v; i++) {
-                max = Math.max(max, logits.get(i));
-            }
-            double sum = 0;
-            for (int i = 0; i < v; i++) {
-                sum += Math.exp(logits.get(i) - max);
-            }
-            float logZ = (float) (max + Math.log(sum));
-            int k = Math.min(options.logprobs(), v);
-            int[] top = new int[k];
-            int filled = 0;
-            for (int i = 0; i < v; i++) {
-                float x = logits.get(i);
-                if (filled < k || x > logits.get(top[filled - 1])) {
-                    int j = filled < k ? filled++ : k - 1;
-                    while (j > 0 && logits.get(top[j - 1]) < x) {
-                        top[j] = top[j - 1];
-                        j--;
-                    }
-                    top[j] = i;
-                }
-            }
-            List<TokenProbability> alternatives = new ArrayList<>(k);
-            for (int i = 0; i < filled; i++) {
-                alternatives.add(new TokenProbability(top[i], logits.get(top[i]) - logZ));
-            }
-            return new GeneratedToken(token, logits.get(token) - logZ, List.copyOf(alternatives));
+            return options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
+                    : LogProbs.describe(decoder.logits(id), token, options.logprobs());
         }
 
-        private void emit(String s, StringBuilder sink) {
-            if (!s.isEmpty()) {
-                text.append(s);
-                if (sink != null) {
-                    sink.append(s);
-                }
-                if (options.onText() != null) {
-                    options.onText().accept(s);
-                }
+        private void sink(String s, StringBuilder sink) {
+            if (sink != null) {
+                sink.append(s);
             }
         }
 
         private void finish(FinishReason r, StringBuilder sink) {
-            if (r != FinishReason.STOP_STRING) {
-                emit(stops.push(utf8.flush()), sink);
-                if (!stops.stopped()) {
-                    emit(stops.flush(), sink);
-                } else {
-                    r = FinishReason.STOP_STRING;
-                }
-            }
-            reason = r;
+            boolean stoppedBefore = text.stopped();
+            sink(text.finish(), sink);
+            reason = !stoppedBefore && text.stopped() ? FinishReason.STOP_STRING : r;
             finished = true;
         }
 
         Completion result() {
-            return new Completion(text.toString(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
+            return new Completion(text.text(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
                     new Timings(promptTokens, promptNanos, n, genNanos));
         }
 

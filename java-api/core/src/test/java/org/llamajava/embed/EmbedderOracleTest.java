@@ -131,4 +131,30 @@ class EmbedderOracleTest {
                     name + ": batches of two against one at a time (llama.cpp's own difference " + nativeDiff + ")");
         }
     }
+
+    /**
+     * An encoder (BERT) sees an input in one physical batch, and llama.cpp asserts (aborting the
+     * process) when an input exceeds n_ubatch: refused in Java, and the context stays usable.
+     */
+    @org.junit.jupiter.api.Test
+    void anInputLongerThanAnEncodersPhysicalBatchIsAJavaError() {
+        Path file = TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf");
+        try (Model model = Model.load(file);
+             org.llamajava.Context ctx = model.createContext(org.llamajava.ContextParams.builder().contextSize(512)
+                     .batchSize(512).ubatchSize(64).pooling(Pooling.MEAN).build())) {
+            org.llamajava.Sequence s = ctx.newSequence();
+            int[] tokens = model.vocabulary().tokenize("word ".repeat(100), true, true);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> s.append(tokens));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("encoder"), e.getMessage());
+            s.append(model.vocabulary().tokenize("short", true, true));
+            assertEquals(3, s.length(), "still usable");
+        }
+        try (Model model = Model.load(file);
+             Embedder e = Embedder.create(model, EmbedderParams.builder().contextSize(16).build())) {
+            IllegalArgumentException x = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> e.embed(TEXTS.get(8)));
+            org.junit.jupiter.api.Assertions.assertTrue(x.getMessage().contains("at most 16 fit"), x.getMessage());
+        }
+    }
 }
