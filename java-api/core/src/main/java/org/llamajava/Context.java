@@ -47,6 +47,7 @@ public final class Context implements AutoCloseable {
     static {
         Handles.registerContexts(c -> ((Context) c).handle());
         Handles.registerDecoders(c -> ((Context) c).decoder());
+        Handles.registerGuards(c -> ((Context) c).enter(), c -> ((Context) c).exit());
     }
 
     private final Model model;

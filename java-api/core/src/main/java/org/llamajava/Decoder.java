@@ -264,6 +264,17 @@ final class Decoder implements BatchDecoder {
         return p.capacity(nVocab).asBuffer().asReadOnlyBuffer();
     }
 
+    @Override
+    public int sample(int seq, Object sampler) {
+        return sample(seq, (Sampler) sampler);
+    }
+
+    @Override
+    public void removeFrom(int seq, int pos) {
+        llama_memory_seq_rm(llama_get_memory(ctx), seq, pos, -1);
+        forgetLogits(seq);
+    }
+
     /** Samples from sequence {@code seq}'s logits. */
     int sample(int seq, Sampler sampler) {
         requireLogits(seq);
@@ -295,7 +306,8 @@ final class Decoder implements BatchDecoder {
     // ---- pieces and abort -------------------------------------------------------------------------
 
     /** Writes the token's piece into a reused buffer and returns it (valid until the next call). */
-    byte[] piece(int token, int[] length) {
+    @Override
+    public byte[] piece(int token, int[] length) {
         int cap = (int) Math.min(Integer.MAX_VALUE, piece.capacity());
         int n = vocab.tokenToPiece(token, piece, cap, true);
         if (n < 0) {

@@ -7,6 +7,7 @@ import static org.llamajava.bindings.global.llama.*;
 
 
 
+
 /** Whether a context uses flash attention. */
 public enum FlashAttention {
     /** llama.cpp decides per backend and model. */

@@ -7,6 +7,7 @@ import static org.llamajava.bindings.global.llama.*;
 
 
 
+
 /** Data type of the KV cache: smaller types hold more tokens in the same memory, less exactly. */
 public enum KvCacheType {
     F16(GGML_TYPE_F16),

@@ -7,6 +7,7 @@ import static org.llamajava.bindings.global.llama.*;
 
 
 
+
 /** How a model is split across several GPUs. */
 public enum SplitMode {
     /** One GPU ({@link ModelParams#mainGpu()}) holds the whole model. */

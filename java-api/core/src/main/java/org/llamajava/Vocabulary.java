@@ -275,7 +275,8 @@ public final class Vocabulary {
         }
     }
 
-    void checkTokens(int[] tokens) {
+    /** Throws IllegalArgumentException unless every id is valid in this vocabulary (null: also). */
+    public void checkTokens(int[] tokens) {
         if (tokens == null) {
             throw new IllegalArgumentException("tokens is null");
         }

@@ -191,9 +191,16 @@ final class EmbeddingRunner implements AutoCloseable {
                     : name + " is in use by thread '" + (other == null ? "?" : other.getName())
                     + "'; it is single-threaded: give each thread its own, or wait for that call to finish");
         }
+        try {
+            Handles.enter(context); // closing the model meanwhile is refused instead of freeing the context
+        } catch (RuntimeException e) {
+            user.set(null);
+            throw e;
+        }
     }
 
     private void exit() {
+        Handles.exit(context);
         user.set(null);
     }
 

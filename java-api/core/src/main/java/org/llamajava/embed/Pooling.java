@@ -5,6 +5,7 @@ import static org.llamajava.bindings.global.llama.*;
 
 
 
+
 /**
  * How the per-token embeddings of one input become one vector (llama.cpp's pooling type, and
  * {@code llama-embedding --pooling}).

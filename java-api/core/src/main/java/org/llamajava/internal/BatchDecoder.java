@@ -41,4 +41,13 @@ public interface BatchDecoder {
 
     /** Empties the memory (KV cache) of every sequence. */
     void clearMemory();
+
+    /** Samples sequence {@code seq}'s logits with {@code sampler} (an {@code org.llamajava.Sampler}). */
+    int sample(int seq, Object sampler);
+
+    /** The token's text bytes in a reused buffer (valid until the next call); {@code length[0]} gets their count. */
+    byte[] piece(int token, int[] length);
+
+    /** Drops sequence {@code seq}'s cache from position {@code pos} on (0: all of it). */
+    void removeFrom(int seq, int pos);
 }

@@ -48,4 +48,26 @@ public final class Handles {
     public static llama_context context(Object context) {
         return contexts.apply(context);
     }
+
+    private static volatile java.util.function.Consumer<Object> enters;
+    private static volatile java.util.function.Consumer<Object> exits;
+
+    /** Called by {@code org.llamajava.Context}'s static initialiser. */
+    public static void registerGuards(java.util.function.Consumer<Object> enter, java.util.function.Consumer<Object> exit) {
+        enters = enter;
+        exits = exit;
+    }
+
+    /**
+     * Claims the context for the calling thread, as its own calls do: another thread's call, and
+     * closing it (or its model), fail with IllegalStateException until {@link #exit}. Nests.
+     */
+    public static void enter(Object context) {
+        enters.accept(context);
+    }
+
+    /** Releases one {@link #enter}. */
+    public static void exit(Object context) {
+        exits.accept(context);
+    }
 }

@@ -1,0 +1,513 @@
+package org.llamajava.batch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.FinishReason;
+import org.llamajava.GenerateOptions;
+import org.llamajava.LlamaException;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.Timings;
+import org.llamajava.Vocabulary;
+import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.Handles;
+import org.llamajava.internal.LogProbs;
+import org.llamajava.internal.TextAssembler;
+
+/**
+ * Continuous batching: many requests generated at once over one {@link Context}, every active
+ * request's next token (plus chunks of waiting prompts) in one {@code llama_decode} per step.
+ * Requests join and leave between steps.
+ *
+ * <pre>{@code
+ * try (BatchEngine engine = BatchEngine.start(model, EngineParams.builder().slots(8).build())) {
+ *     BatchHandle h = engine.submit(BatchRequest.of(tokens, GenerateOptions.maxTokens(64)));
+ *     Completion c = h.completion().join();
+ * }
+ * }</pre>
+ *
+ * <p>Each of {@link EngineParams#slots()} slots is one sequence of the context. A new request
+ * takes the free slot whose cached tokens share the longest prefix with its prompt and evaluates
+ * only the rest (prompt-cache reuse, as llama-server does). In each step every generating request
+ * adds one token, and the rest of the batch goes to waiting prompts in chunks shared between them,
+ * so a long prompt never stalls running generations. Requests beyond the slots wait in a bounded
+ * queue; past it {@link #submit} throws {@link QueueFullException}.
+ *
+ * <p>One engine thread owns the context. Callbacks of a request run on it. {@link #close()}
+ * cancels what is running and queued and frees the context; closing the model while the engine
+ * runs is refused.
+ */
+public final class BatchEngine implements AutoCloseable {
+    private final Model model;
+    private final Vocabulary vocab;
+    private final EngineParams params;
+    private final Context context;
+    private final BatchDecoder decoder;
+    private final int perSlot;
+    private final Slot[] slots;
+    private final BlockingQueue<Pending> queue;
+    private final Thread thread;
+    private volatile boolean closing;
+    private final Object startLock = new Object();
+    private Throwable startFailure;
+    private boolean started;
+    private int prefillCursor;
+    private final int[] sampleSlots;
+    private final int[] pieceLength = new int[1];
+
+    private final AtomicLong completed = new AtomicLong();
+    private final AtomicLong promptEvaluated = new AtomicLong();
+    private final AtomicLong promptCached = new AtomicLong();
+    private final AtomicLong generated = new AtomicLong();
+    private final AtomicLong decodes = new AtomicLong();
+    private volatile int active;
+
+    private record Pending(BatchRequest request, BatchHandle handle) {}
+
+    /** One sequence of the context: the tokens its cache holds, and the request it serves. */
+    private static final class Slot {
+        final int id;
+        int[] cache = new int[256];
+        int length;
+        Run run;
+
+        Slot(int id) {
+            this.id = id;
+        }
+
+        void remember(int token) {
+            if (length == cache.length) {
+                cache = Arrays.copyOf(cache, length * 2);
+            }
+            cache[length++] = token;
+        }
+    }
+
+    /** A request being served. */
+    private static final class Run {
+        final BatchRequest request;
+        final BatchHandle handle;
+        final GenerateOptions options;
+        final Sampler sampler;
+        final TextAssembler text;
+        final long start = System.nanoTime();
+        long promptDone;
+        int next;
+        int cached;
+        int last = -1;
+        int[] out;
+        int n;
+
+        Run(BatchRequest request, BatchHandle handle, Sampler sampler) {
+            this.request = request;
+            this.handle = handle;
+            this.options = request.options();
+            this.sampler = sampler;
+            this.text = new TextAssembler(options.stop(), options.onText());
+            this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
+        }
+
+        boolean prefilling() {
+            return next < request.promptLength();
+        }
+    }
+
+    private BatchEngine(Model model, EngineParams params) {
+        this.model = model;
+        this.vocab = model.vocabulary();
+        this.params = params;
+        this.context = model.createContext(ContextParams.builder().contextSize(params.contextSize())
+                .batchSize(params.batchSize()).ubatchSize(Math.min(512, params.batchSize())).sequences(params.slots())
+                .threads(params.threads()).build());
+        this.decoder = Handles.decoder(context);
+        this.perSlot = context.contextSize() / params.slots();
+        this.slots = new Slot[params.slots()];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(i);
+        }
+        this.sampleSlots = new int[slots.length];
+        this.queue = new ArrayBlockingQueue<>(params.maxQueue());
+        this.thread = new Thread(this::loop, "llama-java-engine");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Creates the engine's context over {@code model} and starts its thread.
+     *
+     * @throws IllegalStateException if the model was loaded vocab-only
+     */
+    public static BatchEngine start(Model model, EngineParams params) {
+        if (model == null || params == null) {
+            throw new IllegalArgumentException("model and params are required; e.g. EngineParams.defaults()");
+        }
+        BatchEngine e = new BatchEngine(model, params);
+        e.thread.start();
+        synchronized (e.startLock) {
+            while (!e.started && e.startFailure == null) {
+                try {
+                    e.startLock.wait();
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    e.close();
+                    throw new IllegalStateException("interrupted while starting the engine", x);
+                }
+            }
+        }
+        if (e.startFailure != null) {
+            e.context.close();
+            throw new IllegalStateException("the engine could not start: " + e.startFailure, e.startFailure);
+        }
+        return e;
+    }
+
+    /** The parameters it was started with. */
+    public EngineParams params() {
+        return params;
+    }
+
+    /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
+    public int tokensPerSlot() {
+        return perSlot;
+    }
+
+    /**
+     * Queues a request; it starts when a slot is free.
+     *
+     * @throws QueueFullException if all slots are busy and {@link EngineParams#maxQueue()} requests wait
+     * @throws IllegalArgumentException for token ids outside the vocabulary, or a prompt that does
+     *     not leave room in a slot for one generated token
+     * @throws IllegalStateException once closed
+     */
+    public BatchHandle submit(BatchRequest request) {
+        if (request == null) {
+            throw new IllegalArgumentException("request is null");
+        }
+        if (closing) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        vocab.checkTokens(request.prompt());
+        if (request.promptLength() >= perSlot) {
+            throw new IllegalArgumentException("the prompt has " + request.promptLength() + " tokens; a slot holds "
+                    + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
+                    + " with a larger contextSize or fewer slots");
+        }
+        BatchHandle h = new BatchHandle();
+        if (!queue.offer(new Pending(request, h))) {
+            throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
+                    + " requests are waiting: retry later");
+        }
+        return h;
+    }
+
+    /** Counters since the engine started. */
+    public EngineStats stats() {
+        return new EngineStats(slots.length, active, queue.size(), completed.get(), promptEvaluated.get(),
+                promptCached.get(), generated.get(), decodes.get());
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closing && !thread.isAlive();
+    }
+
+    /**
+     * Cancels running and queued requests (their futures complete exceptionally with
+     * {@link java.util.concurrent.CancellationException}), stops the engine thread and frees the
+     * context; idempotent.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("cannot close the engine from one of its callbacks");
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Pending p;
+        while ((p = queue.poll()) != null) {
+            p.handle().completion().completeExceptionally(new java.util.concurrent.CancellationException(
+                    "the engine closed before the request started"));
+        }
+        context.close();
+    }
+
+    // ---- the engine thread ----------------------------------------------------------------------
+
+    private void loop() {
+        try {
+            Handles.enter(context); // the engine thread owns the context while it runs
+        } catch (Throwable t) {
+            synchronized (startLock) {
+                startFailure = t;
+                startLock.notifyAll();
+            }
+            return;
+        }
+        synchronized (startLock) {
+            started = true;
+            startLock.notifyAll();
+        }
+        try {
+            while (!closing) {
+                admit();
+                if (active == 0) {
+                    Pending p = queue.poll(50, TimeUnit.MILLISECONDS);
+                    if (p != null) {
+                        begin(p);
+                    }
+                    continue;
+                }
+                step();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            for (Slot s : slots) {
+                if (s.run != null) {
+                    fail(s, t);
+                }
+            }
+        } finally {
+            for (Slot s : slots) {
+                if (s.run != null) {
+                    fail(s, new java.util.concurrent.CancellationException("the engine closed"));
+                }
+            }
+            Handles.exit(context);
+        }
+    }
+
+    /** Moves queued requests into free slots. */
+    private void admit() {
+        while (active < slots.length) {
+            Pending p = queue.poll();
+            if (p == null) {
+                return;
+            }
+            begin(p);
+        }
+    }
+
+    /** Starts a request in the free slot whose cache shares the longest prefix with its prompt. */
+    private void begin(Pending p) {
+        BatchRequest r = p.request();
+        if (p.handle().isCancelled()) {
+            p.handle().completion().complete(new Completion("", new int[0], 0, 0, FinishReason.CANCELLED,
+                    new Timings(0, 0, 0, 0)));
+            return;
+        }
+        Slot best = null;
+        int bestLcp = -1;
+        for (Slot s : slots) {
+            if (s.run != null) {
+                continue;
+            }
+            int lcp = 0;
+            int max = Math.min(s.length, r.promptLength());
+            while (lcp < max && s.cache[lcp] == r.promptToken(lcp)) {
+                lcp++;
+            }
+            if (lcp > bestLcp) {
+                best = s;
+                bestLcp = lcp;
+            }
+        }
+        if (best == null) {
+            throw new IllegalStateException("no free slot"); // admit() checks first
+        }
+        int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
+        Sampler sampler;
+        try {
+            sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build();
+        } catch (RuntimeException e) {
+            p.handle().completion().completeExceptionally(e);
+            return;
+        }
+        decoder.removeFrom(best.id, lcp);
+        best.length = lcp;
+        Run run = new Run(r, p.handle(), sampler);
+        run.next = lcp;
+        run.cached = lcp;
+        best.run = run;
+        active++;
+        if (r.options().maxTokens() == 0) {
+            finish(best, FinishReason.MAX_TOKENS);
+        }
+    }
+
+    /** One decode: each generating request's next token, then chunks of prompts in the room left. */
+    private void step() {
+        for (Slot s : slots) {
+            Run run = s.run;
+            if (run != null && (run.handle.isCancelled()
+                    || (run.options.abortSignal() != null && run.options.abortSignal().isAborted()))) {
+                finish(s, FinishReason.CANCELLED);
+            }
+        }
+        int budget = decoder.capacity();
+        int ns = 0;
+        for (Slot s : slots) {
+            Run run = s.run;
+            if (run == null || run.last < 0) {
+                continue;
+            }
+            if (s.length >= perSlot) {
+                finish(s, FinishReason.MAX_TOKENS); // the slot's share of the context is full
+                continue;
+            }
+            decoder.add(s.id, run.last, s.length, true);
+            s.remember(run.last);
+            run.last = -1;
+            sampleSlots[ns++] = s.id;
+            budget--;
+        }
+        int prefillers = 0;
+        for (Slot s : slots) {
+            if (s.run != null && s.run.prefilling()) {
+                prefillers++;
+            }
+        }
+        // round-robin over the prefilling slots, so that each gets a share of the room
+        for (int k = 0; k < slots.length && budget > 0 && prefillers > 0; k++) {
+            Slot s = slots[(prefillCursor + k) % slots.length];
+            Run run = s.run;
+            if (run == null || !run.prefilling()) {
+                continue;
+            }
+            int take = Math.min(run.request.promptLength() - run.next, Math.max(1, budget / prefillers));
+            prefillers--;
+            for (int i = 0; i < take; i++) {
+                int token = run.request.promptToken(run.next++);
+                boolean last = !run.prefilling();
+                decoder.add(s.id, token, s.length, last);
+                s.remember(token);
+            }
+            budget -= take;
+            if (!run.prefilling()) {
+                run.promptDone = System.nanoTime();
+                sampleSlots[ns++] = s.id;
+            }
+        }
+        prefillCursor = (prefillCursor + 1) % slots.length;
+        int rows = decoder.rows();
+        if (rows == 0) {
+            return;
+        }
+        int rc = decoder.decode();
+        decodes.incrementAndGet();
+        if (rc != 0) {
+            RuntimeException e = decoder.failure(rc, rows);
+            for (Slot s : slots) {
+                if (s.run != null) {
+                    fail(s, e);
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < ns; i++) {
+            Slot s = slots[sampleSlots[i]];
+            if (s.run != null) {
+                accept(s);
+            }
+        }
+    }
+
+    /** Samples the slot's next token and hands it to the request. */
+    private void accept(Slot s) {
+        Run run = s.run;
+        try {
+            int token = decoder.sample(s.id, run.sampler);
+            if (run.n == run.out.length) {
+                run.out = Arrays.copyOf(run.out, run.n * 2);
+            }
+            run.out[run.n++] = token;
+            generated.incrementAndGet();
+            if (run.options.onToken() != null) {
+                run.options.onToken().accept(run.options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
+                        : LogProbs.describe(decoder.logits(s.id), token, run.options.logprobs()));
+            }
+            if (vocab.isEndOfGeneration(token)) {
+                finish(s, FinishReason.END_OF_GENERATION);
+                return;
+            }
+            byte[] piece = decoder.piece(token, pieceLength);
+            run.text.push(piece, pieceLength[0]);
+            if (run.text.stopped()) {
+                finish(s, FinishReason.STOP_STRING);
+                return;
+            }
+            if (run.n == run.options.maxTokens()) {
+                finish(s, FinishReason.MAX_TOKENS);
+                return;
+            }
+            run.last = token;
+        } catch (RuntimeException e) {
+            fail(s, e);
+        }
+    }
+
+    private void finish(Slot s, FinishReason reason) {
+        Run run = s.run;
+        s.run = null;
+        active--;
+        FinishReason r = reason;
+        try {
+            boolean before = run.text.stopped();
+            run.text.finish();
+            if (!before && run.text.stopped()) {
+                r = FinishReason.STOP_STRING;
+            }
+        } catch (RuntimeException e) {
+            run.sampler.close();
+            run.handle.completion().completeExceptionally(e);
+            return;
+        }
+        run.sampler.close();
+        long now = System.nanoTime();
+        long promptDone = run.promptDone == 0 ? now : run.promptDone;
+        int evaluated = run.next - run.cached;
+        promptEvaluated.addAndGet(evaluated);
+        promptCached.addAndGet(run.cached);
+        completed.incrementAndGet();
+        run.handle.completion().complete(new Completion(run.text.text(), Arrays.copyOf(run.out, run.n), evaluated,
+                run.cached, r, new Timings(evaluated, promptDone - run.start, run.n, now - promptDone)));
+    }
+
+    /** Ends a request with an error; its slot's cache is dropped (it may be half written). */
+    private void fail(Slot s, Throwable t) {
+        Run run = s.run;
+        s.run = null;
+        active--;
+        decoder.removeFrom(s.id, 0);
+        s.length = 0;
+        run.sampler.close();
+        run.handle.completion().completeExceptionally(t instanceof LlamaException || t instanceof RuntimeException
+                || t instanceof java.util.concurrent.CancellationException ? t : new LlamaException(String.valueOf(t), t));
+    }
+
+    /** For tests: the tokens each slot's cache holds. */
+    List<int[]> cachedTokens() {
+        List<int[]> out = new ArrayList<>();
+        for (Slot s : slots) {
+            out.add(Arrays.copyOf(s.cache, s.length));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,68 @@
+package org.llamajava.batch;
+
+import org.llamajava.ContextParams;
+
+/**
+ * How to start a {@link BatchEngine}. Build with {@link #builder()}.
+ *
+ * @param slots       requests generated at once (llama-server's {@code -np}); each slot is one
+ *                    sequence and keeps its cache for the next request (prompt-cache reuse)
+ * @param contextSize tokens of KV cache shared by all slots; each slot may use
+ *                    {@code contextSize / slots} (prompt and generated tokens together)
+ * @param batchSize   most tokens in one native decode: every generating slot's next token, the
+ *                    rest filled with chunks of pending prompts
+ * @param threads     CPU threads
+ * @param maxQueue    requests waiting for a slot before {@link BatchEngine#submit} refuses more
+ */
+public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue) {
+
+    public EngineParams {
+        if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
+            throw new IllegalArgumentException("slots must be in [1, " + ContextParams.MAX_SEQUENCES + "]; got " + slots);
+        }
+        if (contextSize < slots || contextSize > ContextParams.MAX_SIZE) {
+            throw new IllegalArgumentException("contextSize must be in [slots, " + ContextParams.MAX_SIZE + "]; got "
+                    + contextSize);
+        }
+        if (batchSize < slots || batchSize > ContextParams.MAX_SIZE) {
+            throw new IllegalArgumentException("batchSize must be at least the number of slots (" + slots + "); got "
+                    + batchSize);
+        }
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("threads must be in [1, 1024]; got " + threads);
+        }
+        if (maxQueue < 1) {
+            throw new IllegalArgumentException("maxQueue must be >= 1; got " + maxQueue);
+        }
+    }
+
+    /** The defaults: 4 slots, 4096 tokens, batches of 512, up to 4 threads, 64 queued requests. */
+    public static EngineParams defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder for {@link EngineParams}. */
+    public static final class Builder {
+        private int slots = 4;
+        private int contextSize = 4096;
+        private int batchSize = 512;
+        private int threads = ContextParams.defaults().threads();
+        private int maxQueue = 64;
+
+        private Builder() {}
+
+        public Builder slots(int v) { this.slots = v; return this; }
+        public Builder contextSize(int v) { this.contextSize = v; return this; }
+        public Builder batchSize(int v) { this.batchSize = v; return this; }
+        public Builder threads(int v) { this.threads = v; return this; }
+        public Builder maxQueue(int v) { this.maxQueue = v; return this; }
+
+        public EngineParams build() {
+            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue);
+        }
+    }
+}
