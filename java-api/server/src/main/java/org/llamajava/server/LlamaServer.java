@@ -131,7 +131,7 @@ public final class LlamaServer implements AutoCloseable {
             int threads = config.workerThreads();
             cfg.jetty.threadPool = new QueuedThreadPool(threads, Math.min(8, threads), 60_000);
             cfg.jetty.modifyServer(server -> {
-                server.setStopTimeout(5_000);
+                server.setStopTimeout(0); // close() drains the requests itself; then connections just close
                 server.addBean(new NetworkConnectionLimit(2 * threads, server));
             });
             if (!config.corsOrigins().isEmpty()) {
@@ -357,7 +357,11 @@ public final class LlamaServer implements AutoCloseable {
             release();
             waitForInFlight(5_000);
             if (app != null) {
-                app.stop();
+                try {
+                    app.stop();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "stopping the HTTP server failed", e);
+                }
             }
         } finally {
             closed.countDown();

@@ -52,7 +52,7 @@ class OpenAiSdkTest {
     void start() {
         model = Model.load(ServerFixture.generationModel(tmp));
         server = LlamaServer.start(model, ServerConfig.builder().port(0).apiKey(KEY).slots(2).contextSize(1024)
-                .threads(2).chatTemplate(CHATML).build());
+                .threads(1).chatTemplate(CHATML).build());
         client = OpenAIOkHttpClient.builder().baseUrl(server.baseUrl() + "/v1").apiKey(KEY).maxRetries(0).build();
     }
 
@@ -137,7 +137,7 @@ class OpenAiSdkTest {
         Path minilm = TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf");
         List<String> texts = List.of("Llamas carry loads in the Andes.", "Java runs on the JVM.");
         try (Model m = Model.load(minilm);
-             LlamaServer s = LlamaServer.start(m, ServerConfig.builder().port(0).mode(ServerMode.EMBEDDING).threads(2)
+             LlamaServer s = LlamaServer.start(m, ServerConfig.builder().port(0).mode(ServerMode.EMBEDDING).threads(1)
                      .build());
              Embedder oracle = Embedder.create(m)) {
             OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(s.baseUrl() + "/v1").apiKey("unused").maxRetries(0)

@@ -39,7 +39,7 @@ final class ServerFixture {
 
     /** The oracle: greedy generation from {@code tokens} through a {@link Sequence} of its own context. */
     static Completion greedy(Model model, int[] tokens, int maxTokens) {
-        try (Context ctx = model.createContext(ContextParams.builder().contextSize(512).threads(2).build());
+        try (Context ctx = model.createContext(ContextParams.builder().contextSize(512).threads(1).build());
              Sequence s = ctx.newSequence(); Sampler greedy = Sampler.greedy()) {
             return s.generate(tokens, greedy, GenerateOptions.maxTokens(maxTokens));
         }

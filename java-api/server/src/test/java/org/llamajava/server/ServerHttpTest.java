@@ -48,7 +48,7 @@ class ServerHttpTest {
     void start() {
         model = Model.load(ServerFixture.generationModel(tmp));
         server = LlamaServer.start(model, ServerConfig.builder().port(0).apiKey(KEY).slots(2).contextSize(1024)
-                .threads(2).maxBodyBytes(64 * 1024).maxN(4).modelName("stories").chatTemplate(ChatTemplate.builtin("chatml"))
+                .threads(1).maxBodyBytes(64 * 1024).maxN(4).modelName("stories").chatTemplate(ChatTemplate.builtin("chatml"))
                 .build());
         url = server.baseUrl();
     }
