@@ -11,6 +11,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.llama_sampler;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.grammar.GrammarTrigger;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * Makes the native grammar sampler of a {@link Sampler}: checks what depends on the vocabulary
@@ -111,14 +112,6 @@ final class GrammarStage {
     }
 
     private static String takeError(PointerPointer<BytePointer> error) {
-        BytePointer msg = error.get(BytePointer.class, 0);
-        if (msg == null || msg.isNull()) {
-            return "unknown error";
-        }
-        try {
-            return msg.getString(StandardCharsets.UTF_8);
-        } finally {
-            llamajava_free(msg);
-        }
+        return NativeStrings.takeError(error);
     }
 }
