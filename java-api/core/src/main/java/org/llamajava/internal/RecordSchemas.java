@@ -48,7 +48,7 @@ public final class RecordSchemas {
     static final String DATE = "[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
             + "|02-(0[1-9]|1[0-9]|2[0-8]))";
     static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]";
-    static final String OFFSET = "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
+    static final String OFFSET = "(Z|[+-](0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)"; // java.time: at most 18 hours
 
     private final Map<Class<?>, ObjectNode> defs = new LinkedHashMap<>();
     private final Set<Class<?>> inProgress = new HashSet<>();
