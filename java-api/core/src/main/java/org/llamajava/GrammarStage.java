@@ -20,7 +20,12 @@ import org.llamajava.internal.NativeStrings;
 final class GrammarStage {
     private GrammarStage() {}
 
-    /** The prefill's tokens, as common_sampler_init tokenizes the generation prompt. */
+    /**
+     * The prefill's tokens: as common_sampler_init tokenizes the generation prompt when their
+     * pieces spell it; otherwise (e.g. a SentencePiece vocabulary that puts a space before the
+     * text after a special token, where llama.cpp's own prefill fails) the longest pieces of the
+     * vocabulary that spell it, since the grammar reads only the pieces' text.
+     */
     static int[] prefillTokens(Vocabulary voc, Grammar grammar) {
         String text = grammar.prefill();
         if (text.isEmpty() || grammar.isLazy()) {
@@ -28,19 +33,56 @@ final class GrammarStage {
         }
         int[] tokens = voc.tokenize(text, false, true);
         List<Integer> kept = new ArrayList<>();
+        StringBuilder spelled = new StringBuilder();
         for (int i = 0; i < tokens.length; i++) {
             String piece = voc.tokenPiece(tokens[i]);
             if (i == 0 && !piece.isEmpty() && Character.isWhitespace(piece.charAt(0))
                     && !Character.isWhitespace(text.charAt(0))) {
                 continue; // some tokenizers add a space before the first special token
             }
-            if (voc.isEndOfGeneration(tokens[i])) {
-                throw new IllegalArgumentException("the grammar's prefill contains an end-of-generation token ("
-                        + piece + "); a grammar cannot consume it");
-            }
             kept.add(tokens[i]);
+            spelled.append(piece);
         }
-        return kept.stream().mapToInt(Integer::intValue).toArray();
+        int[] out = spelled.toString().equals(text) ? kept.stream().mapToInt(Integer::intValue).toArray()
+                : spell(voc, text);
+        for (int t : out) {
+            if (voc.isEndOfGeneration(t)) {
+                throw new IllegalArgumentException("the grammar's prefill contains an end-of-generation token ("
+                        + voc.tokenPiece(t) + "); a grammar cannot consume it");
+            }
+        }
+        return out;
+    }
+
+    /** Longest-match spelling of text by the vocabulary's pieces; llama.cpp's tokens if it cannot. */
+    private static int[] spell(Vocabulary voc, String text) {
+        java.util.Map<String, Integer> pieces = new java.util.HashMap<>();
+        int longest = 0;
+        for (int id = 0; id < voc.size(); id++) {
+            String p = voc.tokenPiece(id);
+            if (!p.isEmpty() && p.indexOf('\uFFFD') < 0 && text.contains(p)) {
+                pieces.putIfAbsent(p, id);
+                longest = Math.max(longest, p.length());
+            }
+        }
+        List<Integer> out = new ArrayList<>();
+        int i = 0;
+        while (i < text.length()) {
+            int found = -1;
+            int len = Math.min(longest, text.length() - i);
+            for (; len > 0 && found < 0; len--) {
+                Integer id = pieces.get(text.substring(i, i + len));
+                if (id != null) {
+                    found = id;
+                    i += len;
+                }
+            }
+            if (found < 0) {
+                return voc.tokenize(text, false, true);
+            }
+            out.add(found);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Creates the grammar sampler, fed with the prefill. */
@@ -106,7 +148,8 @@ final class GrammarStage {
         }
         try (IntPointer toks = new IntPointer(prefill); PointerPointer<BytePointer> error = new PointerPointer<>(1)) {
             if (!llamajava_grammar_accept(grammar, toks, prefill.length, error)) {
-                throw new IllegalArgumentException("the grammar does not accept its prefill: " + takeError(error));
+                throw new IllegalArgumentException("the grammar does not accept its prefill (the text the prompt ends"
+                        + " with, e.g. a chat's generation prompt): " + takeError(error));
             }
         }
     }
