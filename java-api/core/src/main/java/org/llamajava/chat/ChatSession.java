@@ -312,6 +312,10 @@ public final class ChatSession {
         });
         Map<String, byte[]> sections = new LinkedHashMap<>();
         sections.put("messages", text);
+        // the whole messages (reasoning, tool calls, tool results) as OpenAI-style JSON
+        com.fasterxml.jackson.databind.node.ArrayNode json = org.llamajava.internal.Json.MAPPER.createArrayNode();
+        messages.forEach(m -> json.add(m.toJson()));
+        sections.put("messages.json", org.llamajava.internal.Json.write(json).getBytes(StandardCharsets.UTF_8));
         sections.put("sequence", sequence.saveState());
         byte[] all = StateFile.write(STATE_KIND, sequence.context().model().fingerprint(), sections);
         try {
@@ -344,12 +348,34 @@ public final class ChatSession {
         } catch (IOException | IllegalArgumentException e) {
             throw new LlamaException("corrupt or truncated chat file " + file + ": " + e.getMessage(), e);
         }
+        if (state.has("messages.json")) {
+            try {
+                loaded = new ArrayList<>();
+                for (com.fasterxml.jackson.databind.JsonNode m : org.llamajava.internal.Json.parse(
+                        new String(state.section("messages.json"), StandardCharsets.UTF_8), "the chat's messages")) {
+                    ChatMessage parsed = ChatMessage.fromParsed(m);
+                    loaded.add(new ChatMessage(m.path("role").asText(), parsed.content(), parsed.reasoningContent(),
+                            fromJsonCalls(m), m.path("name").asText(""), m.path("tool_call_id").asText("")));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new LlamaException("corrupt chat file " + file + ": " + e.getMessage(), e);
+            }
+        }
         try {
             sequence.loadState(state.section("sequence"));
         } catch (LlamaException e) {
             throw new LlamaException("chat file " + file + ": " + e.getMessage(), e);
         }
         setMessages(loaded);
+    }
+
+    private static List<ToolCall> fromJsonCalls(com.fasterxml.jackson.databind.JsonNode m) {
+        List<ToolCall> calls = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode c : m.path("tool_calls")) {
+            calls.add(new ToolCall(c.path("function").path("name").asText(), c.path("function").path("arguments").asText(),
+                    c.path("id").asText("")));
+        }
+        return calls;
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {

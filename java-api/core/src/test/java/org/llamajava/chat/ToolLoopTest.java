@@ -51,7 +51,7 @@ class ToolLoopTest {
     void requiredToolCallThenResultReusesTheCache(String templateFile, String opener, String end) throws Exception {
         Path template = TestSupport.llamaSource().resolve("models/templates/" + templateFile);
         try (Model model = Model.load(ChatModels.toolModel(tmp, true));
-             Context ctx = model.createContext(ContextParams.builder().contextSize(4096).build())) {
+             Context ctx = model.createContext(ContextParams.builder().contextSize(4096).sequences(2).build())) {
             Vocabulary v = model.vocabulary();
             int[] openers = v.tokenize(opener, false, true);
             int open = openers[openers.length - 1];
@@ -87,6 +87,13 @@ class ToolLoopTest {
                     + " prompt's " + firstPrompt + " tokens; reused " + second.completion().cachedTokens());
             assertEquals(4, chat.messages().size(), "user, assistant call, tool result, assistant");
             assertEquals(ChatMessage.TOOL, chat.messages().get(2).role());
+
+            // the history, tool calls and results included, survives save and load
+            Path saved = tmp.resolve(templateFile + ".chat");
+            chat.save(saved);
+            ChatSession restored = new ChatSession(ctx.newSequence(), chat.template());
+            restored.load(saved);
+            assertEquals(chat.messages(), restored.messages());
         }
     }
 }
