@@ -18,7 +18,8 @@ public final class Main {
             "chat", new ChatCommand(),
             "inspect", new InspectCommand(),
             "bench", new BenchCommand(),
-            "write-model", new WriteModelCommand());
+            "write-model", new WriteModelCommand(),
+            "json-schema-to-grammar", new JsonSchemaToGrammarCommand());
 
     private Main() {}
 
