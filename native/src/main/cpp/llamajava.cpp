@@ -107,6 +107,14 @@ static common_chat_continuation continuation_from_name(const std::string & name)
     throw std::invalid_argument("unknown continue_final_message: " + name);
 }
 
+static common_json string_array(const std::vector<std::string> & values) {
+    common_json out = common_json::array();
+    for (const auto & v : values) {
+        out.push_back(v);
+    }
+    return out;
+}
+
 static const char * trigger_type_name(common_grammar_trigger_type type) {
     switch (type) {
         case COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN:        return "token";
@@ -172,27 +180,15 @@ extern "C" char * llamajava_chat_templates_apply(const struct llama_model * mode
         out["generation_prompt"] = params.generation_prompt;
         out["supports_thinking"] = params.supports_thinking;
         out["thinking_start_tag"] = params.thinking_start_tag;
-        common_json ends = common_json::array();
-        for (const auto & t : params.thinking_end_tags) {
-            ends.push_back(t);
-        }
-        out["thinking_end_tags"] = ends;
+        out["thinking_end_tags"] = string_array(params.thinking_end_tags);
         common_json triggers = common_json::array();
         for (const auto & t : params.grammar_triggers) {
             triggers.push_back({ { "type", std::string(trigger_type_name(t.type)) }, { "value", t.value },
                                  { "token", (int64_t) t.token } });
         }
         out["grammar_triggers"] = triggers;
-        common_json preserved = common_json::array();
-        for (const auto & t : params.preserved_tokens) {
-            preserved.push_back(t);
-        }
-        out["preserved_tokens"] = preserved;
-        common_json stops = common_json::array();
-        for (const auto & t : params.additional_stops) {
-            stops.push_back(t);
-        }
-        out["additional_stops"] = stops;
+        out["preserved_tokens"] = string_array(params.preserved_tokens);
+        out["additional_stops"] = string_array(params.additional_stops);
         out["parser"]           = params.parser;
         return out.dump();
     });

@@ -81,6 +81,11 @@ public final class RecordSchemas {
             }
             r.property(props, required, name, p.getParameterizedType(), p, where + "." + name);
         }
+        return r.withDefs(closedObject(props, required));
+    }
+
+    /** An object of exactly these properties. */
+    private static ObjectNode closedObject(ObjectNode props, ArrayNode required) {
         ObjectNode o = F.objectNode();
         o.put("type", "object");
         o.set("properties", props);
@@ -88,7 +93,7 @@ public final class RecordSchemas {
             o.set("required", required);
         }
         o.put("additionalProperties", false);
-        return r.withDefs(o);
+        return o;
     }
 
     private ObjectNode withDefs(ObjectNode root) {
@@ -254,13 +259,7 @@ public final class RecordSchemas {
             property(props, required, name, rc.getGenericType(), rc, where + "." + name);
         }
         inProgress.remove(c);
-        ObjectNode o = F.objectNode();
-        o.put("type", "object");
-        o.set("properties", props);
-        if (!required.isEmpty()) {
-            o.set("required", required);
-        }
-        o.put("additionalProperties", false);
+        ObjectNode o = closedObject(props, required);
         if (recursive.contains(c)) {
             defs.put(c, o);
             return ref(c);
