@@ -17,20 +17,15 @@ cp="java-api/core/target/test-classes:java-api/core/target/classes:$(cat java-ap
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 java -cp "$cp" org.llamajava.embed.EmbeddingBenchmark write "$dir/texts.txt" "$n"
 
-head -1 "$dir/texts.txt" > "$dir/one.txt"
-seconds() { # wall seconds of one llama-embedding run over FILE with extra flags
-  local file=$1; shift
-  local t0 t1
-  t0=$(date +%s.%N)
-  LD_LIBRARY_PATH=$out/lib "$out/bin/llamajava-embedding" -m "$model" -f "$file" -t "$threads" -c 512 "$@" \
-    --embd-output-format array >/dev/null 2>&1
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }'
-}
-native() { # texts/s: the run over all texts less a run over one (start-up and model load)
-  local all one
-  all=$(seconds "$dir/texts.txt" "$@"); one=$(seconds "$dir/one.txt" "$@")
-  awk -v n="$n" -v a="$all" -v o="$one" 'BEGIN { printf "%.1f", (n - 1) / (a - o) }'
+native() { # texts/s over llama-embedding's decodes, from the timestamps of its batch_decode log lines:
+  # texts of every batch but the last, over the time from the first batch's start to the last's
+  # (tokenization before and printing after are left out; llama-java's figure includes tokenization)
+  LD_LIBRARY_PATH=$out/lib "$out/bin/llamajava-embedding" -m "$model" -f "$dir/texts.txt" -t "$threads" -c 512 "$@" \
+    --embd-output-format array >/dev/null 2>"$dir/native.err"
+  grep 'batch_decode: n_tokens' "$dir/native.err" | awk '
+    { split($1, t, "."); ts = t[1] * 60 + t[2] + t[3] / 1000 + t[4] / 1e6
+      seq = $NF; if (NR == 1) first = ts; last = ts; if (NR > 1) done += prev; prev = seq }
+    END { printf "%.1f", done / (last - first) }'
 }
 javarun() { # texts/s of one timed embedAll after a warm-up (tokenization and normalization included)
   java -cp "$cp" org.llamajava.embed.EmbeddingBenchmark java "$model" "$dir/texts.txt" "$threads" \

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "llama.h"
 
@@ -31,6 +32,81 @@ extern "C" {
 char * llamajava_chat_apply(const struct llama_model * model, const char * template_source,
                             const char * bos, const char * eos, const char * const * roles, const char * const * contents, size_t n,
                             bool add_assistant, char ** error);
+
+/*
+ * JSON Schema to GBNF through llama.cpp's own converter (json_schema_to_grammar(schema, true), as
+ * llama-server and llama-completion's --json-schema call it). schema_json is the schema as JSON
+ * text. Returns the grammar (free with llamajava_free), or NULL with *error set (an unsupported
+ * or invalid schema).
+ */
+char * llamajava_json_schema_to_grammar(const char * schema_json, char ** error);
+
+/*
+ * common_chat_templates_apply with tools and reasoning: renders messages with the model's Jinja
+ * template (or template_source) and returns, as a JSON object, the prompt and everything needed
+ * to sample and parse the reply (grammar, lazy flag, triggers, preserved tokens, additional stops,
+ * generation prompt, thinking tags, format and the serialized parser).
+ *
+ * request_json: {"messages": [OpenAI-style messages], "tools": [OpenAI-style tools],
+ *   "tool_choice": "auto"|"required"|"none", "parallel_tool_calls": bool,
+ *   "reasoning_format": "none"|"auto"|"deepseek"|"deepseek-legacy", "enable_thinking": bool,
+ *   "add_generation_prompt": bool, "json_schema": string, "grammar": string,
+ *   "chat_template_kwargs": {name: JSON text}, "continue_final_message": "none"|"auto"|"reasoning"|"content",
+ *   "add_bos": bool, "add_eos": bool, "now": seconds since the epoch}; every field is optional but messages.
+ * Returns the JSON (free with llamajava_free), or NULL with *error set.
+ */
+char * llamajava_chat_templates_apply(const struct llama_model * model, const char * template_source,
+                                      const char * bos, const char * eos, const char * request_json, char ** error);
+
+/*
+ * A parser of model output into content, reasoning and tool calls (common_chat_parse).
+ * params_json: {"format": int, "reasoning_format": name, "reasoning_in_content": bool,
+ *   "generation_prompt": string, "parse_tool_calls": bool, "is_continuation": bool, "echo": bool,
+ *   "parser": the serialized parser llamajava_chat_templates_apply returned}.
+ * Returns a handle for llamajava_chat_parser_parse (free with llamajava_chat_parser_free), or NULL
+ * with *error set.
+ */
+void * llamajava_chat_parser_new(const char * params_json, char ** error);
+
+/*
+ * Parses text (partial: more may follow) into {"role", "content", "reasoning_content",
+ * "tool_calls": [{"name", "arguments", "id"}]}. Returns the JSON (free with llamajava_free), or
+ * NULL with *error set (e.g. complete output that does not match the format).
+ */
+char * llamajava_chat_parser_parse(void * parser, const char * text, bool partial, char ** error);
+
+/* Frees a parser of llamajava_chat_parser_new (NULL is ignored). */
+void llamajava_chat_parser_free(void * parser);
+
+/*
+ * llama_sampler_init_grammar (lazy: llama_sampler_init_grammar_lazy_patterns) with every C++
+ * exception (e.g. an invalid trigger regex) turned into *error and a NULL result.
+ */
+struct llama_sampler * llamajava_sampler_init_grammar(const struct llama_vocab * vocab, const char * grammar,
+                                                      const char * root, bool lazy, const char ** trigger_patterns,
+                                                      size_t n_trigger_patterns, const int32_t * trigger_tokens,
+                                                      size_t n_trigger_tokens, char ** error);
+
+/*
+ * Samples a token from the logits of batch row idx as llama.cpp's common sampler does with a
+ * grammar: the chain picks a token; if the grammar rejects it, the grammar is applied to every
+ * candidate and the chain picks again. The token is then accepted by the grammar and the chain.
+ *
+ * Returns the token; LLAMAJAVA_GRAMMAR_REJECTED_ALL when the grammar allows no candidate at all
+ * (nothing is accepted); LLAMAJAVA_GRAMMAR_FAILED when the grammar could not accept the token (a
+ * lazy grammar whose triggered text does not fit it): the grammar is then reset.
+ */
+#define LLAMAJAVA_GRAMMAR_REJECTED_ALL (-1)
+#define LLAMAJAVA_GRAMMAR_FAILED (-2)
+int32_t llamajava_sample_grammar(struct llama_sampler * chain, struct llama_sampler * grammar,
+                                 struct llama_context * ctx, int32_t idx);
+
+/*
+ * Feeds n tokens to a grammar sampler as already generated (the chat's generation prompt that a
+ * tool-call or output-format grammar starts with). Returns false with *error set if the grammar
+ * does not accept them; the grammar is then reset.
+ */
+bool llamajava_grammar_accept(struct llama_sampler * grammar, const int32_t * tokens, size_t n, char ** error);
 
 /* Frees a string returned by this shim. */
 void llamajava_free(void * p);

@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
+import org.llamajava.bindings.llama_sampler;
 import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.NativeErrors;
 
@@ -28,6 +29,9 @@ import org.llamajava.internal.NativeErrors;
  * memory belongs to the context's state, which calls {@link #free()} after freeing the context.
  */
 final class Decoder implements BatchDecoder {
+    /** What {@link #sample} returns when the sampler's grammar allows no token. */
+    static final int GRAMMAR_REJECTED = -1;
+
     private final llama_context ctx;
     private final Vocabulary vocab;
     private final llama_batch batch;
@@ -289,9 +293,19 @@ final class Decoder implements BatchDecoder {
         return sampleRow(lastLogitsRow, sampler);
     }
 
+    /**
+     * Samples from a row's logits. With a grammar, returns {@link #GRAMMAR_REJECTED} when the
+     * grammar allows no candidate, or could not accept the token (it is then reset).
+     */
     private int sampleRow(int row, Sampler sampler) {
         try {
-            return llama_sampler_sample(sampler.handle(), ctx, row);
+            llama_sampler chain = sampler.handle();
+            llama_sampler grammar = sampler.grammarHandle();
+            if (grammar == null) {
+                return llama_sampler_sample(chain, ctx, row);
+            }
+            int token = llamajava_sample_grammar(chain, grammar, ctx, row);
+            return token < 0 ? GRAMMAR_REJECTED : token;
         } finally {
             Reference.reachabilityFence(sampler); // not freed by its Cleaner during the native call
         }

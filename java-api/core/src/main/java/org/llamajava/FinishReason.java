@@ -9,5 +9,12 @@ public enum FinishReason {
     /** One of the stop strings appeared (it is not part of the text). */
     STOP_STRING,
     /** The generation was cancelled through its {@link AbortSignal}. */
-    CANCELLED
+    CANCELLED,
+    /**
+     * The sampler's grammar allowed no token at all (e.g. it needs a character that no token of
+     * the vocabulary holds), or a lazy grammar's triggered text did not fit it. The text so far
+     * does not complete the grammar. (A completed grammar allows only end-of-generation tokens,
+     * so it ends with {@link #END_OF_GENERATION}.)
+     */
+    GRAMMAR_REJECTED
 }

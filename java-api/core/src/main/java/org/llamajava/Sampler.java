@@ -8,12 +8,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.llama_logit_bias;
 import org.llamajava.bindings.llama_sampler;
 import org.llamajava.bindings.llama_sampler_chain_params;
+import org.llamajava.grammar.Grammar;
 import org.llamajava.internal.NativeState;
 
 /**
@@ -41,8 +43,8 @@ public final class Sampler implements AutoCloseable {
     private final State state;
     private final Cleaner.Cleanable cleanable;
 
-    private Sampler(llama_sampler chain) {
-        this.state = new State(chain);
+    private Sampler(llama_sampler chain, llama_sampler grammar, int[] prefill) {
+        this.state = new State(chain, grammar, prefill);
         this.cleanable = state.register(this);
     }
 
@@ -55,18 +57,34 @@ public final class Sampler implements AutoCloseable {
         return new Builder();
     }
 
-    /** Picks the next token from the context's last logits, and records it in the sampler's state. */
+    /**
+     * Picks the next token from the context's last logits, and records it in the sampler's state.
+     *
+     * @return the token, or {@link Vocabulary#NO_TOKEN} if the sampler's grammar allows no token
+     */
     public int sample(Context context) {
         return context.sampleCurrent(this);
     }
 
-    /** Clears the sampler's state (e.g. penalty history); the random generator is reseeded. */
+    /**
+     * Clears the sampler's state (e.g. penalty history); the random generator is reseeded, and a
+     * grammar starts again from its root (having consumed its prefill).
+     */
     public void reset() {
         try {
             llama_sampler_reset(handle());
+            if (state.grammar != null) {
+                llama_sampler_reset(state.grammar);
+                GrammarStage.prefill(state.grammar, state.prefill);
+            }
         } finally {
             Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
         }
+    }
+
+    /** Whether this sampler has a grammar stage ({@link Builder#grammar}). */
+    public boolean hasGrammar() {
+        return state.grammar != null;
     }
 
     @Override
@@ -81,30 +99,80 @@ public final class Sampler implements AutoCloseable {
         return state.chain;
     }
 
+    /** The grammar stage, sampled apart from the chain (see {@link Builder#grammar}), or null. */
+    llama_sampler grammarHandle() {
+        return state.grammar;
+    }
+
     private static final class State extends NativeState {
         final llama_sampler chain;
+        final llama_sampler grammar;
+        final int[] prefill;
 
-        State(llama_sampler chain) {
+        State(llama_sampler chain, llama_sampler grammar, int[] prefill) {
             this.chain = chain;
+            this.grammar = grammar;
+            this.prefill = prefill;
         }
 
         @Override
         protected void free() {
             llama_sampler_free(chain);
+            if (grammar != null) {
+                llama_sampler_free(grammar);
+            }
         }
     }
 
     /** Builds a sampler chain; stages run in the order they are added. */
     public static final class Builder {
-        private final List<Function<Vocabulary, llama_sampler>> stages = new ArrayList<>();
+        private final List<BiFunction<Builder, Vocabulary, llama_sampler>> stages = new ArrayList<>();
         private final List<String> names = new ArrayList<>();
         private final Map<Integer, Float> biases = new LinkedHashMap<>();
         private boolean selected;
         private int seed = RANDOM_SEED;
+        private Grammar grammar;
 
         private Builder() {}
 
+        /**
+         * A builder with the same stages, seed and grammar, to extend or build independently
+         * (e.g. the same settings with each chat turn's own grammar).
+         */
+        public Builder copy() {
+            Builder b = new Builder();
+            b.stages.addAll(stages);
+            b.names.addAll(names);
+            b.biases.putAll(biases);
+            b.selected = selected;
+            b.seed = seed;
+            b.grammar = grammar;
+            return b;
+        }
+
+        /**
+         * Constrains sampling to what the grammar allows (replacing any grammar given before). As
+         * llama.cpp's common sampler does, the grammar is not a stage of the chain: the chain picks
+         * a token, and only if the grammar rejects it is the grammar applied to every candidate and
+         * the chain run again; so the grammar costs little when the model already follows it, and
+         * the tokens equal llama.cpp's for the same chain and seed. Needs {@link #build(Model)}.
+         *
+         * @throws IllegalArgumentException (at build) if a {@code <token>} of the grammar is not one
+         *     token of the model's vocabulary, or the grammar does not accept its prefill
+         */
+        public Builder grammar(Grammar g) {
+            if (g == null) {
+                throw new IllegalArgumentException("grammar is null");
+            }
+            this.grammar = g;
+            return this;
+        }
+
         private Builder add(String name, Function<Vocabulary, llama_sampler> stage) {
+            return add(name, (b, v) -> stage.apply(v));
+        }
+
+        private Builder add(String name, BiFunction<Builder, Vocabulary, llama_sampler> stage) {
             if (selected) {
                 throw new IllegalStateException(name + " after the selecting stage " + names.get(names.size() - 1)
                         + ": a selecting stage (dist, greedy, mirostat) must come last");
@@ -241,8 +309,9 @@ public final class Sampler implements AutoCloseable {
                 throw new IllegalArgumentException("bias must be a number or -infinity; got " + bias);
             }
             if (biases.isEmpty()) {
-                add("logit bias", v -> {
+                add("logit bias", (Builder self, Vocabulary v) -> {
                     Vocabulary voc = need(v, "logit bias");
+                    Map<Integer, Float> biases = self.biases;
                     llama_logit_bias arr = new llama_logit_bias(biases.size());
                     int i = 0;
                     for (Map.Entry<Integer, Float> e : biases.entrySet()) {
@@ -300,14 +369,21 @@ public final class Sampler implements AutoCloseable {
             if (!selected) {
                 dist(seed);
             }
+            llama_sampler g = null;
+            int[] prefill = new int[0];
+            if (grammar != null) {
+                Vocabulary voc = need(vocab, "grammar");
+                prefill = GrammarStage.prefillTokens(voc, grammar);
+                g = GrammarStage.create(voc, grammar, prefill);
+            }
             llama_sampler chain;
             try (llama_sampler_chain_params p = llama_sampler_chain_default_params()) {
                 p.no_perf(true);
                 chain = llama_sampler_chain_init(p);
             }
             try {
-                for (Function<Vocabulary, llama_sampler> stage : stages) {
-                    llama_sampler s = stage.apply(vocab);
+                for (BiFunction<Builder, Vocabulary, llama_sampler> stage : stages) {
+                    llama_sampler s = stage.apply(this, vocab);
                     if (s == null || s.isNull()) {
                         throw new LlamaException("llama.cpp could not create a sampler stage");
                     }
@@ -315,9 +391,12 @@ public final class Sampler implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 llama_sampler_free(chain);
+                if (g != null) {
+                    llama_sampler_free(g);
+                }
                 throw e;
             }
-            return new Sampler(chain);
+            return new Sampler(chain, g, prefill);
         }
 
         private static void finite(String name, float v) {

@@ -549,6 +549,10 @@ public final class Sequence implements AutoCloseable {
                 }
                 ensureLogits();
                 int token = decoder.sample(id, sampler);
+                if (token == Decoder.GRAMMAR_REJECTED) {
+                    finish(FinishReason.GRAMMAR_REJECTED, sink);
+                    return;
+                }
                 if (n == out.length) {
                     out = Arrays.copyOf(out, n * 2);
                 }

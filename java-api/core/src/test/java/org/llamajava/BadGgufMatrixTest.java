@@ -355,30 +355,7 @@ class BadGgufMatrixTest {
         try (GgufWriter w = new GgufWriter()) {
             for (Map.Entry<String, Object> kv : meta.entrySet()) {
                 String key = kv.getKey().startsWith("llama.") ? archPrefix + kv.getKey().substring(5) : kv.getKey();
-                Object v = kv.getValue();
-                if (v instanceof String s) {
-                    w.putString(key, s);
-                } else if (v instanceof Long n) {
-                    w.putUInt32(key, n);
-                } else if (v instanceof Integer n) {
-                    w.putInt32(key, n);
-                } else if (v instanceof Float f) {
-                    w.putFloat32(key, f);
-                } else if (v instanceof Boolean f) {
-                    w.putBool(key, f);
-                } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof String) {
-                    w.putStringArray(key, (List<String>) list);
-                } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Float) {
-                    float[] a = new float[list.size()];
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = (Float) list.get(i);
-                    }
-                    w.putFloat32Array(key, a);
-                } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Integer) {
-                    w.putInt32Array(key, ((List<Integer>) list).stream().mapToInt(Integer::intValue).toArray());
-                } else {
-                    throw new IllegalStateException("cannot copy " + key + " = " + v);
-                }
+                w.putValue(key, kv.getValue());
             }
             for (GgufFile.TensorInfo t : g.tensors()) {
                 int from = (int) (g.dataOffset() + t.offset());

@@ -22,6 +22,13 @@ import org.llamajava.LoadProgressListener;
 import org.llamajava.Model;
 import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
+import org.llamajava.chat.ChatOptions;
+import org.llamajava.chat.ChatReply;
+import org.llamajava.chat.ChatStreamListener;
+import org.llamajava.chat.ReasoningFormat;
+import org.llamajava.chat.Tool;
+import org.llamajava.chat.ToolCall;
+import org.llamajava.chat.ToolChoice;
 import org.llamajava.Sequence;
 import org.llamajava.chat.ChatSession;
 import org.llamajava.chat.ChatTemplate;
@@ -61,7 +68,8 @@ final class ChatCommand implements Command {
     /** Runs a chat over the given input; {@code interactive} is what a terminal gets. */
     int run(Args args, LineSource in, boolean interactive, PrintStream out, PrintStream err) {
         args.parse(SamplingFlags.with(new String[] {"-m", "--model"}, new String[] {"--system", "-sys",
-                "--system-prompt"}, new String[] {"--chat-template"}));
+                "--system-prompt"}, new String[] {"--chat-template"}, new String[] {"--tools"},
+                new String[] {"--tool-choice"}, new String[] {"--reasoning-format"}));
         Path modelPath = Path.of(args.require("-m", "MODEL"));
         if (!args.positional().isEmpty()) {
             throw new Args.UsageException("unexpected argument '" + args.positional().get(0) + "'");
@@ -70,6 +78,11 @@ final class ChatCommand implements Command {
         String templateName = args.get("--chat-template");
         SamplingFlags flags = SamplingFlags.read(args, DEFAULT_MAX_TOKENS);
         checkTemplate(templateName);
+        ChatOptions chatOptions = chatOptions(args);
+        if (chatOptions != null && flags.grammar() != null) {
+            throw new Args.UsageException("--tools/--reasoning-format and a grammar flag cannot be combined:"
+                    + " the chat format makes its own grammar");
+        }
 
         ModelParams.Builder mp = flags.modelParams();
         String modelName = modelPath.getFileName() == null ? modelPath.toString() : modelPath.getFileName().toString();
@@ -88,10 +101,13 @@ final class ChatCommand implements Command {
         try (Model m = loaded;
              Context ctx = m.createContext(flags.contextParams(m));
              Sequence seq = ctx.newSequence();
-             Sampler sampler = flags.sampler()) {
+             Sampler sampler = flags.sampler(m)) {
             ChatTemplate template = ChatTemplate.resolve(m, templateName);
             ChatSession chat = new ChatSession(seq, template, system);
-            Session s = new Session(chat, sampler, flags.maxTokens(), interactive, out, err);
+            if (chatOptions != null) {
+                chat.setOptions(chatOptions);
+            }
+            Session s = new Session(chat, sampler, flags, chatOptions != null, interactive, out, err);
             if (interactive) {
                 String which = templateName != null ? "chat template " + templateName
                         : m.chatTemplate() != null ? "the model's chat template"
@@ -122,6 +138,45 @@ final class ChatCommand implements Command {
     }
 
     /** Fails before the model is loaded when the template is neither a built-in name nor a file. */
+    /**
+     * The chat API options of {@code --tools FILE} (OpenAI-style definitions), {@code --tool-choice}
+     * and {@code --reasoning-format}, or null if none is given (plain chat).
+     */
+    private static ChatOptions chatOptions(Args args) {
+        String tools = args.get("--tools");
+        String choice = args.get("--tool-choice");
+        String reasoning = args.get("--reasoning-format");
+        if (tools == null && choice == null && reasoning == null) {
+            return null;
+        }
+        ChatOptions.Builder b = ChatOptions.builder();
+        if (tools != null) {
+            try {
+                b.tools(Tool.listFromJson(java.nio.file.Files.readString(Path.of(tools))));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read --tools file " + tools + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tools " + tools + ": " + e.getMessage(), e);
+            }
+        }
+        if (choice != null) {
+            b.toolChoice(switch (choice) {
+                case "auto" -> ToolChoice.AUTO;
+                case "none" -> ToolChoice.NONE;
+                case "required" -> ToolChoice.REQUIRED;
+                default -> throw new Args.UsageException("--tool-choice must be auto, none or required");
+            });
+        }
+        if (reasoning != null) {
+            try {
+                b.reasoningFormat(ReasoningFormat.of(reasoning));
+            } catch (IllegalArgumentException e) {
+                throw new Args.UsageException("--reasoning-format: " + e.getMessage());
+            }
+        }
+        return b.build();
+    }
+
     private static void checkTemplate(String nameOrFile) {
         if (nameOrFile == null || ChatTemplate.builtinNames().contains(nameOrFile)) {
             return;
@@ -140,7 +195,8 @@ final class ChatCommand implements Command {
 
     @Override
     public String usage() {
-        return "-m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] " + SamplingFlags.USAGE;
+        return "-m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [--tools FILE] [--tool-choice auto|none|required]"
+                + " [--reasoning-format none|auto|deepseek|deepseek-legacy] " + SamplingFlags.USAGE;
     }
 
     /** A message on one line. */
@@ -153,6 +209,9 @@ final class ChatCommand implements Command {
     private static final class Session {
         private final ChatSession chat;
         private final Sampler sampler;
+        private final SamplingFlags flags;
+        /** Through llama.cpp's chat API (tools, reasoning): a sampler per turn with the format's grammar. */
+        private final boolean rich;
         private final int maxTokens;
         private final boolean interactive;
         private final PrintStream out;
@@ -160,11 +219,13 @@ final class ChatCommand implements Command {
         /** The reply being generated, for Ctrl-C; null between replies. */
         private final AtomicReference<AbortSignal> current = new AtomicReference<>();
 
-        Session(ChatSession chat, Sampler sampler, int maxTokens, boolean interactive, PrintStream out,
-                PrintStream err) {
+        Session(ChatSession chat, Sampler sampler, SamplingFlags flags, boolean rich, boolean interactive,
+                PrintStream out, PrintStream err) {
             this.chat = chat;
             this.sampler = sampler;
-            this.maxTokens = maxTokens;
+            this.flags = flags;
+            this.rich = rich;
+            this.maxTokens = flags.maxTokens();
             this.interactive = interactive;
             this.out = out;
             this.err = err;
@@ -255,7 +316,16 @@ final class ChatCommand implements Command {
             Completion c;
             current.set(abort);
             try {
-                c = chat.send(text, sampler, options);
+                if (rich) {
+                    c = richReply(text, printer, abort);
+                } else if (flags.grammar() != null) {
+                    // a grammar constrains each reply from its start: a fresh grammar per turn
+                    try (Sampler perTurn = flags.sampler(chat.sequence().context().model())) {
+                        c = chat.send(text, perTurn, options);
+                    }
+                } else {
+                    c = chat.send(text, sampler, options);
+                }
             } catch (RuntimeException e) {
                 if (printer.started()) {
                     out.println();
@@ -280,6 +350,47 @@ final class ChatCommand implements Command {
             } else if (c.finishReason() == FinishReason.CANCELLED) {
                 err.println("(interrupted)");
             }
+        }
+
+        /**
+         * A turn through llama.cpp's chat API: content streams to stdout, reasoning to stderr, and
+         * each tool call is printed as one JSON line ({@code {"name", "arguments", "id"}}) on
+         * stdout after the content.
+         */
+        private Completion richReply(String text, ReplyPrinter printer, AbortSignal abort) {
+            GenerateOptions options = GenerateOptions.builder().maxTokens(maxTokens)
+                    .abortSignal(interactive ? abort : null).build();
+            ChatReply r = chat.send(text, flags.samplerSettings(), options, new ChatStreamListener() {
+                @Override
+                public void onContent(String delta) {
+                    printer.accept(delta);
+                }
+
+                @Override
+                public void onReasoning(String delta) {
+                    err.print(delta);
+                    err.flush();
+                }
+
+                @Override
+                public void onToolCall(ToolCall call) {
+                    if (printer.started()) {
+                        out.println();
+                    }
+                    com.fasterxml.jackson.databind.node.ObjectNode line =
+                            com.fasterxml.jackson.databind.json.JsonMapper.builder().build().createObjectNode();
+                    line.put("name", call.name());
+                    try {
+                        line.set("arguments", call.argumentsJson());
+                    } catch (IllegalArgumentException e) {
+                        line.put("arguments", call.arguments());
+                    }
+                    line.put("id", call.id());
+                    out.println(line);
+                    out.flush();
+                }
+            });
+            return r.completion();
         }
 
         /**

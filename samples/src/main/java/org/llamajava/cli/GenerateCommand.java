@@ -24,7 +24,7 @@ final class GenerateCommand implements Command {
         SamplingFlags flags = SamplingFlags.read(args, 32);
         try (Model m = Model.load(model, flags.modelParams().build());
              Context ctx = m.createContext(flags.contextParams(m));
-             Sampler sampler = flags.sampler()) {
+             Sampler sampler = flags.sampler(m)) {
             int[] tokens = m.vocabulary().tokenize(prompt, true, true);
             Completion c = ctx.generate(tokens, sampler, flags.maxTokens(), piece -> {
                 out.print(piece);

@@ -20,7 +20,8 @@ public final class Main {
             "bench", new BenchCommand(),
             "write-model", new WriteModelCommand(),
             "embed", new EmbedCommand(),
-            "rerank", new RerankCommand());
+            "rerank", new RerankCommand(),
+            "json-schema-to-grammar", new JsonSchemaToGrammarCommand());
 
     private Main() {}
 

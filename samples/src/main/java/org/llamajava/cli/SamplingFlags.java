@@ -1,11 +1,14 @@
 package org.llamajava.cli;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.llamajava.ContextParams;
 import org.llamajava.Model;
 import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
+import org.llamajava.grammar.Grammar;
+import org.llamajava.grammar.JsonSchema;
 
 /**
  * The sampling and context flags that {@code generate} and {@code chat} share, with llama.cpp's
@@ -18,24 +21,28 @@ final class SamplingFlags {
     /** The flags, each with its aliases, for {@link Args#parse}. */
     private static final String[][] FLAGS = {{"-n", "--n-predict"}, {"--temp"}, {"--seed", "-s"},
             {"-t", "--threads"}, {"-c", "--ctx-size"}, {"--top-k"}, {"--top-p"}, {"--min-p"}, {"-b", "--batch-size"},
-            {"-ngl", "--n-gpu-layers", "--gpu-layers"}};
+            {"-ngl", "--n-gpu-layers", "--gpu-layers"}, {"--grammar"}, {"--grammar-file"}, {"-j", "--json-schema"},
+            {"-jf", "--json-schema-file"}};
 
     /** For usage lines. */
-    static final String USAGE = "[-n N] [--temp T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [-t THREADS] [-c CTX] [-ngl N]";
+    static final String USAGE = "[-n N] [--temp T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [-t THREADS] [-c CTX] [-ngl N]"
+            + " [--grammar GBNF | --grammar-file FILE | -j SCHEMA | -jf SCHEMA_FILE]";
 
     private final int maxTokens;
     private final int gpuLayers;
     private final ContextParams.Builder context;
     private final int contextSize;
     private final Sampler.Builder sampler;
+    private final Grammar grammar;
 
     private SamplingFlags(int maxTokens, int gpuLayers, ContextParams.Builder context, int contextSize,
-            Sampler.Builder sampler) {
+            Sampler.Builder sampler, Grammar grammar) {
         this.maxTokens = maxTokens;
         this.gpuLayers = gpuLayers;
         this.context = context;
         this.contextSize = contextSize;
         this.sampler = sampler;
+        this.grammar = grammar;
     }
 
     /** A command's own flags followed by these, for {@link Args#parse}. */
@@ -77,7 +84,44 @@ final class SamplingFlags {
                 .topP(args.getFloat("--top-p", 0.95f)).minP(args.getFloat("--min-p", 0.05f))
                 .temperature(temp).dist(seed);
         int ctxSize = args.getInt("-c", -1);
-        return new SamplingFlags(n, gpuLayers, cp, ctxSize, sb);
+        return new SamplingFlags(n, gpuLayers, cp, ctxSize, sb, grammar(args));
+    }
+
+    /**
+     * The grammar of {@code --grammar}, {@code --grammar-file}, {@code -j} or {@code -jf} (at most
+     * one), checked now; null if none.
+     */
+    private static Grammar grammar(Args args) {
+        String[] flags = {"--grammar", "--grammar-file", "-j", "-jf"};
+        String given = null;
+        for (String f : flags) {
+            if (args.get(f) != null) {
+                if (given != null) {
+                    throw new Args.UsageException(given + " and " + f + " both give a grammar: use one");
+                }
+                given = f;
+            }
+        }
+        if (given == null) {
+            return null;
+        }
+        String v = args.get(given);
+        return switch (given) {
+            case "--grammar" -> Grammar.gbnf(v);
+            case "--grammar-file" -> Grammar.fromFile(Path.of(v));
+            case "-j" -> JsonSchema.of(v).toGrammar();
+            default -> JsonSchema.fromFile(Path.of(v)).toGrammar();
+        };
+    }
+
+    /** The grammar of the grammar flags, or null. */
+    Grammar grammar() {
+        return grammar;
+    }
+
+    /** The sampler settings (without the grammar), to build a sampler per turn from. */
+    Sampler.Builder samplerSettings() {
+        return sampler.copy();
     }
 
     /** {@code -n}: the most tokens to generate (per reply, in chat). */
@@ -99,8 +143,12 @@ final class SamplingFlags {
                 .build();
     }
 
-    /** A new sampler chain; the caller closes it. */
-    Sampler sampler() {
-        return sampler.build();
+    /** A new sampler chain for this model, with the grammar flags' grammar if any; the caller closes it. */
+    Sampler sampler(Model model) {
+        Sampler.Builder b = sampler.copy();
+        if (grammar != null) {
+            b.grammar(grammar);
+        }
+        return b.build(model);
     }
 }

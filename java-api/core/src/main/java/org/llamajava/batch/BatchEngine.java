@@ -434,6 +434,10 @@ public final class BatchEngine implements AutoCloseable {
         Run run = s.run;
         try {
             int token = decoder.sample(s.id, run.sampler);
+            if (token < 0) {
+                finish(s, FinishReason.GRAMMAR_REJECTED); // the request's grammar allows no token
+                return;
+            }
             if (run.n == run.out.length) {
                 run.out = Arrays.copyOf(run.out, run.n * 2);
             }

@@ -20,6 +20,7 @@ import org.llamajava.LlamaException;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.Vocabulary;
+import org.llamajava.grammar.Grammar;
 import org.llamajava.internal.StateFile;
 
 /**
@@ -42,6 +43,8 @@ public final class ChatSession {
     private final Sequence sequence;
     private final ChatTemplate template;
     private final List<ChatMessage> messages = new ArrayList<>();
+    private ChatOptions options = ChatOptions.DEFAULT;
+    private int toolCallIds;
 
     /** A session with no system prompt. */
     public ChatSession(Sequence sequence, ChatTemplate template) {
@@ -57,6 +60,173 @@ public final class ChatSession {
         this.template = template;
         if (systemPrompt != null) {
             messages.add(ChatMessage.system(systemPrompt));
+        }
+    }
+
+    /** The options of the turns of {@link #respond} (tools, tool choice, reasoning, reply schema). */
+    public ChatOptions options() {
+        return options;
+    }
+
+    /** Sets the options for the following turns of {@link #respond}. */
+    public void setOptions(ChatOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options are required (e.g. ChatOptions.DEFAULT)");
+        }
+        this.options = options;
+    }
+
+    /** Appends a message to the history (e.g. a user message before {@link #respond}). */
+    public void addMessage(ChatMessage message) {
+        if (message == null) {
+            throw new IllegalArgumentException("message is null");
+        }
+        messages.add(message);
+    }
+
+    /** Appends the result of a tool call the model made; then {@link #respond} lets it continue. */
+    public void addToolResult(ToolCall call, String result) {
+        addMessage(ChatMessage.toolResult(call, result));
+    }
+
+    /**
+     * Adds a user message and generates the reply with the session's {@link #options()}: see
+     * {@link #respond(Sampler.Builder, GenerateOptions, ChatStreamListener)}.
+     */
+    public ChatReply send(String userText, Sampler.Builder sampling, GenerateOptions generate,
+                          ChatStreamListener listener) {
+        messages.add(ChatMessage.user(userText));
+        try {
+            return respond(sampling, generate, listener);
+        } catch (ContextOverflowException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            messages.remove(messages.size() - 1);
+            throw e;
+        }
+    }
+
+    /**
+     * Generates the assistant's next reply to the history as it stands (after a user message, or
+     * after tool results), through llama.cpp's chat API with the session's {@link #options()}:
+     * the template renders tools and reasoning, the format's grammar (lazy for
+     * {@link ToolChoice#AUTO}, forced for {@link ToolChoice#REQUIRED}) is added to a copy of
+     * {@code sampling}, and the output is parsed into content, reasoning and tool calls. The reply
+     * is added to the history; tool calls without an id get one. As with {@link #send(String,
+     * Sampler, GenerateOptions)}, only the tokens past what the sequence holds are evaluated.
+     *
+     * <p>Complete output that does not match the format (possible without a grammar) is kept as
+     * plain content.
+     *
+     * @param listener receives content and reasoning deltas and tool calls as they come; may be null
+     */
+    public ChatReply respond(Sampler.Builder sampling, GenerateOptions generate, ChatStreamListener listener) {
+        if (sampling == null || generate == null) {
+            throw new IllegalArgumentException("sampling and generate options are required");
+        }
+        ChatFormat format = template.apply(messages, options, true);
+        Sampler.Builder b = sampling.copy();
+        Grammar g = format.grammar();
+        if (g != null) {
+            b.grammar(g);
+        }
+        List<String> stops = new ArrayList<>(generate.stop());
+        format.additionalStops().stream().filter(st -> !st.isEmpty() && !stops.contains(st)).forEach(stops::add);
+        try (Sampler sampler = b.build(sequence.context().model()); ChatParser parser = format.parser()) {
+            StreamState stream = new StreamState(parser, listener);
+            GenerateOptions go = GenerateOptions.builder().maxTokens(generate.maxTokens()).stop(stops)
+                    .onText(text -> {
+                        stream.push(text);
+                        if (generate.onText() != null) {
+                            generate.onText().accept(text);
+                        }
+                    })
+                    .onToken(generate.onToken()).logprobs(generate.logprobs()).abortSignal(generate.abortSignal())
+                    .build();
+            Completion c;
+            try {
+                c = sequence.generate(tokens(format.prompt()), sampler, go);
+            } catch (ContextOverflowException e) {
+                if (e.partial() != null) {
+                    messages.add(ChatMessage.assistant(e.partial().text()));
+                }
+                throw e;
+            }
+            ChatMessage reply = withIds(stream.finish(c.text()));
+            messages.add(reply);
+            if (listener != null) {
+                reply.toolCalls().forEach(listener::onToolCall);
+            }
+            return new ChatReply(reply, c);
+        }
+    }
+
+    /** Gives tool calls without an id one (9 letters and digits, as some templates require). */
+    private ChatMessage withIds(ChatMessage m) {
+        if (m.toolCalls().stream().allMatch(c -> !c.id().isEmpty())) {
+            return m;
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (ToolCall c : m.toolCalls()) {
+            String id = c.id();
+            if (id.isEmpty()) {
+                String n = Integer.toString(++toolCallIds, 36);
+                id = "call" + "0".repeat(Math.max(0, 5 - n.length())) + n;
+            }
+            calls.add(new ToolCall(c.name(), c.arguments(), id));
+        }
+        return new ChatMessage(m.role(), m.content(), m.reasoningContent(), calls, m.toolName(), m.toolCallId());
+    }
+
+    /** Parses the text so far on each piece and hands out what is new. */
+    private static final class StreamState {
+        final ChatParser parser;
+        final ChatStreamListener listener;
+        final StringBuilder text = new StringBuilder();
+        String content = "";
+        String reasoning = "";
+
+        StreamState(ChatParser parser, ChatStreamListener listener) {
+            this.parser = parser;
+            this.listener = listener;
+        }
+
+        void push(String piece) {
+            text.append(piece);
+            if (listener == null) {
+                return;
+            }
+            ChatMessage m;
+            try {
+                m = parser.parse(text.toString(), true);
+            } catch (LlamaException e) {
+                return; // not parseable yet; the final parse decides
+            }
+            deltas(m);
+        }
+
+        void deltas(ChatMessage m) {
+            if (m.reasoningContent().startsWith(reasoning) && m.reasoningContent().length() > reasoning.length()) {
+                listener.onReasoning(m.reasoningContent().substring(reasoning.length()));
+                reasoning = m.reasoningContent();
+            }
+            if (m.content().startsWith(content) && m.content().length() > content.length()) {
+                listener.onContent(m.content().substring(content.length()));
+                content = m.content();
+            }
+        }
+
+        ChatMessage finish(String all) {
+            ChatMessage m;
+            try {
+                m = parser.parse(all, false);
+            } catch (LlamaException e) {
+                m = ChatMessage.assistant(all);
+            }
+            if (listener != null) {
+                deltas(m);
+            }
+            return m;
         }
     }
 
@@ -142,6 +312,10 @@ public final class ChatSession {
         });
         Map<String, byte[]> sections = new LinkedHashMap<>();
         sections.put("messages", text);
+        // the whole messages (reasoning, tool calls, tool results) as OpenAI-style JSON
+        com.fasterxml.jackson.databind.node.ArrayNode json = org.llamajava.internal.Json.MAPPER.createArrayNode();
+        messages.forEach(m -> json.add(m.toJson()));
+        sections.put("messages.json", org.llamajava.internal.Json.write(json).getBytes(StandardCharsets.UTF_8));
         sections.put("sequence", sequence.saveState());
         byte[] all = StateFile.write(STATE_KIND, sequence.context().model().fingerprint(), sections);
         try {
@@ -174,12 +348,34 @@ public final class ChatSession {
         } catch (IOException | IllegalArgumentException e) {
             throw new LlamaException("corrupt or truncated chat file " + file + ": " + e.getMessage(), e);
         }
+        if (state.has("messages.json")) {
+            try {
+                loaded = new ArrayList<>();
+                for (com.fasterxml.jackson.databind.JsonNode m : org.llamajava.internal.Json.parse(
+                        new String(state.section("messages.json"), StandardCharsets.UTF_8), "the chat's messages")) {
+                    ChatMessage parsed = ChatMessage.fromParsed(m);
+                    loaded.add(new ChatMessage(m.path("role").asText(), parsed.content(), parsed.reasoningContent(),
+                            fromJsonCalls(m), m.path("name").asText(""), m.path("tool_call_id").asText("")));
+                }
+            } catch (IllegalArgumentException e) {
+                throw new LlamaException("corrupt chat file " + file + ": " + e.getMessage(), e);
+            }
+        }
         try {
             sequence.loadState(state.section("sequence"));
         } catch (LlamaException e) {
             throw new LlamaException("chat file " + file + ": " + e.getMessage(), e);
         }
         setMessages(loaded);
+    }
+
+    private static List<ToolCall> fromJsonCalls(com.fasterxml.jackson.databind.JsonNode m) {
+        List<ToolCall> calls = new ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode c : m.path("tool_calls")) {
+            calls.add(new ToolCall(c.path("function").path("name").asText(), c.path("function").path("arguments").asText(),
+                    c.path("id").asText("")));
+        }
+        return calls;
     }
 
     private static void writeString(DataOutputStream out, String s) throws IOException {

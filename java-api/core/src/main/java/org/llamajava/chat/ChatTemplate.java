@@ -16,7 +16,11 @@ import org.llamajava.LlamaException;
 import org.llamajava.Model;
 import org.llamajava.bindings.llama_chat_message;
 import org.llamajava.bindings.llama_model;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.llamajava.internal.Handles;
+import org.llamajava.internal.Json;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * Renders chat messages into a prompt.
@@ -120,6 +124,71 @@ public final class ChatTemplate {
             throw new IllegalArgumentException("messages is null");
         }
         return builtin != null ? renderBuiltin(messages, addAssistant) : renderJinja(messages, addAssistant);
+    }
+
+    /**
+     * Renders messages with tools, reasoning and a reply schema through llama.cpp's chat API
+     * ({@code common_chat_templates_apply}), which also says how to sample and parse the reply
+     * in this template's format.
+     *
+     * @param addGenerationPrompt end with the start of the assistant's reply
+     * @throws IllegalStateException for a built-in (non-Jinja) template, which has no tool support
+     * @throws LlamaException if llama.cpp cannot render the request (e.g. a malformed message)
+     */
+    public ChatFormat apply(List<ChatMessage> messages, ChatOptions options, boolean addGenerationPrompt) {
+        if (messages == null || options == null) {
+            throw new IllegalArgumentException("messages and options are required (e.g. ChatOptions.DEFAULT)");
+        }
+        if (builtin != null) {
+            throw new IllegalStateException("built-in template '" + builtin + "' has no tool or reasoning support:"
+                    + " use the model's own template (ChatTemplate.of) or a Jinja template (ChatTemplate.jinja)");
+        }
+        ObjectNode req = Json.MAPPER.createObjectNode();
+        ArrayNode msgs = req.putArray("messages");
+        messages.forEach(m -> msgs.add(m.toJson()));
+        List<Tool> tools = options.offeredTools();
+        if (!tools.isEmpty()) {
+            ArrayNode t = req.putArray("tools");
+            tools.forEach(tool -> t.add(tool.toJson()));
+            req.put("tool_choice", options.toolChoice().mode());
+            req.put("parallel_tool_calls", options.parallelToolCalls());
+        }
+        req.put("reasoning_format", options.reasoningFormat().llamaName());
+        req.put("enable_thinking", options.enableThinking());
+        req.put("add_generation_prompt", addGenerationPrompt);
+        if (options.jsonSchema() != null) {
+            req.put("json_schema", options.jsonSchema().json());
+        }
+        if (!options.templateKwargs().isEmpty()) {
+            ObjectNode kw = req.putObject("chat_template_kwargs");
+            options.templateKwargs().forEach((k, v) -> {
+                Json.parse(v, "template variable " + k);
+                kw.put(k, v);
+            });
+        }
+        if (options.now() != null) {
+            req.put("now", options.now().getEpochSecond());
+        }
+        return new ChatFormat(Json.parse(applyRaw(Json.write(req)), "llama.cpp's chat parameters"),
+                options.reasoningFormat());
+    }
+
+    /** common_chat_templates_apply on a request in the shim's JSON form; returns its JSON result. */
+    String applyRaw(String requestJson) {
+        List<BytePointer> held = new ArrayList<>();
+        try {
+            llama_model m = model == null ? null : Handles.model(model);
+            BytePointer src = source == null ? null : hold(held, source);
+            BytePointer b = bos == null ? null : hold(held, bos);
+            BytePointer e = eos == null ? null : hold(held, eos);
+            BytePointer req = new BytePointer(requestJson, StandardCharsets.UTF_8);
+            held.add(req);
+            return NativeStrings.shim(error -> llamajava_chat_templates_apply(m, src, b, e, req, error),
+                    why -> new LlamaException("llama.cpp's chat API failed: " + why));
+        } finally {
+            held.forEach(BytePointer::close);
+            Reference.reachabilityFence(model); // not freed by its Cleaner during the native call
+        }
     }
 
     private String renderJinja(List<ChatMessage> messages, boolean addAssistant) {

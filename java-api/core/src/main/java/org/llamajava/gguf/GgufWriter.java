@@ -140,6 +140,43 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     /**
+     * Puts a metadata value of the Java type {@link GgufFile#metadata()} reads it as, so that a
+     * file's metadata can be copied: {@code String}, {@code Long} (UINT32), {@code Integer}
+     * (INT32), {@code Float}, {@code Boolean}, and non-empty lists of strings, integers or floats.
+     *
+     * @throws IllegalArgumentException for another type, or an empty list (whose element type is unknown)
+     */
+    @SuppressWarnings("unchecked")
+    public GgufWriter putValue(String key, Object value) {
+        if (value instanceof String s) {
+            return putString(key, s);
+        } else if (value instanceof Long n) {
+            return putUInt32(key, n);
+        } else if (value instanceof Integer n) {
+            return putInt32(key, n);
+        } else if (value instanceof Float f) {
+            return putFloat32(key, f);
+        } else if (value instanceof Boolean b) {
+            return putBool(key, b);
+        } else if (value instanceof List<?> list && !list.isEmpty()) {
+            Object first = list.get(0);
+            if (first instanceof String) {
+                return putStringArray(key, (List<String>) list);
+            } else if (first instanceof Integer) {
+                return putInt32Array(key, ((List<Integer>) list).stream().mapToInt(Integer::intValue).toArray());
+            } else if (first instanceof Float) {
+                float[] a = new float[list.size()];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (Float) list.get(i);
+                }
+                return putFloat32Array(key, a);
+            }
+        }
+        throw new IllegalArgumentException("cannot write metadata " + key + " of type "
+                + (value == null ? "null" : value.getClass().getSimpleName()) + " (" + value + ")");
+    }
+
+    /**
      * Adds a tensor; its data is filled when the file is written.
      *
      * @param shape ggml order: {@code shape[0]} is the row length (contiguous dimension)

@@ -42,7 +42,10 @@ public interface BatchDecoder {
     /** Empties the memory (KV cache) of every sequence. */
     void clearMemory();
 
-    /** Samples sequence {@code seq}'s logits with {@code sampler} (an {@code org.llamajava.Sampler}). */
+    /**
+     * Samples sequence {@code seq}'s logits with {@code sampler} (an {@code org.llamajava.Sampler});
+     * -1 when the sampler's grammar allows no token.
+     */
     int sample(int seq, Object sampler);
 
     /** The token's text bytes in a reused buffer (valid until the next call); {@code length[0]} gets their count. */

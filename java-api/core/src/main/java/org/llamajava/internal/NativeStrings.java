@@ -1,7 +1,11 @@
 package org.llamajava.internal;
 
+import static org.llamajava.bindings.global.llama.llamajava_free;
+
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /** Reads strings from llama.cpp's snprintf-style functions, growing the buffer as needed. */
 public final class NativeStrings {
@@ -34,5 +38,39 @@ public final class NativeStrings {
     /** A NUL-terminated UTF-8 string from native memory, or null for a null pointer. */
     public static String utf8(BytePointer p) {
         return p == null || p.isNull() ? null : p.getString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Calls a shim function that returns a string to free with {@code llamajava_free}, or NULL with
+     * an error message (also to free) in its last argument; returns the string, or throws what
+     * {@code onError} makes of the message.
+     */
+    public static String shim(Function<PointerPointer<BytePointer>, BytePointer> call,
+                              Function<String, RuntimeException> onError) {
+        try (PointerPointer<BytePointer> error = new PointerPointer<>(1)) {
+            error.put(0, null);
+            BytePointer out = call.apply(error);
+            if (out == null || out.isNull()) {
+                throw onError.apply(takeError(error));
+            }
+            try {
+                return out.getString(StandardCharsets.UTF_8);
+            } finally {
+                llamajava_free(out);
+            }
+        }
+    }
+
+    /** The message a shim function left in its error argument (freed here), or "unknown error". */
+    public static String takeError(PointerPointer<BytePointer> error) {
+        BytePointer msg = error.get(BytePointer.class, 0);
+        if (msg == null || msg.isNull()) {
+            return "unknown error";
+        }
+        try {
+            return msg.getString(StandardCharsets.UTF_8);
+        } finally {
+            llamajava_free(msg);
+        }
     }
 }

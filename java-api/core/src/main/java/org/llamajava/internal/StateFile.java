@@ -168,6 +168,11 @@ public final class StateFile {
         return b;
     }
 
+    /** Whether the state has this section. */
+    public boolean has(String name) {
+        return sections.containsKey(name);
+    }
+
     /** A section to read from. */
     public DataInputStream open(String name) {
         return new DataInputStream(new ByteArrayInputStream(section(name)));

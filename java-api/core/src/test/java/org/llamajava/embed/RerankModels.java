@@ -34,7 +34,7 @@ public final class RerankModels {
                 if (k.startsWith("GGUF.") || k.equals(arch + ".pooling_type")) {
                     continue;
                 }
-                put(w, k, e.getValue());
+                w.putValue(k, e.getValue());
             }
             w.putUInt32(arch + ".pooling_type", Pooling.RANK.value());
             if (rerankTemplate != null) {
@@ -74,33 +74,6 @@ public final class RerankModels {
         ByteBuffer b = dst.order(ByteOrder.LITTLE_ENDIAN);
         while (b.remaining() >= 4) {
             b.putFloat((float) (r.nextGaussian() * scale));
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void put(GgufWriter w, String key, Object v) {
-        if (v instanceof String s) {
-            w.putString(key, s);
-        } else if (v instanceof Long l) {
-            w.putUInt32(key, l);
-        } else if (v instanceof Integer i) {
-            w.putInt32(key, i);
-        } else if (v instanceof Float f) {
-            w.putFloat32(key, f);
-        } else if (v instanceof Boolean b) {
-            w.putBool(key, b);
-        } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof String) {
-            w.putStringArray(key, (List<String>) list);
-        } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Integer) {
-            w.putInt32Array(key, list.stream().mapToInt(o -> (Integer) o).toArray());
-        } else if (v instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Float) {
-            float[] a = new float[list.size()];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (Float) list.get(i);
-            }
-            w.putFloat32Array(key, a);
-        } else {
-            throw new IllegalArgumentException("cannot copy metadata " + key + " of " + v.getClass());
         }
     }
 }

@@ -126,4 +126,29 @@ class GgufWriterTest {
             assertThrows(IllegalArgumentException.class, () -> w.putString("k", "nul\0inside"));
         }
     }
+
+    /** Metadata read by GgufFile is written back by putValue with the same types, so a file can be copied. */
+    @Test
+    void putValueWritesBackWhatGgufFileReads() {
+        java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("general.architecture", "llama");
+        values.put("a.u32", 4_000_000_000L);
+        values.put("a.i32", -7);
+        values.put("a.f32", 0.25f);
+        values.put("a.bool", true);
+        values.put("a.strings", java.util.List.of("x", "y"));
+        values.put("a.ints", java.util.List.of(1, -2, 3));
+        values.put("a.floats", java.util.List.of(1.5f, -2.5f));
+        Path f = tmp.resolve("values.gguf");
+        try (GgufWriter w = new GgufWriter()) {
+            values.forEach(w::putValue);
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> w.putValue("a.empty", java.util.List.of()));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> w.putValue("a.double", 1.0));
+            w.write(f);
+        }
+        java.util.Map<String, Object> read = GgufFile.read(f).metadata();
+        values.forEach((k, v) -> assertEquals(v, read.get(k), k));
+    }
 }

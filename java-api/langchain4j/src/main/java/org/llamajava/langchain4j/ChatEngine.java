@@ -1,0 +1,200 @@
+package org.llamajava.langchain4j;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.internal.JsonSchemaElementUtils;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.GenerateOptions;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.chat.ChatMessage;
+import org.llamajava.chat.ChatOptions;
+import org.llamajava.chat.ChatReply;
+import org.llamajava.chat.ChatSession;
+import org.llamajava.chat.ChatStreamListener;
+import org.llamajava.chat.ChatTemplate;
+import org.llamajava.chat.Tool;
+import org.llamajava.chat.ToolCall;
+import org.llamajava.chat.ToolChoice;
+import org.llamajava.grammar.JsonSchema;
+
+/**
+ * What {@link LlamaChatModel} and {@link LlamaStreamingChatModel} share: a context with one
+ * conversation (its KV cache is reused across calls whose messages share a prefix), and the
+ * mapping between LangChain4j's requests and responses and llama-java's chat API. One call at a
+ * time: calls are serialised.
+ */
+final class ChatEngine implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Model model;
+    private final boolean ownsModel;
+    private final Context context;
+    private final ChatSession session;
+    private final ChatSettings defaults;
+
+    ChatEngine(Model model, boolean ownsModel, ChatTemplate template, ChatSettings settings) {
+        this.model = model;
+        this.ownsModel = ownsModel;
+        this.defaults = settings;
+        this.context = model.createContext(ContextParams.builder().contextSize(settings.contextSize())
+                .threads(settings.threads()).build());
+        this.session = new ChatSession(context.newSequence(), template == null ? ChatTemplate.of(model) : template);
+    }
+
+    static Model load(Path path) {
+        if (path == null) {
+            throw new IllegalArgumentException("give the builder a modelPath or an already loaded model");
+        }
+        return Model.load(path);
+    }
+
+    Model model() {
+        return model;
+    }
+
+    /** Runs one request; {@code listener} (may be null) hears content and reasoning deltas and complete tool calls. */
+    synchronized ChatResponse chat(ChatRequest request, ChatStreamListener listener) {
+        ChatRequestParameters p = request.parameters();
+        List<ChatMessage> messages = new ArrayList<>();
+        for (dev.langchain4j.data.message.ChatMessage m : request.messages()) {
+            messages.add(convert(m));
+        }
+        session.setMessages(messages);
+        session.setOptions(options(p));
+        GenerateOptions.Builder gen = GenerateOptions.builder()
+                .maxTokens(p.maxOutputTokens() != null ? p.maxOutputTokens() : defaults.maxTokens());
+        if (p.stopSequences() != null && !p.stopSequences().isEmpty()) {
+            gen.stop(p.stopSequences());
+        }
+        ChatReply reply = session.respond(sampling(p), gen.build(), listener);
+        return response(reply, model.path().getFileName().toString());
+    }
+
+    private Sampler.Builder sampling(ChatRequestParameters p) {
+        Sampler.Builder b = Sampler.builder();
+        Integer topK = p.topK() != null ? p.topK() : defaults.topK();
+        Double topP = p.topP() != null ? p.topP() : defaults.topP();
+        double temperature = p.temperature() != null ? p.temperature() : defaults.temperature();
+        if (temperature <= 0) {
+            return b.greedy();
+        }
+        if (topK != null) {
+            b.topK(topK);
+        }
+        if (topP != null) {
+            b.topP(topP.floatValue());
+        }
+        return b.temperature((float) temperature).dist(defaults.seed());
+    }
+
+    private static ChatOptions options(ChatRequestParameters p) {
+        ChatOptions.Builder o = ChatOptions.builder();
+        List<ToolSpecification> specs = p.toolSpecifications();
+        if (specs != null && !specs.isEmpty()) {
+            List<Tool> tools = new ArrayList<>();
+            for (ToolSpecification s : specs) {
+                String schema = s.parameters() == null ? "{\"type\":\"object\",\"properties\":{}}"
+                        : json(JsonSchemaElementUtils.toMap(s.parameters()));
+                tools.add(Tool.of(s.name(), s.description() == null ? "" : s.description(), schema));
+            }
+            o.tools(tools);
+            if (p.toolChoice() != null) {
+                o.toolChoice(switch (p.toolChoice()) {
+                    case REQUIRED -> ToolChoice.REQUIRED;
+                    case NONE -> ToolChoice.NONE;
+                    default -> ToolChoice.AUTO;
+                });
+            }
+        }
+        ResponseFormat format = p.responseFormat();
+        if (format != null && format.type() == ResponseFormatType.JSON) {
+            o.jsonSchema(format.jsonSchema() == null || format.jsonSchema().rootElement() == null
+                    ? JsonSchema.of("{\"type\":\"object\"}")
+                    : JsonSchema.of(json(JsonSchemaElementUtils.toMap(format.jsonSchema().rootElement()))));
+        }
+        return o.build();
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write a JSON schema: " + e.getMessage(), e);
+        }
+    }
+
+    /** A LangChain4j message as llama-java's. */
+    static ChatMessage convert(dev.langchain4j.data.message.ChatMessage m) {
+        if (m instanceof SystemMessage s) {
+            return ChatMessage.system(s.text());
+        } else if (m instanceof UserMessage u) {
+            if (!u.hasSingleText()) {
+                throw new IllegalArgumentException("only text user messages are supported (this one has "
+                        + u.contents().size() + " parts: images and audio come with multimodal input)");
+            }
+            return ChatMessage.user(u.singleText());
+        } else if (m instanceof AiMessage a) {
+            List<ToolCall> calls = new ArrayList<>();
+            if (a.hasToolExecutionRequests()) {
+                for (ToolExecutionRequest r : a.toolExecutionRequests()) {
+                    calls.add(new ToolCall(r.name(), r.arguments() == null ? "{}" : r.arguments(), r.id()));
+                }
+            }
+            return new ChatMessage(ChatMessage.ASSISTANT, a.text() == null ? "" : a.text(),
+                    a.thinking() == null ? "" : a.thinking(), calls, "", "");
+        } else if (m instanceof ToolExecutionResultMessage t) {
+            return new ChatMessage(ChatMessage.TOOL, t.text(), "", List.of(), t.toolName(), t.id());
+        }
+        throw new IllegalArgumentException("unsupported message type " + m.type());
+    }
+
+    /** llama-java's reply as a LangChain4j response. */
+    static ChatResponse response(ChatReply reply, String modelName) {
+        ChatMessage m = reply.message();
+        List<ToolExecutionRequest> requests = new ArrayList<>();
+        for (ToolCall c : m.toolCalls()) {
+            requests.add(ToolExecutionRequest.builder().id(c.id()).name(c.name()).arguments(c.arguments()).build());
+        }
+        AiMessage.Builder ai = AiMessage.builder().text(m.content().isEmpty() && !requests.isEmpty() ? null : m.content());
+        if (!m.reasoningContent().isEmpty()) {
+            ai.thinking(m.reasoningContent());
+        }
+        if (!requests.isEmpty()) {
+            ai.toolExecutionRequests(requests);
+        }
+        Completion c = reply.completion();
+        FinishReason finish = !requests.isEmpty() ? FinishReason.TOOL_EXECUTION : switch (c.finishReason()) {
+            case END_OF_GENERATION, STOP_STRING -> FinishReason.STOP;
+            case MAX_TOKENS -> FinishReason.LENGTH;
+            default -> FinishReason.OTHER;
+        };
+        return ChatResponse.builder().aiMessage(ai.build()).finishReason(finish).modelName(modelName)
+                .tokenUsage(new TokenUsage(c.promptTokens() + c.cachedTokens(), c.tokenCount())).build();
+    }
+
+    @Override
+    public synchronized void close() {
+        context.close();
+        if (ownsModel) {
+            model.close();
+        }
+    }
+}
