@@ -35,7 +35,7 @@ final class OpenAiFormat {
     /** OpenAI's finish reason: "stop" for an end-of-generation token or a stop string, "length" for max_tokens or a full slot. */
     static String finishReason(FinishReason r) {
         return switch (r) {
-            case END_OF_GENERATION, STOP_STRING -> "stop";
+            case END_OF_GENERATION, STOP_STRING, GRAMMAR_REJECTED -> "stop";
             case MAX_TOKENS -> "length";
             case CANCELLED -> "cancelled";
         };
