@@ -4,13 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
+import java.util.ArrayList;
 import java.util.List;
 import org.llamajava.Completion;
 import org.llamajava.GeneratedToken;
 import org.llamajava.Vocabulary;
 import org.llamajava.batch.BatchEngine;
+import org.llamajava.chat.ChatFormat;
 import org.llamajava.chat.ChatMessage;
+import org.llamajava.chat.ChatParser;
+import org.llamajava.chat.ChatReplyStream;
+import org.llamajava.chat.ChatStreamListener;
 import org.llamajava.chat.ChatTemplate;
+import org.llamajava.chat.ToolCall;
 
 /** {@code /v1/chat/completions} and {@code /v1/completions}: one prompt, {@code n} choices, blocking or streamed. */
 final class GenerationApi {
@@ -34,11 +40,23 @@ final class GenerationApi {
 
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
-        List<ChatMessage> messages = ChatPrompt.messages(b);
-        ChatPrompt.refuseUnsupported(b);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab);
         SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab);
-        int[] prompt = checkPrompt(ChatPrompt.tokens(template, messages, vocab));
-        run(ctx, prompt, p, true);
+        checkPrompt(chat.tokens());
+        String id = OpenAiFormat.id("chatcmpl-");
+        long created = OpenAiFormat.now();
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            ctx.contentType("application/json").result(server.json(chatResponse(id, created, g, done, chat.format())));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper());
+        Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
+        try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
+            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        }
     }
 
     void completions(Context ctx) {
@@ -51,7 +69,18 @@ final class GenerationApi {
             throw ApiException.invalid("'best_of' and 'suffix' are not supported");
         }
         SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab);
-        run(ctx, prompt, p, false);
+        String id = OpenAiFormat.id("cmpl-");
+        long created = OpenAiFormat.now();
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, prompt, p, null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            ctx.contentType("application/json").result(server.json(completionResponse(id, created, g, done)));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper());
+        Generation g = Generation.start(engine, prompt, p, stream);
+        server.metrics().generation(g, stream.pump(ctx.res(), g, new CompletionChunks(id, created, prompt.length, p)));
     }
 
     /** The completions' prompt: a string, or token ids, or an array holding one of them. */
@@ -90,24 +119,6 @@ final class GenerationApi {
         return prompt;
     }
 
-    private void run(Context ctx, int[] prompt, SamplingParams p, boolean chat) {
-        String id = OpenAiFormat.id(chat ? "chatcmpl-" : "cmpl-");
-        long created = OpenAiFormat.now();
-        if (!p.stream()) {
-            Generation g = Generation.start(engine, prompt, p, null);
-            List<Completion> done = g.await();
-            server.metrics().generation(g, done);
-            ctx.contentType("application/json");
-            ctx.result(server.json(chat ? chatResponse(id, created, g, done) : completionResponse(id, created, g, done)));
-            return;
-        }
-        SseStream stream = new SseStream(server.mapper());
-        Generation g = Generation.start(engine, prompt, p, stream);
-        List<Completion> done = stream.pump(ctx.res(), g, chat ? new ChatChunks(id, created, prompt.length, p)
-                : new CompletionChunks(id, created, prompt.length, p));
-        server.metrics().generation(g, done);
-    }
-
     private ObjectNode head(String id, String object, long created) {
         ObjectNode o = OpenAiFormat.F.objectNode();
         o.put("id", id);
@@ -118,27 +129,67 @@ final class GenerationApi {
         return o;
     }
 
-    private ObjectNode chatResponse(String id, long created, Generation g, List<Completion> done) {
+    private ObjectNode chatResponse(String id, long created, Generation g, List<Completion> done, ChatFormat format) {
         ObjectNode o = head(id, "chat.completion", created);
         ArrayNode choices = o.putArray("choices");
         for (int i = 0; i < done.size(); i++) {
             Completion c = done.get(i);
+            ChatMessage reply = ChatMessage.assistant(c.text());
+            if (format != null) {
+                try (ChatParser parser = format.parser()) {
+                    reply = new ChatReplyStream(parser, null).finish(c.text());
+                }
+            }
             ObjectNode ch = choices.addObject();
             ch.put("index", i);
             ObjectNode m = ch.putObject("message");
             m.put("role", "assistant");
-            m.put("content", c.text());
+            if (reply.content().isEmpty() && reply.hasToolCalls()) {
+                m.putNull("content");
+            } else {
+                m.put("content", reply.content());
+            }
+            if (!reply.reasoningContent().isEmpty()) {
+                m.put("reasoning_content", reply.reasoningContent());
+            }
+            if (reply.hasToolCalls()) {
+                m.set("tool_calls", toolCalls(reply.toolCalls(), false));
+            }
             m.putNull("refusal");
             if (g.params.logprobs()) {
                 ch.set("logprobs", OpenAiFormat.chatLogprobs(g.choices.get(i).tokens, vocab, g.params.topLogprobs()));
             } else {
                 ch.putNull("logprobs");
             }
-            ch.put("finish_reason", OpenAiFormat.finishReason(c.finishReason()));
+            ch.put("finish_reason", finishReason(c, reply));
         }
         o.set("usage", OpenAiFormat.usage(g.prompt.length, done));
         o.set("timings", OpenAiFormat.timings(done.get(0)));
         return o;
+    }
+
+    /** "tool_calls" when the reply called tools and ended by itself; else as {@link OpenAiFormat#finishReason}. */
+    private static String finishReason(Completion c, ChatMessage reply) {
+        String r = OpenAiFormat.finishReason(c.finishReason());
+        return reply.hasToolCalls() && r.equals("stop") ? "tool_calls" : r;
+    }
+
+    /** OpenAI's {@code tool_calls}: ids given where the model gave none; with {@code index} in a stream's delta. */
+    private static ArrayNode toolCalls(List<ToolCall> calls, boolean indexed) {
+        ArrayNode a = OpenAiFormat.F.arrayNode();
+        for (int k = 0; k < calls.size(); k++) {
+            ToolCall call = calls.get(k);
+            ObjectNode t = a.addObject();
+            if (indexed) {
+                t.put("index", k);
+            }
+            t.put("id", call.id().isEmpty() ? OpenAiFormat.id("call_") : call.id());
+            t.put("type", "function");
+            ObjectNode f = t.putObject("function");
+            f.put("name", call.name());
+            f.put("arguments", call.arguments());
+        }
+        return a;
     }
 
     private ObjectNode completionResponse(String id, long created, Generation g, List<Completion> done) {
@@ -161,18 +212,47 @@ final class GenerationApi {
         return o;
     }
 
-    /** The chunks of a streamed chat completion. */
-    private final class ChatChunks implements SseStream.Format {
+    /**
+     * The chunks of a streamed chat completion. With a chat format, each choice's text is parsed
+     * as it comes (content and reasoning deltas; tool calls in the last chunk); without, text is
+     * sent as it is.
+     */
+    private final class ChatChunks implements SseStream.Format, AutoCloseable {
         private final String id;
         private final long created;
         private final int promptTokens;
         private final SamplingParams p;
+        private final ChatParser[] parsers;
+        private final ChatReplyStream[] replies;
+        private final List<List<GeneratedToken>> held = new ArrayList<>();
+        private final StringBuilder content = new StringBuilder();
+        private final StringBuilder reasoning = new StringBuilder();
 
-        ChatChunks(String id, long created, int promptTokens, SamplingParams p) {
+        ChatChunks(String id, long created, int promptTokens, SamplingParams p, ChatFormat format) {
             this.id = id;
             this.created = created;
             this.promptTokens = promptTokens;
             this.p = p;
+            this.parsers = new ChatParser[p.n()];
+            this.replies = new ChatReplyStream[p.n()];
+            ChatStreamListener deltas = new ChatStreamListener() {
+                @Override
+                public void onContent(String delta) {
+                    content.append(delta);
+                }
+
+                @Override
+                public void onReasoning(String delta) {
+                    reasoning.append(delta);
+                }
+            };
+            for (int i = 0; i < p.n(); i++) {
+                held.add(new ArrayList<>());
+                if (format != null) {
+                    parsers[i] = format.parser();
+                    replies[i] = new ChatReplyStream(parsers[i], deltas);
+                }
+            }
         }
 
         private ObjectNode chunk(int choice, ObjectNode delta, List<GeneratedToken> tokens, String finish) {
@@ -189,6 +269,20 @@ final class GenerationApi {
             return o;
         }
 
+        /** The content and reasoning the parser let out since the last chunk, as a delta (empty if none). */
+        private ObjectNode parsedDelta() {
+            ObjectNode delta = OpenAiFormat.F.objectNode();
+            if (reasoning.length() > 0) {
+                delta.put("reasoning_content", reasoning.toString());
+                reasoning.setLength(0);
+            }
+            if (content.length() > 0) {
+                delta.put("content", content.toString());
+                content.setLength(0);
+            }
+            return delta;
+        }
+
         @Override
         public List<ObjectNode> start(int choice) {
             ObjectNode delta = OpenAiFormat.F.objectNode();
@@ -199,14 +293,35 @@ final class GenerationApi {
 
         @Override
         public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
-            ObjectNode delta = OpenAiFormat.F.objectNode();
-            delta.put("content", text);
-            return chunk(choice, delta, tokens, null);
+            if (replies[choice] == null) {
+                ObjectNode delta = OpenAiFormat.F.objectNode();
+                delta.put("content", text);
+                return chunk(choice, delta, tokens, null);
+            }
+            held.get(choice).addAll(tokens);
+            replies[choice].push(text);
+            ObjectNode delta = parsedDelta();
+            if (delta.isEmpty()) {
+                return null; // held back: it may still become markup
+            }
+            List<GeneratedToken> t = new ArrayList<>(held.get(choice));
+            held.get(choice).clear();
+            return chunk(choice, delta, t, null);
         }
 
         @Override
         public ObjectNode finish(int choice, Completion c, List<GeneratedToken> tokens) {
-            return chunk(choice, OpenAiFormat.F.objectNode(), tokens, OpenAiFormat.finishReason(c.finishReason()));
+            if (replies[choice] == null) {
+                return chunk(choice, OpenAiFormat.F.objectNode(), tokens, OpenAiFormat.finishReason(c.finishReason()));
+            }
+            ChatMessage reply = replies[choice].finish(c.text());
+            ObjectNode delta = parsedDelta();
+            if (reply.hasToolCalls()) {
+                delta.set("tool_calls", toolCalls(reply.toolCalls(), true));
+            }
+            List<GeneratedToken> t = new ArrayList<>(held.get(choice));
+            t.addAll(tokens);
+            return chunk(choice, delta, t, finishReason(c, reply));
         }
 
         @Override
@@ -219,6 +334,15 @@ final class GenerationApi {
             o.set("usage", OpenAiFormat.usage(promptTokens, done));
             o.set("timings", OpenAiFormat.timings(done.get(0)));
             return o;
+        }
+
+        @Override
+        public void close() {
+            for (ChatParser parser : parsers) {
+                if (parser != null) {
+                    parser.close();
+                }
+            }
         }
     }
 

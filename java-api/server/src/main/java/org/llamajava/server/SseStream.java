@@ -33,7 +33,7 @@ final class SseStream implements Generation.Listener {
         /** Chunks before any text of a choice (chat: the assistant's role). */
         List<ObjectNode> start(int choice);
 
-        /** A chunk of text, with the tokens sampled for it (for logprobs). */
+        /** A chunk of text, with the tokens sampled for it (for logprobs); null to send nothing yet. */
         ObjectNode text(int choice, String text, List<GeneratedToken> tokens);
 
         /** The last chunk of a choice, with its finish reason. */
@@ -98,7 +98,10 @@ final class SseStream implements Generation.Listener {
                     continue;
                 }
                 if (e instanceof Text t) {
-                    send(out, format.text(t.choice(), t.text(), t.tokens()));
+                    ObjectNode chunk = format.text(t.choice(), t.text(), t.tokens());
+                    if (chunk != null) {
+                        send(out, chunk);
+                    }
                 } else if (e instanceof Done d) {
                     if (d.error() != null || d.completion().finishReason() == FinishReason.CANCELLED) {
                         g.cancel();

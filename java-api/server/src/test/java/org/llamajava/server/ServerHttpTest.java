@@ -126,7 +126,11 @@ class ServerHttpTest {
         assertError(chat("{" + m + ",\"logit_bias\":{\"999999\":1}}"), 400, "logit_bias");
         assertError(chat("{" + m + ",\"seed\":\"x\"}"), 400, "seed");
         assertError(chat("{" + m + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}"), 400, "tools");
-        assertError(chat("{" + m + ",\"response_format\":{\"type\":\"json_object\"}}"), 400, "response_format");
+        assertError(chat("{" + m + ",\"response_format\":{\"type\":\"xml\"}}"), 400, "response_format");
+        assertError(chat("{" + m + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":3}}}"),
+                400, "response_format");
+        assertError(chat("{" + m + ",\"tool_choice\":\"required\"}"), 400, "tool_choice");
+        assertError(chat("{" + m + ",\"tools\":\"f\"}"), 400, "tools");
         assertError(post(url + "/v1/completions", "{\"prompt\": 42}", AUTH), 400, "prompt");
         assertError(post(url + "/v1/completions", "{\"prompt\": [1, 99999999]}", AUTH), 400, "prompt");
         assertError(post(url + "/v1/completions", "{\"prompt\": [\"a\", \"b\"]}", AUTH), 400, "prompt");
