@@ -12,7 +12,8 @@ import org.llamajava.Vocabulary;
 /**
  * The generation fields shared by {@code /v1/chat/completions} and {@code /v1/completions}, read
  * and range-checked. Sampling defaults are llama-server's (temperature 0.8, top_k 40, top_p 0.95,
- * min_p 0.05); {@code temperature <= 0} is greedy.
+ * min_p 0.05); {@code temperature <= 0} is greedy. llama-server's {@code top_k}, {@code min_p},
+ * {@code repeat_penalty} and {@code ignore_eos} are read too.
  *
  * @param n                choices to generate
  * @param maxTokens        most tokens per choice
@@ -71,6 +72,13 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
         float frequency = (float) b.number("frequency_penalty", 0, -2, 2);
         float repeat = (float) b.number("repeat_penalty", 1, 0.01, 100);
         Map<Integer, Float> bias = logitBias(b, vocab);
+        if (b.bool("ignore_eos", false)) { // llama-server's extension: generate max_tokens whatever the model says
+            for (int t : new int[] {vocab.eos(), vocab.eot()}) {
+                if (t != Vocabulary.NO_TOKEN && vocab.isEndOfGeneration(t)) {
+                    bias.put(t, Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
         long seed = b.integer("seed", -1, Long.MIN_VALUE, Long.MAX_VALUE);
         boolean logprobs;
         int top;

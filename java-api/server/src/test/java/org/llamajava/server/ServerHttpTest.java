@@ -250,6 +250,14 @@ class ServerHttpTest {
     }
 
     @Test
+    void ignoreEosGeneratesMaxTokens() {
+        Reply r = post(url + "/v1/completions", "{\"prompt\":\"The end.\",\"max_tokens\":200,\"temperature\":0,"
+                + "\"ignore_eos\":true}", AUTH);
+        assertEquals(200, r.json().get("usage").get("completion_tokens").asInt(), r.raw().body());
+        assertEquals("length", r.json().get("choices").get(0).get("finish_reason").asText());
+    }
+
+    @Test
     void modelsTokenizeDetokenizeAndMetrics() {
         JsonNode models = get(url + "/v1/models", AUTH).json();
         assertEquals("stories", models.get("data").get(0).get("id").asText());
