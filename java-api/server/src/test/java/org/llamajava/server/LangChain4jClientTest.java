@@ -42,8 +42,7 @@ class LangChain4jClientTest {
     @BeforeAll
     void start() {
         model = Model.load(ServerFixture.generationModel(tmp));
-        server = LlamaServer.start(model, ServerConfig.builder().port(0).apiKey(KEY).slots(2).contextSize(1024)
-                .threads(1).chatTemplate(CHATML).build());
+        server = LlamaServer.start(model, ServerFixture.config(KEY).build());
     }
 
     @AfterAll

@@ -37,6 +37,12 @@ final class ServerFixture {
         return Files.isRegularFile(shared) ? shared : TestSupport.writeTinyModel(dir);
     }
 
+    /** What the tests' servers share: loopback on a free port, the key, chatml, 2 slots of 512 tokens, one decode thread. */
+    static ServerConfig.Builder config(String apiKey) {
+        return ServerConfig.builder().port(0).apiKey(apiKey).slots(2).contextSize(1024).threads(1)
+                .chatTemplate(ChatTemplate.builtin("chatml"));
+    }
+
     /** The oracle: greedy generation from {@code tokens} through a {@link Sequence} of its own context. */
     static Completion greedy(Model model, int[] tokens, int maxTokens) {
         try (Context ctx = model.createContext(ContextParams.builder().contextSize(512).threads(1).build());

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.llamajava.Completion;
 import org.llamajava.Model;
 import org.llamajava.Sequence;
-import org.llamajava.chat.ChatTemplate;
 import org.llamajava.server.ServerFixture.Reply;
 
 /**
@@ -47,8 +46,7 @@ class ServerHttpTest {
     @BeforeAll
     void start() {
         model = Model.load(ServerFixture.generationModel(tmp));
-        server = LlamaServer.start(model, ServerConfig.builder().port(0).apiKey(KEY).slots(2).contextSize(1024)
-                .threads(1).maxBodyBytes(64 * 1024).maxN(4).modelName("stories").chatTemplate(ChatTemplate.builtin("chatml"))
+        server = LlamaServer.start(model, ServerFixture.config(KEY).maxBodyBytes(64 * 1024).maxN(4).modelName("stories")
                 .build());
         url = server.baseUrl();
     }
