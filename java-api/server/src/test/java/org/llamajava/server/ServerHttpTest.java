@@ -182,6 +182,25 @@ class ServerHttpTest {
         assertEquals(alone.text(), ids.json().get("choices").get(0).get("text").asText(), "a prompt of token ids");
     }
 
+    @Test
+    void concurrentRequestsGiveWhatEachGivesAlone() throws Exception {
+        String[] prompts = {"Once upon a time", "The little dog", "Lily wanted to play", "One day, a boy named Tom",
+            "The sun was", "She went to the park and", "There was a big tree", "Mom said"};
+        List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> replies = new java.util.ArrayList<>();
+        for (String p : prompts) {
+            replies.add(ServerFixture.HTTP.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+                    .header("Authorization", "Bearer " + KEY).POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"prompt\": " + q(p) + ", \"max_tokens\": 24, \"temperature\": 0}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < prompts.length; i++) {
+            java.net.http.HttpResponse<String> r = replies.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(ServerFixture.greedy(model, prompts[i], 24).text(),
+                    ServerFixture.JSON.readTree(r.body()).get("choices").get(0).get("text").asText(), prompts[i]);
+        }
+    }
+
     private static String JSONArray(int[] a) {
         return java.util.Arrays.toString(a);
     }
