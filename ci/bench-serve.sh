@@ -76,14 +76,17 @@ for model in "${models[@]}"; do
       done
     done
   done
-  echo "medians (llama-java vs llama-server):"
-  printf "%5s %14s %14s %8s %16s %16s %16s %16s\n" conc "java tok/s" "native tok/s" ratio "java TTFT p50" "native TTFT p50" "java TTFT p99" "native TTFT p99"
+  echo "medians over rounds (ratio: the median of the rounds' own llama-java / llama-server ratios, lowest and highest in brackets):"
+  printf "%5s %11s %11s %20s %10s %10s %10s %10s %8s\n" conc "java tok/s" "native tok/s" "ratio" "java p50" "native p50" "java p99" "native p99" retried
   for c in $conc; do
     med() { awk -v w="$1" -v c="$c" -v f="$2" '$2 == w && $3 == c { print $f }' "$dir/results" | sort -g \
       | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-    jt=$(med java 4); nt=$(med native 4)
-    printf "%5s %14s %14s %8s %16s %16s %16s %16s\n" "$c" "$jt" "$nt" "$(awk -v a="$jt" -v b="$nt" 'BEGIN { printf "%.2f", a / b }')" \
-      "$(med java 5)" "$(med native 5)" "$(med java 6)" "$(med native 6)"
+    ratio=$(awk -v c="$c" '$3 == c { n[$2]++; v[$2, n[$2]] = $4 } END { for (i = 1; i <= n["java"]; i++) print v["java", i] / v["native", i] }' \
+      "$dir/results" | sort -g | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
+        printf "%.2f [%.2f-%.2f]", m, a[1], a[NR] }')
+    retried=$(awk -v c="$c" '$3 == c { r += $9 } END { print r + 0 }' "$dir/results")
+    printf "%5s %11s %11s %20s %10s %10s %10s %10s %8s\n" "$c" "$(med java 4)" "$(med native 4)" "$ratio" \
+      "$(med java 5)" "$(med native 5)" "$(med java 6)" "$(med native 6)" "$retried"
   done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=()
 done

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The load generator of ci/bench-serve.sh, the same for llama-java's server and llama-server:
  * CONCURRENCY clients each send REQUESTS streamed /v1/completions one after another (distinct
  * prompts, greedy, ignore_eos, max_tokens TOKENS), and it prints one line:
- * {@code RESULT <label> <concurrency> <generated tokens/s> <TTFT p50 ms> <TTFT p99 ms> <requests> <tokens>}.
+ * {@code RESULT <label> <concurrency> <generated tokens/s> <TTFT p50 ms> <TTFT p99 ms> <requests> <tokens> <retried>}
+ * (a request sent again once when the server had closed its keep-alive connection before answering).
  * Tokens are counted as the stream's text chunks (one per token on both servers); TTFT is the time
  * from sending a request to its first chunk with text. Loopback only. Run with {@code java ServeLoad.java}.
  *
@@ -35,6 +36,7 @@ public class ServeLoad {
                 .connectTimeout(Duration.ofSeconds(10)).build();
         List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
         AtomicLong generated = new AtomicLong();
+        AtomicLong retried = new AtomicLong();
         List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
         List<Thread> clients = new ArrayList<>();
         long start = System.nanoTime();
@@ -50,7 +52,15 @@ public class ServeLoad {
                             .POST(HttpRequest.BodyPublishers.ofString(body)).build();
                     long t0 = System.nanoTime();
                     try {
-                        HttpResponse<java.io.InputStream> res = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                        HttpResponse<java.io.InputStream> res;
+                        try {
+                            res = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                        } catch (java.io.IOException e) {
+                            // a keep-alive connection the server closed meanwhile: once more on a new one, counted
+                            retried.incrementAndGet();
+                            t0 = System.nanoTime();
+                            res = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                        }
                         if (res.statusCode() != 200) {
                             throw new IllegalStateException("HTTP " + res.statusCode() + ": "
                                     + new String(res.body().readAllBytes(), StandardCharsets.UTF_8));
@@ -85,8 +95,8 @@ public class ServeLoad {
         }
         List<Double> sorted = new ArrayList<>(ttft);
         Collections.sort(sorted);
-        System.out.printf("RESULT %s %d %.1f %.1f %.1f %d %d%n", label, concurrency, generated.get() / seconds,
-                pct(sorted, 50), pct(sorted, 99), sorted.size(), generated.get());
+        System.out.printf("RESULT %s %d %.1f %.1f %.1f %d %d %d%n", label, concurrency, generated.get() / seconds,
+                pct(sorted, 50), pct(sorted, 99), sorted.size(), generated.get(), retried.get());
     }
 
     private static double pct(List<Double> sorted, int p) {
