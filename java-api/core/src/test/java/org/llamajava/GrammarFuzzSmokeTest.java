@@ -2,6 +2,7 @@ package org.llamajava;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llamajava.grammar.Grammar;
+import org.llamajava.internal.Gbnf;
 
 /**
  * A short differential fuzzing run of the GBNF checker in CI ({@link GrammarFuzz}, Jazzer in a
@@ -36,6 +38,24 @@ class GrammarFuzzSmokeTest {
         for (String seed : GrammarFuzz.SEEDS) {
             assertDoesNotThrow(() -> GrammarFuzzTarget.run(seed), seed);
         }
+    }
+
+    @Test
+    void refusalsAgreeWithLlamaCpp() {
+        GrammarFuzzTarget.init(dir.resolve("input.gbnf"));
+        List<String> invalid = List.of("root ::= \"a\" | bad-rule", "root ::= x\nx ::= x \"a\"", "root ::= (root \"a\")? \"b\"",
+                "root ::= \"a", "root ::= [a-z", "root = \"a\"", "root ::= \"a\" )", "root ::= \"\\q\"", "root ::= \"\\x4\"",
+                "root ::= * \"a\"", "root ::= \"a\"{2001}", "root ::= (\"a\"", "   # only a comment", "start ::= \"a\"",
+                "root ::= \"a\"{5,3}", "root ::= \"a\0b\"", "");
+        for (String text : invalid) {
+            Gbnf.Problem p = assertThrows(Gbnf.Problem.class, () -> Grammar.gbnf(text), text);
+            if (!p.stricterThanLlama()) {
+                assertFalse(GrammarFuzzTarget.nativeAccepts(text), "Java refuses, llama.cpp accepts: " + text);
+            }
+        }
+        // found by fuzzing: llama.cpp takes the empty text as no grammar at all (a stage that constrains nothing)
+        assertTrue(GrammarFuzzTarget.nativeAccepts(""));
+        assertTrue(assertThrows(Gbnf.Problem.class, () -> Grammar.gbnf("")).stricterThanLlama());
     }
 
     @Test
