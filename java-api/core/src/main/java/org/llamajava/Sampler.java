@@ -195,6 +195,22 @@ public final class Sampler implements AutoCloseable {
             return v;
         }
 
+        /**
+         * Limits reasoning as llama.cpp's reasoning budget sampler does (see {@link ReasoningBudget}):
+         * a stage that, once the budget is spent inside the reasoning block, lets only the forced
+         * message and end tag through. Add it before the other stages. With a {@link #grammar}
+         * the grammar still decides: a forced token it rejects ends generation with
+         * {@link FinishReason#GRAMMAR_REJECTED}. Needs {@link #build(Model)}.
+         *
+         * @throws IllegalArgumentException (at build) if a tag is no token at all in the vocabulary
+         */
+        public Builder reasoningBudget(ReasoningBudget budget) {
+            if (budget == null) {
+                throw new IllegalArgumentException("reasoning budget is null");
+            }
+            return add("reasoning budget", v -> ReasoningBudgetStage.create(need(v, "reasoning budget"), budget));
+        }
+
         /** Seed for the final random draw when no selecting stage is given. */
         public Builder seed(int v) {
             this.seed = v;
