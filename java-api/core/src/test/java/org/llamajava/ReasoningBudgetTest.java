@@ -64,16 +64,8 @@ class ReasoningBudgetTest {
 
     /** Where {@code part} starts in {@code all}, or -1. */
     static int indexOf(int[] all, int[] part) {
-        outer:
-        for (int i = 0; i + part.length <= all.length; i++) {
-            for (int j = 0; j < part.length; j++) {
-                if (all[i + j] != part[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+        return java.util.Collections.indexOfSubList(java.util.Arrays.stream(all).boxed().toList(),
+                java.util.Arrays.stream(part).boxed().toList());
     }
 
     @Test
@@ -134,6 +126,32 @@ class ReasoningBudgetTest {
         ChatFormat plain = ChatTemplate.jinja(Files.readString(plainTemplate), "<bos>", "<eos>")
                 .apply(List.of(ChatMessage.user("Hi")), ChatOptions.builder().build(), true);
         assertThrows(IllegalStateException.class, () -> plain.reasoningBudget(10, ""));
+    }
+
+    @Test
+    void aChatSessionAppliesItsOptionsBudget() throws Exception {
+        // DeepSeek R1's generation prompt opens the thinking block: counting starts at once
+        Path r1 = TestSupport.llamaSource().resolve("models/templates/deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja");
+        ChatTemplate t = ChatTemplate.jinja(Files.readString(r1), model);
+        int[] end = model.vocabulary().tokenize(END, false, true);
+        ChatOptions thinking = ChatOptions.builder().reasoningFormat(org.llamajava.chat.ReasoningFormat.DEEPSEEK).build();
+        for (int budget : new int[] {-1, 4}) {
+            try (Context ctx = model.createContext(ContextParams.builder().contextSize(512).build())) {
+                org.llamajava.chat.ChatSession chat = new org.llamajava.chat.ChatSession(ctx.newSequence(), t);
+                chat.setOptions(thinking.toBuilder().reasoningBudget(budget, "").build());
+                org.llamajava.chat.ChatReply r = chat.send("Hi", Sampler.builder().topK(40).temperature(1f).dist(3),
+                        GenerateOptions.maxTokens(48), null);
+                int at = indexOf(r.completion().tokens(), end);
+                if (budget < 0) {
+                    assertEquals(-1, at, "without a budget the random model never closes the block");
+                } else {
+                    assertTrue(at >= budget && at <= budget + 16, "end tag at " + at);
+                    assertFalse(r.message().reasoningContent().isEmpty(), r.message().toString());
+                    assertFalse(r.message().content().contains(END), r.message().toString());
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> ChatOptions.builder().reasoningBudget(-2, "").build());
     }
 
     @Test
