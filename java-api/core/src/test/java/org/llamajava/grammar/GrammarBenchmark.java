@@ -46,6 +46,10 @@ public final class GrammarBenchmark {
                 }
                 try (Sequence s = ctx.newSequence(); Sampler sampler = b.build(m)) {
                     Completion c = s.generate(tokens, sampler, GenerateOptions.maxTokens(n));
+                    if (r < 0 && Boolean.getBoolean("bench.print")) { // the text, to compare with llama-completion's
+                        System.out.print(c.text());
+                        return;
+                    }
                     if (r >= 0) {
                         System.out.printf(Locale.ROOT, "RESULT %d %.3f%n", c.timings().generatedTokens(),
                                 c.timings().generationNanos() / 1e6);
