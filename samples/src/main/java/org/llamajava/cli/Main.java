@@ -21,7 +21,8 @@ public final class Main {
             "write-model", new WriteModelCommand(),
             "embed", new EmbedCommand(),
             "rerank", new RerankCommand(),
-            "json-schema-to-grammar", new JsonSchemaToGrammarCommand());
+            "json-schema-to-grammar", new JsonSchemaToGrammarCommand(),
+            "serve", new ServeCommand());
 
     private Main() {}
 

@@ -335,7 +335,7 @@ public final class BatchEngine implements AutoCloseable {
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
         Sampler sampler;
         try {
-            sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build();
+            sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build(model);
         } catch (RuntimeException e) {
             p.handle().completion().completeExceptionally(e);
             return;

@@ -11,7 +11,8 @@ import org.llamajava.Sampler;
  * keep them short.
  *
  * @param prompt  the prompt's tokens (not empty)
- * @param sampler the sampler chain to build for this request, or null for greedy
+ * @param sampler the sampler chain to build for this request (with the model's vocabulary, so
+ *                that penalties, DRY, logit biases and Mirostat v1 work), or null for greedy
  * @param options max tokens, stop strings, callbacks, log-probabilities, abort signal
  */
 public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options) {

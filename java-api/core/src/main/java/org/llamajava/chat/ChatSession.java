@@ -19,7 +19,6 @@ import org.llamajava.GenerateOptions;
 import org.llamajava.LlamaException;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
-import org.llamajava.Vocabulary;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.internal.StateFile;
 
@@ -137,7 +136,7 @@ public final class ChatSession {
         List<String> stops = new ArrayList<>(generate.stop());
         format.additionalStops().stream().filter(st -> !st.isEmpty() && !stops.contains(st)).forEach(stops::add);
         try (Sampler sampler = b.build(sequence.context().model()); ChatParser parser = format.parser()) {
-            StreamState stream = new StreamState(parser, listener);
+            ChatReplyStream stream = new ChatReplyStream(parser, listener);
             GenerateOptions go = GenerateOptions.builder().maxTokens(generate.maxTokens()).stop(stops)
                     .onText(text -> {
                         stream.push(text);
@@ -180,58 +179,6 @@ public final class ChatSession {
             calls.add(new ToolCall(c.name(), c.arguments(), id));
         }
         return new ChatMessage(m.role(), m.content(), m.reasoningContent(), calls, m.toolName(), m.toolCallId());
-    }
-
-    /** Parses the text so far on each piece and hands out what is new. */
-    private static final class StreamState {
-        final ChatParser parser;
-        final ChatStreamListener listener;
-        final StringBuilder text = new StringBuilder();
-        String content = "";
-        String reasoning = "";
-
-        StreamState(ChatParser parser, ChatStreamListener listener) {
-            this.parser = parser;
-            this.listener = listener;
-        }
-
-        void push(String piece) {
-            text.append(piece);
-            if (listener == null) {
-                return;
-            }
-            ChatMessage m;
-            try {
-                m = parser.parse(text.toString(), true);
-            } catch (LlamaException e) {
-                return; // not parseable yet; the final parse decides
-            }
-            deltas(m);
-        }
-
-        void deltas(ChatMessage m) {
-            if (m.reasoningContent().startsWith(reasoning) && m.reasoningContent().length() > reasoning.length()) {
-                listener.onReasoning(m.reasoningContent().substring(reasoning.length()));
-                reasoning = m.reasoningContent();
-            }
-            if (m.content().startsWith(content) && m.content().length() > content.length()) {
-                listener.onContent(m.content().substring(content.length()));
-                content = m.content();
-            }
-        }
-
-        ChatMessage finish(String all) {
-            ChatMessage m;
-            try {
-                m = parser.parse(all, false);
-            } catch (LlamaException e) {
-                m = ChatMessage.assistant(all);
-            }
-            if (listener != null) {
-                deltas(m);
-            }
-            return m;
-        }
     }
 
     /** The sequence holding this conversation's KV cache. */
@@ -296,9 +243,7 @@ public final class ChatSession {
 
     /** Tokenizes a rendered prompt: special tokens parsed, BOS added unless the template wrote it. */
     int[] tokens(String prompt) {
-        Vocabulary v = sequence.context().model().vocabulary();
-        boolean addBos = v.addsBos() && v.bos() != Vocabulary.NO_TOKEN && !prompt.startsWith(v.tokenPiece(v.bos()));
-        return v.tokenize(prompt, addBos, true);
+        return ChatTemplate.promptTokens(prompt, sequence.context().model().vocabulary());
     }
 
     /**

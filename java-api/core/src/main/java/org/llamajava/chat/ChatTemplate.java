@@ -14,6 +14,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.Llama;
 import org.llamajava.LlamaException;
 import org.llamajava.Model;
+import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_chat_message;
 import org.llamajava.bindings.llama_model;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -97,6 +98,21 @@ public final class ChatTemplate {
         }
         throw new IllegalArgumentException("'" + nameOrFile + "' is neither a built-in chat template " + builtinNames()
                 + " nor a readable file");
+    }
+
+    /**
+     * Tokenizes a rendered prompt as a chat's prompt is: special tokens parsed, and the model's
+     * BOS added unless the template already wrote it.
+     */
+    public static int[] promptTokens(String prompt, Vocabulary vocab) {
+        boolean addBos = vocab.addsBos() && vocab.bos() != Vocabulary.NO_TOKEN
+                && !prompt.startsWith(vocab.tokenPiece(vocab.bos()));
+        return vocab.tokenize(prompt, addBos, true);
+    }
+
+    /** Whether this is one of llama.cpp's built-in templates, which {@link #apply} cannot use (no tools, no reasoning). */
+    public boolean isBuiltin() {
+        return builtin != null;
     }
 
     /** The names of llama.cpp's built-in templates. */

@@ -103,6 +103,20 @@ class BatchEngineTest {
     }
 
     @Test
+    void samplerStagesThatNeedTheVocabularyWork() {
+        try (Model model = Model.load(model());
+             BatchEngine engine = BatchEngine.start(model, EngineParams.builder().slots(2).contextSize(512).build())) {
+            int[] prompt = model.vocabulary().tokenize("Once upon a time", true, true);
+            int greedy = engine.submit(BatchRequest.of(prompt, GenerateOptions.maxTokens(1))).completion().join()
+                    .tokens()[0];
+            Completion banned = engine.submit(new BatchRequest(prompt, Sampler.builder()
+                    .logitBias(greedy, Float.NEGATIVE_INFINITY).penalties(64, 1.1f, 0, 0).greedy(),
+                    GenerateOptions.maxTokens(1))).completion().join();
+            assertTrue(banned.tokens()[0] != greedy, "the logit bias banned the greedy token " + greedy);
+        }
+    }
+
+    @Test
     void aFullQueueCancellationAndClosing() throws Exception {
         Model model = Model.load(model());
         BatchEngine engine = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(512).maxQueue(1)

@@ -15,16 +15,16 @@ import org.llamajava.gguf.VocabularySpec;
  * when ../shared has it, else the tiny test one) plus the special tokens of the chat formats
  * tested, as their models have them, so that templates' markup tokenizes as it does for them.
  */
-final class ChatModels {
+public final class ChatModels {
     /** Control tokens added to the vocabulary; the first ends a turn (EOS). */
-    static final List<String> SPECIALS = List.of("<|im_end|>", "<|im_start|>", "<tool_call>", "</tool_call>",
+    public static final List<String> SPECIALS = List.of("<|im_end|>", "<|im_start|>", "<tool_call>", "</tool_call>",
             "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|python_tag|>", "[TOOL_CALLS]", "<think>",
             "</think>", "<|begin_of_text|>");
 
     private ChatModels() {}
 
     /** Writes (once per folder) the tool model and returns its path. */
-    static synchronized Path toolModel(Path dir, boolean realVocabulary) {
+    public static synchronized Path toolModel(Path dir, boolean realVocabulary) {
         Path p = dir.resolve(realVocabulary ? "tool-32k.gguf" : "tool-tiny.gguf");
         if (Files.exists(p)) {
             return p;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Serving benchmark: llama-java's `serve` against llama.cpp's llama-server, built on demand from the
+# same pinned llama.cpp source (with this build's ggml options: GGML_NATIVE, no OpenMP) into its own
+# cache folder, $LLAMA_JAVA_CACHE/bench-server/KEY (about 5 minutes on 2 cores, once). Both get the
+# same model, -np, -c, -b and threads; one load generator (ci/serveload/ServeLoad.java, the JDK's
+# HTTP client) drives each in turn at each concurrency, the order alternating round by round, and
+# the script prints per-phase aggregate generated tokens/s and time to first token (p50, p99), then
+# the medians per server and concurrency and the ratio llama-java / llama-server. Loopback only.
+# Not part of the tests. Needs a build first (./mvnw -q install -DskipTests, or verify).
+#   ROUNDS (3), THREADS (2), NP (16), CTX (4096), BATCH (512), TOKENS (64 per request),
+#   REQUESTS (per client per phase, 4), CONCURRENCY ("1 4 8 16"),
+#   MODEL (../shared/models/stories260K.gguf), SMOL=1 also benchmarks a random-weight model in
+#   SmolLM2-135M's shape (f16, written by the CLI's write-model)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${ROUNDS:-3}; threads=${THREADS:-2}; np=${NP:-16}; ctx=${CTX:-4096}; batch=${BATCH:-512}
+tokens=${TOKENS:-64}; requests=${REQUESTS:-4}; conc=${CONCURRENCY:-"1 4 8 16"}
+props=native/target/llama/llama-build.properties
+jar=samples/target/llama-java.jar
+[ -f "$props" ] && [ -f "$jar" ] || { echo "bench-serve: build first: ./mvnw -q install -DskipTests" >&2; exit 2; }
+src=$(grep '^llama.source.dir=' "$props" | cut -d= -f2-)
+cache=${LLAMA_JAVA_CACHE:-$HOME/.cache/llama-java}
+opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON
+      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_UI=OFF
+      -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DGGML_OPENMP=OFF -DGGML_NATIVE=ON)
+key=$(printf '%s|%s|%s' "$(grep '^llama.source.id=' "$props")" "${opts[*]}" "$(uname -m)" | sha256sum | cut -c1-16)
+bdir=$cache/bench-server/$key
+server=$bdir/bin/llama-server
+if [ ! -x "$server" ]; then
+  echo "bench-serve: building llama-server from $src into $bdir (once)" >&2
+  mkdir -p "$bdir"
+  cmake -S "$src" -B "$bdir" "${opts[@]}" >"$bdir/configure.log" 2>&1 || { tail -20 "$bdir/configure.log" >&2; exit 1; }
+  cmake --build "$bdir" --target llama-server -j "$(nproc)" >"$bdir/build.log" 2>&1 || { tail -30 "$bdir/build.log" >&2; exit 1; }
+fi
+
+dir=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+wait_ready() { # until /health answers 200
+  for _ in $(seq 1 600); do
+    curl -sf "$1/health" >/dev/null 2>&1 && return 0; sleep 0.2
+  done
+  echo "bench-serve: $1 did not come up" >&2; return 1
+}
+load() { java ci/serveload/ServeLoad.java "$1" "$2" "$3" "$requests" "$tokens" | awk '/^RESULT/'; }
+
+models=("${MODEL:-../shared/models/stories260K.gguf}")
+if [ "${SMOL:-0}" = 1 ]; then
+  java -jar "$jar" write-model -o "$dir/smol135m.gguf" --shape smol135m --vocab-from ../shared/models/llama-2-tiny-random.gguf --type f16 >/dev/null
+  models+=("$dir/smol135m.gguf")
+fi
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F)"
+echo "settings: -np $np -c $ctx -b $batch -t $threads; $requests requests of $tokens tokens per client per phase; $rounds rounds"
+for model in "${models[@]}"; do
+  jport=$(free_port); nport=$(free_port)
+  java -jar "$jar" serve -m "$model" --port "$jport" -np "$np" -c "$ctx" -b "$batch" -t "$threads" -ngl 0 \
+    >"$dir/java.out" 2>"$dir/java.err" & pids+=($!)
+  "$server" -m "$model" --port "$nport" -np "$np" -c "$ctx" -b "$batch" -ub "$batch" -t "$threads" -ngl 0 \
+    -kvu --no-ui >"$dir/native.out" 2>"$dir/native.err" & pids+=($!)
+  wait_ready "http://127.0.0.1:$jport"; wait_ready "http://127.0.0.1:$nport"
+  echo; echo "model: $(basename "$model")"
+  printf "%-5s %-12s %5s %12s %12s %12s\n" round server conc "tok/s" "TTFT p50 ms" "TTFT p99 ms"
+  : >"$dir/results"
+  for r in $(seq 1 "$rounds"); do
+    for c in $conc; do
+      if [ $((r % 2)) = 1 ]; then order="java native"; else order="native java"; fi
+      for who in $order; do
+        port=$jport; [ "$who" = native ] && port=$nport
+        line=$(load "http://127.0.0.1:$port" "$who" "$c")
+        echo "$line" >>"$dir/results"
+        echo "$line" | awk -v r="$r" '{ printf "%-5s %-12s %5s %12s %12s %12s\n", r, $2, $3, $4, $5, $6 }'
+      done
+    done
+  done
+  echo "medians (llama-java vs llama-server):"
+  printf "%5s %14s %14s %8s %16s %16s %16s %16s\n" conc "java tok/s" "native tok/s" ratio "java TTFT p50" "native TTFT p50" "java TTFT p99" "native TTFT p99"
+  for c in $conc; do
+    med() { awk -v w="$1" -v c="$c" -v f="$2" '$2 == w && $3 == c { print $f }' "$dir/results" | sort -g \
+      | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+    jt=$(med java 4); nt=$(med native 4)
+    printf "%5s %14s %14s %8s %16s %16s %16s %16s\n" "$c" "$jt" "$nt" "$(awk -v a="$jt" -v b="$nt" 'BEGIN { printf "%.2f", a / b }')" \
+      "$(med java 5)" "$(med native 5)" "$(med java 6)" "$(med native 6)"
+  done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=()
+done

@@ -1,0 +1,252 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.llamajava.LlamaException;
+import org.llamajava.Vocabulary;
+import org.llamajava.chat.ChatFormat;
+import org.llamajava.chat.ChatMessage;
+import org.llamajava.chat.ChatOptions;
+import org.llamajava.chat.ChatTemplate;
+import org.llamajava.chat.Tool;
+import org.llamajava.chat.ToolCall;
+import org.llamajava.chat.ToolChoice;
+import org.llamajava.grammar.Grammar;
+import org.llamajava.grammar.JsonSchema;
+
+/**
+ * A chat request made ready to generate: its messages (with tool calls and tool results), its
+ * {@code tools}, {@code tool_choice} and {@code response_format} go through llama.cpp's chat API
+ * ({@link ChatTemplate#apply}) as llama-server does, which renders the prompt and gives the
+ * grammar (a forced or lazy tool call, or the JSON schema), extra stop strings, and the format
+ * replies are parsed with into content, reasoning and tool calls. A built-in template (no Jinja)
+ * renders plain messages only; a {@code response_format} still applies there, as a grammar.
+ *
+ * @param tokens  the prompt's tokens
+ * @param grammar what sampling must follow, or null
+ * @param stops   stop strings the format adds
+ * @param format  the reply's format, to parse it with; null for plain text
+ */
+record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat format) {
+    static final int MAX_MESSAGES = 4096;
+    static final int MAX_TOOLS = 128;
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final JsonSchema ANY_OBJECT = JsonSchema.of("{\"type\": \"object\"}");
+
+    /** Reads the request's messages, tools, tool choice and response format, and renders the prompt. */
+    static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab) {
+        List<ChatMessage> messages = messages(b);
+        List<Tool> tools = tools(b);
+        ToolChoice choice = toolChoice(b, tools);
+        JsonSchema schema = responseFormat(b);
+        boolean toolTurns = messages.stream().anyMatch(m -> m.hasToolCalls() || m.role().equals(ChatMessage.TOOL));
+        if (template.isBuiltin()) {
+            if ((!tools.isEmpty() && choice != ToolChoice.NONE) || toolTurns) {
+                throw ApiException.invalid("tools", "this server's chat template is llama.cpp's built-in " + template
+                        + ", which has no tool calling: start the server with the model's own template or"
+                        + " --chat-template-file");
+            }
+            String prompt;
+            try {
+                prompt = template.render(messages, true);
+            } catch (LlamaException e) {
+                throw ApiException.invalid("messages", "the chat template could not render these messages: "
+                        + e.getMessage());
+            }
+            return new ChatPrompt(ChatTemplate.promptTokens(prompt, vocab), schema == null ? null : schema.toGrammar(),
+                    List.of(), null);
+        }
+        ChatOptions options;
+        try {
+            options = ChatOptions.builder().tools(tools).toolChoice(choice)
+                    .parallelToolCalls(b.bool("parallel_tool_calls", false)).jsonSchema(schema).build();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("tool_choice", e.getMessage());
+        }
+        ChatFormat format;
+        try {
+            format = template.apply(messages, options, true);
+        } catch (LlamaException | IllegalArgumentException e) {
+            throw ApiException.invalid("messages", "the chat template could not render this request: " + e.getMessage());
+        }
+        List<String> stops = format.additionalStops().stream().filter(s -> !s.isEmpty()).toList();
+        Grammar grammar;
+        try {
+            grammar = format.grammar();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("tools", "the tools' or response format's grammar is not usable: " + e.getMessage());
+        }
+        return new ChatPrompt(ChatTemplate.promptTokens(format.prompt(), vocab), grammar, stops, format);
+    }
+
+    /** The request's messages (the {@code developer} role read as {@code system}). */
+    static List<ChatMessage> messages(JsonBody b) {
+        JsonNode v = b.get("messages");
+        if (v == null) {
+            throw ApiException.invalid("messages", "'messages' is required: an array of {\"role\", \"content\"} objects");
+        }
+        if (!v.isArray() || v.isEmpty()) {
+            throw ApiException.invalid("messages", "'messages' must be a non-empty array, not " + JsonBody.kind(v));
+        }
+        if (v.size() > MAX_MESSAGES) {
+            throw ApiException.invalid("messages", "'messages' has " + v.size() + " items; at most " + MAX_MESSAGES);
+        }
+        List<ChatMessage> out = new ArrayList<>(v.size());
+        Map<String, String> callNames = new HashMap<>();
+        for (int i = 0; i < v.size(); i++) {
+            String at = "messages[" + i + "]";
+            JsonNode m = v.get(i);
+            if (!m.isObject()) {
+                throw JsonBody.wrongType(at, "an object", m);
+            }
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual() || !ROLES.contains(role.textValue())) {
+                throw ApiException.invalid(at + ".role", "'" + at + ".role' must be one of " + ROLES + ", not "
+                        + JsonBody.kind(role));
+            }
+            String r = role.textValue().equals("developer") ? ChatMessage.SYSTEM : role.textValue();
+            String content = content(at, m.get("content"));
+            List<ToolCall> calls = r.equals(ChatMessage.ASSISTANT) ? toolCalls(at, m.get("tool_calls")) : List.of();
+            calls.forEach(c -> callNames.put(c.id(), c.name()));
+            String reasoning = text(m, "reasoning_content");
+            String callId = r.equals(ChatMessage.TOOL) ? text(m, "tool_call_id") : "";
+            String toolName = r.equals(ChatMessage.TOOL) ? callNames.getOrDefault(callId, text(m, "name")) : "";
+            out.add(new ChatMessage(r, content, reasoning, calls, toolName, callId));
+        }
+        return out;
+    }
+
+    private static String text(JsonNode m, String field) {
+        JsonNode v = m.get(field);
+        return v != null && v.isTextual() ? v.textValue() : "";
+    }
+
+    private static String content(String at, JsonNode c) {
+        if (c == null || c.isNull()) {
+            return "";
+        }
+        if (c.isTextual()) {
+            return c.textValue();
+        }
+        if (!c.isArray()) {
+            throw JsonBody.wrongType(at + ".content", "a string or an array of text parts", c);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : c) {
+            JsonNode type = part.get("type");
+            JsonNode text = part.get("text");
+            if (type == null || !"text".equals(type.asText()) || text == null || !text.isTextual()) {
+                throw ApiException.invalid(at + ".content", "this server reads text only: each part of '" + at
+                        + ".content' must be {\"type\": \"text\", \"text\": \"...\"}, not " + part);
+            }
+            sb.append(text.textValue());
+        }
+        return sb.toString();
+    }
+
+    /** An assistant message's {@code tool_calls}: {@code [{"id", "type": "function", "function": {"name", "arguments"}}]}. */
+    private static List<ToolCall> toolCalls(String at, JsonNode v) {
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw JsonBody.wrongType(at + ".tool_calls", "an array", v);
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode c : v) {
+            JsonNode f = c.get("function");
+            if (f == null || !f.isObject() || f.get("name") == null || !f.get("name").isTextual()) {
+                throw ApiException.invalid(at + ".tool_calls", "each tool call is {\"id\", \"type\": \"function\","
+                        + " \"function\": {\"name\", \"arguments\"}}, not " + c);
+            }
+            JsonNode args = f.get("arguments");
+            String arguments = args == null || args.isNull() ? "{}" : args.isTextual() ? args.textValue() : args.toString();
+            calls.add(new ToolCall(f.get("name").textValue(), arguments, text(c, "id")));
+        }
+        return calls;
+    }
+
+    private static List<Tool> tools(JsonBody b) {
+        JsonNode v = b.get("tools");
+        if (v == null) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw JsonBody.wrongType("tools", "an array of {\"type\": \"function\", \"function\": ...}", v);
+        }
+        if (v.size() > MAX_TOOLS) {
+            throw ApiException.invalid("tools", "'tools' has " + v.size() + " items; at most " + MAX_TOOLS);
+        }
+        try {
+            return Tool.listFromJson(v.toString());
+        } catch (IllegalArgumentException | LlamaException e) {
+            throw ApiException.invalid("tools", e.getMessage());
+        }
+    }
+
+    /** {@code "auto"}, {@code "none"}, {@code "required"}, or {@code {"type": "function", "function": {"name"}}}. */
+    private static ToolChoice toolChoice(JsonBody b, List<Tool> tools) {
+        JsonNode v = b.get("tool_choice");
+        if (v == null) {
+            return ToolChoice.AUTO;
+        }
+        if (v.isTextual()) {
+            return switch (v.textValue()) {
+                case "auto" -> ToolChoice.AUTO;
+                case "none" -> ToolChoice.NONE;
+                case "required" -> {
+                    if (tools.isEmpty()) {
+                        throw ApiException.invalid("tool_choice", "'tool_choice' \"required\" needs 'tools'");
+                    }
+                    yield ToolChoice.REQUIRED;
+                }
+                default -> throw ApiException.invalid("tool_choice", "'tool_choice' must be \"auto\", \"none\","
+                        + " \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+            };
+        }
+        JsonNode name = v.path("function").path("name");
+        if (!name.isTextual()) {
+            throw JsonBody.wrongType("tool_choice", "\"auto\", \"none\", \"required\" or a named function", v);
+        }
+        return ToolChoice.named(name.textValue());
+    }
+
+    /** {@code {"type": "text"}}, {@code {"type": "json_object"}} or {@code {"type": "json_schema", "json_schema": {"schema"}}}; null for text. */
+    private static JsonSchema responseFormat(JsonBody b) {
+        JsonNode v = b.get("response_format");
+        if (v == null) {
+            return null;
+        }
+        JsonNode type = v.get("type");
+        if (!v.isObject() || type == null || !type.isTextual()) {
+            throw JsonBody.wrongType("response_format", "an object with a 'type'", v);
+        }
+        switch (type.textValue()) {
+            case "text":
+                return null;
+            case "json_object":
+                return ANY_OBJECT;
+            case "json_schema":
+                JsonNode s = v.path("json_schema").get("schema");
+                if (s == null || !s.isObject()) {
+                    throw ApiException.invalid("response_format", "'response_format.json_schema.schema' must be a JSON"
+                            + " Schema object");
+                }
+                JsonSchema schema = JsonSchema.of(s);
+                try {
+                    schema.toGrammar();
+                } catch (IllegalArgumentException | LlamaException e) {
+                    throw ApiException.invalid("response_format", "the JSON schema cannot be turned into a grammar: "
+                            + e.getMessage());
+                }
+                return schema;
+            default:
+                throw ApiException.invalid("response_format", "'response_format.type' must be text, json_object or"
+                        + " json_schema, not '" + type.textValue() + "'");
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.List;
+import org.llamajava.Completion;
+import org.llamajava.GeneratedToken;
+import org.llamajava.Vocabulary;
+import org.llamajava.batch.BatchEngine;
+import org.llamajava.chat.ChatFormat;
+import org.llamajava.chat.ChatMessage;
+import org.llamajava.chat.ChatParser;
+import org.llamajava.chat.ChatReplyStream;
+import org.llamajava.chat.ChatStreamListener;
+import org.llamajava.chat.ChatTemplate;
+import org.llamajava.chat.ToolCall;
+
+/** {@code /v1/chat/completions} and {@code /v1/completions}: one prompt, {@code n} choices, blocking or streamed. */
+final class GenerationApi {
+    private final ServerContext server;
+    private final BatchEngine engine;
+    private final Vocabulary vocab;
+    private final ChatTemplate template;
+    private final int maxTokens;
+    private final int maxPromptTokens;
+
+    GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template) {
+        this.server = server;
+        this.engine = engine;
+        this.vocab = server.model().vocabulary();
+        this.template = template;
+        int slot = engine.tokensPerSlot();
+        ServerConfig c = server.config();
+        this.maxTokens = c.maxTokens() > 0 ? c.maxTokens() : slot;
+        this.maxPromptTokens = Math.min(slot - 1, c.maxPromptTokens() > 0 ? c.maxPromptTokens() : slot - 1);
+    }
+
+    void chat(Context ctx) {
+        JsonBody b = server.read(ctx);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab);
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab);
+        checkPrompt(chat.tokens());
+        String id = OpenAiFormat.id("chatcmpl-");
+        long created = OpenAiFormat.now();
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            ctx.contentType("application/json").result(server.json(chatResponse(id, created, g, done, chat.format())));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper());
+        Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
+        try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
+            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        }
+    }
+
+    void completions(Context ctx) {
+        JsonBody b = server.read(ctx);
+        int[] prompt = checkPrompt(prompt(b));
+        if (b.bool("echo", false)) {
+            throw ApiException.invalid("echo", "'echo' is not supported: the prompt is what you sent");
+        }
+        if (b.integer("best_of", 1, 1, 1) != 1 || b.has("suffix")) {
+            throw ApiException.invalid("'best_of' and 'suffix' are not supported");
+        }
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab);
+        String id = OpenAiFormat.id("cmpl-");
+        long created = OpenAiFormat.now();
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, prompt, p, null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            ctx.contentType("application/json").result(server.json(completionResponse(id, created, g, done)));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper());
+        Generation g = Generation.start(engine, prompt, p, stream);
+        server.metrics().generation(g, stream.pump(ctx.res(), g, new CompletionChunks(id, created, prompt.length, p)));
+    }
+
+    /** The completions' prompt: a string, or token ids, or an array holding one of them. */
+    private int[] prompt(JsonBody b) {
+        JsonNode v = b.get("prompt");
+        if (v == null) {
+            throw ApiException.invalid("prompt", "'prompt' is required: a string or an array of token ids");
+        }
+        if (v.isArray() && v.size() == 1 && (v.get(0).isTextual() || v.get(0).isArray())) {
+            v = v.get(0);
+        }
+        if (v.isTextual()) {
+            return vocab.tokenize(v.textValue(), true, true);
+        }
+        if (v.isArray()) {
+            int[] ids = new int[v.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = (int) JsonBody.integer("prompt", v.get(i), 0, vocab.size() - 1);
+            }
+            return ids;
+        }
+        throw ApiException.invalid("prompt", "'prompt' must be a string, an array of token ids, or an array of one of"
+                + " them (one prompt per request), not " + JsonBody.kind(v));
+    }
+
+    private int[] checkPrompt(int[] prompt) {
+        if (prompt.length == 0) {
+            throw ApiException.invalid("prompt", "the prompt has no tokens");
+        }
+        if (prompt.length > maxPromptTokens) {
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, "the prompt has "
+                    + prompt.length + " tokens; this server takes at most " + maxPromptTokens + " (each of its "
+                    + engine.params().slots() + " slots holds " + engine.tokensPerSlot() + " tokens of prompt and"
+                    + " reply): shorten it, or start the server with a larger context (-c) or fewer slots (-np)");
+        }
+        return prompt;
+    }
+
+    private ObjectNode head(String id, String object, long created) {
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("id", id);
+        o.put("object", object);
+        o.put("created", created);
+        o.put("model", server.modelName());
+        o.put("system_fingerprint", server.fingerprint());
+        return o;
+    }
+
+    private ObjectNode chatResponse(String id, long created, Generation g, List<Completion> done, ChatFormat format) {
+        ObjectNode o = head(id, "chat.completion", created);
+        ArrayNode choices = o.putArray("choices");
+        for (int i = 0; i < done.size(); i++) {
+            Completion c = done.get(i);
+            ChatMessage reply = ChatMessage.assistant(c.text());
+            if (format != null) {
+                try (ChatParser parser = format.parser()) {
+                    reply = new ChatReplyStream(parser, null).finish(c.text());
+                }
+            }
+            ObjectNode ch = choices.addObject();
+            ch.put("index", i);
+            ObjectNode m = ch.putObject("message");
+            m.put("role", "assistant");
+            if (reply.content().isEmpty() && reply.hasToolCalls()) {
+                m.putNull("content");
+            } else {
+                m.put("content", reply.content());
+            }
+            if (!reply.reasoningContent().isEmpty()) {
+                m.put("reasoning_content", reply.reasoningContent());
+            }
+            if (reply.hasToolCalls()) {
+                m.set("tool_calls", toolCalls(reply.toolCalls(), false));
+            }
+            m.putNull("refusal");
+            if (g.params.logprobs()) {
+                ch.set("logprobs", OpenAiFormat.chatLogprobs(g.choices.get(i).tokens, vocab, g.params.topLogprobs()));
+            } else {
+                ch.putNull("logprobs");
+            }
+            ch.put("finish_reason", finishReason(c, reply));
+        }
+        o.set("usage", OpenAiFormat.usage(g.prompt.length, done));
+        o.set("timings", OpenAiFormat.timings(done.get(0)));
+        return o;
+    }
+
+    /** "tool_calls" when the reply called tools and ended by itself; else as {@link OpenAiFormat#finishReason}. */
+    private static String finishReason(Completion c, ChatMessage reply) {
+        String r = OpenAiFormat.finishReason(c.finishReason());
+        return reply.hasToolCalls() && r.equals("stop") ? "tool_calls" : r;
+    }
+
+    /** OpenAI's {@code tool_calls}: ids given where the model gave none; with {@code index} in a stream's delta. */
+    private static ArrayNode toolCalls(List<ToolCall> calls, boolean indexed) {
+        ArrayNode a = OpenAiFormat.F.arrayNode();
+        for (int k = 0; k < calls.size(); k++) {
+            ToolCall call = calls.get(k);
+            ObjectNode t = a.addObject();
+            if (indexed) {
+                t.put("index", k);
+            }
+            t.put("id", call.id().isEmpty() ? OpenAiFormat.id("call_") : call.id());
+            t.put("type", "function");
+            ObjectNode f = t.putObject("function");
+            f.put("name", call.name());
+            f.put("arguments", call.arguments());
+        }
+        return a;
+    }
+
+    private ObjectNode completionResponse(String id, long created, Generation g, List<Completion> done) {
+        ObjectNode o = head(id, "text_completion", created);
+        ArrayNode choices = o.putArray("choices");
+        for (int i = 0; i < done.size(); i++) {
+            Completion c = done.get(i);
+            ObjectNode ch = choices.addObject();
+            ch.put("index", i);
+            ch.put("text", c.text());
+            if (g.params.logprobs()) {
+                ch.set("logprobs", OpenAiFormat.legacyLogprobs(g.choices.get(i).tokens, vocab, g.params.topLogprobs(), 0));
+            } else {
+                ch.putNull("logprobs");
+            }
+            ch.put("finish_reason", OpenAiFormat.finishReason(c.finishReason()));
+        }
+        o.set("usage", OpenAiFormat.usage(g.prompt.length, done));
+        o.set("timings", OpenAiFormat.timings(done.get(0)));
+        return o;
+    }
+
+    /**
+     * The chunks of a streamed chat completion. With a chat format, each choice's text is parsed
+     * as it comes (content and reasoning deltas; tool calls in the last chunk); without, text is
+     * sent as it is.
+     */
+    private final class ChatChunks implements SseStream.Format, AutoCloseable {
+        private final String id;
+        private final long created;
+        private final int promptTokens;
+        private final SamplingParams p;
+        private final ChatParser[] parsers;
+        private final ChatReplyStream[] replies;
+        private final List<List<GeneratedToken>> held = new ArrayList<>();
+        private final StringBuilder content = new StringBuilder();
+        private final StringBuilder reasoning = new StringBuilder();
+
+        ChatChunks(String id, long created, int promptTokens, SamplingParams p, ChatFormat format) {
+            this.id = id;
+            this.created = created;
+            this.promptTokens = promptTokens;
+            this.p = p;
+            this.parsers = new ChatParser[p.n()];
+            this.replies = new ChatReplyStream[p.n()];
+            ChatStreamListener deltas = new ChatStreamListener() {
+                @Override
+                public void onContent(String delta) {
+                    content.append(delta);
+                }
+
+                @Override
+                public void onReasoning(String delta) {
+                    reasoning.append(delta);
+                }
+            };
+            for (int i = 0; i < p.n(); i++) {
+                held.add(new ArrayList<>());
+                if (format != null) {
+                    parsers[i] = format.parser();
+                    replies[i] = new ChatReplyStream(parsers[i], deltas);
+                }
+            }
+        }
+
+        private ObjectNode chunk(int choice, ObjectNode delta, List<GeneratedToken> tokens, String finish) {
+            ObjectNode o = head(id, "chat.completion.chunk", created);
+            ObjectNode ch = o.putArray("choices").addObject();
+            ch.put("index", choice);
+            ch.set("delta", delta);
+            if (p.logprobs() && tokens != null && !tokens.isEmpty()) {
+                ch.set("logprobs", OpenAiFormat.chatLogprobs(tokens, vocab, p.topLogprobs()));
+            } else {
+                ch.putNull("logprobs");
+            }
+            ch.put("finish_reason", finish);
+            return o;
+        }
+
+        /** The content and reasoning the parser let out since the last chunk, as a delta (empty if none). */
+        private ObjectNode parsedDelta() {
+            ObjectNode delta = OpenAiFormat.F.objectNode();
+            if (reasoning.length() > 0) {
+                delta.put("reasoning_content", reasoning.toString());
+                reasoning.setLength(0);
+            }
+            if (content.length() > 0) {
+                delta.put("content", content.toString());
+                content.setLength(0);
+            }
+            return delta;
+        }
+
+        @Override
+        public List<ObjectNode> start(int choice) {
+            ObjectNode delta = OpenAiFormat.F.objectNode();
+            delta.put("role", "assistant");
+            delta.put("content", "");
+            return List.of(chunk(choice, delta, null, null));
+        }
+
+        @Override
+        public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
+            if (replies[choice] == null) {
+                ObjectNode delta = OpenAiFormat.F.objectNode();
+                delta.put("content", text);
+                return chunk(choice, delta, tokens, null);
+            }
+            held.get(choice).addAll(tokens);
+            replies[choice].push(text);
+            ObjectNode delta = parsedDelta();
+            if (delta.isEmpty()) {
+                return null; // held back: it may still become markup
+            }
+            List<GeneratedToken> t = new ArrayList<>(held.get(choice));
+            held.get(choice).clear();
+            return chunk(choice, delta, t, null);
+        }
+
+        @Override
+        public ObjectNode finish(int choice, Completion c, List<GeneratedToken> tokens) {
+            if (replies[choice] == null) {
+                return chunk(choice, OpenAiFormat.F.objectNode(), tokens, OpenAiFormat.finishReason(c.finishReason()));
+            }
+            ChatMessage reply = replies[choice].finish(c.text());
+            ObjectNode delta = parsedDelta();
+            if (reply.hasToolCalls()) {
+                delta.set("tool_calls", toolCalls(reply.toolCalls(), true));
+            }
+            List<GeneratedToken> t = new ArrayList<>(held.get(choice));
+            t.addAll(tokens);
+            return chunk(choice, delta, t, finishReason(c, reply));
+        }
+
+        @Override
+        public ObjectNode usage(List<Completion> done) {
+            if (!p.includeUsage()) {
+                return null;
+            }
+            ObjectNode o = head(id, "chat.completion.chunk", created);
+            o.putArray("choices");
+            o.set("usage", OpenAiFormat.usage(promptTokens, done));
+            o.set("timings", OpenAiFormat.timings(done.get(0)));
+            return o;
+        }
+
+        @Override
+        public void close() {
+            for (ChatParser parser : parsers) {
+                if (parser != null) {
+                    parser.close();
+                }
+            }
+        }
+    }
+
+    /** The chunks of a streamed legacy completion. */
+    private final class CompletionChunks implements SseStream.Format {
+        private final String id;
+        private final long created;
+        private final int promptTokens;
+        private final SamplingParams p;
+        private final int[] offsets;
+
+        CompletionChunks(String id, long created, int promptTokens, SamplingParams p) {
+            this.id = id;
+            this.created = created;
+            this.promptTokens = promptTokens;
+            this.p = p;
+            this.offsets = new int[p.n()];
+        }
+
+        private ObjectNode chunk(int choice, String text, List<GeneratedToken> tokens, String finish) {
+            ObjectNode o = head(id, "text_completion", created);
+            ObjectNode ch = o.putArray("choices").addObject();
+            ch.put("index", choice);
+            ch.put("text", text);
+            if (p.logprobs() && tokens != null && !tokens.isEmpty()) {
+                ch.set("logprobs", OpenAiFormat.legacyLogprobs(tokens, vocab, p.topLogprobs(), offsets[choice]));
+            } else {
+                ch.putNull("logprobs");
+            }
+            offsets[choice] += text.length();
+            ch.put("finish_reason", finish);
+            return o;
+        }
+
+        @Override
+        public List<ObjectNode> start(int choice) {
+            return List.of();
+        }
+
+        @Override
+        public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
+            return chunk(choice, text, tokens, null);
+        }
+
+        @Override
+        public ObjectNode finish(int choice, Completion c, List<GeneratedToken> tokens) {
+            return chunk(choice, "", tokens, OpenAiFormat.finishReason(c.finishReason()));
+        }
+
+        @Override
+        public ObjectNode usage(List<Completion> done) {
+            if (!p.includeUsage()) {
+                return null;
+            }
+            ObjectNode o = head(id, "text_completion", created);
+            o.putArray("choices");
+            o.set("usage", OpenAiFormat.usage(promptTokens, done));
+            return o;
+        }
+    }
+}

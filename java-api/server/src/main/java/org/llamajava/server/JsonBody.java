@@ -1,0 +1,181 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request's JSON object, read within the body limit, with typed getters that answer 400 naming
+ * the field when its type or range is wrong. JSON {@code null} counts as absent; unknown fields
+ * are ignored, as OpenAI clients send many.
+ */
+final class JsonBody {
+    final ObjectNode node;
+
+    JsonBody(ObjectNode node) {
+        this.node = node;
+    }
+
+    /** Reads the body: 413 past {@code limit} bytes (checked before reading when the length is declared), 400 if not a JSON object. */
+    static JsonBody read(Context ctx, ObjectMapper mapper, long limit) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > limit) {
+            throw ApiException.tooLarge(limit);
+        }
+        byte[] bytes;
+        try (InputStream in = ctx.req().getInputStream()) {
+            bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the request body: " + e.getMessage(), e);
+        }
+        if (bytes.length > limit) {
+            throw ApiException.tooLarge(limit);
+        }
+        if (bytes.length == 0) {
+            throw ApiException.invalid("the request has no body: send a JSON object");
+        }
+        JsonNode n;
+        try {
+            n = mapper.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!(n instanceof ObjectNode o)) {
+            throw ApiException.invalid("the body must be a JSON object, not " + kind(n));
+        }
+        return new JsonBody(o);
+    }
+
+    /** The field, or null if absent or JSON null. */
+    JsonNode get(String field) {
+        JsonNode v = node.get(field);
+        return v == null || v.isNull() ? null : v;
+    }
+
+    boolean has(String field) {
+        return get(field) != null;
+    }
+
+    String string(String field, String def) {
+        JsonNode v = get(field);
+        if (v == null) {
+            return def;
+        }
+        if (!v.isTextual()) {
+            throw wrongType(field, "a string", v);
+        }
+        return v.textValue();
+    }
+
+    String requireString(String field) {
+        String s = string(field, null);
+        if (s == null) {
+            throw ApiException.invalid(field, "'" + field + "' is required (a string)");
+        }
+        return s;
+    }
+
+    boolean bool(String field, boolean def) {
+        JsonNode v = get(field);
+        if (v == null) {
+            return def;
+        }
+        if (!v.isBoolean()) {
+            throw wrongType(field, "true or false", v);
+        }
+        return v.booleanValue();
+    }
+
+    /** An integer in [min, max], or {@code def} if absent. */
+    long integer(String field, long def, long min, long max) {
+        JsonNode v = get(field);
+        if (v == null) {
+            return def;
+        }
+        return integer(field, v, min, max);
+    }
+
+    static long integer(String field, JsonNode v, long min, long max) {
+        if (!v.isNumber() || !v.canConvertToExactIntegral() || !v.canConvertToLong()) {
+            throw wrongType(field, "an integer", v);
+        }
+        long x = v.longValue();
+        if (x < min || x > max) {
+            throw ApiException.invalid(field, "'" + field + "' must be in [" + min + ", " + max + "]; got " + x);
+        }
+        return x;
+    }
+
+    /** A number in [min, max], or {@code def} if absent. */
+    double number(String field, double def, double min, double max) {
+        JsonNode v = get(field);
+        if (v == null) {
+            return def;
+        }
+        if (!v.isNumber()) {
+            throw wrongType(field, "a number", v);
+        }
+        double x = v.doubleValue();
+        if (!(x >= min && x <= max)) {
+            throw ApiException.invalid(field, "'" + field + "' must be in [" + min + ", " + max + "]; got " + x);
+        }
+        return x;
+    }
+
+    /** A string or an array of strings (e.g. {@code stop}), at most {@code maxItems}; empty if absent. */
+    List<String> strings(String field, int maxItems) {
+        JsonNode v = get(field);
+        List<String> out = new ArrayList<>();
+        if (v == null) {
+            return out;
+        }
+        if (v.isTextual()) {
+            out.add(v.textValue());
+        } else if (v.isArray()) {
+            if (v.size() > maxItems) {
+                throw ApiException.invalid(field, "'" + field + "' has " + v.size() + " items; at most " + maxItems);
+            }
+            for (JsonNode e : v) {
+                if (!e.isTextual()) {
+                    throw wrongType(field, "a string or an array of strings", v);
+                }
+                out.add(e.textValue());
+            }
+        } else {
+            throw wrongType(field, "a string or an array of strings", v);
+        }
+        return out;
+    }
+
+    static ApiException wrongType(String field, String expected, JsonNode got) {
+        return ApiException.invalid(field, "'" + field + "' must be " + expected + ", not " + kind(got));
+    }
+
+    static String kind(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return "null";
+        }
+        if (n.isTextual()) {
+            return "a string";
+        }
+        if (n.isNumber()) {
+            return "the number " + n.asText();
+        }
+        if (n.isBoolean()) {
+            return n.asText();
+        }
+        if (n.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+}

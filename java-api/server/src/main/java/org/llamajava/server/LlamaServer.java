@@ -1,0 +1,411 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.llamajava.Model;
+import org.llamajava.Vocabulary;
+import org.llamajava.batch.BatchEngine;
+import org.llamajava.batch.EngineParams;
+import org.llamajava.batch.EngineStats;
+import org.llamajava.chat.ChatTemplate;
+
+/**
+ * An OpenAI-compatible HTTP server over one {@link Model}.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("model.gguf"));
+ *      LlamaServer server = LlamaServer.start(model, ServerConfig.builder().port(8080).slots(4).build())) {
+ *     server.awaitClosed(); // until close(), e.g. from a shutdown hook
+ * }
+ * }</pre>
+ *
+ * <p>Endpoints: {@code POST /v1/chat/completions} and {@code POST /v1/completions} (also without
+ * {@code /v1}; {@code "stream": true} for server-sent events), {@code POST /v1/embeddings},
+ * {@code POST /v1/rerank} (also {@code /rerank}), {@code GET /v1/models}, {@code POST /tokenize},
+ * {@code POST /detokenize}, {@code GET /health} and {@code GET /metrics} (Prometheus). Which of
+ * generation, embeddings and reranking it serves is {@link ServerConfig#mode()}. Errors are
+ * OpenAI's JSON shape, {@code {"error": {"message", "type", "param", "code"}}}, with a 4xx status
+ * for a bad request, and the server keeps serving.
+ *
+ * <p>Generation runs on a {@link BatchEngine}: {@link ServerConfig#slots()} requests at once in
+ * one decode per step, a new request reusing the slot whose cache shares the longest prefix with
+ * its prompt. A request naming another model in {@code "model"} is served by this one, as
+ * llama-server does; responses name this model.
+ *
+ * <p>Security: see {@link ServerConfig}; API keys are compared in constant time. A streamed
+ * request whose client leaves is cancelled, freeing its slot. {@link #close()} stops taking
+ * requests (503), lets running ones finish for {@link ServerConfig#drainTimeout()}, cancels the
+ * rest, and stops.
+ */
+public final class LlamaServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(LlamaServer.class.getName());
+    private static final Set<String> PUBLIC = Set.of("/health", "/v1/health");
+
+    private final ServerConfig config;
+    private final ServerContext context;
+    private final BatchEngine engine;
+    private final EmbeddingApi embeddings;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final byte[] keyDigest;
+    private final long created = System.currentTimeMillis() / 1000;
+    private volatile boolean draining;
+    private boolean closing;
+    private Javalin app;
+
+    private LlamaServer(Model model, ServerConfig config) {
+        this.config = config;
+        ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
+        String name = config.modelName() != null ? config.modelName()
+                : model.path() == null ? "model" : model.path().getFileName().toString();
+        ServerMetrics metrics = new ServerMetrics(inFlight::get);
+        this.context = new ServerContext(config, model, name, "llama-java-" + digest(model.fingerprint()).substring(0, 12),
+                mapper, metrics);
+        this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
+        if (config.mode() == ServerMode.COMPLETION) {
+            this.engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
+                    .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
+                    .threads(config.threads()).maxQueue(config.maxQueue()).build());
+            this.embeddings = null;
+            metrics.engine(engine::stats);
+        } else {
+            this.engine = null;
+            this.embeddings = new EmbeddingApi(context, config.mode() == ServerMode.RERANK);
+            metrics.embedder(embeddings::queued);
+        }
+    }
+
+    /**
+     * Starts serving {@code model} (which the caller keeps and closes after the server).
+     *
+     * @throws IllegalStateException if the port cannot be bound, or the model cannot serve the mode
+     * @throws IllegalArgumentException for a reranking server over a model that is not a reranker
+     */
+    public static LlamaServer start(Model model, ServerConfig config) {
+        if (model == null || config == null) {
+            throw new IllegalArgumentException("model and config are required; e.g. ServerConfig.defaults()");
+        }
+        LlamaServer s = new LlamaServer(model, config);
+        try {
+            s.app = s.createApp();
+            s.app.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            s.release();
+            throw new IllegalStateException("the server could not start on " + config.host() + ":" + config.port() + ": "
+                    + e.getMessage(), e);
+        }
+        return s;
+    }
+
+    private Javalin createApp() {
+        ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
+        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template);
+        return Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.http.maxRequestSize = config.maxBodyBytes();
+            cfg.http.compressionStrategy = CompressionStrategy.NONE;
+            // bounded threads, and connections past 2 per thread wait in the kernel's backlog
+            int threads = config.workerThreads();
+            cfg.jetty.threadPool = new QueuedThreadPool(threads, Math.min(8, threads), 60_000);
+            cfg.jetty.modifyServer(server -> {
+                server.setStopTimeout(0); // close() drains the requests itself; then connections just close
+                server.addBean(new NetworkConnectionLimit(2 * threads, server));
+            });
+            if (!config.corsOrigins().isEmpty()) {
+                cfg.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    for (String origin : config.corsOrigins()) {
+                        rule.allowHost(origin);
+                    }
+                }));
+            }
+            cfg.routes.before(this::gate);
+            Handler noGeneration = ctx -> {
+                throw ApiException.notSupported("this server was started for " + (config.mode() == ServerMode.RERANK
+                        ? "reranking (--reranking): it serves /v1/rerank" : "embeddings (--embeddings): it serves"
+                        + " /v1/embeddings") + "; start it without that flag to generate text");
+            };
+            for (String p : new String[] {"/v1/chat/completions", "/chat/completions"}) {
+                cfg.routes.post(p, endpoint("/v1/chat/completions", generation == null ? noGeneration : generation::chat));
+            }
+            for (String p : new String[] {"/v1/completions", "/completions"}) {
+                cfg.routes.post(p, endpoint("/v1/completions", generation == null ? noGeneration : generation::completions));
+            }
+            Handler noEmbeddings = ctx -> {
+                throw ApiException.notSupported("this server generates text: start it with --embeddings (and an"
+                        + " embedding model) for /v1/embeddings, or with --reranking for /v1/rerank");
+            };
+            cfg.routes.post("/v1/embeddings", endpoint("/v1/embeddings",
+                    embeddings == null ? noEmbeddings : embeddings::embeddings));
+            for (String p : new String[] {"/v1/rerank", "/rerank"}) {
+                cfg.routes.post(p, endpoint("/v1/rerank", embeddings == null ? noEmbeddings : embeddings::rerank));
+            }
+            cfg.routes.get("/v1/models", endpoint("/v1/models", this::models));
+            cfg.routes.get("/models", endpoint("/v1/models", this::models));
+            cfg.routes.post("/tokenize", endpoint("/tokenize", this::tokenize));
+            cfg.routes.post("/detokenize", endpoint("/detokenize", this::detokenize));
+            cfg.routes.get("/health", endpoint("/health", this::health));
+            cfg.routes.get("/v1/health", endpoint("/health", this::health));
+            cfg.routes.get("/metrics", endpoint("/metrics", ctx -> ctx.contentType(ServerMetrics.CONTENT_TYPE)
+                    .result(context.metrics().scrape())));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                answer(ctx, e);
+                context.metrics().request("other", ctx.statusCode(), 0);
+            });
+            cfg.routes.error(404, ctx -> {
+                if (ctx.attribute("llamajava.answered") == null) {
+                    answer(ctx, ApiException.notFound("no endpoint " + ctx.method() + " " + ctx.path()
+                            + ": see the README for the endpoints"));
+                }
+            });
+        });
+    }
+
+    /** Refuses requests while stopping (503) and without the API key (401). */
+    private void gate(Context ctx) {
+        if (draining && !ctx.path().equals("/metrics")) {
+            throw ApiException.unavailable("the server is shutting down");
+        }
+        if (keyDigest != null && !PUBLIC.contains(ctx.path())
+                && !(ctx.method().name().equals("OPTIONS") && !config.corsOrigins().isEmpty())) {
+            String h = ctx.header("Authorization");
+            String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : "";
+            if (!MessageDigest.isEqual(sha256(given), keyDigest)) {
+                ctx.header("WWW-Authenticate", "Bearer");
+                throw ApiException.unauthorized();
+            }
+        }
+    }
+
+    /** Wraps an endpoint: counts it in flight, answers its errors, records its metrics. */
+    private Handler endpoint(String name, Handler h) {
+        return ctx -> {
+            long t0 = System.nanoTime();
+            inFlight.incrementAndGet();
+            try {
+                h.handle(ctx);
+            } catch (Exception e) {
+                answer(ctx, e);
+            } finally {
+                inFlight.decrementAndGet();
+                context.metrics().request(name, ctx.statusCode(), (System.nanoTime() - t0) / 1e9);
+            }
+        };
+    }
+
+    /** Writes an error in OpenAI's shape: 4xx for bad requests, 503 with Retry-After when busy, 500 for our own failures. */
+    private void answer(Context ctx, Exception e) {
+        ApiException a;
+        if (e instanceof ApiException x) {
+            a = x;
+        } else if (e instanceof HttpResponseException x) {
+            a = new ApiException(x.getStatus(), x.getStatus() < 500 ? "invalid_request_error" : "server_error", null, null,
+                    x.getMessage());
+        } else if (e instanceof IllegalArgumentException) {
+            a = ApiException.invalid(e.getMessage());
+        } else {
+            LOG.log(Level.WARNING, "request " + ctx.method() + " " + ctx.path() + " failed", e);
+            a = new ApiException(500, "server_error", null, null, "the server failed: " + e);
+        }
+        if (ctx.res().isCommitted()) {
+            return; // a stream already started; it ends with its own error event
+        }
+        if (a.status == 503) {
+            ctx.header("Retry-After", "1");
+        }
+        ctx.attribute("llamajava.answered", true);
+        ctx.status(a.status).contentType("application/json").result(context.json(a.body()));
+    }
+
+    private void models(Context ctx) {
+        Model m = context.model();
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("object", "list");
+        ObjectNode e = o.putArray("data").addObject();
+        e.put("id", context.modelName());
+        e.put("object", "model");
+        e.put("created", created);
+        e.put("owned_by", "llama-java");
+        ObjectNode meta = e.putObject("meta");
+        meta.put("n_vocab", m.vocabulary().size());
+        meta.put("n_ctx_train", m.trainingContextLength());
+        meta.put("n_embd", m.embeddingSize());
+        meta.put("n_params", m.parameterCount());
+        meta.put("size", m.sizeBytes());
+        meta.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT));
+        if (engine != null) {
+            meta.put("slots", engine.params().slots());
+            meta.put("n_ctx_slot", engine.tokensPerSlot());
+        }
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /** llama-server's {@code /tokenize}: {@code content}, {@code add_special} (false), {@code parse_special} (true), {@code with_pieces} (false). */
+    private void tokenize(Context ctx) {
+        JsonBody b = context.read(ctx);
+        String text = b.requireString("content");
+        Vocabulary vocab = context.model().vocabulary();
+        int[] tokens = vocab.tokenize(text, b.bool("add_special", false), b.bool("parse_special", true));
+        boolean pieces = b.bool("with_pieces", false);
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        ArrayNode a = o.putArray("tokens");
+        for (int t : tokens) {
+            if (pieces) {
+                ObjectNode p = a.addObject();
+                p.put("id", t);
+                p.put("piece", vocab.tokenPiece(t));
+            } else {
+                a.add(t);
+            }
+        }
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /** llama-server's {@code /detokenize}: {@code tokens} to {@code content}. */
+    private void detokenize(Context ctx) {
+        JsonBody b = context.read(ctx);
+        JsonNode v = b.get("tokens");
+        if (v == null || !v.isArray()) {
+            throw ApiException.invalid("tokens", "'tokens' is required: an array of token ids");
+        }
+        Vocabulary vocab = context.model().vocabulary();
+        int[] ids = new int[v.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (int) JsonBody.integer("tokens", v.get(i), 0, vocab.size() - 1);
+        }
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("content", vocab.detokenize(ids, false, true));
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    private void health(Context ctx) {
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("status", "ok");
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return app.port();
+    }
+
+    /** {@code http://HOST:PORT}, for clients. */
+    public String baseUrl() {
+        String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + h + ":" + port();
+    }
+
+    /** The configuration it runs with. */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The name responses give the model. */
+    public String modelName() {
+        return context.modelName();
+    }
+
+    /** The batching engine's counters, or null when the server does not generate (embedding or rerank mode). */
+    public EngineStats engineStats() {
+        return engine == null ? null : engine.stats();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitClosed() throws InterruptedException {
+        closed.await();
+    }
+
+    /**
+     * Stops gracefully: new requests get 503, running ones have {@link ServerConfig#drainTimeout()}
+     * to finish, the rest are cancelled (a stream ends with an error event, a blocking request
+     * gets 503), then the HTTP server stops. Idempotent; the model stays open.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                awaitQuietly();
+                return;
+            }
+            closing = true;
+        }
+        try {
+            draining = true;
+            waitForInFlight(config.drainTimeout().toMillis());
+            release();
+            waitForInFlight(5_000);
+            if (app != null) {
+                try {
+                    app.stop();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "stopping the HTTP server failed", e);
+                }
+            }
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    private void release() {
+        if (engine != null) {
+            engine.close();
+        }
+        if (embeddings != null) {
+            embeddings.close();
+        }
+    }
+
+    private void waitForInFlight(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void awaitQuietly() {
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+    private static String digest(String s) {
+        return HexFormat.of().formatHex(sha256(s));
+    }
+}

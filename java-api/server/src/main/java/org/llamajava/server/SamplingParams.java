@@ -1,0 +1,168 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.llamajava.GenerateOptions;
+import org.llamajava.Sampler;
+import org.llamajava.Vocabulary;
+
+/**
+ * The generation fields shared by {@code /v1/chat/completions} and {@code /v1/completions}, read
+ * and range-checked. Sampling defaults are llama-server's (temperature 0.8, top_k 40, top_p 0.95,
+ * min_p 0.05); {@code temperature <= 0} is greedy. llama-server's {@code top_k}, {@code min_p},
+ * {@code repeat_penalty} and {@code ignore_eos} are read too.
+ *
+ * @param n                choices to generate
+ * @param maxTokens        most tokens per choice
+ * @param stop             stop strings (never part of the text)
+ * @param temperature      sampling temperature
+ * @param topP             nucleus mass
+ * @param topK             most likely tokens kept (0: all)
+ * @param minP             minimum probability relative to the most likely token
+ * @param presencePenalty  OpenAI's presence penalty
+ * @param frequencyPenalty OpenAI's frequency penalty
+ * @param repeatPenalty    llama.cpp's repetition penalty (1: off)
+ * @param logitBias        token id to bias added to its logit
+ * @param seed             seed of choice 0 (choice i gets seed + i), or null for random
+ * @param logprobs         whether to report each token's log-probability
+ * @param topLogprobs      alternatives to report per token
+ * @param stream           whether to stream server-sent events
+ * @param includeUsage     whether a stream ends with a usage chunk
+ */
+record SamplingParams(int n, int maxTokens, List<String> stop, float temperature, float topP, int topK, float minP,
+                      float presencePenalty, float frequencyPenalty, float repeatPenalty, Map<Integer, Float> logitBias,
+                      Integer seed, boolean logprobs, int topLogprobs, boolean stream, boolean includeUsage) {
+
+    static final int MAX_STOP = 16;
+    static final int MAX_STOP_LENGTH = 256;
+    static final int MAX_LOGIT_BIAS = 1024;
+    static final int MAX_TOP_LOGPROBS = 20;
+    private static final int PENALTY_LAST_N = 64;
+
+    /**
+     * Reads the fields.
+     *
+     * @param chat      chat's field names ({@code max_completion_tokens}, {@code logprobs} as a
+     *                  boolean with {@code top_logprobs}) instead of the legacy completions' ones
+     * @param maxTokens the server's cap on {@code max_tokens}, and the default
+     * @param maxN      the server's cap on {@code n}
+     */
+    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab) {
+        int n = (int) b.integer("n", 1, 1, maxN);
+        String maxField = chat && b.has("max_completion_tokens") ? "max_completion_tokens"
+                : b.has("max_tokens") ? "max_tokens" : "n_predict";
+        int max = (int) b.integer(maxField, maxTokens, 0, maxTokens);
+        List<String> stop = b.strings("stop", MAX_STOP);
+        for (String s : stop) {
+            if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
+                throw ApiException.invalid("stop", "stop strings must have 1 to " + MAX_STOP_LENGTH + " characters");
+            }
+        }
+        float temperature = (float) b.number("temperature", 0.8, 0, 100);
+        float topP = (float) b.number("top_p", 0.95, 0, 1);
+        int topK = (int) b.integer("top_k", 40, 0, Integer.MAX_VALUE);
+        float minP = (float) b.number("min_p", 0.05, 0, 1);
+        if (minP >= 1) {
+            throw ApiException.invalid("min_p", "'min_p' must be below 1");
+        }
+        float presence = (float) b.number("presence_penalty", 0, -2, 2);
+        float frequency = (float) b.number("frequency_penalty", 0, -2, 2);
+        float repeat = (float) b.number("repeat_penalty", 1, 0.01, 100);
+        Map<Integer, Float> bias = logitBias(b, vocab);
+        if (b.bool("ignore_eos", false)) { // llama-server's extension: generate max_tokens whatever the model says
+            for (int t : new int[] {vocab.eos(), vocab.eot()}) {
+                if (t != Vocabulary.NO_TOKEN && vocab.isEndOfGeneration(t)) {
+                    bias.put(t, Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
+        long seed = b.integer("seed", -1, Long.MIN_VALUE, Long.MAX_VALUE);
+        boolean logprobs;
+        int top;
+        if (chat) {
+            logprobs = b.bool("logprobs", false);
+            top = (int) b.integer("top_logprobs", 0, 0, MAX_TOP_LOGPROBS);
+            if (top > 0 && !logprobs) {
+                throw ApiException.invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+            }
+        } else {
+            logprobs = b.has("logprobs");
+            top = (int) b.integer("logprobs", 0, 0, MAX_TOP_LOGPROBS);
+        }
+        boolean stream = b.bool("stream", false);
+        boolean includeUsage = false;
+        JsonNode so = b.get("stream_options");
+        if (so != null) {
+            if (!so.isObject()) {
+                throw JsonBody.wrongType("stream_options", "an object", so);
+            }
+            includeUsage = new JsonBody((com.fasterxml.jackson.databind.node.ObjectNode) so).bool("include_usage", false);
+        }
+        return new SamplingParams(n, max, List.copyOf(stop), temperature, topP, topK, minP, presence, frequency, repeat,
+                bias, seed == -1 ? null : (int) seed, logprobs, top, stream, includeUsage);
+    }
+
+    private static Map<Integer, Float> logitBias(JsonBody b, Vocabulary vocab) {
+        JsonNode v = b.get("logit_bias");
+        Map<Integer, Float> out = new LinkedHashMap<>();
+        if (v == null) {
+            return out;
+        }
+        if (!v.isObject()) {
+            throw JsonBody.wrongType("logit_bias", "an object of token ids to biases", v);
+        }
+        if (v.size() > MAX_LOGIT_BIAS) {
+            throw ApiException.invalid("logit_bias", "'logit_bias' has " + v.size() + " entries; at most " + MAX_LOGIT_BIAS);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int token;
+            try {
+                token = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                throw ApiException.invalid("logit_bias", "'logit_bias' keys are token ids; got '" + e.getKey() + "'");
+            }
+            if (token < 0 || token >= vocab.size()) {
+                throw ApiException.invalid("logit_bias", "token " + token + " is not in the vocabulary (0 to "
+                        + (vocab.size() - 1) + ")");
+            }
+            if (!e.getValue().isNumber() || !(Math.abs(e.getValue().doubleValue()) <= 100)) {
+                throw ApiException.invalid("logit_bias", "'logit_bias' values are numbers in [-100, 100]");
+            }
+            out.put(token, e.getValue().floatValue());
+        }
+        return out;
+    }
+
+    /** The sampler chain of choice {@code i}. */
+    Sampler.Builder sampler(int i) {
+        Sampler.Builder s = Sampler.builder();
+        logitBias.forEach(s::logitBias);
+        if (presencePenalty != 0 || frequencyPenalty != 0 || repeatPenalty != 1) {
+            s.penalties(PENALTY_LAST_N, repeatPenalty, frequencyPenalty, presencePenalty);
+        }
+        if (temperature <= 0 || topP == 0) {
+            return s.greedy();
+        }
+        if (topK > 0) {
+            s.topK(topK);
+        }
+        if (topP < 1) {
+            s.topP(topP);
+        }
+        if (minP > 0) {
+            s.minP(minP);
+        }
+        s.temperature(temperature);
+        return s.dist(seed == null ? Sampler.RANDOM_SEED : seed + i);
+    }
+
+    /** Options with the limits and stop strings; the caller adds callbacks. */
+    GenerateOptions.Builder options() {
+        return GenerateOptions.builder().maxTokens(maxTokens).stop(stop)
+                .logprobs(logprobs ? Math.max(1, topLogprobs) : 0);
+    }
+}

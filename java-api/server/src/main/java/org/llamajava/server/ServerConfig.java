@@ -1,0 +1,155 @@
+package org.llamajava.server;
+
+import java.time.Duration;
+import java.util.List;
+import org.llamajava.ContextParams;
+import org.llamajava.chat.ChatTemplate;
+
+/**
+ * How to run a {@link LlamaServer}. Build with {@link #builder()}; the defaults are safe to
+ * expose on one machine: loopback only, bounded bodies, prompts, replies and queue.
+ *
+ * @param host          interface to bind; {@code 127.0.0.1} by default. Binding another one
+ *                      (e.g. {@code 0.0.0.0}) exposes the server to the network: set an API key
+ * @param port          TCP port; 0 picks a free one ({@link LlamaServer#port()} tells which)
+ * @param apiKey        when set, every endpoint but {@code /health} needs
+ *                      {@code Authorization: Bearer KEY} and answers 401 otherwise; null for none
+ * @param mode          what the model serves (generation by default)
+ * @param modelName     the model's name in {@code /v1/models} and in responses; null for the
+ *                      model file's name. A request naming another model is served by this one
+ * @param chatTemplate  how chat messages become a prompt; null for the model's own template
+ *                      (chatml if its GGUF has none)
+ * @param slots         requests generated at once (llama-server's {@code -np})
+ * @param contextSize   KV cache tokens shared by the slots; each slot holds
+ *                      {@code contextSize / slots} tokens of prompt and reply. In the embedding
+ *                      and rerank modes: most tokens of one input (at most the model's training length)
+ * @param batchSize     most tokens in one native decode
+ * @param threads       CPU threads for decoding
+ * @param maxQueue      requests waiting for a slot (or for the embedder) before the server answers
+ *                      503 with {@code Retry-After}
+ * @param maxBodyBytes  largest request body; larger ones get 413
+ * @param maxTokens     largest {@code max_tokens} a request may ask for (400 above it); 0 for
+ *                      the slot size. A reply also ends when its slot is full
+ * @param maxPromptTokens largest prompt in tokens (400 above it); 0 for the slot size less one
+ * @param maxN          largest {@code n} (choices per request)
+ * @param maxInputs     most inputs of one embeddings request, or documents of one rerank request
+ * @param corsOrigins   origins allowed to call from a browser; empty (the default) sends no CORS
+ *                      headers, so browsers refuse cross-origin calls
+ * @param drainTimeout  how long {@link LlamaServer#close()} lets running requests finish before
+ *                      cancelling them
+ * @param maxThreads    HTTP worker threads; 0 for {@code slots + maxQueue + 32}
+ */
+public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
+                           ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
+                           int maxQueue, long maxBodyBytes, int maxTokens, int maxPromptTokens, int maxN,
+                           int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads) {
+
+    public ServerConfig {
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank; e.g. 127.0.0.1");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be in [0, 65535]; got " + port);
+        }
+        if (apiKey != null && apiKey.isBlank()) {
+            throw new IllegalArgumentException("apiKey must not be blank; pass null for no key");
+        }
+        if (mode == null) {
+            throw new IllegalArgumentException("mode must not be null");
+        }
+        if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
+            throw new IllegalArgumentException("slots must be in [1, " + ContextParams.MAX_SEQUENCES + "]; got " + slots);
+        }
+        positive("contextSize", contextSize);
+        positive("batchSize", batchSize);
+        positive("threads", threads);
+        positive("maxQueue", maxQueue);
+        positive("maxN", maxN);
+        positive("maxInputs", maxInputs);
+        if (maxBodyBytes < 1024) {
+            throw new IllegalArgumentException("maxBodyBytes must be at least 1024; got " + maxBodyBytes);
+        }
+        if (maxTokens < 0 || maxPromptTokens < 0 || maxThreads < 0) {
+            throw new IllegalArgumentException("maxTokens, maxPromptTokens and maxThreads must be >= 0 (0: the default)");
+        }
+        corsOrigins = List.copyOf(corsOrigins);
+        if (drainTimeout == null || drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout must be zero or positive");
+        }
+    }
+
+    private static void positive(String name, int v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1; got " + v);
+        }
+    }
+
+    /** The defaults: see {@link Builder}. */
+    public static ServerConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** HTTP worker threads: {@link #maxThreads()}, or {@code slots + maxQueue + 32}. */
+    public int workerThreads() {
+        return maxThreads > 0 ? maxThreads : slots + maxQueue + 32;
+    }
+
+    /**
+     * Builder for {@link ServerConfig}. Defaults: 127.0.0.1:8080, no API key, generation, 4 slots
+     * over 4096 tokens, batches of 512, 64 queued requests, 2 MiB bodies, {@code n} up to 8, 256
+     * inputs per embeddings request, no CORS, 30 s to drain on close.
+     */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String apiKey;
+        private ServerMode mode = ServerMode.COMPLETION;
+        private String modelName;
+        private ChatTemplate chatTemplate;
+        private int slots = 4;
+        private int contextSize = 4096;
+        private int batchSize = 512;
+        private int threads = ContextParams.defaults().threads();
+        private int maxQueue = 64;
+        private long maxBodyBytes = 2L << 20;
+        private int maxTokens;
+        private int maxPromptTokens;
+        private int maxN = 8;
+        private int maxInputs = 256;
+        private List<String> corsOrigins = List.of();
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private int maxThreads;
+
+        private Builder() {}
+
+        public Builder host(String v) { this.host = v; return this; }
+        public Builder port(int v) { this.port = v; return this; }
+        public Builder apiKey(String v) { this.apiKey = v; return this; }
+        public Builder mode(ServerMode v) { this.mode = v; return this; }
+        public Builder modelName(String v) { this.modelName = v; return this; }
+        public Builder chatTemplate(ChatTemplate v) { this.chatTemplate = v; return this; }
+        public Builder slots(int v) { this.slots = v; return this; }
+        public Builder contextSize(int v) { this.contextSize = v; return this; }
+        public Builder batchSize(int v) { this.batchSize = v; return this; }
+        public Builder threads(int v) { this.threads = v; return this; }
+        public Builder maxQueue(int v) { this.maxQueue = v; return this; }
+        public Builder maxBodyBytes(long v) { this.maxBodyBytes = v; return this; }
+        public Builder maxTokens(int v) { this.maxTokens = v; return this; }
+        public Builder maxPromptTokens(int v) { this.maxPromptTokens = v; return this; }
+        public Builder maxN(int v) { this.maxN = v; return this; }
+        public Builder maxInputs(int v) { this.maxInputs = v; return this; }
+        public Builder corsOrigins(List<String> v) { this.corsOrigins = List.copyOf(v); return this; }
+        public Builder drainTimeout(Duration v) { this.drainTimeout = v; return this; }
+        public Builder maxThreads(int v) { this.maxThreads = v; return this; }
+
+        public ServerConfig build() {
+            return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
+                    threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
+                    drainTimeout, maxThreads);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import org.llamajava.Model;
+
+/**
+ * What every endpoint needs of its server: the configuration, the model and its name in
+ * responses, JSON, and the metrics.
+ *
+ * @param fingerprint the {@code system_fingerprint} of responses: the model's fingerprint
+ */
+record ServerContext(ServerConfig config, Model model, String modelName, String fingerprint, ObjectMapper mapper,
+                     ServerMetrics metrics) {
+
+    /** The request's JSON object, within the body limit. */
+    JsonBody read(Context ctx) {
+        return JsonBody.read(ctx, mapper, config.maxBodyBytes());
+    }
+
+    byte[] json(ObjectNode node) {
+        try {
+            return mapper.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.llamajava.server;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+import org.llamajava.Completion;
+import org.llamajava.batch.EngineStats;
+
+/**
+ * The server's Prometheus metrics ({@code /metrics}, text format 0.0.4): requests by endpoint
+ * and status with their durations, time to first token, the engine's slots, queue and token
+ * counters, and the time spent on prompts and generation. Names start with {@code llamajava_}.
+ */
+final class ServerMetrics {
+    static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private final Counter requests;
+    private final Histogram duration;
+    private final Histogram firstToken;
+    private final Counter promptSeconds;
+    private final Counter generationSeconds;
+    private final Counter clientsLeft;
+
+    ServerMetrics(IntSupplier inFlight) {
+        requests = Counter.builder().name("llamajava_requests_total")
+                .help("HTTP requests answered, by endpoint and status").labelNames("endpoint", "status")
+                .register(registry);
+        duration = Histogram.builder().name("llamajava_request_duration_seconds")
+                .help("time from a request's start to its last byte, by endpoint").labelNames("endpoint")
+                .classicOnly().classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+                .register(registry);
+        firstToken = Histogram.builder().name("llamajava_time_to_first_token_seconds")
+                .help("time from a generation request's start to its first sampled token (queue and prompt included)")
+                .classicOnly().classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+                .register(registry);
+        promptSeconds = Counter.builder().name("llamajava_prompt_seconds_total")
+                .help("time slots spent evaluating prompts").register(registry);
+        generationSeconds = Counter.builder().name("llamajava_generation_seconds_total")
+                .help("time slots spent generating tokens").register(registry);
+        clientsLeft = Counter.builder().name("llamajava_streams_abandoned_total")
+                .help("streamed generations that did not finish: the client left, or the server stopped").register(registry);
+        GaugeWithCallback.builder().name("llamajava_requests_in_flight").help("HTTP requests being served now")
+                .callback(cb -> cb.call(inFlight.getAsInt())).register(registry);
+    }
+
+    /** Adds the engine's gauges and counters. */
+    void engine(Supplier<EngineStats> stats) {
+        gauge("llamajava_slots", "slots (requests generated at once)", stats, EngineStats::slots);
+        gauge("llamajava_slots_busy", "slots serving a request now", stats, EngineStats::activeSlots);
+        gauge("llamajava_queue_depth", "requests waiting for a slot", stats, EngineStats::queued);
+        counter("llamajava_prompt_tokens_total", "prompt tokens evaluated", stats, EngineStats::promptTokensEvaluated);
+        counter("llamajava_prompt_tokens_cached_total", "prompt tokens reused from a slot's cache instead",
+                stats, EngineStats::promptTokensCached);
+        counter("llamajava_tokens_generated_total", "tokens sampled", stats, EngineStats::tokensGenerated);
+        counter("llamajava_decode_calls_total", "native decode calls", stats, EngineStats::decodes);
+        counter("llamajava_generations_completed_total", "generations finished", stats, EngineStats::completed);
+    }
+
+    /** Adds the embedder's queue gauge. */
+    void embedder(IntSupplier queued) {
+        GaugeWithCallback.builder().name("llamajava_embed_queue_depth").help("embedding or rerank requests waiting")
+                .callback(cb -> cb.call(queued.getAsInt())).register(registry);
+    }
+
+    private void gauge(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(f.applyAsDouble(stats.get())))
+                .register(registry);
+    }
+
+    private void counter(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(f.applyAsDouble(stats.get())))
+                .register(registry);
+    }
+
+    void request(String endpoint, int status, double seconds) {
+        requests.labelValues(endpoint, Integer.toString(status)).inc();
+        duration.labelValues(endpoint).observe(seconds);
+    }
+
+    /** Records a finished generation (done null: it did not finish, e.g. its client left). */
+    void generation(Generation g, List<Completion> done) {
+        double ttft = g.timeToFirstToken();
+        if (ttft >= 0) {
+            firstToken.observe(ttft);
+        }
+        if (done == null) {
+            clientsLeft.inc();
+            return;
+        }
+        for (Completion c : done) {
+            promptSeconds.inc(c.timings().promptNanos() / 1e9);
+            generationSeconds.inc(c.timings().generationNanos() / 1e9);
+        }
+    }
+
+    byte[] scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

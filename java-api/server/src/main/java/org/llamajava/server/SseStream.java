@@ -1,0 +1,149 @@
+package org.llamajava.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.llamajava.Completion;
+import org.llamajava.FinishReason;
+import org.llamajava.GeneratedToken;
+
+/**
+ * Streams a {@link Generation} as server-sent events ({@code data: JSON}, then
+ * {@code data: [DONE]}), as OpenAI's API does. The engine's thread only queues events; the
+ * request's own thread writes them, so a slow client slows only itself (its blocking writes are
+ * the back-pressure, and its events wait, at most {@code n * max_tokens} of them). A write that
+ * fails means the client left: the generation is cancelled, which frees its slots at the
+ * engine's next step. While nothing happens (a prompt waiting for a slot, or being evaluated),
+ * an SSE comment every {@link #PING_MILLIS} ms finds a client that left.
+ */
+final class SseStream implements Generation.Listener {
+    static final long PING_MILLIS = 1000;
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The chunks of one endpoint's stream. */
+    interface Format {
+        /** Chunks before any text of a choice (chat: the assistant's role). */
+        List<ObjectNode> start(int choice);
+
+        /** A chunk of text, with the tokens sampled for it (for logprobs); null to send nothing yet. */
+        ObjectNode text(int choice, String text, List<GeneratedToken> tokens);
+
+        /** The last chunk of a choice, with its finish reason. */
+        ObjectNode finish(int choice, Completion completion, List<GeneratedToken> tokens);
+
+        /** The usage chunk ({@code stream_options.include_usage}). */
+        ObjectNode usage(List<Completion> done);
+    }
+
+    private sealed interface Event permits Text, Done {}
+
+    private record Text(int choice, String text, List<GeneratedToken> tokens) implements Event {}
+
+    private record Done(int choice, Completion completion, Throwable error, List<GeneratedToken> tokens)
+            implements Event {}
+
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final ObjectMapper json;
+
+    SseStream(ObjectMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    public void text(int choice, String text, List<GeneratedToken> tokens) {
+        events.add(new Text(choice, text, tokens));
+    }
+
+    @Override
+    public void done(int choice, Completion completion, Throwable error, List<GeneratedToken> tokens) {
+        events.add(new Done(choice, completion, error, tokens));
+    }
+
+    /**
+     * Writes the stream until every choice is done, the generation fails (an error event ends
+     * the stream) or the client leaves (the generation is cancelled).
+     *
+     * @return the completions, or null if the stream did not finish
+     */
+    List<Completion> pump(HttpServletResponse res, Generation g, Format format) {
+        res.setStatus(200);
+        res.setContentType("text/event-stream");
+        res.setCharacterEncoding("utf-8");
+        res.setHeader("Cache-Control", "no-cache");
+        res.setHeader("X-Accel-Buffering", "no");
+        int n = g.choices.size();
+        Completion[] done = new Completion[n];
+        try {
+            OutputStream out = res.getOutputStream();
+            for (int i = 0; i < n; i++) {
+                for (ObjectNode chunk : format.start(i)) {
+                    send(out, chunk);
+                }
+            }
+            out.flush();
+            int remaining = n;
+            while (remaining > 0) {
+                Event e = events.poll(PING_MILLIS, TimeUnit.MILLISECONDS);
+                if (e == null) {
+                    out.write(PING);
+                    out.flush();
+                    continue;
+                }
+                if (e instanceof Text t) {
+                    ObjectNode chunk = format.text(t.choice(), t.text(), t.tokens());
+                    if (chunk != null) {
+                        send(out, chunk);
+                    }
+                } else if (e instanceof Done d) {
+                    if (d.error() != null || d.completion().finishReason() == FinishReason.CANCELLED) {
+                        g.cancel();
+                        RuntimeException r = d.error() == null
+                                ? ApiException.unavailable("the request was cancelled") : Generation.failure(d.error());
+                        send(out, r instanceof ApiException a ? a.body()
+                                : ApiException.body("generation failed: " + r.getMessage(), "server_error", null, null));
+                        out.flush();
+                        return null;
+                    }
+                    done[d.choice()] = d.completion();
+                    remaining--;
+                    send(out, format.finish(d.choice(), d.completion(), d.tokens()));
+                }
+                if (events.isEmpty()) {
+                    out.flush();
+                }
+            }
+            List<Completion> all = Arrays.asList(done);
+            ObjectNode usage = format.usage(all);
+            if (usage != null) {
+                send(out, usage);
+            }
+            out.write(DONE);
+            out.flush();
+            return all;
+        } catch (IOException e) {
+            g.cancel(); // the client left
+            return null;
+        } catch (InterruptedException e) {
+            g.cancel();
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private void send(OutputStream out, ObjectNode chunk) throws IOException {
+        out.write(DATA);
+        out.write(json.writeValueAsBytes(chunk)); // JSON strings escape newlines: one data line
+        out.write(END);
+    }
+
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+}
