@@ -1,0 +1,89 @@
+package org.llamajava.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.llamajava.server.ServerFixture.post;
+import static org.llamajava.server.ServerFixture.q;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.Model;
+import org.llamajava.TestSupport;
+import org.llamajava.embed.RerankModels;
+import org.llamajava.embed.Reranker;
+import org.llamajava.server.ServerFixture.Reply;
+
+/**
+ * The embedding and rerank modes over plain HTTP: {@code /v1/rerank} scores equal the
+ * {@link Reranker}'s and come best first; each mode refuses the other endpoints with 501 and bad
+ * input with 400.
+ */
+class EmbeddingServerTest {
+    private static final List<String> DOCS = List.of("Llamas eat grass and hay.", "Paris is in France.",
+            "The JVM runs Java.", "Alpacas and llamas graze in the Andes.");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void rerankScoresEqualTheRerankersBestFirst() throws Exception {
+        Path file = RerankModels.write(TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf"), tmp.resolve("rank.gguf"),
+                3, null);
+        try (Model model = Model.load(file);
+             LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1).mode(ServerMode.RERANK)
+                     .maxInputs(8).build());
+             Reranker oracle = Reranker.create(model)) {
+            float[] expected = oracle.score("what do llamas eat?", DOCS);
+            Reply r = post(s.baseUrl() + "/v1/rerank", "{\"model\": \"any\", \"query\": \"what do llamas eat?\","
+                    + " \"documents\": " + ServerFixture.JSON.writeValueAsString(DOCS) + ", \"top_n\": 3,"
+                    + " \"return_documents\": true}");
+            assertEquals(200, r.status(), r.raw().body());
+            JsonNode results = r.json().get("results");
+            assertEquals(3, results.size());
+            double previous = Double.POSITIVE_INFINITY;
+            for (JsonNode e : results) {
+                int i = e.get("index").asInt();
+                double score = e.get("relevance_score").asDouble();
+                assertEquals(expected[i], score, 1e-6, "document " + i);
+                assertEquals(DOCS.get(i), e.get("document").get("text").asText());
+                assertTrue(score <= previous, "best first");
+                previous = score;
+            }
+            assertTrue(r.json().get("usage").get("prompt_tokens").asInt() > 0);
+            Reply alias = post(s.baseUrl() + "/rerank", "{\"query\": \"q\", \"documents\": [\"a\", {\"text\": \"b\"}]}");
+            assertEquals(2, alias.json().get("results").size(), alias.raw().body());
+
+            assertEquals(400, post(s.baseUrl() + "/v1/rerank", "{\"documents\": [\"a\"]}").status());
+            assertEquals(400, post(s.baseUrl() + "/v1/rerank", "{\"query\": \"q\", \"documents\": \"a\"}").status());
+            assertEquals(400, post(s.baseUrl() + "/v1/rerank", "{\"query\": \"q\", \"documents\": "
+                    + ServerFixture.JSON.writeValueAsString(java.util.Collections.nCopies(9, "d")) + "}").status());
+            assertEquals(501, post(s.baseUrl() + "/v1/embeddings", "{\"input\": \"a\"}").status());
+            assertEquals(501, post(s.baseUrl() + "/v1/chat/completions",
+                    "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}").status());
+        }
+    }
+
+    @Test
+    void embeddingModeRefusesWhatItCannotDo() {
+        try (Model model = Model.load(TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf"));
+             LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1).mode(ServerMode.EMBEDDING)
+                     .maxInputs(4).build())) {
+            String url = s.baseUrl() + "/v1/embeddings";
+            Reply none = post(url, "{}");
+            assertEquals(400, none.status());
+            assertEquals("input", none.error().get("param").asText());
+            assertEquals(400, post(url, "{\"input\": [1, 2, 3]}").status(), "token ids");
+            assertEquals(400, post(url, "{\"input\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}").status(), "too many");
+            assertEquals(400, post(url, "{\"input\": \"a\", \"dimensions\": 7}").status());
+            assertEquals(400, post(url, "{\"input\": \"a\", \"encoding_format\": \"hex\"}").status());
+            assertEquals(400, post(url, "{\"input\": " + q("word ".repeat(2000)) + "}").status(), "longer than the context");
+            assertEquals(501, post(s.baseUrl() + "/v1/completions", "{\"prompt\": \"a\"}").status());
+            assertEquals(501, post(s.baseUrl() + "/v1/rerank", "{\"query\": \"q\", \"documents\": [\"a\"]}").status());
+            Reply ok = post(url, "{\"input\": \"a\", \"dimensions\": 384}");
+            assertEquals(384, ok.json().get("data").get(0).get("embedding").size(), ok.raw().body());
+        }
+    }
+}
