@@ -60,6 +60,8 @@ for model in "${models[@]}"; do
   "$server" -m "$model" --port "$nport" -np "$np" -c "$ctx" -b "$batch" -ub "$batch" -t "$threads" -ngl 0 \
     -kvu --no-ui >"$dir/native.out" 2>"$dir/native.err" & pids+=($!)
   wait_ready "http://127.0.0.1:$jport"; wait_ready "http://127.0.0.1:$nport"
+  # warm-up, untimed: the JVM's JIT, and both servers' first allocations
+  load "http://127.0.0.1:$jport" warm-up 4 >/dev/null; load "http://127.0.0.1:$nport" warm-up 4 >/dev/null
   echo; echo "model: $(basename "$model")"
   printf "%-5s %-12s %5s %12s %12s %12s\n" round server conc "tok/s" "TTFT p50 ms" "TTFT p99 ms"
   : >"$dir/results"

@@ -401,7 +401,6 @@ public final class BatchEngine implements AutoCloseable {
             }
             budget -= take;
             if (!run.prefilling()) {
-                run.promptDone = System.nanoTime();
                 sampleSlots[ns++] = s.id;
             }
         }
@@ -432,6 +431,9 @@ public final class BatchEngine implements AutoCloseable {
     /** Samples the slot's next token and hands it to the request. */
     private void accept(Slot s) {
         Run run = s.run;
+        if (run.promptDone == 0) {
+            run.promptDone = System.nanoTime(); // the decode that evaluated the prompt's last chunk is done
+        }
         try {
             int token = decoder.sample(s.id, run.sampler);
             if (token < 0) {
