@@ -13,6 +13,7 @@
 #include "ggml.h"
 #include "json-schema-to-grammar.h"
 #include "json.h"
+#include "reasoning-budget.h"
 
 static char * dup_string(const std::string & s) {
     char * out = static_cast<char *>(std::malloc(s.size() + 1));
@@ -437,4 +438,30 @@ extern "C" void llamajava_threadpools_free(void * pools) {
     }
     p->free_fn(p->gen);
     delete p;
+}
+
+extern "C" struct llama_sampler * llamajava_reasoning_budget_init(const struct llama_vocab * vocab,
+                                                                  const int32_t * start, size_t n_start,
+                                                                  const int32_t * end, size_t n_end,
+                                                                  const int32_t * forced, size_t n_forced,
+                                                                  int32_t budget, bool inside, char ** error) {
+    if (error != nullptr) {
+        *error = nullptr;
+    }
+    try {
+        llama_tokens s(start, start + n_start);
+        llama_tokens e(end, end + n_end);
+        llama_tokens f(forced, forced + n_forced);
+        llama_sampler * r = common_reasoning_budget_init(vocab, { s }, { e }, f, budget,
+                                                         inside ? REASONING_BUDGET_COUNTING : REASONING_BUDGET_IDLE);
+        if (r == nullptr) {
+            set_error(error, "llama.cpp could not create the reasoning budget sampler");
+        }
+        return r;
+    } catch (const std::exception & ex) {
+        set_error(error, ex.what());
+    } catch (...) {
+        set_error(error, "unknown error while creating the reasoning budget sampler");
+    }
+    return nullptr;
 }

@@ -108,6 +108,17 @@ int32_t llamajava_sample_grammar(struct llama_sampler * chain, struct llama_samp
  */
 bool llamajava_grammar_accept(struct llama_sampler * grammar, const int32_t * tokens, size_t n, char ** error);
 
+/*
+ * llama.cpp's reasoning budget sampler (common_reasoning_budget_init in libcommon, as
+ * llama-server's reasoning_budget uses it): from the start sequence on (or from the start, if
+ * inside), after budget tokens without the end sequence, forces the forced tokens (a message and
+ * the end sequence) one by one. A chain stage. Returns NULL with *error set on a C++ exception.
+ */
+struct llama_sampler * llamajava_reasoning_budget_init(const struct llama_vocab * vocab, const int32_t * start,
+                                                       size_t n_start, const int32_t * end, size_t n_end,
+                                                       const int32_t * forced, size_t n_forced, int32_t budget,
+                                                       bool inside, char ** error);
+
 /* Frees a string returned by this shim. */
 void llamajava_free(void * p);
 

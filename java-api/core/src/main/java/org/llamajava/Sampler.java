@@ -132,11 +132,12 @@ public final class Sampler implements AutoCloseable {
         private boolean selected;
         private int seed = RANDOM_SEED;
         private Grammar grammar;
+        private ReasoningBudget budget;
 
         private Builder() {}
 
         /**
-         * A builder with the same stages, seed and grammar, to extend or build independently
+         * A builder with the same stages, seed, grammar and reasoning budget, to extend or build independently
          * (e.g. the same settings with each chat turn's own grammar).
          */
         public Builder copy() {
@@ -147,6 +148,7 @@ public final class Sampler implements AutoCloseable {
             b.selected = selected;
             b.seed = seed;
             b.grammar = grammar;
+            b.budget = budget;
             return b;
         }
 
@@ -193,6 +195,25 @@ public final class Sampler implements AutoCloseable {
                 throw new IllegalStateException(stage + " needs the model's vocabulary: use build(model)");
             }
             return v;
+        }
+
+        /**
+         * Limits reasoning as llama.cpp's reasoning budget sampler does (see {@link ReasoningBudget}),
+         * replacing any budget given before: a stage, always the first of the chain wherever this
+         * is called, that once the budget is spent inside the reasoning block lets only the forced
+         * message and end tag through. With a {@link #grammar} the grammar still decides: a forced
+         * token it rejects ends generation with {@link FinishReason#GRAMMAR_REJECTED}; a lazy
+         * grammar is not paused while the model reasons, as llama.cpp's common sampler pauses it.
+         * Needs {@link #build(Model)}.
+         *
+         * @throws IllegalArgumentException (at build) if a tag is no token at all in the vocabulary
+         */
+        public Builder reasoningBudget(ReasoningBudget budget) {
+            if (budget == null) {
+                throw new IllegalArgumentException("reasoning budget is null");
+            }
+            this.budget = budget;
+            return this;
         }
 
         /** Seed for the final random draw when no selecting stage is given. */
@@ -382,6 +403,9 @@ public final class Sampler implements AutoCloseable {
                 chain = llama_sampler_chain_init(p);
             }
             try {
+                if (budget != null) {
+                    llama_sampler_chain_add(chain, ReasoningBudgetStage.create(need(vocab, "reasoning budget"), budget));
+                }
                 for (BiFunction<Builder, Vocabulary, llama_sampler> stage : stages) {
                     llama_sampler s = stage.apply(this, vocab);
                     if (s == null || s.isNull()) {

@@ -57,12 +57,22 @@ public final class GgufFuzz {
     /** Fuzzes for {@code seconds}, keeping seeds, corpus, logs and findings under {@code dir}. */
     static Report run(Path dir, long seconds, Path llamaSource) throws IOException, InterruptedException {
         Path seeds = dir.resolve("seeds");
+        Path dict = dir.resolve("gguf.dict");
+        GgufFuzzSeeds.write(seeds, dict, llamaSource);
+        return jazzer(dir, seconds, GgufFuzzTarget.class, seeds, dict, List.of("-max_len=262144", "-timeout=60"), ".gguf");
+    }
+
+    /**
+     * Runs Jazzer on {@code target} for {@code seconds} (in child JVMs, restarted after a native
+     * crash), with the corpus, logs and findings under {@code dir}; the target writes each input
+     * to the file named by {@code -Dllama.fuzz.input} ({@code dir/current} + {@code suffix}), kept
+     * as a reproducer when the JVM dies.
+     */
+    static Report jazzer(Path dir, long seconds, Class<?> target, Path seeds, Path dict, List<String> options,
+            String suffix) throws IOException, InterruptedException {
         Path corpus = Files.createDirectories(dir.resolve("corpus"));
         Path findings = Files.createDirectories(dir.resolve("findings"));
-        Path dict = dir.resolve("gguf.dict");
-        Path current = dir.resolve("current.gguf");
-        GgufFuzzSeeds.write(seeds, dict, llamaSource);
-
+        Path current = dir.resolve("current" + suffix);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         int runs = 0;
         long executions = 0;
@@ -81,10 +91,11 @@ public final class GgufFuzz {
             if (logging != null) {
                 cmd.add("-Djava.util.logging.config.file=" + logging);
             }
-            cmd.addAll(List.of("com.code_intelligence.jazzer.Jazzer", "--target_class=" + GgufFuzzTarget.class.getName(),
+            cmd.addAll(List.of("com.code_intelligence.jazzer.Jazzer", "--target_class=" + target.getName(),
                     "--instrumentation_includes=org.llamajava.**", "--instrumentation_excludes=org.llamajava.bindings.**",
-                    "--keep_going=1000", "-dict=" + dict, "-max_len=262144", "-timeout=60", "-rss_limit_mb=4096",
-                    "-max_total_time=" + left, "-print_final_stats=1", corpus.toString(), seeds.toString()));
+                    "--keep_going=1000", "-dict=" + dict, "-rss_limit_mb=4096"));
+            cmd.addAll(options);
+            cmd.addAll(List.of("-max_total_time=" + left, "-print_final_stats=1", corpus.toString(), seeds.toString()));
             Process p = new ProcessBuilder(cmd).directory(findings.toFile()).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
             if (!p.waitFor(left + 120, TimeUnit.SECONDS)) {
@@ -105,7 +116,7 @@ public final class GgufFuzz {
                 }
                 nativeCrashes++;
                 if (Files.exists(current)) {
-                    Path keep = findings.resolve("native-crash-" + sha1(Files.readAllBytes(current)) + ".gguf");
+                    Path keep = findings.resolve("native-crash-" + sha1(Files.readAllBytes(current)) + suffix);
                     Files.copy(current, keep, StandardCopyOption.REPLACE_EXISTING);
                     System.err.println("fuzz: the JVM died (exit " + p.exitValue() + "); input kept as " + keep + "; log " + log);
                 }

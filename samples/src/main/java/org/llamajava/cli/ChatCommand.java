@@ -69,7 +69,8 @@ final class ChatCommand implements Command {
     int run(Args args, LineSource in, boolean interactive, PrintStream out, PrintStream err) {
         args.parse(SamplingFlags.with(new String[] {"-m", "--model"}, new String[] {"--system", "-sys",
                 "--system-prompt"}, new String[] {"--chat-template"}, new String[] {"--tools"},
-                new String[] {"--tool-choice"}, new String[] {"--reasoning-format"}));
+                new String[] {"--tool-choice"}, new String[] {"--reasoning-format"}, new String[] {"--reasoning-budget"},
+                new String[] {"--reasoning-budget-message"}));
         Path modelPath = Path.of(args.require("-m", "MODEL"));
         if (!args.positional().isEmpty()) {
             throw new Args.UsageException("unexpected argument '" + args.positional().get(0) + "'");
@@ -140,13 +141,19 @@ final class ChatCommand implements Command {
     /** Fails before the model is loaded when the template is neither a built-in name nor a file. */
     /**
      * The chat API options of {@code --tools FILE} (OpenAI-style definitions), {@code --tool-choice}
-     * and {@code --reasoning-format}, or null if none is given (plain chat).
+     * {@code --reasoning-format} and {@code --reasoning-budget N} (with {@code --reasoning-budget-message}),
+     * or null if none is given (plain chat).
      */
     private static ChatOptions chatOptions(Args args) {
         String tools = args.get("--tools");
         String choice = args.get("--tool-choice");
         String reasoning = args.get("--reasoning-format");
-        if (tools == null && choice == null && reasoning == null) {
+        String budget = args.get("--reasoning-budget");
+        String budgetMessage = args.get("--reasoning-budget-message");
+        if (budgetMessage != null && budget == null) {
+            throw new Args.UsageException("--reasoning-budget-message needs --reasoning-budget N");
+        }
+        if (tools == null && choice == null && reasoning == null && budget == null) {
             return null;
         }
         ChatOptions.Builder b = ChatOptions.builder();
@@ -174,6 +181,19 @@ final class ChatCommand implements Command {
                 throw new Args.UsageException("--reasoning-format: " + e.getMessage());
             }
         }
+        if (budget != null) {
+            int n;
+            try {
+                n = Integer.parseInt(budget);
+            } catch (NumberFormatException e) {
+                throw new Args.UsageException("--reasoning-budget must be a number of tokens (-1: no limit); got '"
+                        + budget + "'");
+            }
+            if (n < -1) {
+                throw new Args.UsageException("--reasoning-budget must be -1 (no limit) or at least 0; got " + n);
+            }
+            b.reasoningBudget(n, budgetMessage);
+        }
         return b.build();
     }
 
@@ -196,7 +216,8 @@ final class ChatCommand implements Command {
     @Override
     public String usage() {
         return "-m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [--tools FILE] [--tool-choice auto|none|required]"
-                + " [--reasoning-format none|auto|deepseek|deepseek-legacy] " + SamplingFlags.USAGE;
+                + " [--reasoning-format none|auto|deepseek|deepseek-legacy] [--reasoning-budget N"
+                + " [--reasoning-budget-message TEXT]] " + SamplingFlags.USAGE;
     }
 
     /** A message on one line. */

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The CLI's structured-output flags: {@code json-schema-to-grammar} prints llama.cpp's grammar (its
  * own converter's output, as dumped by the oracle tool built from test-json-schema-to-grammar.cpp),
  * {@code generate} follows {@code --grammar}/{@code --grammar-file}/{@code -j}/{@code -jf}, and
- * {@code chat} takes {@code --tools} and {@code --reasoning-format}; bad input is a one-line error.
+ * {@code chat} takes {@code --tools}, {@code --reasoning-format} and {@code --reasoning-budget}; bad input is a
+ * one-line error.
  */
 class CliGrammarTest {
     @TempDir
@@ -87,6 +88,23 @@ class CliGrammarTest {
         assertTrue(r.stderr().contains("must be an object schema"), r.stderr());
         r = CliTestSupport.runCli(tmp, "chat", "-m", model.toString(), "--reasoning-format", "sideways");
         assertEquals(2, r.exitCode(), r.stderr());
+        r = CliTestSupport.runCli(tmp, "chat", "-m", model.toString(), "--reasoning-budget", "lots");
+        assertEquals(2, r.exitCode(), r.stderr());
+        r = CliTestSupport.runCli(tmp, "chat", "-m", model.toString(), "--reasoning-budget-message", "stop");
+        assertEquals(2, r.exitCode(), r.stderr());
+    }
+
+    @Test
+    void chatWithAReasoningBudget() throws Exception {
+        // DeepSeek R1's prompt opens the thinking block; a budget of 0 forces the message and the end tag at once
+        Path model = CliTestSupport.model("stories260K.gguf");
+        Path template = CliTestSupport.llamaSource().resolve("models/templates/deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja");
+        CliTestSupport.Result r = CliTestSupport.runCliWithInput(tmp, "Hello\n", "chat", "-m", model.toString(),
+                "--chat-template", template.toString(), "--reasoning-format", "deepseek", "--reasoning-budget", "0",
+                "--reasoning-budget-message", "Time is up.", "-n", "24", "--seed", "2");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("Time is up."), "the forced message is the reasoning, on stderr: " + r.stderr());
+        assertTrue(!r.stdout().contains("</think>"), r.stdout());
     }
 
     @Test

@@ -107,6 +107,23 @@ public final class ChatFormat {
         return strings("thinking_end_tags");
     }
 
+    /**
+     * A reasoning budget of {@code tokens} with this format's thinking tags (the first end tag),
+     * starting inside the reasoning block when the generation prompt opens it; add it to the
+     * sampler with {@link org.llamajava.Sampler.Builder#reasoningBudget}.
+     *
+     * @throws IllegalStateException if the template does not think or names no thinking tags
+     */
+    public org.llamajava.ReasoningBudget reasoningBudget(int tokens, String message) {
+        String start = thinkingStartTag();
+        List<String> ends = thinkingEndTags();
+        if (!supportsThinking() || start.isEmpty() || ends.isEmpty()) {
+            throw new IllegalStateException("this chat template does not think (no thinking tags); no reasoning budget");
+        }
+        boolean inside = generationPrompt().stripTrailing().endsWith(start.strip());
+        return new org.llamajava.ReasoningBudget(tokens, start, ends.get(0), message, inside);
+    }
+
     /** The reasoning format the reply is parsed with. */
     public ReasoningFormat reasoningFormat() {
         return reasoningFormat;

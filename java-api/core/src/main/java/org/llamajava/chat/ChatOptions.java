@@ -17,10 +17,15 @@ import org.llamajava.grammar.JsonSchema;
  * @param jsonSchema        a schema the reply's content must follow, or null
  * @param templateKwargs    extra template variables, each a JSON value as text (e.g. {@code "true"})
  * @param now               the time templates see (e.g. Llama 3's "Today Date"), or null for now
+ * @param reasoningBudget   the most tokens the model may reason for before llama.cpp's reasoning
+ *                          budget sampler forces the end of its thinking block, or -1 for no limit
+ *                          (applied when the template thinks; see {@link ChatFormat#reasoningBudget})
+ * @param reasoningBudgetMessage text forced before the thinking block's end tag when the budget is spent
  */
 public record ChatOptions(List<Tool> tools, ToolChoice toolChoice, boolean parallelToolCalls,
                           ReasoningFormat reasoningFormat, boolean enableThinking, JsonSchema jsonSchema,
-                          Map<String, String> templateKwargs, Instant now) {
+                          Map<String, String> templateKwargs, Instant now, int reasoningBudget,
+                          String reasoningBudgetMessage) {
 
     /** No tools, reasoning separated ({@link ReasoningFormat#AUTO}), thinking enabled. */
     public static final ChatOptions DEFAULT = builder().build();
@@ -30,6 +35,11 @@ public record ChatOptions(List<Tool> tools, ToolChoice toolChoice, boolean paral
         toolChoice = toolChoice == null ? ToolChoice.AUTO : toolChoice;
         reasoningFormat = reasoningFormat == null ? ReasoningFormat.AUTO : reasoningFormat;
         templateKwargs = templateKwargs == null ? Map.of() : Map.copyOf(templateKwargs);
+        reasoningBudgetMessage = reasoningBudgetMessage == null ? "" : reasoningBudgetMessage;
+        if (reasoningBudget < -1) {
+            throw new IllegalArgumentException("the reasoning budget is -1 (no limit) or at least 0 tokens; got "
+                    + reasoningBudget);
+        }
         String named = toolChoice.tool();
         if (named != null && tools.stream().noneMatch(t -> t.name().equals(named))) {
             throw new IllegalArgumentException("tool choice names '" + named + "', which is not among the tools "
@@ -59,6 +69,8 @@ public record ChatOptions(List<Tool> tools, ToolChoice toolChoice, boolean paral
         b.jsonSchema = jsonSchema;
         b.templateKwargs = templateKwargs;
         b.now = now;
+        b.reasoningBudget = reasoningBudget;
+        b.reasoningBudgetMessage = reasoningBudgetMessage;
         return b;
     }
 
@@ -81,6 +93,8 @@ public record ChatOptions(List<Tool> tools, ToolChoice toolChoice, boolean paral
         private JsonSchema jsonSchema;
         private Map<String, String> templateKwargs = Map.of();
         private Instant now;
+        private int reasoningBudget = -1;
+        private String reasoningBudgetMessage = "";
 
         private Builder() {}
 
@@ -93,10 +107,16 @@ public record ChatOptions(List<Tool> tools, ToolChoice toolChoice, boolean paral
         public Builder jsonSchema(JsonSchema v) { this.jsonSchema = v; return this; }
         public Builder templateKwargs(Map<String, String> v) { this.templateKwargs = v; return this; }
         public Builder now(Instant v) { this.now = v; return this; }
+        /** At most {@code tokens} tokens of reasoning (-1: no limit), then {@code message} and the end tag are forced. */
+        public Builder reasoningBudget(int tokens, String message) {
+            this.reasoningBudget = tokens;
+            this.reasoningBudgetMessage = message;
+            return this;
+        }
 
         public ChatOptions build() {
             return new ChatOptions(tools, toolChoice, parallelToolCalls, reasoningFormat, enableThinking, jsonSchema,
-                    templateKwargs, now);
+                    templateKwargs, now, reasoningBudget, reasoningBudgetMessage);
         }
     }
 }

@@ -129,6 +129,10 @@ public final class ChatSession {
         if (g != null) {
             b.grammar(g);
         }
+        if (options.reasoningBudget() >= 0 && options.enableThinking() && format.supportsThinking()
+                && !format.thinkingStartTag().isEmpty() && !format.thinkingEndTags().isEmpty()) {
+            b.reasoningBudget(format.reasoningBudget(options.reasoningBudget(), options.reasoningBudgetMessage()));
+        }
         List<String> stops = new ArrayList<>(generate.stop());
         format.additionalStops().stream().filter(st -> !st.isEmpty() && !stops.contains(st)).forEach(stops::add);
         try (Sampler sampler = b.build(sequence.context().model()); ChatParser parser = format.parser()) {

@@ -17,8 +17,8 @@ import java.util.Map;
  * synthesizes for groups and repetitions (so that left recursion is found as llama.cpp finds it),
  * the same limits. Stricter than llama.cpp where llama.cpp misbehaves: a repetition whose maximum
  * is below its minimum ({@code x{5,3}}, which makes llama.cpp loop for ever), NUL characters
- * (which would cut the grammar short), token ids past {@code int}, and nesting deep enough to
- * overflow a native stack. {@code GrammarFuzz} checks that the two agree on everything else.
+ * (which would cut the grammar short), token ids past {@code int}, nesting deep enough to
+ * overflow a native stack, and the empty text (which llama.cpp takes as no grammar at all). {@code GrammarFuzz} checks that the two agree on everything else.
  *
  * <p>Internal: not part of the API.
  */
@@ -76,7 +76,10 @@ public final class Gbnf {
             return column;
         }
 
-        /** True if llama.cpp itself would accept this grammar, but misbehave on it. */
+        /**
+         * True if llama.cpp itself would accept this grammar, but misbehave on it (loop, abort,
+         * overflow its stack, read less than the text, or, for the empty text, constrain nothing).
+         */
         public boolean stricterThanLlama() {
             return stricter;
         }
@@ -120,7 +123,9 @@ public final class Gbnf {
         }
         g.parseAll();
         if (g.rules.isEmpty()) {
-            throw new Problem("the grammar is empty: it defines no rule (e.g. root ::= \"yes\" | \"no\")", 0, 0, false);
+            // llama.cpp takes the empty string (only) as "no grammar": a sampler stage that constrains nothing
+            throw new Problem("the grammar is empty: it defines no rule (e.g. root ::= \"yes\" | \"no\")", 0, 0,
+                    text.isEmpty());
         }
         if (!g.symbolIds.containsKey(root)) {
             throw new Problem("the grammar has no rule '" + root + "' to start from", 0, 0, false);

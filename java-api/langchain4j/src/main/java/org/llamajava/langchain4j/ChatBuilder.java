@@ -49,19 +49,7 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
     public B seed(int v) { this.seed = v; return self(); }
 
     ChatEngine engine() {
-        if ((modelPath == null) == (model == null)) {
-            throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");
-        }
-        boolean owns = model == null;
-        Model m = owns ? ChatEngine.load(modelPath) : model;
-        try {
-            return new ChatEngine(m, owns, template,
-                    new ChatSettings(contextSize, threads, temperature, topK, topP, maxTokens, seed));
-        } catch (RuntimeException e) {
-            if (owns) {
-                m.close();
-            }
-            throw e;
-        }
+        ChatSettings settings = new ChatSettings(contextSize, threads, temperature, topK, topP, maxTokens, seed);
+        return ModelSource.open(modelPath, model, m -> new ChatEngine(m, model == null, template, settings));
     }
 }

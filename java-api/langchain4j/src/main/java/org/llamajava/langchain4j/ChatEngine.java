@@ -15,7 +15,6 @@ import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.llamajava.Completion;
@@ -57,13 +56,6 @@ final class ChatEngine implements AutoCloseable {
         this.context = model.createContext(ContextParams.builder().contextSize(settings.contextSize())
                 .threads(settings.threads()).build());
         this.session = new ChatSession(context.newSequence(), template == null ? ChatTemplate.of(model) : template);
-    }
-
-    static Model load(Path path) {
-        if (path == null) {
-            throw new IllegalArgumentException("give the builder a modelPath or an already loaded model");
-        }
-        return Model.load(path);
     }
 
     Model model() {

@@ -80,18 +80,7 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
         public Builder params(EmbedderParams v) { this.params = v; return this; }
 
         public LlamaEmbeddingModel build() {
-            if ((modelPath == null) == (model == null)) {
-                throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");
-            }
-            Model m = model != null ? model : Model.load(modelPath);
-            try {
-                return new LlamaEmbeddingModel(m, model == null, params);
-            } catch (RuntimeException e) {
-                if (model == null) {
-                    m.close();
-                }
-                throw e;
-            }
+            return ModelSource.open(modelPath, model, m -> new LlamaEmbeddingModel(m, model == null, params));
         }
     }
 }

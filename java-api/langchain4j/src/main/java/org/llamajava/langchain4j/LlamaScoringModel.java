@@ -66,18 +66,7 @@ public final class LlamaScoringModel implements ScoringModel, AutoCloseable {
         public Builder params(EmbedderParams v) { this.params = v; return this; }
 
         public LlamaScoringModel build() {
-            if ((modelPath == null) == (model == null)) {
-                throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");
-            }
-            Model m = model != null ? model : Model.load(modelPath);
-            try {
-                return new LlamaScoringModel(m, model == null, params);
-            } catch (RuntimeException e) {
-                if (model == null) {
-                    m.close();
-                }
-                throw e;
-            }
+            return ModelSource.open(modelPath, model, m -> new LlamaScoringModel(m, model == null, params));
         }
     }
 }
