@@ -23,20 +23,29 @@ final class JsonBody {
         this.node = node;
     }
 
-    /** Reads the body: 413 past {@code limit} bytes (checked before reading when the length is declared), 400 if not a JSON object. */
+    /** Most bytes of an oversized body read and dropped before answering 413 (larger ones: the connection closes). */
+    static final long DRAIN_BYTES = 8L << 20;
+
+    /**
+     * Reads the body: 413 past {@code limit} bytes, 400 if not a JSON object. An oversized body
+     * (up to {@link #DRAIN_BYTES}) is read to its end and dropped first, so that the client,
+     * still sending it, gets the 413 rather than a reset connection.
+     */
     static JsonBody read(Context ctx, ObjectMapper mapper, long limit) {
         long declared = ctx.req().getContentLengthLong();
-        if (declared > limit) {
-            throw ApiException.tooLarge(limit);
-        }
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
+            if (declared > limit) {
+                drain(in);
+                throw ApiException.tooLarge(limit);
+            }
             bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > limit) {
+                drain(in);
+                throw ApiException.tooLarge(limit);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the request body: " + e.getMessage(), e);
-        }
-        if (bytes.length > limit) {
-            throw ApiException.tooLarge(limit);
         }
         if (bytes.length == 0) {
             throw ApiException.invalid("the request has no body: send a JSON object");
@@ -53,6 +62,15 @@ final class JsonBody {
             throw ApiException.invalid("the body must be a JSON object, not " + kind(n));
         }
         return new JsonBody(o);
+    }
+
+    private static void drain(InputStream in) throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        long left = DRAIN_BYTES;
+        int n;
+        while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+            left -= n;
+        }
     }
 
     /** The field, or null if absent or JSON null. */
