@@ -73,6 +73,7 @@ set(OPTS
   -DLLAMA_BUILD_APP=OFF
   -DLLAMA_OPENSSL=OFF
   -DGGML_OPENMP=OFF
+  -DGGML_RPC=ON
   -DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON)
 # GPU builds load their backends at run time (GGML_BACKEND_DL), so that a machine without the GPU
 # or its driver still runs on the CPU backend with the same jar; ggml allows that only with the
@@ -105,11 +106,20 @@ set(PREFIX "${CACHE_DIR}/install/${BACKEND}-${KEY}")
 set(STAMP "${PREFIX}/.complete")
 
 # ---- 3. configure, build, install (skipped when cached) -----------------------
+# The targets are not part of the key: a cached build that lacks some of them builds just those
+# (incrementally, in the same build folder) and installs again.
+set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
+            llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
+            llama-speculative-simple llama-batched-bench rpc-server)
+set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
+set(_stamp_old "")
 if(EXISTS "${STAMP}")
+  file(READ "${STAMP}" _stamp_old)
+endif()
+if(_stamp_old STREQUAL _stamp_text)
   message(STATUS "llama.cpp: cached build ${BACKEND}-${KEY} at ${PREFIX}")
 else()
   message(STATUS "llama.cpp: building ${BACKEND}-${KEY} from ${SRC} (jobs: ${JOBS})")
-  set(TARGETS llama ggml common llama-simple llama-tokenize llama-quantize llama-bench llama-embedding llama-completion)
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SRC}" -B "${BUILD_DIR}" ${OPTS}
                           "-DCMAKE_INSTALL_PREFIX=${PREFIX}"
                   RESULT_VARIABLE rc)
@@ -147,7 +157,8 @@ else()
   endforeach()
   file(COPY "${SRC}/include/" DESTINATION "${PREFIX}/include")
   file(COPY "${SRC}/ggml/include/" DESTINATION "${PREFIX}/include")
-  file(WRITE "${STAMP}" "${SOURCE_ID}\n")
+  file(COPY "${SRC}/tools/mtmd/mtmd.h" "${SRC}/tools/mtmd/mtmd-helper.h" DESTINATION "${PREFIX}/include")
+  file(WRITE "${STAMP}" "${_stamp_text}")
 endif()
 
 # ---- 4. the shim, keyed by the llama build and the shim's own sources --------------
