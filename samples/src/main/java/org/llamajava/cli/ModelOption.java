@@ -15,6 +15,10 @@ final class ModelOption {
                     + "or a URL (env: LLAMA_ARG_MODEL)")
     String model;
 
+    @Option(names = "--models-dir", paramLabel = "DIR", defaultValue = "${env:LLAMA_JAVA_MODELS}",
+            description = "the models folder (default: ~/.llama-java/models; env: LLAMA_JAVA_MODELS)")
+    java.nio.file.Path modelsDir;
+
     /** Whether -m was given. */
     boolean given() {
         return model != null && !model.isEmpty();
@@ -25,6 +29,6 @@ final class ModelOption {
         if (!given()) {
             throw new UsageException("missing -m MODEL");
         }
-        return ModelStore.fromEnvironment().locate(model, command.err);
+        return ModelStore.fromEnvironment(modelsDir).locate(model, command.err);
     }
 }
