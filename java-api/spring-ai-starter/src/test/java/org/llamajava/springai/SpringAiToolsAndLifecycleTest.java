@@ -114,6 +114,14 @@ class SpringAiToolsAndLifecycleTest {
             assertEquals(List.of(), validate(schema, arguments.get(0)), arguments.get(0));
             assertNotNull(answer);
 
+            // streaming: the tool runs inside the stream, and the model's next reply follows in it
+            List<String> pieces = ctx.getBean(ChatClient.Builder.class).build().prompt("What is the weather in Lima?")
+                    .options(forcing(chat.model()).build()).toolCallbacks(weather).stream().content()
+                    .collectList().block();
+            assertEquals(2, tools.calls.size(), "the tool ran once more, in the stream: " + tools.calls);
+            assertEquals(List.of(), validate(schema, arguments.get(1)), arguments.get(1));
+            assertNotNull(pieces);
+
             // the same loop by hand (user-controlled tool execution): the result is in the next turn's messages
             LlamaJavaChatOptions manual = forcing(chat.model()).toolCallbacks(weather)
                     .internalToolExecutionEnabled(false).build();
@@ -197,6 +205,12 @@ class SpringAiToolsAndLifecycleTest {
         RuntimeException wrongType = assertThrows(RuntimeException.class,
                 () -> start("spring.ai.llamajava.chat.model=" + text, "spring.ai.llamajava.chat.context-size=lots").close());
         assertTrue(messages(wrongType).contains("spring.ai.llamajava.chat.context-size"), messages(wrongType));
+
+        Path stories = TestSupport.sharedModel("stories260K.gguf");
+        Throwable template = startupFailure("spring.ai.llamajava.chat.model=" + stories,
+                "spring.ai.llamajava.chat.chat-template=" + tmp.resolve("no-such-template.jinja"));
+        assertInstanceOf(InvalidConfigurationPropertyValueException.class, template);
+        assertTrue(template.getMessage().contains("spring.ai.llamajava.chat.chat-template"), template.getMessage());
 
         Path minilm = TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf");
         Throwable embeddingAsChat = startupFailure("spring.ai.llamajava.chat.model=" + minilm);

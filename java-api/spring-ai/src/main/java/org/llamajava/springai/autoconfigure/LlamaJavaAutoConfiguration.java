@@ -3,6 +3,7 @@ package org.llamajava.springai.autoconfigure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.llamajava.LlamaException;
+import org.llamajava.chat.ChatTemplate;
 import org.llamajava.embed.EmbedderParams;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.springai.LlamaJavaChatModel;
@@ -24,7 +25,7 @@ import org.springframework.context.annotation.Bean;
  * {@link LlamaJavaEmbeddingModel} when {@code spring.ai.llamajava.embedding.model} is set; Spring AI's
  * ChatClient auto-configuration then offers a {@code ChatClient.Builder}. Both close with the
  * application context. A model file that is missing, not GGUF, or of the wrong kind (an embedding
- * model as chat model) fails startup with an error naming the property.
+ * model as chat model), or a chat template that is neither built in nor a file, fails startup with an error naming the property.
  */
 @AutoConfiguration(afterName = "org.springframework.ai.model.tool.autoconfigure.ToolCallingAutoConfiguration")
 @ConditionalOnClass(LlamaJavaChatModel.class)
@@ -47,6 +48,12 @@ public class LlamaJavaAutoConfiguration {
         if (p.getContextSize() <= 0) {
             throw new InvalidConfigurationPropertyValueException(LlamaJavaChatProperties.PREFIX + ".context-size",
                     p.getContextSize(), "must be positive");
+        }
+        try {
+            ChatTemplate.checkResolvable(p.getChatTemplate());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException(LlamaJavaChatProperties.PREFIX + ".chat-template",
+                    p.getChatTemplate(), e.getMessage());
         }
         LlamaJavaChatProperties.Options o = p.getOptions();
         LlamaJavaChatOptions defaults = LlamaJavaChatOptions.builder().temperature(o.getTemperature()).topP(o.getTopP())
