@@ -355,6 +355,7 @@ public final class LlamaJavaChatModel implements ChatModel, AutoCloseable {
             return this;
         }
 
+        /** Loads (or takes) the model and creates the context. */
         public LlamaJavaChatModel build() {
             if ((modelPath == null) == (model == null)) {
                 throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");

@@ -70,6 +70,7 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
     public void setTopK(Integer v) { this.topK = v; }
     @Override public Double getTopP() { return topP; }
     public void setTopP(Double v) { this.topP = v; }
+    /** Seed of the sampler (null: the model's default). */
     public Integer getSeed() { return seed; }
     public void setSeed(Integer seed) { this.seed = seed; }
     public String getToolChoice() { return toolChoice; }
@@ -82,8 +83,10 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
         this.toolChoice = toolChoice;
     }
 
+    /** Token id to logit bias, applied at every step (null: none). */
     public Map<Integer, Float> getLogitBias() { return logitBias; }
     public void setLogitBias(Map<Integer, Float> logitBias) { this.logitBias = logitBias; }
+    /** llama.cpp's repetition penalty (1 is off) over the last {@link #getRepeatLastN()} tokens. */
     public Double getRepeatPenalty() { return repeatPenalty; }
     public void setRepeatPenalty(Double repeatPenalty) { this.repeatPenalty = repeatPenalty; }
     public Integer getRepeatLastN() { return repeatLastN; }
@@ -191,6 +194,7 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
         public Builder toolNames(String... v) { o.setToolNames(Set.of(v)); return this; }
         public Builder internalToolExecutionEnabled(Boolean v) { o.setInternalToolExecutionEnabled(v); return this; }
 
+        /** The options (a copy: the builder can go on). */
         public LlamaJavaChatOptions build() {
             return o.copy();
         }

@@ -97,12 +97,16 @@ public final class LlamaJavaEmbeddingModel implements EmbeddingModel, AutoClosea
 
         private Builder() {}
 
+        /** A GGUF file to load; the embedding model closes it with itself. */
         public Builder modelPath(Path v) { this.modelPath = v; return this; }
+        /** A loaded model to share; left open when the embedding model closes. */
         public Builder model(Model v) { this.model = v; return this; }
         /** Layers to offload to the GPU when loading {@link #modelPath} (0: none, -1: all). */
         public Builder gpuLayers(int v) { this.gpuLayers = v; return this; }
+        /** Pooling, normalization, threads, truncation and prefix of the embedder. */
         public Builder params(EmbedderParams v) { this.params = v; return this; }
 
+        /** Loads (or takes) the model and creates the embedder. */
         public LlamaJavaEmbeddingModel build() {
             if ((modelPath == null) == (model == null)) {
                 throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");
