@@ -17,7 +17,8 @@ out=native/target/llama
 [ -f java-api/core/target/test-classes/org/llamajava/SpeculationBenchmark.class ] || { echo "bench-spec: build first" >&2; exit 2; }
 ./mvnw -q -o -pl java-api/core dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
-cp="java-api/core/target/test-classes:java-api/core/target/classes:$(cat java-api/core/target/bench-classpath.txt)"
+# this worktree's natives (native/target/classes), not an installed copy from ~/.m2
+cp="java-api/core/target/test-classes:java-api/core/target/classes:$(sed 's#[^:]*llama-java-native-[^:]*\.jar#native/target/classes#' java-api/core/target/bench-classpath.txt)"
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 if [ -n "${TEXT:-}" ]; then cp "$TEXT" "$dir/text.txt"; else
   printf '%s' "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do." > "$dir/text.txt"
