@@ -12,9 +12,17 @@ import java.util.Objects;
  * @param cachedTokens tokens of the prompt reused from the KV cache instead of evaluated
  * @param finishReason why generation stopped
  * @param timings      how long the prompt and the generation took
+ * @param draftedTokens  tokens a {@link Speculation} proposed (0 without speculation)
+ * @param acceptedTokens of those, tokens the model verified and kept
  */
 public record Completion(String text, int[] tokens, int promptTokens, int cachedTokens,
-                         FinishReason finishReason, Timings timings) {
+                         FinishReason finishReason, Timings timings, int draftedTokens, int acceptedTokens) {
+
+    /** A completion generated without speculation. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0);
+    }
 
     /** Copies {@code tokens}, so that later changes to the caller's array do not show here. */
     public Completion {
@@ -37,17 +45,19 @@ public record Completion(String text, int[] tokens, int promptTokens, int cached
     public boolean equals(Object o) {
         return o instanceof Completion c && Objects.equals(text, c.text) && Arrays.equals(tokens, c.tokens)
                 && promptTokens == c.promptTokens && cachedTokens == c.cachedTokens
-                && finishReason == c.finishReason && Objects.equals(timings, c.timings);
+                && finishReason == c.finishReason && Objects.equals(timings, c.timings)
+                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings);
+        return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings,
+                draftedTokens, acceptedTokens);
     }
 
     @Override
     public String toString() {
         return "Completion[text=" + text + ", tokens=" + Arrays.toString(tokens) + ", promptTokens=" + promptTokens
-                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + "]";
+                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + ", draftedTokens=" + draftedTokens + ", acceptedTokens=" + acceptedTokens + "]";
     }
 }
