@@ -170,8 +170,8 @@ class ModelDownloadTest {
         ModelRef r = ModelRef.parse("bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M");
         assertEquals(ModelRef.Kind.HF_REPO, r.kind());
         assertEquals("Q4_K_M", r.quant());
-        assertEquals(ModelRef.Kind.URL, ModelRef.parse("https://example.org/x/m.gguf?download=true").kind());
-        assertEquals("m.gguf", ModelRef.parse("https://example.org/x/m.gguf?download=true").file());
+        assertEquals(ModelRef.Kind.URL, ModelRef.parse("https://models.invalid/x/m.gguf?download=true").kind());
+        assertEquals("m.gguf", ModelRef.parse("https://models.invalid/x/m.gguf?download=true").file());
         assertNull(ModelRef.parse("models/stories260K.gguf"), "a relative path ending in .gguf is a path");
         assertNull(ModelRef.parse("/abs/path/m.gguf"));
         assertNull(ModelRef.parse("stories260K"));
