@@ -79,7 +79,8 @@ class ModelDownloadTest {
         hub.put("org/repo", "m.gguf", d, Downloader.sha256Of(d), 2);
         Path p = store.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err);
         assertArrayEquals(d, read(p));
-        // first transfer: 100000 bytes; the second asks for the rest and gets half of it; the third completes
+        // the first transfer breaks off after 100000 bytes; the second asks for the rest and gets half of it;
+        // the third completes
         assertEquals(List.of("GET /org/repo/resolve/main/m.gguf -", "GET /blobs/org/repo/m.gguf -",
                 "GET /org/repo/resolve/main/m.gguf bytes=100000-", "GET /blobs/org/repo/m.gguf bytes=100000-",
                 "GET /org/repo/resolve/main/m.gguf bytes=150000-", "GET /blobs/org/repo/m.gguf bytes=150000-"),
@@ -126,6 +127,20 @@ class ModelDownloadTest {
         assertTrue(none.getMessage().contains("m-Q4_K_M.gguf"), "lists what there is: " + none.getMessage());
         Path p = store.pull(ModelRef.parse("org/m-GGUF:Q8_0"), false, err);
         assertArrayEquals(q8, read(p));
+    }
+
+    @Test
+    void aSplitModelIsPulledWhole() {
+        byte[] a = data(1500, 10);
+        byte[] b = data(1700, 11);
+        hub.put("org/big", "q4/big-Q4_K_M-00001-of-00002.gguf", a, null, 0);
+        hub.put("org/big", "q4/big-Q4_K_M-00002-of-00002.gguf", b, null, 0);
+        hub.listing("org/big", "[" + entry("q4/big-Q4_K_M-00002-of-00002.gguf", b.length, Downloader.sha256Of(b)) + ","
+                + entry("q4/big-Q4_K_M-00001-of-00002.gguf", a.length, Downloader.sha256Of(a)) + "]");
+        Path first = store.pull(ModelRef.parse("org/big"), false, err);
+        assertEquals(tmp.resolve("models/org/big/q4/big-Q4_K_M-00001-of-00002.gguf"), first);
+        assertArrayEquals(a, read(first));
+        assertArrayEquals(b, read(first.resolveSibling("big-Q4_K_M-00002-of-00002.gguf")));
     }
 
     @Test
