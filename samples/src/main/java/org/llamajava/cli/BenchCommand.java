@@ -136,6 +136,7 @@ final class BenchCommand extends CliCommand {
                 double[] tps = measure(m, cp, n, 0, reps);
                 long ttftNanos = timeToFirstToken(m, cp, n, reps);
                 bar.stepTo(++done[0]);
+                bar.clearLine();
                 table.row(out, m, p, "pp" + n, tps);
                 ttft.add(String.format(Locale.ROOT, "%s %s pp%d: %.2f ms", desc(m), table.describe(p), n,
                         ttftNanos / 1e6));
@@ -146,6 +147,7 @@ final class BenchCommand extends CliCommand {
                 bar.message("tg" + n);
                 double[] tps = measure(m, cp, 0, n, reps);
                 bar.stepTo(++done[0]);
+                bar.clearLine();
                 table.row(out, m, p, "tg" + n, tps);
             }
         }
