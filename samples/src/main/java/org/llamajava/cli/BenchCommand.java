@@ -98,9 +98,9 @@ final class BenchCommand extends CliCommand {
         // llama-bench's columns: the backend column names the loaded backends other than the CPU's
         // (else "CPU"); a GPU backend adds ngl; a flag given more than one value or a non-default
         // one adds its column (threads always shows on the CPU)
-        List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU")).toList();
-        String backend = gpus.isEmpty() ? "CPU" : String.join(",", gpus);
-        Table table = new Table(backend, !gpus.isEmpty(), gpus.isEmpty() || threadList != null,
+        String backend = backendColumn();
+        boolean cpuBackend = backend.contains("CPU") || backend.contains("BLAS") || backend.contains("ZenDNN");
+        Table table = new Table(backend, !cpuBackend, cpuBackend || threadList != null,
                 !batches.equals(List.of(2048)), !ubatches.equals(List.of(512)), !ctks.equals(List.of(KvCacheType.F16)),
                 !ctvs.equals(List.of(KvCacheType.F16)), !fas.equals(List.of(FlashAttention.AUTO)));
         table.header(out);
@@ -136,6 +136,7 @@ final class BenchCommand extends CliCommand {
                 double[] tps = measure(m, cp, n, 0, reps);
                 long ttftNanos = timeToFirstToken(m, cp, n, reps);
                 bar.stepTo(++done[0]);
+                bar.clearLine();
                 table.row(out, m, p, "pp" + n, tps);
                 ttft.add(String.format(Locale.ROOT, "%s %s pp%d: %.2f ms", desc(m), table.describe(p), n,
                         ttftNanos / 1e6));
@@ -146,6 +147,7 @@ final class BenchCommand extends CliCommand {
                 bar.message("tg" + n);
                 double[] tps = measure(m, cp, 0, n, reps);
                 bar.stepTo(++done[0]);
+                bar.clearLine();
                 table.row(out, m, p, "tg" + n, tps);
             }
         }
@@ -343,6 +345,19 @@ final class BenchCommand extends CliCommand {
             }
             return sb.toString();
         }
+    }
+
+    /**
+     * The backend column as llama-bench writes it: the backend registries other than the CPU's and
+     * RPC's, then RPC if it has devices (servers); "CPU" if none.
+     */
+    static String backendColumn() {
+        List<String> names = new ArrayList<>(Llama.backendNames().stream()
+                .filter(n -> !n.equals("CPU") && !n.startsWith("RPC")).toList());
+        if (Llama.devices().stream().anyMatch(d -> d.name().startsWith("RPC"))) {
+            names.add("RPC");
+        }
+        return names.isEmpty() ? "CPU" : String.join(",", names);
     }
 
     private static String desc(Model m) {

@@ -142,9 +142,9 @@ final class ModelStore {
                 target = dir.resolve(ref.repo()).resolve(ref.file()).normalize();
             }
             default -> {
-                RepoFile f;
+                List<RepoFile> files;
                 try {
-                    f = chooseFile(ref);
+                    files = repoFiles(ref.repo());
                 } catch (IllegalStateException offline) {
                     Path cached = cachedRepoFile(ref);
                     if (cached != null) {
@@ -153,11 +153,21 @@ final class ModelStore {
                     }
                     throw offline;
                 }
-                uri = resolveUri(ref.repo(), f.path());
-                target = dir.resolve(ref.repo()).resolve(f.path()).normalize();
-                sha = f.sha256();
+                RepoFile f = chooseFile(ref, files);
+                // a split model: every part (llama.cpp loads the others from the first)
+                Path first = null;
+                for (RepoFile part : splitParts(files, f)) {
+                    Path t = fetch(resolveUri(ref.repo(), part.path()),
+                            dir.resolve(ref.repo()).resolve(part.path()).normalize(), part.sha256(), ref, force, err);
+                    first = first == null ? t : first;
+                }
+                return first;
             }
         }
+        return fetch(uri, target, sha, ref, force, err);
+    }
+
+    private Path fetch(URI uri, Path target, String sha, ModelRef ref, boolean force, PrintStream err) {
         if (!target.startsWith(dir.normalize())) {
             throw new IllegalArgumentException("the reference " + ref.text() + " leads outside the models folder");
         }
@@ -166,6 +176,18 @@ final class ModelStore {
         }
         err.println("pulling " + uri + " to " + target);
         return downloader.download(uri, target, sha, target.getFileName().toString(), err);
+    }
+
+    /** The parts of a split model ({@code NAME-0000K-of-0000N.gguf}) in order, or just the file. */
+    static List<RepoFile> splitParts(List<RepoFile> files, RepoFile first) {
+        var m = SPLIT.matcher(first.path());
+        if (!m.matches()) {
+            return List.of(first);
+        }
+        String prefix = first.path().substring(0, first.path().length() - "00001-of-00000.gguf".length());
+        String count = m.group(2);
+        return files.stream().filter(f -> f.path().startsWith(prefix) && f.path().endsWith("-of-" + count + ".gguf"))
+                .sorted(Comparator.comparing(RepoFile::path)).toList();
     }
 
     private URI resolveUri(String repo, String file) {
@@ -203,7 +225,10 @@ final class ModelStore {
      * {@code -} (case-insensitive), by default Q4_K_M then Q8_0 then any; of a split model, the first part.
      */
     RepoFile chooseFile(ModelRef ref) {
-        List<RepoFile> files = repoFiles(ref.repo());
+        return chooseFile(ref, repoFiles(ref.repo()));
+    }
+
+    private static RepoFile chooseFile(ModelRef ref, List<RepoFile> files) {
         List<String> tags = ref.quant() != null ? List.of(ref.quant()) : List.of("Q4_K_M", "Q8_0");
         for (String tag : tags) {
             Pattern p = Pattern.compile(Pattern.quote(tag) + "[.-]", Pattern.CASE_INSENSITIVE);

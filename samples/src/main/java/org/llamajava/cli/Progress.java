@@ -16,10 +16,12 @@ import org.llamajava.ModelParams;
  */
 final class Progress implements AutoCloseable {
     private final ProgressBar bar;
+    private final PrintStream err;
     private long done;
 
-    private Progress(ProgressBar bar) {
+    private Progress(ProgressBar bar, PrintStream err) {
         this.bar = bar;
+        this.err = err;
     }
 
     /** Whether bars are drawn: on a terminal. */
@@ -33,7 +35,7 @@ final class Progress implements AutoCloseable {
      */
     static Progress start(String task, long max, String unit, long unitSize, boolean speed, PrintStream err) {
         if (!shown()) {
-            return new Progress(null);
+            return new Progress(null, err);
         }
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(err))
@@ -41,7 +43,7 @@ final class Progress implements AutoCloseable {
         if (speed) {
             b.showSpeed();
         }
-        return new Progress(b.build());
+        return new Progress(b.build(), err);
     }
 
     /** Moves the bar to {@code n} steps done. */
@@ -61,6 +63,14 @@ final class Progress implements AutoCloseable {
     void max(long max) {
         if (bar != null) {
             bar.maxHint(max);
+        }
+    }
+
+    /** Erases the bar's line, so that a result line printed now starts at the left edge; it comes back at its next update. */
+    void clearLine() {
+        if (bar != null) {
+            err.print("\r\033[2K");
+            err.flush();
         }
     }
 

@@ -73,7 +73,6 @@ final class TerminalChat {
         LineReaderBuilder b = LineReaderBuilder.builder().terminal(terminal).appName("llama-java")
                 .parser(new ContinuationParser())
                 .completer(new StringsCompleter("/reset", "/save", "/load", "/exit"))
-                .variable(LineReader.SECONDARY_PROMPT_PATTERN, "%P. ")
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .option(LineReader.Option.INSERT_TAB, false);
         if (history != null) {

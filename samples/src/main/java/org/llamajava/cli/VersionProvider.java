@@ -25,15 +25,20 @@ final class VersionProvider implements IVersionProvider {
                 "backends: " + backends};
     }
 
-    /** version.properties, with "unknown" for what the build did not fill in. */
+    /**
+     * version.properties (the llama-java version) and the native build's llama-build.properties
+     * (the llama.cpp source and backend), with "unknown" for what the build did not provide.
+     */
     static Properties properties() {
         Properties p = new Properties();
-        try (InputStream in = VersionProvider.class.getResourceAsStream("version.properties")) {
-            if (in != null) {
-                p.load(in);
-            }
-        } catch (IOException e) {
-            // unknown versions below
+        load(p, "version.properties");
+        Properties build = new Properties();
+        load(build, "llama-build.properties");
+        if (build.getProperty("llama.source.id") != null) {
+            p.setProperty("llama.cpp", build.getProperty("llama.source.id"));
+        }
+        if (build.getProperty("llama.backend") != null) {
+            p.setProperty("backend", build.getProperty("llama.backend"));
         }
         for (String k : new String[] {"llama-java", "llama.cpp", "backend"}) {
             String v = p.getProperty(k);
@@ -42,5 +47,15 @@ final class VersionProvider implements IVersionProvider {
             }
         }
         return p;
+    }
+
+    private static void load(Properties p, String resource) {
+        try (InputStream in = VersionProvider.class.getResourceAsStream(resource)) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            // unknown versions
+        }
     }
 }

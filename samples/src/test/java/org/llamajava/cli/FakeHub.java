@@ -87,6 +87,12 @@ final class FakeHub implements AutoCloseable {
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
             log.add(parts[0] + " " + path + " " + (range == null ? "-" : range));
             respond(s.getOutputStream(), path, range);
+            // a graceful close: everything written reaches the client before the connection ends
+            s.shutdownOutput();
+            s.setSoTimeout(10_000);
+            while (in.read() >= 0) {
+                // until the client closes its side
+            }
         } catch (IOException e) {
             // the client went away
         }

@@ -79,7 +79,8 @@ class ModelDownloadTest {
         hub.put("org/repo", "m.gguf", d, Downloader.sha256Of(d), 2);
         Path p = store.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err);
         assertArrayEquals(d, read(p));
-        // first transfer: 100000 bytes; the second asks for the rest and gets half of it; the third completes
+        // the first transfer breaks off after 100000 bytes; the second asks for the rest and gets half of it;
+        // the third completes
         assertEquals(List.of("GET /org/repo/resolve/main/m.gguf -", "GET /blobs/org/repo/m.gguf -",
                 "GET /org/repo/resolve/main/m.gguf bytes=100000-", "GET /blobs/org/repo/m.gguf bytes=100000-",
                 "GET /org/repo/resolve/main/m.gguf bytes=150000-", "GET /blobs/org/repo/m.gguf bytes=150000-"),
@@ -129,6 +130,20 @@ class ModelDownloadTest {
     }
 
     @Test
+    void aSplitModelIsPulledWhole() {
+        byte[] a = data(1500, 10);
+        byte[] b = data(1700, 11);
+        hub.put("org/big", "q4/big-Q4_K_M-00001-of-00002.gguf", a, null, 0);
+        hub.put("org/big", "q4/big-Q4_K_M-00002-of-00002.gguf", b, null, 0);
+        hub.listing("org/big", "[" + entry("q4/big-Q4_K_M-00002-of-00002.gguf", b.length, Downloader.sha256Of(b)) + ","
+                + entry("q4/big-Q4_K_M-00001-of-00002.gguf", a.length, Downloader.sha256Of(a)) + "]");
+        Path first = store.pull(ModelRef.parse("org/big"), false, err);
+        assertEquals(tmp.resolve("models/org/big/q4/big-Q4_K_M-00001-of-00002.gguf"), first);
+        assertArrayEquals(a, read(first));
+        assertArrayEquals(b, read(first.resolveSibling("big-Q4_K_M-00002-of-00002.gguf")));
+    }
+
+    @Test
     void theListingsChecksumIsChecked() {
         byte[] d = data(3000, 8);
         hub.put("org/r", "m-Q8_0.gguf", d, null, 0);
@@ -170,8 +185,8 @@ class ModelDownloadTest {
         ModelRef r = ModelRef.parse("bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M");
         assertEquals(ModelRef.Kind.HF_REPO, r.kind());
         assertEquals("Q4_K_M", r.quant());
-        assertEquals(ModelRef.Kind.URL, ModelRef.parse("https://example.org/x/m.gguf?download=true").kind());
-        assertEquals("m.gguf", ModelRef.parse("https://example.org/x/m.gguf?download=true").file());
+        assertEquals(ModelRef.Kind.URL, ModelRef.parse("https://models.invalid/x/m.gguf?download=true").kind());
+        assertEquals("m.gguf", ModelRef.parse("https://models.invalid/x/m.gguf?download=true").file());
         assertNull(ModelRef.parse("models/stories260K.gguf"), "a relative path ending in .gguf is a path");
         assertNull(ModelRef.parse("/abs/path/m.gguf"));
         assertNull(ModelRef.parse("stories260K"));

@@ -16,6 +16,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.jline.terminal.Attributes;
+import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.ExternalTerminal;
 import org.junit.jupiter.api.AfterEach;
@@ -106,6 +107,7 @@ class TerminalChatTest {
         };
         // JLine's line discipline in Java (not a pty): Ctrl-C typed raises INT to the terminal's handlers
         terminal = new ExternalTerminal("test", "xterm-256color", in, sink, StandardCharsets.UTF_8);
+        terminal.setSize(new Size(120, 40));
     }
 
     @AfterEach
