@@ -306,7 +306,7 @@ public final class Projector implements AutoCloseable {
     }
 
     private Tokenized tokenize(String prompt, List<Media> media, boolean addBos) {
-        if (prompt == null || media == null || media.contains(null)) {
+        if (prompt == null || media == null || media.stream().anyMatch(java.util.Objects::isNull)) {
             throw new IllegalArgumentException("prompt and media are required (media may be an empty list, not null)");
         }
         mtmd_context ctx = handle();

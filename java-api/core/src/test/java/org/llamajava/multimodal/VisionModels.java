@@ -21,6 +21,44 @@ import org.llamajava.gguf.ModelShape;
  * {@code (imageSize / 14)^2} tokens.
  */
 public final class VisionModels {
+    /** {@link #image}'s PNG with every color inverted. */
+    public static byte[] invertedImage() {
+        try {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(image("png")));
+            for (int y = 0; y < img.getHeight(); y++) {
+                for (int x = 0; x < img.getWidth(); x++) {
+                    img.setRGB(x, y, ~img.getRGB(x, y) & 0xffffff);
+                }
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, "png", out);
+            return out.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A test image: a 150x100 color gradient with a disc, as PNG (or JPEG) bytes written by javax.imageio. */
+    public static byte[] image(String format) {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(150, 100,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 100; y++) {
+            for (int x = 0; x < 150; x++) {
+                boolean disc = (x - 90) * (x - 90) + (y - 40) * (y - 40) < 400;
+                img.setRGB(x, y, disc ? 0xffd020 : (x * 255 / 150) << 16 | (y * 255 / 100) << 8 | 0x40);
+            }
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            if (!javax.imageio.ImageIO.write(img, format, out)) {
+                throw new IllegalStateException("no ImageIO writer for " + format);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** The vision tower's width. */
     public static final int VISION_WIDTH = 32;
     /** LLaVA's (CLIP-L/14's) patch size. */
@@ -28,11 +66,12 @@ public final class VisionModels {
 
     private VisionModels() {}
 
-    /** Writes (once per folder) the tiny random text model. */
+    /** Writes (once per folder) the tiny random text model (the test vocabulary, no chat template). */
     public static synchronized Path textModel(Path dir) {
-        Path p = dir.resolve("tiny-random.gguf");
+        Path p = dir.resolve("vision-text-tiny.gguf");
         if (!Files.exists(p)) {
-            TestSupport.writeTinyModel(dir);
+            // scaled up, so that greedy generation does not settle on one token
+            new LlamaModelWriter(ModelShape.tiny(), TestSupport.tinyVocabulary()).seed(11).scale(4f).write(p);
         }
         return p;
     }
