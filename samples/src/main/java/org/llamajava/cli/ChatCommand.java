@@ -10,6 +10,7 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.llamajava.AbortSignal;
@@ -32,6 +33,8 @@ import org.llamajava.chat.ToolChoice;
 import org.llamajava.Sequence;
 import org.llamajava.chat.ChatSession;
 import org.llamajava.chat.ChatTemplate;
+import org.llamajava.multimodal.Media;
+import org.llamajava.multimodal.Projector;
 
 /**
  * {@code chat -m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [sampling flags]}: a
@@ -47,7 +50,7 @@ final class ChatCommand implements Command {
     /** {@code -n}'s default: the most tokens per reply. */
     static final int DEFAULT_MAX_TOKENS = 256;
 
-    private static final String COMMANDS = "/reset, /save FILE, /load FILE, /exit";
+    private static final String COMMANDS = "/reset, /save FILE, /load FILE, /image PATH (with --mmproj), /exit";
 
     /** Where user lines come from; null at the end of input. */
     @FunctionalInterface
@@ -70,7 +73,7 @@ final class ChatCommand implements Command {
         args.parse(SamplingFlags.with(new String[] {"-m", "--model"}, new String[] {"--system", "-sys",
                 "--system-prompt"}, new String[] {"--chat-template"}, new String[] {"--tools"},
                 new String[] {"--tool-choice"}, new String[] {"--reasoning-format"}, new String[] {"--reasoning-budget"},
-                new String[] {"--reasoning-budget-message"}));
+                new String[] {"--reasoning-budget-message"}, new String[] {"--mmproj"}), "--no-mmproj-offload");
         Path modelPath = Path.of(args.require("-m", "MODEL"));
         if (!args.positional().isEmpty()) {
             throw new Args.UsageException("unexpected argument '" + args.positional().get(0) + "'");
@@ -100,11 +103,13 @@ final class ChatCommand implements Command {
             }
         }
         try (Model m = loaded;
+             Projector projector = Multimodal.load(args, m);
              Context ctx = m.createContext(flags.contextParams(m));
              Sequence seq = ctx.newSequence();
              Sampler sampler = flags.sampler(m)) {
             ChatTemplate template = ChatTemplate.resolve(m, templateName);
             ChatSession chat = new ChatSession(seq, template, system);
+            chat.setProjector(projector);
             if (chatOptions != null) {
                 chat.setOptions(chatOptions);
             }
@@ -215,7 +220,7 @@ final class ChatCommand implements Command {
 
     @Override
     public String usage() {
-        return "-m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [--tools FILE] [--tool-choice auto|none|required]"
+        return "-m MODEL [--system TEXT] [--chat-template NAME_OR_FILE] [--mmproj FILE] [--tools FILE] [--tool-choice auto|none|required]"
                 + " [--reasoning-format none|auto|deepseek|deepseek-legacy] [--reasoning-budget N"
                 + " [--reasoning-budget-message TEXT]] " + SamplingFlags.USAGE;
     }
@@ -237,6 +242,8 @@ final class ChatCommand implements Command {
         private final boolean interactive;
         private final PrintStream out;
         private final PrintStream err;
+        /** Images (or audio) attached by /image for the next message. */
+        private final List<Media> pending = new java.util.ArrayList<>();
         /** The reply being generated, for Ctrl-C; null between replies. */
         private final AtomicReference<AbortSignal> current = new AtomicReference<>();
 
@@ -288,6 +295,25 @@ final class ChatCommand implements Command {
             switch (name) {
                 case "/exit":
                     return false;
+                case "/image":
+                case "/audio":
+                    if (chat.projector() == null) {
+                        err.println("error: " + name + " needs the model's projector: start the chat with --mmproj FILE");
+                        return true;
+                    }
+                    if (arg.isEmpty()) {
+                        err.println("error: " + name + " needs a PATH");
+                        return true;
+                    }
+                    try {
+                        Media media = Media.file(Path.of(arg));
+                        int tokens = chat.projector().countTokens(media);
+                        pending.add(media);
+                        err.println(arg + " attached (" + tokens + " tokens); it goes with your next message");
+                    } catch (RuntimeException e) {
+                        err.println("error: " + oneLine(e));
+                    }
+                    return true;
                 case "/reset":
                     chat.reset();
                     err.println(chat.messages().isEmpty() ? "conversation reset"
@@ -344,6 +370,10 @@ final class ChatCommand implements Command {
                     try (Sampler perTurn = flags.sampler(chat.sequence().context().model())) {
                         c = chat.send(text, perTurn, options);
                     }
+                } else if (!pending.isEmpty()) {
+                    List<Media> media = List.copyOf(pending);
+                    pending.clear();
+                    c = chat.send(text, media, sampler, options);
                 } else {
                     c = chat.send(text, sampler, options);
                 }
