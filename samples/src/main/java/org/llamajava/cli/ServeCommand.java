@@ -29,8 +29,8 @@ final class ServeCommand implements Command {
                 {"-c", "--ctx-size"}, {"-b", "--batch-size"}, {"-t", "--threads"},
                 {"-ngl", "--n-gpu-layers", "--gpu-layers"}, {"--api-key"}, {"--chat-template"},
                 {"--chat-template-file"}, {"-a", "--alias"}, {"-n", "--n-predict"}, {"--max-queue"},
-                {"--cors-origin"}, {"--drain-timeout"}, {"--threads-http"}},
-                "--embeddings", "--embedding", "--reranking", "--rerank");
+                {"--cors-origin"}, {"--drain-timeout"}, {"--threads-http"}, {"--mmproj"}},
+                "--embeddings", "--embedding", "--reranking", "--rerank", "--no-mmproj-offload");
         Path modelPath = Path.of(args.require("-m", "MODEL"));
         boolean embeddings = args.has("--embeddings") || args.has("--embedding");
         boolean rerank = args.has("--reranking") || args.has("--rerank");
@@ -64,7 +64,8 @@ final class ServeCommand implements Command {
             if (template != null) {
                 cfg.chatTemplate(ChatTemplate.resolve(model, template));
             }
-            server = LlamaServer.start(model, cfg.build());
+            // --mmproj: images in chat requests (data: URLs); the projector closes with the model
+            server = LlamaServer.start(model, cfg.build(), Multimodal.load(args, model));
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -97,7 +98,7 @@ final class ServeCommand implements Command {
     @Override
     public String usage() {
         return "-m MODEL [--host 127.0.0.1] [--port 8080] [-np N] [-c CTX] [-b N] [-t N] [-ngl N] [--api-key KEY]"
-                + " [--chat-template NAME | --chat-template-file FILE] [-a ALIAS] [-n MAX_TOKENS] [--max-queue N]"
+                + " [--chat-template NAME | --chat-template-file FILE] [--mmproj FILE] [-a ALIAS] [-n MAX_TOKENS] [--max-queue N]"
                 + " [--cors-origin ORIGIN,...] [--drain-timeout SECONDS] [--embeddings | --reranking]";
     }
 }

@@ -27,7 +27,14 @@ final class GenerationApi {
     private final int maxTokens;
     private final int maxPromptTokens;
 
-    GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template) {
+    /** Images in chats: the projector, and the context they run on (one request at a time), made when first needed. */
+    private final org.llamajava.multimodal.Projector projector;
+    private org.llamajava.Context mediaContext;
+    private org.llamajava.Sequence mediaSequence;
+
+    GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template,
+                  org.llamajava.multimodal.Projector projector) {
+        this.projector = projector;
         this.server = server;
         this.engine = engine;
         this.vocab = server.model().vocabulary();
@@ -40,8 +47,12 @@ final class GenerationApi {
 
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null);
         SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab);
+        if (!chat.media().isEmpty()) {
+            withImages(ctx, chat, p);
+            return;
+        }
         checkPrompt(chat.tokens());
         String id = OpenAiFormat.id("chatcmpl-");
         long created = OpenAiFormat.now();
@@ -56,6 +67,72 @@ final class GenerationApi {
         Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
         try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
             server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        }
+    }
+
+    /**
+     * A chat request with images: on the multimodal context (one request at a time; its sequence
+     * keeps the last prompt, so a follow-up reuses it, images included), not streamed, one choice.
+     */
+    private void withImages(Context ctx, ChatPrompt chat, SamplingParams p) {
+        if (p.stream() || p.n() != 1) {
+            throw ApiException.invalid("stream", "requests with images are answered whole, with one choice:"
+                    + " set \"stream\": false and \"n\": 1");
+        }
+        String id = OpenAiFormat.id("chatcmpl-");
+        long created = OpenAiFormat.now();
+        Completion c;
+        synchronized (this) {
+            if (mediaContext == null) {
+                mediaContext = server.model().createContext(org.llamajava.ContextParams.builder()
+                        .contextSize(engine.tokensPerSlot()).build());
+                mediaSequence = mediaContext.newSequence();
+            }
+            org.llamajava.Sampler.Builder sb = p.sampler(0);
+            if (chat.grammar() != null) {
+                sb.grammar(chat.grammar());
+            }
+            try (org.llamajava.Sampler sampler = sb.build(server.model())) {
+                c = projector.generate(mediaSequence, chat.text(), chat.media(), sampler, p.options().build());
+            } catch (org.llamajava.ContextOverflowException e) {
+                throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, e.getMessage());
+            } catch (org.llamajava.LlamaException | IllegalArgumentException e) {
+                throw ApiException.invalid("messages", e.getMessage());
+            }
+        }
+        ObjectNode o = head(id, "chat.completion", created);
+        ObjectNode ch = o.putArray("choices").addObject();
+        ChatMessage reply = ChatMessage.assistant(c.text());
+        if (chat.format() != null) {
+            try (ChatParser parser = chat.format().parser()) {
+                reply = new ChatReplyStream(parser, null).finish(c.text());
+            }
+        }
+        ch.put("index", 0);
+        ObjectNode m = ch.putObject("message");
+        m.put("role", "assistant");
+        m.put("content", reply.content());
+        if (reply.hasToolCalls()) {
+            m.set("tool_calls", toolCalls(reply.toolCalls(), false));
+        }
+        m.putNull("refusal");
+        ch.putNull("logprobs");
+        ch.put("finish_reason", finishReason(c, reply));
+        int promptTokens = c.promptTokens() + c.cachedTokens();
+        ObjectNode usage = o.putObject("usage");
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", c.tokenCount());
+        usage.put("total_tokens", promptTokens + c.tokenCount());
+        usage.putObject("prompt_tokens_details").put("cached_tokens", c.cachedTokens()).put("image_tokens",
+                c.mediaTokens());
+        ctx.contentType("application/json").result(server.json(o));
+    }
+
+    /** Frees the multimodal context, if one was made. */
+    synchronized void close() {
+        if (mediaContext != null) {
+            mediaContext.close();
+            mediaContext = null;
         }
     }
 
