@@ -453,6 +453,12 @@ public final class Sequence implements AutoCloseable {
     public byte[] saveState() {
         enter();
         try {
+            for (int i = 0; i < length; i++) {
+                if (history[i] < 0) {
+                    throw new UnsupportedOperationException("this sequence holds image or audio embeddings (from a"
+                            + " Projector), which cannot be saved yet: clear() it, or save before evaluating media");
+                }
+            }
             long size = llama_state_seq_get_size(ctx.handle(), id);
             if (size > Integer.MAX_VALUE - 1024) {
                 throw new LlamaException("the sequence's KV state is " + size + " bytes; at most 2 GiB can be saved");

@@ -411,7 +411,9 @@ final class ChatCommand implements Command {
         private Completion richReply(String text, ReplyPrinter printer, AbortSignal abort) {
             GenerateOptions options = GenerateOptions.builder().maxTokens(maxTokens)
                     .abortSignal(interactive ? abort : null).build();
-            ChatReply r = chat.send(text, flags.samplerSettings(), options, new ChatStreamListener() {
+            List<Media> media = List.copyOf(pending);
+            pending.clear();
+            ChatReply r = chat.send(text, media, flags.samplerSettings(), options, new ChatStreamListener() {
                 @Override
                 public void onContent(String delta) {
                     printer.accept(delta);

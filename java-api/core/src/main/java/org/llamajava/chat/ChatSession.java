@@ -95,7 +95,25 @@ public final class ChatSession {
      */
     public ChatReply send(String userText, Sampler.Builder sampling, GenerateOptions generate,
                           ChatStreamListener listener) {
-        messages.add(ChatMessage.user(userText));
+        return send(userText, List.of(), sampling, generate, listener);
+    }
+
+    /**
+     * {@link #send(String, Sampler.Builder, GenerateOptions, ChatStreamListener)} with images or
+     * audio in the user message ({@link ChatMessage#user(String, List)}), evaluated through the
+     * projector ({@link #setProjector}).
+     *
+     * @throws IllegalStateException if there are media and no projector
+     */
+    public ChatReply send(String userText, List<org.llamajava.multimodal.Media> media, Sampler.Builder sampling,
+                          GenerateOptions generate, ChatStreamListener listener) {
+        if (media == null) {
+            throw new IllegalArgumentException("media is null; use List.of() for none");
+        }
+        if (projector == null && !media.isEmpty()) {
+            throw new IllegalStateException("this chat has no projector for images or audio: call setProjector first");
+        }
+        messages.add(media.isEmpty() ? ChatMessage.user(userText) : ChatMessage.user(userText, media));
         try {
             return respond(sampling, generate, listener);
         } catch (ContextOverflowException e) {
@@ -319,6 +337,10 @@ public final class ChatSession {
      * section holding what {@link Sequence#saveState()} returns).
      */
     public void save(Path file) {
+        if (messages.stream().anyMatch(ChatMessage::hasMedia)) {
+            throw new UnsupportedOperationException("saving a chat that holds images or audio is not supported yet:"
+                    + " reset() it, or save before sending media");
+        }
         byte[] text = StateFile.section(out -> {
             out.writeInt(messages.size());
             for (ChatMessage m : messages) {

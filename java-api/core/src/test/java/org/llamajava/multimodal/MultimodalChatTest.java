@@ -69,6 +69,8 @@ class MultimodalChatTest {
             int cachedBefore = second.cachedTokens() + second.promptTokens();
             Completion third = chat.send("And now?", greedy, GenerateOptions.maxTokens(4));
             assertEquals(IMAGE_TOKENS, third.mediaTokens(), "the image is still part of the prompt");
+            assertThrows(UnsupportedOperationException.class, () -> chat.save(tmp.resolve("chat.state")));
+            assertThrows(UnsupportedOperationException.class, () -> chat.sequence().saveState());
             assertTrue(third.cachedTokens() >= cachedBefore, "the image was evaluated again: cached "
                     + third.cachedTokens() + " < " + cachedBefore);
             // what was evaluated is what follows the cached prefix: the last reply and the new turn
