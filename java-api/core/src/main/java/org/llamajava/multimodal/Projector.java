@@ -55,8 +55,8 @@ import org.llamajava.internal.PromptSegment;
  * }
  * }</pre>
  *
- * <p>Closing the model closes its projectors first. A Projector is used by one thread at a time
- * (its methods are synchronized). Models whose text decoder needs M-RoPE positions (Qwen2-VL
+ * <p>Closing the model closes its projectors first (refused while another thread is using one).
+ * A Projector is used by one thread at a time (other threads wait). Models whose text decoder needs M-RoPE positions (Qwen2-VL
  * family) are refused at load.
  */
 public final class Projector implements AutoCloseable {
@@ -208,8 +208,8 @@ public final class Projector implements AutoCloseable {
     }
 
     /** The sample rate {@link Media#pcm} audio must have, or -1 if the projector takes no audio. */
-    public synchronized int audioSampleRate() {
-        return audio ? mtmd_get_audio_sample_rate(handle()) : -1;
+    public int audioSampleRate() {
+        return audio ? use(() -> mtmd_get_audio_sample_rate(handle())) : -1;
     }
 
     /**
@@ -219,14 +219,16 @@ public final class Projector implements AutoCloseable {
      * @throws IllegalArgumentException for a media type this projector does not take
      * @throws LlamaException if the media cannot be decoded
      */
-    public synchronized int countTokens(Media media) {
-        try (Tokenized t = tokenize(marker(), List.of(media), false)) {
-            int n = 0;
-            for (PromptSegment s : t.segments) {
-                n += s.positions();
+    public int countTokens(Media media) {
+        return use(() -> {
+            try (Tokenized t = tokenize(marker(), List.of(media), false)) {
+                int n = 0;
+                for (PromptSegment s : t.segments) {
+                    n += s.positions();
+                }
+                return n;
             }
-            return n;
-        }
+        });
     }
 
     /**
@@ -240,13 +242,15 @@ public final class Projector implements AutoCloseable {
      * @throws LlamaException if a media cannot be decoded (corrupt, truncated)
      * @throws org.llamajava.ContextOverflowException if the prompt (with its images) does not fit the context
      */
-    public synchronized Completion generate(Sequence sequence, String prompt, List<Media> media, Sampler sampler,
-                                            GenerateOptions options) {
-        checkSequence(sequence);
-        try (Tokenized t = tokenize(prompt, media, true)) {
-            checkBatch(sequence, t);
-            return Handles.sequences().generate(sequence, t.segments, sampler, options);
-        }
+    public Completion generate(Sequence sequence, String prompt, List<Media> media, Sampler sampler,
+                               GenerateOptions options) {
+        return use(() -> {
+            checkSequence(sequence);
+            try (Tokenized t = tokenize(prompt, media, true)) {
+                checkBatch(sequence, t);
+                return Handles.sequences().generate(sequence, t.segments, sampler, options);
+            }
+        });
     }
 
     /**
@@ -254,12 +258,14 @@ public final class Projector implements AutoCloseable {
      *
      * @return how many positions were reused from the cache instead of evaluated
      */
-    public synchronized int evaluate(Sequence sequence, String prompt, List<Media> media) {
-        checkSequence(sequence);
-        try (Tokenized t = tokenize(prompt, media, true)) {
-            checkBatch(sequence, t);
-            return Handles.sequences().prompt(sequence, t.segments);
-        }
+    public int evaluate(Sequence sequence, String prompt, List<Media> media) {
+        return use(() -> {
+            checkSequence(sequence);
+            try (Tokenized t = tokenize(prompt, media, true)) {
+                checkBatch(sequence, t);
+                return Handles.sequences().prompt(sequence, t.segments);
+            }
+        });
     }
 
     private void checkSequence(Sequence sequence) {
@@ -464,10 +470,24 @@ public final class Projector implements AutoCloseable {
         return state.isFreed();
     }
 
-    /** Frees the projector; idempotent. Closing its model does this first. */
+    /**
+     * Frees the projector; idempotent. Closing its model does this first.
+     *
+     * @throws IllegalStateException if another thread is using it
+     */
     @Override
-    public synchronized void close() {
-        cleanable.clean();
+    public void close() {
+        if (!state.lock.tryLock()) {
+            throw new IllegalStateException("cannot close " + this + ": thread '" + state.user
+                    + "' is using it; stop that work first");
+        }
+        try {
+            cleanable.clean();
+        } finally {
+            while (state.lock.isHeldByCurrentThread()) {
+                state.lock.unlock();
+            }
+        }
     }
 
     @Override
@@ -477,10 +497,32 @@ public final class Projector implements AutoCloseable {
 
     private static final class State extends NativeState {
         final mtmd_context ctx;
+        /** Held by the thread using the projector, or by the thread closing its model. */
+        final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        volatile Thread user;
         volatile Runnable detach;
 
         State(mtmd_context ctx) {
             this.ctx = ctx;
+        }
+
+        /** Closing the model claims its projectors: refused while one is in use by another thread. */
+        @Override
+        public boolean tryClaim() {
+            // in use by this very thread (e.g. closing the model from a generation callback): refused too
+            return !lock.isHeldByCurrentThread() && lock.tryLock();
+        }
+
+        @Override
+        public void release() {
+            if (lock.isHeldByCurrentThread()) {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public Thread user() {
+            return user;
         }
 
         @Override
@@ -490,6 +532,23 @@ public final class Projector implements AutoCloseable {
                 d.run();
             }
             mtmd_free(ctx);
+            while (lock.isHeldByCurrentThread()) {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Runs {@code body} holding the projector (so that its model cannot close it meanwhile). */
+    private <T> T use(java.util.function.Supplier<T> body) {
+        state.lock.lock();
+        Thread before = state.user;
+        state.user = Thread.currentThread();
+        try {
+            handle();
+            return body.get();
+        } finally {
+            state.user = before;
+            state.lock.unlock();
         }
     }
 }

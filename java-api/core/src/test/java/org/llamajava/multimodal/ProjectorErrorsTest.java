@@ -126,6 +126,29 @@ class ProjectorErrorsTest {
     }
 
     @Test
+    void theModelCannotBeClosedFromInsideAGenerationWithAnImage() {
+        Model m = Model.load(VisionModels.textModel(tmp));
+        try (Projector p = Projector.load(VisionModels.projector(tmp), m,
+                ProjectorParams.defaults().withGpu(false).withThreads(1).withWarmup(false));
+             Context ctx = m.createContext(ContextParams.builder().contextSize(512).build());
+             Sequence seq = ctx.newSequence(); Sampler greedy = Sampler.greedy()) {
+            java.util.concurrent.atomic.AtomicReference<RuntimeException> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            p.generate(seq, Projector.marker() + "Describe.", List.of(Media.bytes(VisionModels.image("png"))), greedy,
+                    GenerateOptions.builder().maxTokens(2).onText(t -> {
+                        try {
+                            m.close();
+                        } catch (RuntimeException e) {
+                            failure.set(e);
+                        }
+                    }).build());
+            assertTrue(failure.get() instanceof IllegalStateException, String.valueOf(failure.get()));
+            assertTrue(!p.isClosed() && !m.isClosed());
+        } finally {
+            m.close();
+        }
+    }
+
+    @Test
     void aSequenceOfAnotherModelIsRefused() {
         try (Model other = Model.load(VisionModels.textModel(tmp));
              Context ctx = other.createContext(ContextParams.builder().contextSize(256).build());
