@@ -204,12 +204,6 @@ public final class Sequence implements AutoCloseable {
 
     // ---- multimodal prompts (org.llamajava.multimodal, through Handles) --------------------------
 
-    /** The history entry of a media chunk's {@code i}th position: negative, so never a token. */
-    private static int mediaKey(long key, int i) {
-        long h = (key ^ (key >>> 29)) * 0x9E3779B97F4A7C15L + i * 0xBF58476D1CE4E5B9L;
-        return -1 - (int) ((h ^ (h >>> 32)) & 0x3fffffff);
-    }
-
     /**
      * Makes this sequence hold the prompt's text tokens and media chunks, evaluating only what
      * follows the longest common prefix with what it holds (a media chunk is reused whole or
@@ -233,7 +227,7 @@ public final class Sequence implements AutoCloseable {
         for (PromptSegment seg : prompt) {
             if (seg.isMedia()) {
                 for (int i = 0; i < seg.positions(); i++) {
-                    keys[at + i] = mediaKey(seg.key(), i);
+                    keys[at + i] = org.llamajava.internal.MediaPrompt.key(seg.key(), i);
                 }
             } else {
                 System.arraycopy(seg.tokens(), 0, keys, at, seg.positions());

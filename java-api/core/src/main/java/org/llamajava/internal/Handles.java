@@ -114,4 +114,23 @@ public final class Handles {
     public static org.llamajava.bindings.ggml_log_callback logCallback() {
         return logCallback;
     }
+
+    /** Submits a media prompt to a batching engine; see {@code BatchEngine}. */
+    public interface BatchMediaSubmitter {
+        Object submit(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
+                      org.llamajava.GenerateOptions options);
+    }
+
+    private static volatile BatchMediaSubmitter batchMedia;
+
+    /** Called by {@code org.llamajava.batch.BatchEngine}'s static initialiser. */
+    public static void registerBatchMedia(BatchMediaSubmitter submitter) {
+        batchMedia = submitter;
+    }
+
+    /** Submits a media prompt to {@code engine}; returns its {@code BatchHandle}. */
+    public static Object submitMedia(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
+                                     org.llamajava.GenerateOptions options) {
+        return batchMedia.submit(engine, prompt, sampler, options);
+    }
 }

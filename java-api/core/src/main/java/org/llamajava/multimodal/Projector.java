@@ -268,6 +268,38 @@ public final class Projector implements AutoCloseable {
         });
     }
 
+    /**
+     * Queues the prompt (text with one {@link #marker()} per media) on a batching engine over this
+     * projector's model: its text is batched with the engine's other requests, and each image is
+     * evaluated by a decode of its own when the request reaches it; a slot that holds the same
+     * text and images reuses them. The projector must stay open until the request completes.
+     *
+     * @return the request's handle; its completion's {@link Completion#mediaTokens()} counts the media positions
+     * @throws org.llamajava.ContextOverflowException if the prompt does not fit a slot
+     */
+    public org.llamajava.batch.BatchHandle submit(org.llamajava.batch.BatchEngine engine, String prompt,
+                                                  List<Media> media, Sampler.Builder sampler,
+                                                  GenerateOptions options) {
+        if (engine == null || options == null) {
+            throw new IllegalArgumentException("engine and options are required");
+        }
+        return use(() -> {
+            Tokenized t = tokenize(prompt, media, true);
+            try {
+                if (t.segments.isEmpty() || t.segments.get(t.segments.size() - 1).isMedia()) {
+                    throw new IllegalArgumentException("a multimodal prompt must end with text after its last image");
+                }
+                org.llamajava.batch.BatchHandle h = (org.llamajava.batch.BatchHandle) Handles.submitMedia(engine,
+                        new org.llamajava.internal.MediaPrompt(t.segments), sampler, options);
+                h.completion().whenComplete((c, e) -> t.close());
+                return h;
+            } catch (RuntimeException e) {
+                t.close();
+                throw e;
+            }
+        });
+    }
+
     private void checkSequence(Sequence sequence) {
         if (sequence == null) {
             throw new IllegalArgumentException("sequence is null");
@@ -382,9 +414,16 @@ public final class Projector implements AutoCloseable {
                     BytePointer id = mtmd_input_chunk_get_id(chunk);
                     String key = id == null || id.isNull() ? "" : id.getString(StandardCharsets.UTF_8);
                     t.segments.add(PromptSegment.media(keyOf(key, i), positions, (lctx, seq, pos, nBatch) -> {
+                        state.lock.lock(); // also called from a batching engine's thread
                         try (IntPointer newPos = new IntPointer(1)) {
+                            if (state.isFreed()) {
+                                throw new IllegalStateException("Projector " + path + " was closed before its image"
+                                        + " was evaluated");
+                            }
                             NativeErrors.clear();
                             return mtmd_helper_eval_chunk_single(state.ctx, lctx, chunk, pos, seq, nBatch, false, newPos);
+                        } finally {
+                            state.lock.unlock();
                         }
                     }));
                 }
