@@ -27,10 +27,8 @@ final class GenerationApi {
     private final int maxTokens;
     private final int maxPromptTokens;
 
-    /** Images in chats: the projector, and the context they run on (one request at a time), made when first needed. */
+    /** Images in chats: the projector, or null. */
     private final org.llamajava.multimodal.Projector projector;
-    private org.llamajava.Context mediaContext;
-    private org.llamajava.Sequence mediaSequence;
 
     GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template,
                   org.llamajava.multimodal.Projector projector) {
@@ -71,8 +69,8 @@ final class GenerationApi {
     }
 
     /**
-     * A chat request with images: on the multimodal context (one request at a time; its sequence
-     * keeps the last prompt, so a follow-up reuses it, images included), not streamed, one choice.
+     * A chat request with images: through the batching engine like any request (its slots keep
+     * images, so a follow-up reuses them), answered whole, with one choice.
      */
     private void withImages(Context ctx, ChatPrompt chat, SamplingParams p) {
         if (p.stream() || p.n() != 1) {
@@ -82,23 +80,33 @@ final class GenerationApi {
         String id = OpenAiFormat.id("chatcmpl-");
         long created = OpenAiFormat.now();
         Completion c;
-        synchronized (this) {
-            if (mediaContext == null) {
-                mediaContext = server.model().createContext(org.llamajava.ContextParams.builder()
-                        .contextSize(engine.tokensPerSlot()).build());
-                mediaSequence = mediaContext.newSequence();
-            }
-            org.llamajava.Sampler.Builder sb = p.sampler(0);
-            if (chat.grammar() != null) {
-                sb.grammar(chat.grammar());
-            }
-            try (org.llamajava.Sampler sampler = sb.build(server.model())) {
-                c = projector.generate(mediaSequence, chat.text(), chat.media(), sampler, p.options().build());
-            } catch (org.llamajava.ContextOverflowException e) {
-                throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, e.getMessage());
-            } catch (org.llamajava.LlamaException | IllegalArgumentException e) {
-                throw ApiException.invalid("messages", e.getMessage());
-            }
+        org.llamajava.Sampler.Builder sb = p.sampler(0);
+        if (chat.grammar() != null) {
+            sb.grammar(chat.grammar());
+        }
+        List<String> stops = new ArrayList<>(p.stop());
+        chat.stops().stream().filter(st -> !stops.contains(st)).forEach(stops::add);
+        org.llamajava.batch.BatchHandle h;
+        try {
+            h = projector.submit(engine, chat.text(), chat.media(), sb, p.options().stop(stops).build());
+        } catch (org.llamajava.ContextOverflowException e) {
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, e.getMessage());
+        } catch (org.llamajava.batch.QueueFullException e) {
+            throw ApiException.unavailable(e.getMessage());
+        } catch (org.llamajava.LlamaException | IllegalArgumentException e) {
+            throw ApiException.invalid("messages", e.getMessage());
+        } catch (IllegalStateException e) {
+            throw ApiException.unavailable("the server is shutting down: " + e.getMessage());
+        }
+        try {
+            c = h.completion().get();
+        } catch (InterruptedException e) {
+            h.cancel();
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         }
         ObjectNode o = head(id, "chat.completion", created);
         ObjectNode ch = o.putArray("choices").addObject();
@@ -126,14 +134,6 @@ final class GenerationApi {
         usage.putObject("prompt_tokens_details").put("cached_tokens", c.cachedTokens()).put("image_tokens",
                 c.mediaTokens());
         ctx.contentType("application/json").result(server.json(o));
-    }
-
-    /** Frees the multimodal context, if one was made. */
-    synchronized void close() {
-        if (mediaContext != null) {
-            mediaContext.close();
-            mediaContext = null;
-        }
     }
 
     void completions(Context ctx) {

@@ -73,7 +73,6 @@ public final class LlamaServer implements AutoCloseable {
     private volatile boolean draining;
     private boolean closing;
     private Javalin app;
-    private GenerationApi generation;
     /** The projector for images in chat requests, or null. */
     private org.llamajava.multimodal.Projector projector;
 
@@ -113,8 +112,8 @@ public final class LlamaServer implements AutoCloseable {
     /**
      * Starts serving {@code model} with a projector for images: {@code /v1/chat/completions} then
      * reads OpenAI {@code image_url} content parts whose URL is a {@code data:} URL (base64; remote
-     * URLs are refused, never fetched). Requests with images run one at a time on a context of
-     * their own (not through the batching engine), non-streamed, with {@code n} 1. The caller
+     * URLs are refused, never fetched). Requests with images go through the batching engine like
+     * the others, answered whole (not streamed), with {@code n} 1. The caller
      * keeps and closes the projector (with the model) after the server.
      *
      * @param projector loaded for {@code model}, or null for none
@@ -144,7 +143,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private Javalin createApp() {
         ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
-        generation = engine == null ? null : new GenerationApi(context, engine, template, projector);
+        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector);
         return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -394,9 +393,6 @@ public final class LlamaServer implements AutoCloseable {
     private void release() {
         if (engine != null) {
             engine.close();
-        }
-        if (generation != null) {
-            generation.close();
         }
         if (embeddings != null) {
             embeddings.close();
