@@ -4,30 +4,33 @@ import java.nio.file.Path;
 import org.llamajava.Model;
 import org.llamajava.multimodal.Projector;
 import org.llamajava.multimodal.ProjectorParams;
+import picocli.CommandLine.Option;
 
 /**
- * The multimodal flags, with llama.cpp's names: {@code --mmproj FILE} (the model's projector) and
- * {@code --no-mmproj-offload} (keep the image encoder on the CPU); {@code -t} sets its threads too.
+ * The multimodal options, with llama.cpp's names: {@code --mmproj FILE} (the model's projector)
+ * and {@code --no-mmproj-offload} (keep the image encoder on the CPU).
  */
 final class Multimodal {
-    static final String USAGE = "[--mmproj FILE [--no-mmproj-offload]]";
+    @Option(names = "--mmproj", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_MMPROJ}",
+            description = "the model's multimodal projector (mmproj GGUF), for images (env: LLAMA_ARG_MMPROJ)")
+    Path mmproj;
 
-    private Multimodal() {}
+    @Option(names = "--no-mmproj-offload", description = "run the projector's image encoder on the CPU")
+    boolean noOffload;
 
-    /** The projector named by {@code --mmproj}, loaded for {@code model}, or null without the flag. */
-    static Projector load(Args args, Model model) {
-        String file = args.get("--mmproj");
-        if (file == null) {
-            if (args.has("--no-mmproj-offload")) {
-                throw new Args.UsageException("--no-mmproj-offload needs --mmproj FILE");
+    /** The projector, loaded for {@code model} with {@code threads} (null: its default), or null without --mmproj. */
+    Projector load(Model model, Integer threads) {
+        if (mmproj == null) {
+            if (noOffload) {
+                throw new UsageException("--no-mmproj-offload needs --mmproj FILE");
             }
             return null;
         }
-        ProjectorParams p = ProjectorParams.defaults().withGpu(!args.has("--no-mmproj-offload"));
-        int threads = args.getInt("-t", p.threads());
-        if (threads < 1) {
-            throw new Args.UsageException("-t must be at least 1");
-        }
-        return Projector.load(Path.of(file), model, p.withThreads(threads));
+        ProjectorParams p = ProjectorParams.defaults().withGpu(!noOffload);
+        return Projector.load(mmproj, model, threads == null ? p : p.withThreads(threads));
+    }
+
+    boolean given() {
+        return mmproj != null;
     }
 }
