@@ -662,6 +662,14 @@ public final class Sequence implements AutoCloseable {
         long genNanos;
         boolean finished;
         FinishReason reason = FinishReason.MAX_TOKENS;
+        /** Drafts tokens, or null. */
+        final Speculation speculation;
+        /** Drafted and accepted tokens so far. */
+        int drafted;
+        int accepted;
+        /** A token sampled and emitted by a speculative batch but not yet evaluated, or -1. */
+        int pending = -1;
+        int[] draft;
 
         /** Checks the arguments and registers with the abort signal; {@link #close()} unregisters. */
         Generation(Sampler sampler, GenerateOptions options) {
@@ -669,6 +677,10 @@ public final class Sequence implements AutoCloseable {
                 throw new IllegalArgumentException("sampler and options are required; e.g. Sampler.greedy()");
             }
             sampler.handle();
+            this.speculation = options.speculation();
+            if (speculation != null) {
+                speculation.prepare(ctx.model(), ctx.contextSize());
+            }
             this.sampler = sampler;
             this.options = options;
             this.text = new TextAssembler(options.stop(), options.onText());
@@ -705,7 +717,10 @@ public final class Sequence implements AutoCloseable {
             return result();
         }
 
-        /** Generates one token; appends emitted text to {@code sink} if given. */
+        /**
+         * Generates one token, or with speculation a verified batch of them; appends emitted text
+         * to {@code sink} if given.
+         */
         void step(StringBuilder sink) {
             long t0 = System.nanoTime();
             try {
@@ -713,31 +728,22 @@ public final class Sequence implements AutoCloseable {
                     finish(FinishReason.CANCELLED, sink);
                     return;
                 }
-                ensureLogits();
-                int token = decoder.sample(id, sampler);
-                if (token == Decoder.GRAMMAR_REJECTED) {
-                    finish(FinishReason.GRAMMAR_REJECTED, sink);
-                    return;
+                int token;
+                if (pending >= 0) { // sampled and emitted by the last speculative batch
+                    token = pending;
+                    pending = -1;
+                } else {
+                    ensureLogits();
+                    token = decoder.sample(id, sampler);
+                    if (token == Decoder.GRAMMAR_REJECTED) {
+                        finish(FinishReason.GRAMMAR_REJECTED, sink);
+                        return;
+                    }
+                    if (emit(token, sink)) {
+                        return;
+                    }
                 }
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, n * 2);
-                }
-                out[n++] = token;
-                if (options.onToken() != null) {
-                    options.onToken().accept(describe(token));
-                }
-                if (vocab.isEndOfGeneration(token)) {
-                    finish(FinishReason.END_OF_GENERATION, sink);
-                    return;
-                }
-                byte[] piece = decoder.piece(token, pieceLength);
-                sink(text.push(piece, pieceLength[0]), sink);
-                if (text.stopped()) {
-                    finish(FinishReason.STOP_STRING, sink);
-                    return;
-                }
-                if (n == options.maxTokens()) {
-                    finish(FinishReason.MAX_TOKENS, sink);
+                if (speculation != null && speculate(token, sink)) {
                     return;
                 }
                 one[0] = token;
@@ -747,6 +753,99 @@ public final class Sequence implements AutoCloseable {
             } finally {
                 genNanos += System.nanoTime() - t0;
             }
+        }
+
+        /** Records and streams a sampled token; returns whether the generation ended with it. */
+        private boolean emit(int token, StringBuilder sink) {
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = token;
+            if (options.onToken() != null) {
+                options.onToken().accept(describe(token));
+            }
+            if (vocab.isEndOfGeneration(token)) {
+                finish(FinishReason.END_OF_GENERATION, sink);
+                return true;
+            }
+            byte[] piece = decoder.piece(token, pieceLength);
+            sink(text.push(piece, pieceLength[0]), sink);
+            if (text.stopped()) {
+                finish(FinishReason.STOP_STRING, sink);
+                return true;
+            }
+            if (n == options.maxTokens()) {
+                finish(FinishReason.MAX_TOKENS, sink);
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Drafts tokens to follow {@code token} (sampled and emitted, not yet evaluated), decodes
+         * it and the draft in one batch, and samples every row in order while the samples agree
+         * with the draft: the first disagreement (or the row after the last drafted token) is the
+         * next token, kept pending for the next step; the KV cache keeps {@code token} and the
+         * accepted draft, and loses the rest.
+         *
+         * @return false when nothing was drafted (the caller evaluates {@code token} alone)
+         */
+        private boolean speculate(int token, StringBuilder sink) {
+            int max = Math.min(Math.min(decoder.capacity() - 1, ctx.contextSize() - length - 1),
+                    options.maxTokens() - n - 1);
+            if (max <= 0) {
+                return false;
+            }
+            if (length + 1 > history.length) {
+                history = Arrays.copyOf(history, history.length * 2);
+            }
+            history[length] = token; // what the draft continues; length counts it once it is decoded
+            if (draft == null || draft.length < max) {
+                draft = new int[Math.max(max, speculation.params().draftMax())];
+            }
+            int k = speculation.draft(history, length + 1, draft, max);
+            if (k == 0) {
+                return false;
+            }
+            int base = length;
+            decoder.add(id, token, base, true);
+            for (int i = 0; i < k; i++) {
+                decoder.add(id, draft[i], base + 1 + i, true);
+            }
+            int rc = decoder.decode();
+            if (rc != 0) {
+                llama_memory_seq_rm(ctx.memory(), id, base, -1);
+                decoder.forgetLogits(id);
+                throw decoder.failure(rc, k + 1);
+            }
+            drafted += k;
+            one[0] = token;
+            remember(one, 0, 1);
+            remember(draft, 0, k);
+            for (int i = 0; i <= k; i++) {
+                decoder.useRow(id, i);
+                int s = decoder.sampleAt(i, sampler);
+                if (s == Decoder.GRAMMAR_REJECTED) {
+                    cut(base + 1 + i);
+                    decoder.useRow(id, i);
+                    finish(FinishReason.GRAMMAR_REJECTED, sink);
+                    return true;
+                }
+                boolean agreed = i < k && s == draft[i];
+                if (agreed) {
+                    accepted++;
+                }
+                boolean ended = emit(s, sink);
+                if (ended || !agreed) {
+                    cut(base + 1 + i);
+                    decoder.useRow(id, i);
+                    if (!ended) {
+                        pending = s;
+                    }
+                    return true;
+                }
+            }
+            throw new AssertionError("the row after the last drafted token is never accepted");
         }
 
         private GeneratedToken describe(int token) {
@@ -769,7 +868,7 @@ public final class Sequence implements AutoCloseable {
 
         Completion result() {
             return new Completion(text.text(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
-                    new Timings(promptTokens, promptNanos, n, genNanos), media);
+                    new Timings(promptTokens, promptNanos, n, genNanos), drafted, accepted, media);
         }
 
         void close() {

@@ -206,6 +206,10 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         vocab.checkTokens(request.prompt());
+        if (request.options().speculation() != null) {
+            throw new IllegalArgumentException("the batching engine does not speculate: generate through a Sequence"
+                    + " for speculative decoding, or leave GenerateOptions.speculation unset");
+        }
         if (request.promptLength() >= perSlot) {
             throw new IllegalArgumentException("the prompt has " + request.promptLength() + " tokens; a slot holds "
                     + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
