@@ -14,14 +14,29 @@ import java.util.Objects;
  * @param timings      how long the prompt and the generation took
  * @param draftedTokens  tokens a {@link Speculation} proposed (0 without speculation)
  * @param acceptedTokens of those, tokens the model verified and kept
+ * @param mediaTokens  of the prompt's tokens (evaluated or reused), how many were image or audio
+ *                     embeddings from a projector ({@code org.llamajava.multimodal}); 0 for a text prompt
  */
 public record Completion(String text, int[] tokens, int promptTokens, int cachedTokens,
-                         FinishReason finishReason, Timings timings, int draftedTokens, int acceptedTokens) {
+                         FinishReason finishReason, Timings timings, int draftedTokens, int acceptedTokens,
+                         int mediaTokens) {
 
-    /** A completion generated without speculation. */
+    /** A completion generated without speculation, of a text prompt. */
     public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
                       Timings timings) {
-        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0);
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0, 0);
+    }
+
+    /** A completion of a text prompt, with speculation's counts. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings, int draftedTokens, int acceptedTokens) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, draftedTokens, acceptedTokens, 0);
+    }
+
+    /** A completion generated without speculation, of a prompt with {@code mediaTokens} image or audio tokens. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings, int mediaTokens) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0, mediaTokens);
     }
 
     /** Copies {@code tokens}, so that later changes to the caller's array do not show here. */
@@ -46,18 +61,19 @@ public record Completion(String text, int[] tokens, int promptTokens, int cached
         return o instanceof Completion c && Objects.equals(text, c.text) && Arrays.equals(tokens, c.tokens)
                 && promptTokens == c.promptTokens && cachedTokens == c.cachedTokens
                 && finishReason == c.finishReason && Objects.equals(timings, c.timings)
-                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens;
+                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens && mediaTokens == c.mediaTokens;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings,
-                draftedTokens, acceptedTokens);
+                draftedTokens, acceptedTokens, mediaTokens);
     }
 
     @Override
     public String toString() {
         return "Completion[text=" + text + ", tokens=" + Arrays.toString(tokens) + ", promptTokens=" + promptTokens
-                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + ", draftedTokens=" + draftedTokens + ", acceptedTokens=" + acceptedTokens + "]";
+                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + ", draftedTokens=" + draftedTokens + ", acceptedTokens=" + acceptedTokens
+                + (mediaTokens == 0 ? "" : ", mediaTokens=" + mediaTokens) + "]";
     }
 }

@@ -41,6 +41,7 @@ import org.llamajava.internal.NativeStrings;
 public final class Model implements AutoCloseable {
     static {
         Handles.registerModels(m -> ((Model) m).handle());
+        Handles.registerDependents((m, d) -> ((Model) m).addDependent(d));
     }
 
     private final State state;

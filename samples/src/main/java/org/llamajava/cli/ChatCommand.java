@@ -14,6 +14,7 @@ import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.chat.ChatOptions;
 import org.llamajava.chat.ChatSession;
+import org.llamajava.multimodal.Projector;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.chat.ReasoningFormat;
 import org.llamajava.chat.Tool;
@@ -84,6 +85,9 @@ final class ChatCommand extends CliCommand {
     @Mixin
     GpuOption gpu;
 
+    @Mixin
+    Multimodal multimodal;
+
     @Override
     protected int run() throws IOException {
         if (!model.given()) {
@@ -117,10 +121,12 @@ final class ChatCommand extends CliCommand {
 
     /** The chat over a loaded model: on the terminal when {@code terminal} is given, else over {@code lines}. */
     private int chat(Model m, ChatOptions chatOptions, Terminal terminal, LineSource lines) {
-        try (Context ctx = m.createContext(context.contextParams(m));
+        try (Projector projector = multimodal.load(m, context.threads());
+             Context ctx = m.createContext(context.contextParams(m));
              Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
             ChatSession chat = new ChatSession(seq, ChatTemplate.resolve(m, template), system);
+            chat.setProjector(projector);
             if (chatOptions != null) {
                 chat.setOptions(chatOptions);
             }

@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.llamajava.AbortSignal;
 import org.llamajava.Completion;
@@ -18,14 +20,15 @@ import org.llamajava.chat.ChatReply;
 import org.llamajava.chat.ChatSession;
 import org.llamajava.chat.ChatStreamListener;
 import org.llamajava.chat.ToolCall;
+import org.llamajava.multimodal.Media;
 
 /**
  * One chat: the read-reply loop and the slash commands ({@code /reset}, {@code /save FILE},
- * {@code /load FILE}, {@code /exit}). Replies go to {@code out}; everything else to {@code err}.
+ * {@code /load FILE}, {@code /image PATH}, {@code /exit}). Replies go to {@code out}; everything else to {@code err}.
  */
 final class ChatLoop {
     /** The slash commands, for messages. */
-    static final String COMMANDS = "/reset, /save FILE, /load FILE, /exit";
+    static final String COMMANDS = "/reset, /save FILE, /load FILE, /image PATH (with --mmproj), /exit";
 
     private final ChatSession chat;
     private final Sampler sampler;
@@ -36,6 +39,8 @@ final class ChatLoop {
     private final boolean interactive;
     private final PrintStream out;
     private final PrintStream err;
+    /** Images (or audio) attached by /image for the next message. */
+    private final List<Media> pending = new ArrayList<>();
     /** The reply being generated, for Ctrl-C; null between replies. */
     private final AtomicReference<AbortSignal> current = new AtomicReference<>();
 
@@ -108,6 +113,25 @@ final class ChatLoop {
         switch (name) {
             case "/exit":
                 return false;
+            case "/image":
+            case "/audio":
+                if (chat.projector() == null) {
+                    err.println("error: " + name + " needs the model's projector: start the chat with --mmproj FILE");
+                    return true;
+                }
+                if (arg.isEmpty()) {
+                    err.println("error: " + name + " needs a PATH");
+                    return true;
+                }
+                try {
+                    Media media = Media.file(Path.of(arg));
+                    int tokens = chat.projector().countTokens(media);
+                    pending.add(media);
+                    err.println(arg + " attached (" + tokens + " tokens); it goes with your next message");
+                } catch (RuntimeException e) {
+                    err.println("error: " + oneLine(e));
+                }
+                return true;
             case "/reset":
                 chat.reset();
                 err.println(chat.messages().isEmpty() ? "conversation reset" : "conversation reset (system prompt kept)");
@@ -162,6 +186,10 @@ final class ChatLoop {
                 try (Sampler perTurn = sampling.sampler(chat.sequence().context().model())) {
                     c = chat.send(text, perTurn, options);
                 }
+            } else if (!pending.isEmpty()) {
+                List<Media> media = List.copyOf(pending);
+                pending.clear();
+                c = chat.send(text, media, sampler, options);
             } else {
                 c = chat.send(text, sampler, options);
             }
@@ -199,7 +227,9 @@ final class ChatLoop {
     private Completion richReply(String text, ReplyPrinter printer, AbortSignal abort) {
         GenerateOptions options = GenerateOptions.builder().maxTokens(maxTokens)
                 .abortSignal(interactive ? abort : null).build();
-        ChatReply r = chat.send(text, sampling.samplerSettings(), options, new ChatStreamListener() {
+        List<Media> media = List.copyOf(pending);
+        pending.clear();
+        ChatReply r = chat.send(text, media, sampling.samplerSettings(), options, new ChatStreamListener() {
             @Override
             public void onContent(String delta) {
                 printer.accept(delta);

@@ -79,6 +79,9 @@ final class ServeCommand extends CliCommand {
             description = "HTTP threads (default: automatic; env: LLAMA_ARG_THREADS_HTTP)")
     int threadsHttp;
 
+    @Mixin
+    Multimodal multimodal;
+
     @Option(names = {"--embeddings", "--embedding"}, description = "serve /v1/embeddings")
     boolean embeddings;
 
@@ -120,7 +123,8 @@ final class ServeCommand extends CliCommand {
             if (template != null) {
                 cfg.chatTemplate(ChatTemplate.resolve(loaded, template));
             }
-            server = LlamaServer.start(loaded, cfg.build());
+            // --mmproj: images in chat requests (data: URLs); the projector closes with the model
+            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()));
         } catch (RuntimeException e) {
             loaded.close();
             throw e;

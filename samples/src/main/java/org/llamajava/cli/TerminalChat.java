@@ -72,7 +72,7 @@ final class TerminalChat {
         ChatLoop loop = loops.apply(out);
         LineReaderBuilder b = LineReaderBuilder.builder().terminal(terminal).appName("llama-java")
                 .parser(new ContinuationParser())
-                .completer(new StringsCompleter("/reset", "/save", "/load", "/exit"))
+                .completer(new StringsCompleter("/reset", "/save", "/load", "/image", "/exit"))
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .option(LineReader.Option.INSERT_TAB, false);
         if (history != null) {
