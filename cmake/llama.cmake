@@ -110,7 +110,7 @@ set(STAMP "${PREFIX}/.complete")
 # (incrementally, in the same build folder) and installs again.
 set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
             llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
-            llama-speculative-simple llama-batched-bench rpc-server)
+            llama-speculative-simple llama-batched-bench ggml-rpc-server)
 set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
 set(_stamp_old "")
 if(EXISTS "${STAMP}")
@@ -198,7 +198,7 @@ endforeach()
 file(GLOB _shim_libs "${SHIM_BUILD}/*llamajava.so" "${SHIM_BUILD}/*llamajava.dylib" "${SHIM_BUILD}/*llamajava.dll")
 file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
 file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
-foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamajava-json-schema-cases)
+foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamajava-json-schema-cases llamajava-infill)
   if(EXISTS "${SHIM_BUILD}/${tool}")
     file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")
   endif()

@@ -22,6 +22,7 @@ import org.llamajava.internal.LoadProgress;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.NativeStrings;
+import org.llamajava.internal.SplitFiles;
 
 /**
  * A GGUF model loaded into memory: its weights, vocabulary and metadata.
@@ -67,6 +68,24 @@ public final class Model implements AutoCloseable {
      * @throws LoadCancelledException if the progress listener cancelled the load
      */
     public static Model load(Path path, ModelParams params) {
+        return load(path, null, params);
+    }
+
+    /**
+     * Loads a model split into several GGUF files (as {@code llama-gguf-split} writes them), given
+     * every part in order; the parts may be named freely. {@link #load(Path, ModelParams)} on the
+     * first part of a model named {@code NAME-00001-of-0000N.gguf} finds the others by itself.
+     *
+     * @throws LlamaException if a part is missing, not GGUF, out of order or from another split
+     */
+    public static Model loadSplits(java.util.List<Path> parts, ModelParams params) {
+        if (parts == null || parts.isEmpty()) {
+            throw new IllegalArgumentException("no model parts given");
+        }
+        return load(parts.get(0), java.util.List.copyOf(parts), params);
+    }
+
+    private static Model load(Path path, java.util.List<Path> parts, ModelParams params) {
         if (params == null) {
             throw new IllegalArgumentException("params is null; use ModelParams.defaults()");
         }
@@ -79,6 +98,12 @@ public final class Model implements AutoCloseable {
                     + path.toAbsolutePath());
         }
         gguf.checkLoadable(params.vocabOnly());
+        // a split model: every part present and of this split, before llama.cpp opens them
+        if (parts == null) {
+            SplitFiles.parts(path);
+        } else {
+            SplitFiles.check(parts);
+        }
         boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
         if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
             System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,
@@ -111,8 +136,22 @@ public final class Model implements AutoCloseable {
                 progress.install(p);
             }
             NativeErrors.clear();
-            try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
-                model = llama_model_load_from_file(cpath, p);
+            if (parts == null) {
+                try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
+                    model = llama_model_load_from_file(cpath, p);
+                }
+            } else {
+                java.util.List<BytePointer> held = new java.util.ArrayList<>();
+                try (org.bytedeco.javacpp.PointerPointer<BytePointer> paths = new org.bytedeco.javacpp.PointerPointer<>(parts.size())) {
+                    for (int i = 0; i < parts.size(); i++) {
+                        BytePointer b = new BytePointer(parts.get(i).toAbsolutePath().toString(), StandardCharsets.UTF_8);
+                        held.add(b);
+                        paths.put(i, b);
+                    }
+                    model = llama_model_load_from_splits(paths, parts.size(), p);
+                } finally {
+                    held.forEach(BytePointer::close);
+                }
             }
         } finally {
             if (progress != null) {
