@@ -93,17 +93,17 @@ public final class Model implements AutoCloseable {
         Llama.init();
         // Validate the header, metadata and tensor directory before llama.cpp sees the file.
         GgufFile gguf = GgufFile.read(path);
-        if (gguf.architecture() == null) {
-            throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
-                    + path.toAbsolutePath());
-        }
-        gguf.checkLoadable(params.vocabOnly());
         // a split model: every part present and of this split, before llama.cpp opens them
         if (parts == null) {
             SplitFiles.parts(path);
         } else {
             SplitFiles.check(parts);
         }
+        if (gguf.architecture() == null) {
+            throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
+                    + path.toAbsolutePath());
+        }
+        gguf.checkLoadable(params.vocabOnly());
         boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
         if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
             System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,

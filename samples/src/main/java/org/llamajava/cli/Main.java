@@ -12,17 +12,18 @@ import java.util.Map;
  */
 public final class Main {
 
-    private static final Map<String, Command> COMMANDS = Map.of(
-            "tokenize", new TokenizeCommand(),
-            "generate", new GenerateCommand(),
-            "chat", new ChatCommand(),
-            "inspect", new InspectCommand(),
-            "bench", new BenchCommand(),
-            "write-model", new WriteModelCommand(),
-            "embed", new EmbedCommand(),
-            "rerank", new RerankCommand(),
-            "json-schema-to-grammar", new JsonSchemaToGrammarCommand(),
-            "serve", new ServeCommand());
+    private static final Map<String, Command> COMMANDS = Map.ofEntries(
+            Map.entry("tokenize", new TokenizeCommand()),
+            Map.entry("generate", new GenerateCommand()),
+            Map.entry("chat", new ChatCommand()),
+            Map.entry("inspect", new InspectCommand()),
+            Map.entry("bench", new BenchCommand()),
+            Map.entry("write-model", new WriteModelCommand()),
+            Map.entry("embed", new EmbedCommand()),
+            Map.entry("rerank", new RerankCommand()),
+            Map.entry("json-schema-to-grammar", new JsonSchemaToGrammarCommand()),
+            Map.entry("serve", new ServeCommand()),
+            Map.entry("quantize", new QuantizeCommand()));
 
     private Main() {}
 
