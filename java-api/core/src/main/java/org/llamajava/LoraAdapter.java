@@ -19,7 +19,6 @@ import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.NativeStrings;
-import org.llamajava.internal.SplitFiles;
 
 /**
  * A LoRA adapter (GGUF, as llama.cpp's {@code convert_lora_to_gguf.py} writes it) loaded for one
@@ -111,7 +110,7 @@ public final class LoraAdapter implements AutoCloseable {
             throw new LlamaException("LoRA adapter " + file + " has no float adapter.lora.alpha");
         }
         Map<String, long[]> base = new HashMap<>();
-        for (Path part : SplitFiles.parts(model.path())) {
+        for (Path part : model.parts()) {
             for (GgufFile.TensorInfo t : GgufFile.read(part).tensors()) {
                 base.put(t.name(), t.shape());
             }

@@ -47,10 +47,12 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final Vocabulary vocabulary;
     private final boolean vocabOnly;
+    private final java.util.List<Path> parts;
 
-    private Model(State state, Path path, boolean vocabOnly) {
+    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly) {
         this.state = state;
         this.path = path;
+        this.parts = parts;
         this.vocabOnly = vocabOnly;
         this.cleanable = state.register(this);
         this.vocabulary = new Vocabulary(this, llama_model_get_vocab(state.model));
@@ -95,7 +97,7 @@ public final class Model implements AutoCloseable {
         GgufFile gguf = GgufFile.read(path);
         // a split model: every part present and of this split, before llama.cpp opens them
         if (parts == null) {
-            SplitFiles.parts(path);
+            parts = SplitFiles.parts(path);
         } else {
             SplitFiles.check(parts);
         }
@@ -136,7 +138,7 @@ public final class Model implements AutoCloseable {
                 progress.install(p);
             }
             NativeErrors.clear();
-            if (parts == null) {
+            if (parts.size() == 1) {
                 try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
                     model = llama_model_load_from_file(cpath, p);
                 }
@@ -171,12 +173,17 @@ public final class Model implements AutoCloseable {
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
-        return new Model(new State(model), path, params.vocabOnly());
+        return new Model(new State(model), path, parts, params.vocabOnly());
     }
 
     /** The file this model was loaded from. */
     public Path path() {
         return path;
+    }
+
+    /** The files the model was loaded from: {@link #path()} alone, or every part of a split model in order. */
+    public java.util.List<Path> parts() {
+        return parts;
     }
 
     /** Whether only the vocabulary was loaded. */

@@ -57,6 +57,7 @@ class SplitModelTest {
         }
         try (Model m = Model.load(parts.get(0))) {
             assertArrayEquals(expected, generate(m), "loaded by its first part");
+            assertEquals(parts, m.parts());
         }
         try (Model m = Model.loadSplits(parts, ModelParams.defaults())) {
             assertArrayEquals(expected, generate(m), "loaded as a list of parts");
@@ -74,8 +75,14 @@ class SplitModelTest {
         try (Model m = Model.load(whole)) {
             expected = generate(m);
         }
+        Path lora = AdapterFiles.writeLora(tmp.resolve("lora.gguf"), "llama", ModelShape.tiny(), 2, 2f, 1);
         try (Model m = Model.loadSplits(renamed, ModelParams.defaults())) {
             assertArrayEquals(expected, generate(m));
+            assertEquals(renamed, m.parts());
+            // an adapter is checked against the tensors of every part
+            try (LoraAdapter a = LoraAdapter.load(m, lora)) {
+                assertEquals(2f, a.alpha());
+            }
         }
         // by its first part alone, renamed parts cannot be found: a clear error
         LlamaException e = assertThrows(LlamaException.class, () -> Model.load(renamed.get(0)));
