@@ -16,6 +16,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.llama_model_quantize_params;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLogLines;
 import org.llamajava.internal.SplitFiles;
 
 /**
@@ -27,7 +28,7 @@ import org.llamajava.internal.SplitFiles;
  *         .quantize(Path.of("model-f16.gguf"), Path.of("model-q4_k_m.gguf"));
  * }</pre>
  *
- * <p>Progress is the output's growth ({@link QuantizeListener}). Cancellation
+ * <p>Progress is per tensor and the output's growth ({@link QuantizeListener}). Cancellation
  * ({@link Builder#abortSignal}) is coarse, because llama.cpp's quantization has no cancel hook: a
  * signal aborted before the run starts prevents it, and one aborted during the run lets llama.cpp
  * finish, then deletes the output and throws {@link AbortedException}; the native work itself is
@@ -36,6 +37,9 @@ import org.llamajava.internal.SplitFiles;
  * output that is the input or cannot be written, and a missing importance matrix.
  */
 public final class Quantizer {
+    /** The line llama.cpp's quantizer logs for each tensor: {@code [  3/ 21] blk.0.attn_q.weight - [...], ...}. */
+    private static final java.util.regex.Pattern TENSOR_LINE =
+            java.util.regex.Pattern.compile("\\[\\s*(\\d+)/\\s*(\\d+)\\]\\s+(\\S+)");
     private final QuantizationType type;
     private final int threads;
     private final boolean allowRequantize;
@@ -142,10 +146,25 @@ public final class Quantizer {
         for (Path in : inputs) {
             inputBytes += size(in);
         }
+        java.util.concurrent.ConcurrentLinkedQueue<String[]> tensors = new java.util.concurrent.ConcurrentLinkedQueue<>();
         AtomicInteger rc = new AtomicInteger(-1);
         AtomicReference<String> error = new AtomicReference<>();
         String target = base;
-        Thread worker = new Thread(() -> run(input, target, outputType, embeddingType, rc, error), "llama-java-quantize");
+        Thread worker = new Thread(() -> {
+            if (listener != null) {
+                NativeLogLines.listen(line -> {
+                    java.util.regex.Matcher m = TENSOR_LINE.matcher(line);
+                    if (m.lookingAt()) {
+                        tensors.add(new String[] {m.group(1), m.group(2), m.group(3)});
+                    }
+                });
+            }
+            try {
+                run(input, target, outputType, embeddingType, rc, error);
+            } finally {
+                NativeLogLines.stop();
+            }
+        }, "llama-java-quantize");
         worker.setDaemon(true);
         worker.start();
         try {
@@ -156,8 +175,11 @@ public final class Quantizer {
                 } catch (InterruptedException e) {
                     interrupted = true; // the native run cannot be stopped: wait for it, then report
                 }
-                if (listener != null && worker.isAlive()) {
-                    listener.onProgress(written(outputs), inputBytes);
+                if (listener != null) {
+                    drain(tensors);
+                    if (worker.isAlive()) {
+                        listener.onProgress(written(outputs), inputBytes);
+                    }
                 }
             }
             if (interrupted) {
@@ -178,10 +200,18 @@ public final class Quantizer {
             throw new AbortedException("quantization of " + input + " was cancelled (the output was deleted)");
         }
         if (listener != null) {
+            drain(tensors);
             long total = written(outputs);
             listener.onProgress(total, inputBytes);
         }
         return List.copyOf(outputs);
+    }
+
+    private void drain(java.util.Queue<String[]> tensors) {
+        String[] t;
+        while ((t = tensors.poll()) != null) {
+            listener.onTensor(Integer.parseInt(t[0]), Integer.parseInt(t[1]), t[2]);
+        }
     }
 
     private void run(Path input, String output, int outputType, int embeddingType, AtomicInteger rc,

@@ -105,13 +105,28 @@ class QuantizerTest {
         Path expected = llamaQuantize("llama-" + type + ".gguf", type);
         Path actual = tmp.resolve("java-" + type + ".gguf");
         List<long[]> progress = new ArrayList<>();
-        List<Path> written = Quantizer.builder(type).threads(2).listener((out, in) -> progress.add(new long[] {out, in}))
-                .build().quantize(input, actual);
+        List<String> tensors = new ArrayList<>();
+        QuantizeListener listener = new QuantizeListener() {
+            @Override
+            public void onProgress(long outputBytes, long inputBytes) {
+                progress.add(new long[] {outputBytes, inputBytes});
+            }
+
+            @Override
+            public void onTensor(int index, int count, String name) {
+                assertEquals(tensors.size() + 1, index, "tensors are reported in order");
+                assertEquals(GgufFile.read(input).tensors().size(), count);
+                tensors.add(name);
+            }
+        };
+        List<Path> written = Quantizer.builder(type).threads(2).listener(listener).build().quantize(input, actual);
         assertEquals(List.of(actual.toAbsolutePath()), written);
         assertSameBytes(expected, actual);
         long[] last = progress.get(progress.size() - 1);
         assertEquals(Files.size(actual), last[0], "the last progress report is the output's size");
         assertEquals(Files.size(input), last[1]);
+        assertEquals(GgufFile.read(input).tensors().stream().map(GgufFile.TensorInfo::name).sorted().toList(),
+                tensors.stream().sorted().toList(), "every tensor reported once");
         assertGenerates(actual);
     }
 
@@ -190,6 +205,25 @@ class QuantizerTest {
         assertFalse(Files.exists(out), "a failed run leaves no output");
         Quantizer.builder(QuantizationType.Q8_0).allowRequantize(true).threads(2).build().quantize(q4, out);
         assertGenerates(out);
+    }
+
+    @Test
+    void cancelledDuringTheRunDeletesTheOutput() {
+        AbortSignal abort = new AbortSignal();
+        Path out = tmp.resolve("cancelled-during.gguf");
+        QuantizeListener cancelAtFirstTensor = new QuantizeListener() {
+            @Override
+            public void onProgress(long outputBytes, long inputBytes) {}
+
+            @Override
+            public void onTensor(int index, int count, String name) {
+                abort.abort();
+            }
+        };
+        AbortedException e = assertThrows(AbortedException.class, () -> Quantizer.builder(QuantizationType.Q8_0).threads(2)
+                .listener(cancelAtFirstTensor).abortSignal(abort).build().quantize(input, out));
+        assertTrue(e.getMessage().contains("deleted"), e.getMessage());
+        assertFalse(Files.exists(out));
     }
 
     @Test
