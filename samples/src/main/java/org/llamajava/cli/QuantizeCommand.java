@@ -1,76 +1,105 @@
 package org.llamajava.cli;
 
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.llamajava.QuantizationType;
+import org.llamajava.QuantizeListener;
 import org.llamajava.Quantizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code quantize}: llama-quantize through {@link Quantizer}, with its flag names and positional
- * arguments ({@code IN OUT TYPE [THREADS]}); the output is byte-identical to llama-quantize's.
+ * arguments ({@code IN OUT TYPE [THREADS]}); the output is byte-identical to llama-quantize's. On a
+ * terminal, a progress bar counts the tensors.
  */
-final class QuantizeCommand implements Command {
+@Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Quantize a GGUF model as llama-quantize does (TYPE by its names: Q8_0, Q4_0, Q4_K_M, ...).")
+final class QuantizeCommand extends CliCommand {
+    @Option(names = "--allow-requantize", description = "allow quantizing tensors that are already quantized")
+    boolean allowRequantize;
+
+    @Option(names = "--leave-output-tensor", description = "leave output.weight unquantized")
+    boolean leaveOutputTensor;
+
+    @Option(names = "--pure", description = "every tensor in the type's base type (no k-quant mixtures)")
+    boolean pure;
+
+    @Option(names = "--imatrix", paramLabel = "FILE", description = "importance matrix (llama-imatrix's GGUF or .dat)")
+    Path imatrix;
+
+    @Option(names = "--output-tensor-type", paramLabel = "TYPE", description = "ggml type of output.weight, e.g. q8_0")
+    String outputTensorType;
+
+    @Option(names = "--token-embedding-type", paramLabel = "TYPE", description = "ggml type of token_embd.weight")
+    String tokenEmbeddingType;
+
+    @Option(names = "--keep-split", description = "as many output parts as the input has")
+    boolean keepSplit;
+
+    @Parameters(index = "0", paramLabel = "IN", description = "the model (or a split model's first part)")
+    Path input;
+
+    @Parameters(index = "1", paramLabel = "OUT", description = "the file to write")
+    Path output;
+
+    @Parameters(index = "2", paramLabel = "TYPE", description = "llama-quantize's type name, e.g. Q4_K_M")
+    String typeName;
+
+    @Parameters(index = "3", paramLabel = "THREADS", arity = "0..1", defaultValue = "0",
+            description = "threads (default 0: all cores)")
+    int threads;
+
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
-        args.parse(new String[][] {{"--imatrix"}, {"--output-tensor-type"}, {"--token-embedding-type"}},
-                "--allow-requantize", "--leave-output-tensor", "--pure", "--keep-split");
-        List<String> pos = args.positional();
-        if (pos.size() < 3 || pos.size() > 4) {
-            throw new Args.UsageException("expected IN OUT TYPE [THREADS]");
-        }
+    protected int run() {
         QuantizationType type;
+        Quantizer.Builder b;
         try {
-            type = QuantizationType.parse(pos.get(2));
-        } catch (IllegalArgumentException e) {
-            throw new Args.UsageException(e.getMessage());
-        }
-        int threads = 0;
-        if (pos.size() == 4) {
-            try {
-                threads = Integer.parseInt(pos.get(3));
-            } catch (NumberFormatException e) {
-                throw new Args.UsageException("THREADS must be an integer, not '" + pos.get(3) + "'");
-            }
+            type = QuantizationType.parse(typeName);
             if (threads < 0) {
-                throw new Args.UsageException("THREADS must be >= 0 (0: all cores)");
+                throw new IllegalArgumentException("THREADS must be >= 0 (0: all cores)");
             }
-        }
-        Quantizer.Builder b = Quantizer.builder(type).threads(threads)
-                .allowRequantize(args.has("--allow-requantize")).leaveOutputTensor(args.has("--leave-output-tensor"))
-                .pure(args.has("--pure")).keepSplit(args.has("--keep-split"));
-        try {
-            if (args.get("--output-tensor-type") != null) {
-                b.outputTensorType(args.get("--output-tensor-type"));
+            b = Quantizer.builder(type).threads(threads).allowRequantize(allowRequantize)
+                    .leaveOutputTensor(leaveOutputTensor).pure(pure).keepSplit(keepSplit);
+            if (outputTensorType != null) {
+                b.outputTensorType(outputTensorType);
             }
-            if (args.get("--token-embedding-type") != null) {
-                b.tokenEmbeddingType(args.get("--token-embedding-type"));
+            if (tokenEmbeddingType != null) {
+                b.tokenEmbeddingType(tokenEmbeddingType);
             }
         } catch (IllegalArgumentException e) {
-            throw new Args.UsageException(e.getMessage());
+            throw new UsageException(e.getMessage());
         }
-        if (args.get("--imatrix") != null) {
-            b.importanceMatrix(Path.of(args.get("--imatrix")));
+        if (imatrix != null) {
+            b.importanceMatrix(imatrix);
         }
-        Path in = Path.of(pos.get(0));
-        List<Path> written = b.build().quantize(in, Path.of(pos.get(1)));
+        List<Path> written;
+        try (Progress bar = Progress.start("quantize", -1, "", 1, false, err)) {
+            b.listener(new QuantizeListener() {
+                @Override
+                public void onProgress(long outputBytes, long inputBytes) {}
+
+                @Override
+                public void onTensor(int index, int count, String name) {
+                    bar.max(count);
+                    bar.stepTo(index);
+                    bar.message(name);
+                }
+            });
+            written = b.build().quantize(input, output);
+        }
         long bytes = 0;
         for (Path p : written) {
             try {
                 bytes += Files.size(p);
             } catch (java.io.IOException e) {
-                // reported below without the size
+                // reported without it
             }
         }
-        err.printf("quantized %s to %s as %s (%.2f MiB)%n", in, written.size() == 1 ? written.get(0) : written,
-                type, bytes / 1048576.0);
+        err.printf("quantized %s to %s as %s (%.2f MiB)%n", input, written.size() == 1 ? written.get(0) : written, type,
+                bytes / 1048576.0);
         return 0;
-    }
-
-    @Override
-    public String usage() {
-        return "[--allow-requantize] [--leave-output-tensor] [--pure] [--imatrix FILE] [--output-tensor-type TYPE]"
-                + " [--token-embedding-type TYPE] [--keep-split] IN OUT TYPE [THREADS]  (TYPE as llama-quantize's: Q8_0, Q4_0, Q4_K_M, ...)";
     }
 }
