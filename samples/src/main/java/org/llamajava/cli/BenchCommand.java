@@ -97,8 +97,9 @@ final class BenchCommand extends CliCommand {
         }
         // llama-bench's columns: the backend column names the loaded backends other than the CPU's
         // (else "CPU"); a GPU backend adds ngl; a flag given more than one value or a non-default
-        // one adds its column (threads always shows on the CPU)
-        List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU")).toList();
+        // one adds its column (threads always shows on the CPU). The RPC backend (GGML_RPC builds)
+        // counts only once it has servers, which this command does not register
+        List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU") && !n.startsWith("RPC")).toList();
         String backend = gpus.isEmpty() ? "CPU" : String.join(",", gpus);
         Table table = new Table(backend, !gpus.isEmpty(), gpus.isEmpty() || threadList != null,
                 !batches.equals(List.of(2048)), !ubatches.equals(List.of(512)), !ctks.equals(List.of(KvCacheType.F16)),

@@ -39,13 +39,13 @@ final class QuantizeCommand extends CliCommand {
     @Option(names = "--keep-split", description = "as many output parts as the input has")
     boolean keepSplit;
 
-    @Parameters(index = "0", paramLabel = "IN", description = "the model (or a split model's first part)")
+    @Parameters(index = "0", paramLabel = "IN", arity = "0..1", description = "the model (or a split model's first part)")
     Path input;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "the file to write")
+    @Parameters(index = "1", paramLabel = "OUT", arity = "0..1", description = "the file to write")
     Path output;
 
-    @Parameters(index = "2", paramLabel = "TYPE", description = "llama-quantize's type name, e.g. Q4_K_M")
+    @Parameters(index = "2", paramLabel = "TYPE", arity = "0..1", description = "llama-quantize's type name, e.g. Q4_K_M")
     String typeName;
 
     @Parameters(index = "3", paramLabel = "THREADS", arity = "0..1", defaultValue = "0",
@@ -54,6 +54,9 @@ final class QuantizeCommand extends CliCommand {
 
     @Override
     protected int run() {
+        if (input == null || output == null || typeName == null) {
+            throw new UsageException("expected IN OUT TYPE [THREADS]");
+        }
         QuantizationType type;
         Quantizer.Builder b;
         try {
