@@ -170,4 +170,23 @@ int llamajava_rpc_start_server(const char * endpoint, const char * cache_dir, in
 }
 #endif
 
+/* ---- issue 16 (model extensions): model-extensions.cpp ------------------------------------ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * llama_model_quantize with an importance matrix loaded as llama-quantize loads it (common's
+ * imatrix loader: GGUF or legacy .dat; the quantize.imatrix.* metadata it adds to the output).
+ * imatrix_file may be NULL or empty for none. Returns 0 on success; otherwise non-zero, with
+ * *error set to a message to free with llamajava_free (or NULL).
+ */
+uint32_t llamajava_quantize(const char * fname_inp, const char * fname_out,
+                            const struct llama_model_quantize_params * params,
+                            const char * imatrix_file, char ** error);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -59,6 +59,8 @@ public final class Context implements AutoCloseable {
     private final boolean canShift;
     private final Sequence[] sequences;
     private Sequence defaultSequence;
+    private final java.util.Map<LoraAdapter, Float> loras = new java.util.LinkedHashMap<>();
+    private ControlVector controlVector;
 
     Context(Model model, ContextParams params) {
         if (model.isVocabOnly()) {
@@ -251,6 +253,190 @@ public final class Context implements AutoCloseable {
         }
         GenerateOptions opts = GenerateOptions.builder().maxTokens(maxTokens).onText(onText).build();
         return prompt.length == 0 ? seq.generate(sampler, opts) : seq.generate(all, sampler, opts);
+    }
+
+    // ---- adapters -------------------------------------------------------------------------------
+
+    /**
+     * Applies a LoRA adapter of this context's model at {@code scale} (1 is the adapter as
+     * trained, 0 leaves the model as it is), beside any others already applied; applying it again
+     * changes its scale. The adapters take effect from the next decode. Because the KV cache holds
+     * what the earlier weights computed, a change empties every sequence of this context.
+     *
+     * @throws IllegalArgumentException if the adapter belongs to another model or the scale is not finite
+     * @throws IllegalStateException if the adapter is closed
+     */
+    public void setLoraAdapter(LoraAdapter adapter, float scale) {
+        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>(loras);
+        next.put(checkAdapter(adapter, scale), scale);
+        applyLoras(next);
+    }
+
+    /**
+     * Replaces the applied LoRA adapters by these, each at its scale (an empty map removes all);
+     * see {@link #setLoraAdapter}.
+     */
+    public void setLoraAdapters(java.util.Map<LoraAdapter, Float> adapters) {
+        if (adapters == null) {
+            throw new IllegalArgumentException("adapters is null; pass an empty map to remove them all");
+        }
+        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>();
+        adapters.forEach((a, s) -> {
+            if (s == null) {
+                throw new IllegalArgumentException("the scale of " + a + " is null");
+            }
+            next.put(checkAdapter(a, s), s);
+        });
+        applyLoras(next);
+    }
+
+    /** Stops applying a LoRA adapter (nothing happens if it is not applied); see {@link #setLoraAdapter}. */
+    public void removeLoraAdapter(LoraAdapter adapter) {
+        if (adapter == null) {
+            throw new IllegalArgumentException("adapter is null");
+        }
+        if (!loras.containsKey(adapter)) {
+            return;
+        }
+        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>(loras);
+        next.remove(adapter);
+        applyLoras(next);
+    }
+
+    /** Removes every LoRA adapter; see {@link #setLoraAdapter}. */
+    public void clearLoraAdapters() {
+        if (!loras.isEmpty()) {
+            applyLoras(new java.util.LinkedHashMap<>());
+        }
+    }
+
+    /** The LoRA adapters applied now, with their scales, in the order they were applied. */
+    public java.util.Map<LoraAdapter, Float> loraAdapters() {
+        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(loras));
+    }
+
+    private LoraAdapter checkAdapter(LoraAdapter adapter, Float scale) {
+        if (adapter == null) {
+            throw new IllegalArgumentException("adapter is null");
+        }
+        if (scale == null || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("a LoRA scale must be a finite number, not " + scale);
+        }
+        adapter.handle();
+        if (adapter.model() != model) {
+            throw new IllegalArgumentException("LoraAdapter " + adapter.path().getFileName() + " was loaded for another"
+                    + " Model (" + adapter.model().path().getFileName() + "); load it for this context's model");
+        }
+        return adapter;
+    }
+
+    private void applyLoras(java.util.Map<LoraAdapter, Float> next) {
+        enter();
+        try {
+            if (next.equals(loras)) {
+                return;
+            }
+            int n = next.size();
+            try (org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.llama_adapter_lora> ptrs =
+                         new org.bytedeco.javacpp.PointerPointer<>(Math.max(1, n));
+                 FloatPointer scales = new FloatPointer(Math.max(1, n))) {
+                int i = 0;
+                for (java.util.Map.Entry<LoraAdapter, Float> e : next.entrySet()) {
+                    ptrs.put(i, e.getKey().handle());
+                    scales.put(i, e.getValue());
+                    i++;
+                }
+                int rc = n == 0 ? llama_set_adapters_lora(handle(), (org.bytedeco.javacpp.PointerPointer<?>) null, 0, (FloatPointer) null)
+                        : llama_set_adapters_lora(handle(), ptrs, n, scales);
+                if (rc != 0) {
+                    throw new LlamaException("llama_set_adapters_lora failed (" + rc + ")");
+                }
+            } finally {
+                Reference.reachabilityFence(next);
+            }
+            for (LoraAdapter a : loras.keySet()) {
+                if (!next.containsKey(a)) {
+                    a.appliedTo(this, false);
+                }
+            }
+            for (LoraAdapter a : next.keySet()) {
+                a.appliedTo(this, true);
+            }
+            loras.clear();
+            loras.putAll(next);
+            clearSequences();
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Applies a control vector to layers {@code layerStart} to {@code layerEnd} (both inclusive,
+     * counted from 1 as llama.cpp's {@code --control-vector-layer-range} counts), replacing any
+     * earlier one; it is added to those layers' output from the next decode. A change empties every
+     * sequence of this context (their cache was computed without it).
+     *
+     * @throws IllegalArgumentException if its embedding size is not the model's or the range is outside 1..layers
+     */
+    public void setControlVector(ControlVector vector, int layerStart, int layerEnd) {
+        if (vector == null) {
+            throw new IllegalArgumentException("vector is null; clearControlVector() removes it");
+        }
+        if (vector.embeddingSize() != model.embeddingSize()) {
+            throw new IllegalArgumentException("the control vector's embedding size is " + vector.embeddingSize()
+                    + " but the model's is " + model.embeddingSize() + ": it was made for another model");
+        }
+        int layers = model.layerCount();
+        if (layerStart < 1 || layerEnd > layers || layerStart > layerEnd) {
+            throw new IllegalArgumentException("layer range " + layerStart + ".." + layerEnd + " must lie within 1.."
+                    + layers + " with start <= end");
+        }
+        enter();
+        // every layer's direction is written, zeros past the vector's own, so none of an earlier one stays
+        float[] padded = java.util.Arrays.copyOf(vector.data(), Math.max(vector.data().length, vector.embeddingSize() * layers));
+        try (FloatPointer data = new FloatPointer(padded)) {
+            int rc = llama_set_adapter_cvec(handle(), data, padded.length, vector.embeddingSize(), layerStart, layerEnd);
+            if (rc != 0) {
+                throw new LlamaException("llama_set_adapter_cvec failed" + NativeErrors.suffix());
+            }
+            controlVector = vector;
+            clearSequences();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Applies a control vector to every layer its data covers, as llama.cpp's common does by default. */
+    public void setControlVector(ControlVector vector) {
+        setControlVector(vector, 1, model.layerCount());
+    }
+
+    /** Removes the control vector (nothing happens if none is applied); empties every sequence if there was one. */
+    public void clearControlVector() {
+        enter();
+        try {
+            if (controlVector == null) {
+                return;
+            }
+            llama_set_adapter_cvec(handle(), (FloatPointer) null, 0, model.embeddingSize(), -1, -1);
+            controlVector = null;
+            clearSequences();
+        } finally {
+            exit();
+        }
+    }
+
+    /** The control vector applied now, or null. */
+    public ControlVector controlVector() {
+        return controlVector;
+    }
+
+    private void clearSequences() {
+        for (Sequence s : sequences) {
+            if (s != null && !s.isClosed()) {
+                s.clear();
+            }
+        }
     }
 
     /** Waits until every computation queued on the device is done (a no-op on the CPU backend). */

@@ -201,6 +201,7 @@ public final class Llama {
                 if (lineLevel == Level.ERROR || lineLevel == Level.WARNING) {
                     NativeErrors.record(msg.strip());
                 }
+                org.llamajava.internal.NativeLogLines.deliver(msg);
                 if (!msg.isEmpty() && LOG.isLoggable(lineLevel)) {
                     LOG.log(lineLevel, msg);
                 }

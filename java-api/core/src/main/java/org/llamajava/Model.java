@@ -24,6 +24,7 @@ import org.llamajava.internal.LoadProgress;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.NativeStrings;
+import org.llamajava.internal.SplitFiles;
 
 /**
  * A GGUF model loaded into memory: its weights, vocabulary and metadata.
@@ -49,10 +50,12 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final Vocabulary vocabulary;
     private final boolean vocabOnly;
+    private final java.util.List<Path> parts;
 
-    private Model(State state, Path path, boolean vocabOnly) {
+    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly) {
         this.state = state;
         this.path = path;
+        this.parts = parts;
         this.vocabOnly = vocabOnly;
         this.cleanable = state.register(this);
         this.vocabulary = new Vocabulary(this, llama_model_get_vocab(state.model));
@@ -70,6 +73,24 @@ public final class Model implements AutoCloseable {
      * @throws LoadCancelledException if the progress listener cancelled the load
      */
     public static Model load(Path path, ModelParams params) {
+        return load(path, null, params);
+    }
+
+    /**
+     * Loads a model split into several GGUF files (as {@code llama-gguf-split} writes them), given
+     * every part in order; the parts may be named freely. {@link #load(Path, ModelParams)} on the
+     * first part of a model named {@code NAME-00001-of-0000N.gguf} finds the others by itself.
+     *
+     * @throws LlamaException if a part is missing, not GGUF, out of order or from another split
+     */
+    public static Model loadSplits(java.util.List<Path> parts, ModelParams params) {
+        if (parts == null || parts.isEmpty()) {
+            throw new IllegalArgumentException("no model parts given");
+        }
+        return load(parts.get(0), java.util.List.copyOf(parts), params);
+    }
+
+    private static Model load(Path path, java.util.List<Path> parts, ModelParams params) {
         if (params == null) {
             throw new IllegalArgumentException("params is null; use ModelParams.defaults()");
         }
@@ -77,6 +98,12 @@ public final class Model implements AutoCloseable {
         Llama.init();
         // Validate the header, metadata and tensor directory before llama.cpp sees the file.
         GgufFile gguf = GgufFile.read(path);
+        // a split model: every part present and of this split, before llama.cpp opens them
+        if (parts == null) {
+            parts = SplitFiles.parts(path);
+        } else {
+            SplitFiles.check(parts);
+        }
         if (gguf.architecture() == null) {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
                     + path.toAbsolutePath());
@@ -128,8 +155,22 @@ public final class Model implements AutoCloseable {
                 progress.install(p);
             }
             NativeErrors.clear();
-            try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
-                model = llama_model_load_from_file(cpath, p);
+            if (parts.size() == 1) {
+                try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
+                    model = llama_model_load_from_file(cpath, p);
+                }
+            } else {
+                java.util.List<BytePointer> held = new java.util.ArrayList<>();
+                try (org.bytedeco.javacpp.PointerPointer<BytePointer> paths = new org.bytedeco.javacpp.PointerPointer<>(parts.size())) {
+                    for (int i = 0; i < parts.size(); i++) {
+                        BytePointer b = new BytePointer(parts.get(i).toAbsolutePath().toString(), StandardCharsets.UTF_8);
+                        held.add(b);
+                        paths.put(i, b);
+                    }
+                    model = llama_model_load_from_splits(paths, parts.size(), p);
+                } finally {
+                    held.forEach(BytePointer::close);
+                }
             }
         } finally {
             if (progress != null) {
@@ -153,12 +194,17 @@ public final class Model implements AutoCloseable {
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
-        return new Model(new State(model), path, params.vocabOnly());
+        return new Model(new State(model), path, parts, params.vocabOnly());
     }
 
     /** The file this model was loaded from. */
     public Path path() {
         return path;
+    }
+
+    /** The files the model was loaded from: {@link #path()} alone, or every part of a split model in order. */
+    public java.util.List<Path> parts() {
+        return parts;
     }
 
     /** Whether only the vocabulary was loaded. */

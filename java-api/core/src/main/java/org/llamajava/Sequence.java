@@ -186,6 +186,21 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Fill-in-the-middle: makes this sequence hold the request formatted as llama-server's
+     * {@code /infill} formats it for this context ({@link Infill#tokens} with its context and
+     * batch sizes), then generates the middle.
+     *
+     * @throws UnsupportedOperationException if the model's vocabulary has no FIM tokens
+     */
+    public Completion infill(Infill request, Sampler sampler, GenerateOptions options) {
+        if (request == null) {
+            throw new IllegalArgumentException("request is null");
+        }
+        Vocabulary v = ctx.model().vocabulary();
+        return generate(request.tokens(v, ctx.contextSize(), ctx.batchSize()), sampler, options);
+    }
+
     /** Generates from what the sequence holds (which must not be empty). */
     public Completion generate(Sampler sampler, GenerateOptions options) {
         enter();

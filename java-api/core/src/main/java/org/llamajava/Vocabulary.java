@@ -238,6 +238,36 @@ public final class Vocabulary {
         return Fence.getInt(this, handle(), llama::llama_vocab_eot);
     }
 
+    /** Fill-in-the-middle prefix token ({@code <|fim_prefix|>}, {@code <fim_prefix>}, ...), or {@link #NO_TOKEN}. */
+    public int fimPrefix() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_pre);
+    }
+
+    /** Fill-in-the-middle suffix token, or {@link #NO_TOKEN}. */
+    public int fimSuffix() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_suf);
+    }
+
+    /** Fill-in-the-middle middle token (after which the model writes the middle), or {@link #NO_TOKEN}. */
+    public int fimMiddle() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_mid);
+    }
+
+    /** Fill-in-the-middle padding token, or {@link #NO_TOKEN}. */
+    public int fimPad() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_pad);
+    }
+
+    /** Repository-level FIM: the repository name token ({@code <|repo_name|>}), or {@link #NO_TOKEN}. */
+    public int fimRepo() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_rep);
+    }
+
+    /** Repository-level FIM: the file separator token ({@code <|file_sep|>}), or {@link #NO_TOKEN}. */
+    public int fimSeparator() {
+        return Fence.getInt(this, handle(), llama::llama_vocab_fim_sep);
+    }
+
     /** Whether tokenizing with {@code addSpecial} prepends BOS. */
     public boolean addsBos() {
         return Fence.test(this, handle(), llama::llama_vocab_get_add_bos);

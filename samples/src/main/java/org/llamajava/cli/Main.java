@@ -50,7 +50,7 @@ public final class Main implements Callable<Integer> {
         return List.of(new GenerateCommand(), new ChatCommand(), new TokenizeCommand(), new EmbedCommand(),
                 new RerankCommand(), new ServeCommand(), new PullCommand(), new ModelsCommand(), new BenchCommand(),
                 new InspectCommand(),
-                new WriteModelCommand(), new JsonSchemaToGrammarCommand(), new CompletionCommand());
+                new WriteModelCommand(), new QuantizeCommand(), new JsonSchemaToGrammarCommand(), new CompletionCommand());
     }
 
     public static void main(String[] args) {

@@ -46,6 +46,8 @@ class CliHelpTest {
                 "-ctk", "-ngl"));
         COMMANDS.put("inspect", List.of("MODEL"));
         COMMANDS.put("write-model", List.of("-o, --output", "--shape", "--vocab-from"));
+        COMMANDS.put("quantize", List.of("--allow-requantize", "--leave-output-tensor", "--pure", "--imatrix",
+                "--output-tensor-type", "--token-embedding-type", "--keep-split", "IN", "OUT", "TYPE", "THREADS"));
         COMMANDS.put("json-schema-to-grammar", List.of("FILE|-"));
         COMMANDS.put("completion", List.of("source"));
     }
