@@ -3,8 +3,11 @@ package org.llamajava.cli;
 import java.nio.file.Path;
 import org.llamajava.Completion;
 import org.llamajava.Context;
+import org.llamajava.GenerateOptions;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
+import org.llamajava.Sequence;
+import org.llamajava.Speculation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,6 +37,9 @@ final class GenerateCommand extends CliCommand {
     @Mixin
     GpuOption gpu;
 
+    @Mixin
+    SpeculativeOptions spec;
+
     @Override
     protected int run() {
         if (!model.given()) {
@@ -45,18 +51,34 @@ final class GenerateCommand extends CliCommand {
         String text = noEscape ? prompt : Escapes.process(prompt);
         sampling.check();
         context.check();
+        boolean speculative = spec.enabled();
         int layers = gpu.layers();
         Path file = model.path(this);
+        Path draftFile = spec.draftModel == null ? null : ModelStore.fromEnvironment(model.modelsDir).locate(spec.draftModel, err);
         try (Model m = Progress.loadModel(file, gpu.modelParams().gpuLayers(layers), err);
+             // the draft goes where the target goes, without the target's tensor overrides (their patterns
+             // are the target's)
+             Model draft = draftFile == null ? null
+                     : Progress.loadModel(draftFile, gpu.rpc.apply(org.llamajava.ModelParams.builder().gpuLayers(layers)), err);
+             Speculation speculation = !speculative ? null : draft != null
+                     ? Speculation.draftModel(draft, spec.params()) : Speculation.ngram(spec.params());
              Context ctx = m.createContext(context.contextParams(m));
+             Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
             int[] tokens = m.vocabulary().tokenize(text, true, true);
-            Completion c = ctx.generate(tokens, sampler, sampling.maxTokens(32), piece -> {
-                out.print(piece);
-                out.flush();
-            });
+            Completion c = seq.generate(tokens, sampler, GenerateOptions.builder().maxTokens(sampling.maxTokens(32))
+                    .speculation(speculation).onText(piece -> {
+                        out.print(piece);
+                        out.flush();
+                    }).build());
             out.println();
-            err.printf("generated %d tokens (%s)%n", c.tokens().length, c.finishReason());
+            err.printf("generated %d tokens (%s)%s%n", c.tokens().length, c.finishReason(),
+                    speculative ? "; " + SpeculativeOptions.report(c) : "");
+        } catch (IllegalArgumentException e) {
+            if (speculative && e.getMessage() != null && e.getMessage().contains("vocabulary")) {
+                throw new UsageException(e.getMessage());
+            }
+            throw e;
         }
         return 0;
     }
