@@ -120,6 +120,10 @@ public final class Model implements AutoCloseable {
                     + gpus + " devices are supported");
         }
         RpcServers.add(params.rpcServers());
+        // Always an explicit device list: RPC servers registered for another model must not take
+        // this one's layers (they stay registered for the process; a dead one aborts it).
+        org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.ggml_backend_device> devices =
+                RpcServers.modelDevices(params.rpcServers());
         List<ResolvedOverride> overrides = params.vocabOnly() ? List.of() : ResolvedOverride.resolve(params, gguf);
         LoadProgress progress = params.progress() == null ? null : LoadProgress.start(params.progress());
         llama_model model;
@@ -137,6 +141,7 @@ public final class Model implements AutoCloseable {
                 nativeOverrides.getPointer(overrides.size()).pattern(null).buft(null);
                 p.tensor_buft_overrides(nativeOverrides);
             }
+            RpcServers.setDevices(p, devices);
             p.n_gpu_layers(params.gpuLayers());
             p.split_mode(params.splitMode().value).main_gpu(params.mainGpu());
             if (params.tensorSplit() != null) {
@@ -183,6 +188,7 @@ public final class Model implements AutoCloseable {
                 nativeOverrides.close();
             }
             patterns.forEach(BytePointer::close);
+            devices.close();
         }
         String error = NativeErrors.suffix();
         if (progress != null) {

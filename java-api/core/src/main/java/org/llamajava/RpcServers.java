@@ -1,7 +1,6 @@
 package org.llamajava;
 
-import static org.llamajava.bindings.global.llama.llamajava_rpc_add_server;
-import static org.llamajava.bindings.global.llama.llamajava_rpc_available;
+import static org.llamajava.bindings.global.llama.*;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,6 +8,13 @@ import java.net.Socket;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.llamajava.bindings.ggml_backend_dev_props;
+import org.llamajava.bindings.ggml_backend_device;
+import org.llamajava.bindings.llama_model_params;
 
 /**
  * Registers llama.cpp RPC servers as ggml devices for {@link ModelParams#rpcServers()}, each once
@@ -81,5 +87,80 @@ final class RpcServers {
             }
             ADDED.put(endpoint, devices);
         }
+    }
+
+    /**
+     * The devices one model may use, as a NULL-terminated {@code ggml_backend_dev_t} array for
+     * {@code llama_model_params.devices}: llama.cpp's own default selection (its RPC devices first,
+     * then the GPUs, one per device id, then integrated GPUs only when there is no GPU; the CPU is
+     * never listed, llama.cpp handles it apart), except that of the RPC devices only those of
+     * {@code endpoints} take part. RPC devices stay registered with ggml for the whole process, so
+     * without an explicit list every later model would offload to every server ever added, and a
+     * server that has gone away would end the process (ggml's RPC client aborts).
+     */
+    static PointerPointer<ggml_backend_device> modelDevices(List<String> endpoints) {
+        List<ggml_backend_device> rpc = new java.util.ArrayList<>();
+        List<ggml_backend_device> gpus = new java.util.ArrayList<>();
+        List<ggml_backend_device> igpus = new java.util.ArrayList<>();
+        List<String> gpuIds = new java.util.ArrayList<>();
+        long n = ggml_backend_dev_count();
+        try (ggml_backend_dev_props props = new ggml_backend_dev_props()) {
+            for (long i = 0; i < n; i++) {
+                ggml_backend_device dev = ggml_backend_dev_get(i);
+                int type = ggml_backend_dev_type(dev);
+                if (type == GGML_BACKEND_DEVICE_TYPE_GPU) {
+                    if (isRpc(dev)) {
+                        // an RPC device's description is the endpoint it was added with
+                        if (endpoints.contains(utf8(ggml_backend_dev_description(dev)))) {
+                            rpc.add(dev);
+                        }
+                        continue;
+                    }
+                    ggml_backend_dev_get_props(dev, props);
+                    String id = props.device_id() == null || props.device_id().isNull() ? null : utf8(props.device_id());
+                    if (id == null || !gpuIds.contains(id)) {
+                        gpus.add(dev);
+                        gpuIds.add(id);
+                    }
+                } else if (type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
+                    if (igpus.isEmpty() || Objects.equals(ggml_backend_dev_backend_reg(dev).address(),
+                            ggml_backend_dev_backend_reg(igpus.get(igpus.size() - 1)).address())) {
+                        igpus.add(dev);
+                    }
+                }
+            }
+        }
+        List<ggml_backend_device> all = new java.util.ArrayList<>(rpc);
+        all.addAll(gpus);
+        if (gpus.isEmpty()) {
+            all.addAll(igpus);
+        }
+        PointerPointer<ggml_backend_device> out = new PointerPointer<>(all.size() + 1);
+        for (int i = 0; i < all.size(); i++) {
+            out.put(i, all.get(i));
+        }
+        out.put(all.size(), (Pointer) null);
+        return out;
+    }
+
+    /** Points {@code p.devices} at {@code devices}, which must outlive the load call. */
+    static void setDevices(llama_model_params p, PointerPointer<ggml_backend_device> devices) {
+        int offset = Loader.offsetof(llama_model_params.class, "devices");
+        int size = Loader.sizeof(PointerPointer.class);
+        if (offset < 0) {
+            offset = 0; // llama.h: devices is the first member of llama_model_params
+        }
+        if (size <= 0 || offset % size != 0) {
+            throw new IllegalStateException("unexpected llama_model_params layout");
+        }
+        new PointerPointer<>(p).put(offset / size, devices);
+    }
+
+    private static boolean isRpc(ggml_backend_device dev) {
+        return "RPC".equals(utf8(ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev))));
+    }
+
+    private static String utf8(org.bytedeco.javacpp.BytePointer p) {
+        return p == null || p.isNull() ? null : org.llamajava.internal.NativeStrings.utf8(p);
     }
 }

@@ -694,7 +694,7 @@ public final class Sequence implements AutoCloseable {
             sampler.handle();
             this.speculation = options.speculation();
             if (speculation != null) {
-                speculation.prepare(ctx.model(), ctx.contextSize());
+                speculation.prepare(ctx.model(), ctx.contextSize(), ctx.params().threads());
             }
             this.sampler = sampler;
             this.options = options;

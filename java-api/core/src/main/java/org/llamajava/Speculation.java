@@ -132,21 +132,26 @@ public final class Speculation implements AutoCloseable {
 
     // ---- used by Sequence's generation --------------------------------------------------------------
 
-    /** Checks that this can draft for a sequence of {@code target} in a context of {@code contextSize}. */
-    void prepare(Model target, int contextSize) {
+    /** Checks that this can draft for a sequence of {@code target} in a context of {@code contextSize} and {@code threads}. */
+    void prepare(Model target, int contextSize, int threads) {
         if (closed) {
             throw new IllegalStateException("this Speculation is closed");
         }
-        if (draft == null || checkedTarget == target) {
+        if (draft == null) {
+            return;
+        }
+        int size = params.draftContextSize() == 0 ? contextSize : params.draftContextSize();
+        int nThreads = params.draftThreads() == 0 ? threads : params.draftThreads();
+        if (checkedTarget == target && draftContext != null && draftContext.contextSize() >= size
+                && draftContext.params().threads() == nThreads) {
             return;
         }
         checkCompatible(target, draft);
-        int size = params.draftContextSize() == 0 ? contextSize : params.draftContextSize();
-        if (draftContext == null || draftContext.contextSize() < size) {
+        if (draftContext == null || draftContext.contextSize() < size || draftContext.params().threads() != nThreads) {
             if (draftContext != null) {
                 draftContext.close();
             }
-            draftContext = draft.createContext(ContextParams.builder().contextSize(size).build());
+            draftContext = draft.createContext(ContextParams.builder().contextSize(size).threads(nThreads).build());
             draftSequence = draftContext.newSequence();
         }
         checkedTarget = target;

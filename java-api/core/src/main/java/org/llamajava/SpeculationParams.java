@@ -13,9 +13,11 @@ package org.llamajava;
  * @param ngramMin smallest n-gram n-gram lookup matches (llama.cpp's {@code LLAMA_NGRAM_MIN}, 1)
  * @param ngramMax largest n-gram n-gram lookup matches, at most 4 (llama.cpp's {@code LLAMA_NGRAM_MAX})
  * @param draftContextSize tokens the draft model's context holds; 0 takes the target context's size
+ * @param draftThreads threads of the draft model's context (llama.cpp's {@code --threads-draft});
+ *     0 takes the target context's threads
  */
 public record SpeculationParams(int draftMax, int draftMin, float pMin, int ngramMin, int ngramMax,
-                                int draftContextSize) {
+                                int draftContextSize, int draftThreads) {
 
     /** Largest n-gram size the lookup supports (llama.cpp's LLAMA_NGRAM_MAX). */
     public static final int NGRAM_MAX = 4;
@@ -37,6 +39,10 @@ public record SpeculationParams(int draftMax, int draftMin, float pMin, int ngra
         if (draftContextSize < 0) {
             throw new IllegalArgumentException("draftContextSize must be >= 0; got " + draftContextSize);
         }
+        if (draftThreads < 0 || draftThreads > 1024) {
+            throw new IllegalArgumentException("draftThreads must be in [0, 1024] (0: the target context's); got "
+                    + draftThreads);
+        }
     }
 
     /** The defaults: up to 16 drafted tokens, no minimum, pMin 0.75, n-grams of 1 to 4 tokens. */
@@ -56,6 +62,7 @@ public record SpeculationParams(int draftMax, int draftMin, float pMin, int ngra
         private int ngramMin = 1;
         private int ngramMax = NGRAM_MAX;
         private int draftContextSize;
+        private int draftThreads;
 
         private Builder() {}
 
@@ -65,9 +72,11 @@ public record SpeculationParams(int draftMax, int draftMin, float pMin, int ngra
         public Builder ngramMin(int v) { this.ngramMin = v; return this; }
         public Builder ngramMax(int v) { this.ngramMax = v; return this; }
         public Builder draftContextSize(int v) { this.draftContextSize = v; return this; }
+        /** Threads of the draft model's context; 0 (the default) takes the target context's threads. */
+        public Builder draftThreads(int v) { this.draftThreads = v; return this; }
 
         public SpeculationParams build() {
-            return new SpeculationParams(draftMax, draftMin, pMin, ngramMin, ngramMax, draftContextSize);
+            return new SpeculationParams(draftMax, draftMin, pMin, ngramMin, ngramMax, draftContextSize, draftThreads);
         }
     }
 }

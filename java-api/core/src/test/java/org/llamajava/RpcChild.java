@@ -9,7 +9,10 @@ import java.util.List;
  * {@code client MODEL ENDPOINT LAYERS N} loads a model with LAYERS layers on the RPC server and
  * prints its greedy tokens ({@code TOKENS [..]}); {@code slow-client MODEL ENDPOINT N} prints
  * {@code STARTED} after its first token and generates on, so that the test can kill the server
- * under it. RPC devices are process-wide once registered, so clients run in their own JVM too.
+ * under it; {@code rpc-then-local MODEL ENDPOINT N} generates with all layers on the server,
+ * closes that model, prints {@code WAITING}, and after a line on stdin (the test has killed the
+ * server by then) loads the model again without RPC servers and prints {@code LOCAL [..]}. RPC
+ * devices are process-wide once registered, so clients run in their own JVM too.
  */
 public final class RpcChild {
     static final String PROMPT = "Once upon a time";
@@ -46,6 +49,29 @@ public final class RpcChild {
                     System.out.println("FINISHED");
                 } catch (RuntimeException e) {
                     System.out.println("EXCEPTION " + e);
+                }
+            }
+            case "rpc-then-local" -> {
+                int n = Integer.parseInt(args[3]);
+                try (Model m = Model.load(Path.of(args[1]), ModelParams.builder().rpcServers(args[2]).build());
+                     Context ctx = m.createContext(ContextParams.builder().contextSize(64).build());
+                     Sampler greedy = Sampler.greedy()) {
+                    System.out.println("RPC " + Arrays.toString(ctx.generate(m.vocabulary().tokenize(PROMPT), greedy, n,
+                            null).tokens()));
+                }
+                System.out.println("WAITING");
+                System.out.flush();
+                try {
+                    new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                // the server is gone; this model must not touch its (still registered) device
+                try (Model m = Model.load(Path.of(args[1]));
+                     Context ctx = m.createContext(ContextParams.builder().contextSize(64).build());
+                     Sampler greedy = Sampler.greedy()) {
+                    System.out.println("LOCAL " + Arrays.toString(ctx.generate(m.vocabulary().tokenize(PROMPT), greedy, n,
+                            null).tokens()));
                 }
             }
             default -> throw new IllegalArgumentException(args[0]);

@@ -114,12 +114,43 @@ class RpcTest {
     }
 
     @Test
+    void aLaterModelWithoutRpcServersStaysLocalAfterTheServerIsGone() throws Exception {
+        Path model = model();
+        int n = 8;
+        String expected = Arrays.toString(localTokens(model, n));
+        int port = freePort();
+        Process server = server(port);
+        Path out = tmp.resolve("rpc-then-local.out");
+        Process c = child(out, "rpc-then-local", model.toString(), "127.0.0.1:" + port, Integer.toString(n));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!Files.readString(out, StandardCharsets.UTF_8).contains("WAITING")) {
+            assertTrue(c.isAlive() && System.nanoTime() < end, "the client did not finish its RPC run: "
+                    + Files.readString(out, StandardCharsets.UTF_8));
+            Thread.sleep(100);
+        }
+        server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        try (var stdin = c.getOutputStream()) {
+            stdin.write('\n');
+        }
+        assertTrue(c.waitFor(120, TimeUnit.SECONDS), "the client did not finish its local run");
+        String output = Files.readString(out, StandardCharsets.UTF_8);
+        assertEquals(0, c.exitValue(), "a model without rpcServers used the dead server's device: " + output);
+        assertTrue(output.lines().anyMatch(("RPC " + expected)::equals), output + " vs " + expected);
+        assertTrue(output.lines().anyMatch(("LOCAL " + expected)::equals), output + " vs " + expected);
+    }
+
+    @Test
     void anUnreachableServerIsAClearErrorWithinTheTimeout() throws Exception {
         Path model = model();
-        int port = freePort(); // nothing listens there
-        LlamaException e = assertThrows(LlamaException.class,
-                () -> Model.load(model, ModelParams.builder().rpcServers("127.0.0.1:" + port).build()));
-        assertTrue(e.getMessage().contains("not reachable"), e.getMessage());
+        // a bound socket that does not listen holds the port: connections to it are refused, and no
+        // other process can start listening there meanwhile, so this JVM never registers a server
+        try (Socket holder = new Socket()) {
+            holder.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = holder.getLocalPort();
+            LlamaException e = assertThrows(LlamaException.class,
+                    () -> Model.load(model, ModelParams.builder().rpcServers("127.0.0.1:" + port).build()));
+            assertTrue(e.getMessage().contains("not reachable"), e.getMessage());
+        }
         assertThrows(IllegalArgumentException.class, () -> ModelParams.builder().rpcServers("no-port").build());
         assertThrows(IllegalArgumentException.class, () -> ModelParams.builder().rpcServers("host:99999").build());
         assertTrue(Llama.devices().stream().noneMatch(d -> d.name().startsWith("RPC")), "nothing was registered");

@@ -35,9 +35,17 @@ class SpeculationTest {
             + " play. Once upon a time there was a little girl. Once upon a time there was a little girl. Once upon a"
             + " time there was a little";
 
+    /**
+     * Small contexts on one thread: the draft context takes the target's threads, and two thread
+     * pools spinning against each other on a busy machine made this class take minutes.
+     */
+    private static ContextParams small() {
+        return ContextParams.builder().contextSize(512).threads(1).build();
+    }
+
     /** Greedy generation of {@code n} tokens from {@code prompt}, with the given speculation (or none). */
     private static Completion generate(Model m, String prompt, int n, Speculation spec, List<String> stop) {
-        try (Context ctx = m.createContext(ContextParams.builder().contextSize(1024).build());
+        try (Context ctx = m.createContext(small());
              Sequence seq = ctx.newSequence();
              Sampler greedy = Sampler.greedy()) {
             return seq.generate(m.vocabulary().tokenize(prompt), greedy,
@@ -58,7 +66,7 @@ class SpeculationTest {
         try (Model m = Model.load(tiny("target.gguf", 3))) {
             Completion plain = generate(m, "Once upon a time", 96, null, List.of());
             try (Speculation spec = Speculation.draftModel(m,
-                    SpeculationParams.builder().draftMax(6).pMin(0f).build())) {
+                    SpeculationParams.builder().draftMax(6).pMin(0f).draftThreads(1).draftContextSize(128).build())) {
                 Completion c = generate(m, "Once upon a time", 96, spec, List.of());
                 assertSame(plain, c);
                 assertTrue(c.draftedTokens() > 0, "nothing drafted");
@@ -128,7 +136,7 @@ class SpeculationTest {
     @Test
     void sampledGenerationIsTheSameWithTheSameSeed() {
         try (Model m = Model.load(tiny("target.gguf", 3));
-             Context ctx = m.createContext(ContextParams.builder().contextSize(1024).build());
+             Context ctx = m.createContext(small());
              Speculation spec = Speculation.ngram(SpeculationParams.builder().draftMax(5).build())) {
             int[] prompt = m.vocabulary().tokenize(REPETITIVE);
             Completion plain;
@@ -152,7 +160,7 @@ class SpeculationTest {
     @Test
     void continuingASequenceAfterSpeculationMatchesPlain() {
         try (Model m = Model.load(tiny("target.gguf", 3));
-             Context ctx = m.createContext(ContextParams.builder().contextSize(1024).build());
+             Context ctx = m.createContext(small());
              Speculation spec = Speculation.draftModel(m, SpeculationParams.builder().draftMax(6).pMin(0f).build());
              Sampler greedy = Sampler.greedy()) {
             int[] prompt = m.vocabulary().tokenize("Once upon a time");
@@ -192,6 +200,8 @@ class SpeculationTest {
         assertThrows(IllegalArgumentException.class, () -> SpeculationParams.builder().draftMax(0).build());
         assertThrows(IllegalArgumentException.class, () -> SpeculationParams.builder().draftMin(20).build());
         assertThrows(IllegalArgumentException.class, () -> SpeculationParams.builder().ngramMax(5).build());
+        assertThrows(IllegalArgumentException.class, () -> SpeculationParams.builder().draftThreads(-1).build());
+        assertEquals(0, SpeculationParams.defaults().draftThreads(), "the draft context takes the target's threads");
     }
 
     @Test

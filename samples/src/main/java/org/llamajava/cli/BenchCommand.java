@@ -67,6 +67,9 @@ final class BenchCommand extends CliCommand {
             description = "V cache types (default: f16)")
     String ctvList;
 
+    @picocli.CommandLine.Mixin
+    RpcOption rpc;
+
     @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N[,...]", defaultValue = "99",
             description = "layers offloaded to a GPU (default: 99)")
     String nglList;
@@ -111,7 +114,7 @@ final class BenchCommand extends CliCommand {
         try (Progress bar = Progress.start("bench", perModel * models.size() * gpuLayers.size(), "", 1, false, err)) {
             for (String file : models) {
                 for (int ngl : gpuLayers) {
-                    try (Model m = Model.load(store.locate(file, err), ModelParams.builder().gpuLayers(ngl).build())) {
+                    try (Model m = Model.load(store.locate(file, err), rpc.apply(ModelParams.builder().gpuLayers(ngl)).build())) {
                         for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
                             tests(out, ttft, m, table, p, prompts, gens, reps, bar);
                         }

@@ -4,12 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.llamajava.Completion;
 import org.llamajava.Context;
-import org.llamajava.Model;
 import org.llamajava.GenerateOptions;
+import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.multimodal.Media;
 import org.llamajava.multimodal.Projector;
+import org.llamajava.Speculation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,6 +48,9 @@ final class GenerateCommand extends CliCommand {
             description = "an image (with --mmproj): it goes before the prompt, or at its <__media__> marker")
     Path image;
 
+    @Mixin
+    SpeculativeOptions spec;
+
     @Override
     protected int run() {
         if (!model.given()) {
@@ -58,24 +62,43 @@ final class GenerateCommand extends CliCommand {
         String text = noEscape ? prompt : Escapes.process(prompt);
         sampling.check();
         context.check();
+        boolean speculative = spec.enabled();
         int layers = gpu.layers();
         Path file = model.path(this);
         if (image != null && !multimodal.given()) {
             throw new UsageException("--image needs the model's projector: --mmproj FILE");
         }
+        if (image != null && speculative) {
+            throw new UsageException("--image does not combine with speculative decoding (-md, --lookup)");
+        }
         if (image != null) {
             return generateWithImage(file, text, layers);
         }
+        Path draftFile = spec.draftModel == null ? null : ModelStore.fromEnvironment(model.modelsDir).locate(spec.draftModel, err);
         try (Model m = Progress.loadModel(file, gpu.modelParams().gpuLayers(layers), err);
+             // the draft goes where the target goes, without the target's tensor overrides (their patterns
+             // are the target's)
+             Model draft = draftFile == null ? null
+                     : Progress.loadModel(draftFile, gpu.rpc.apply(org.llamajava.ModelParams.builder().gpuLayers(layers)), err);
+             Speculation speculation = !speculative ? null : draft != null
+                     ? Speculation.draftModel(draft, spec.params()) : Speculation.ngram(spec.params());
              Context ctx = m.createContext(context.contextParams(m));
+             Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
             int[] tokens = m.vocabulary().tokenize(text, true, true);
-            Completion c = ctx.generate(tokens, sampler, sampling.maxTokens(32), piece -> {
-                out.print(piece);
-                out.flush();
-            });
+            Completion c = seq.generate(tokens, sampler, GenerateOptions.builder().maxTokens(sampling.maxTokens(32))
+                    .speculation(speculation).onText(piece -> {
+                        out.print(piece);
+                        out.flush();
+                    }).build());
             out.println();
-            err.printf("generated %d tokens (%s)%n", c.tokens().length, c.finishReason());
+            err.printf("generated %d tokens (%s)%s%n", c.tokens().length, c.finishReason(),
+                    speculative ? "; " + SpeculativeOptions.report(c) : "");
+        } catch (IllegalArgumentException e) {
+            if (speculative && e.getMessage() != null && e.getMessage().contains("vocabulary")) {
+                throw new UsageException(e.getMessage());
+            }
+            throw e;
         }
         return 0;
     }

@@ -1,18 +1,40 @@
 package org.llamajava.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.llamajava.ModelParams;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code -ngl/--gpu-layers/--n-gpu-layers N|auto|all}: layers offloaded to a GPU (default: all;
- * {@code auto} and {@code all} both offload every layer here; no effect without a GPU).
- * Environment default {@code LLAMA_ARG_N_GPU_LAYERS}, as llama.cpp's tools.
+ * Where the model's weights go: {@code -ngl/--n-gpu-layers N|auto|all} (layers offloaded to a GPU, default
+ * all, as in llama.cpp's tools; no effect without a GPU), {@code --rpc HOST:PORT[,...]} (RPC
+ * servers, {@link RpcOption}), {@code -ot/--override-tensor PATTERN=TYPE[,...]},
+ * {@code -cmoe/--cpu-moe} and {@code -ncmoe/--n-cpu-moe N} (tensor buffer-type overrides, as
+ * llama.cpp's). Environment defaults as llama.cpp's {@code LLAMA_ARG_*}.
  */
 final class GpuOption {
     @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N",
             defaultValue = "${env:LLAMA_ARG_N_GPU_LAYERS}",
             description = "layers to offload to a GPU: a number, auto or all (default: all; env: LLAMA_ARG_N_GPU_LAYERS)")
     String gpuLayers;
+
+    @Mixin
+    RpcOption rpc;
+
+    @Option(names = {"-ot", "--override-tensor"}, paramLabel = "PATTERN=TYPE[,...]",
+            description = "keep tensors whose name matches PATTERN (a regex) in buffer type TYPE, e.g."
+                    + " exps=CPU; repeatable (env: LLAMA_ARG_OVERRIDE_TENSOR)")
+    List<String> overrideTensors = new ArrayList<>();
+
+    @Option(names = {"-cmoe", "--cpu-moe"}, defaultValue = "${env:LLAMA_ARG_CPU_MOE:-false}",
+            description = "keep all mixture-of-experts weights on the CPU (env: LLAMA_ARG_CPU_MOE)")
+    boolean cpuMoe;
+
+    @Option(names = {"-ncmoe", "--n-cpu-moe"}, paramLabel = "N", defaultValue = "${env:LLAMA_ARG_N_CPU_MOE}",
+            description = "keep the mixture-of-experts weights of the first N layers on the CPU"
+                    + " (env: LLAMA_ARG_N_CPU_MOE)")
+    Integer nCpuMoe;
 
     /** The layers to offload, checked. */
     int layers() {
@@ -31,8 +53,32 @@ final class GpuOption {
         return n;
     }
 
-    /** Model parameters with these layers; the caller may add more. */
+    /** Model parameters with these layers, RPC servers and overrides; the caller may add more. */
     ModelParams.Builder modelParams() {
-        return ModelParams.builder().gpuLayers(layers());
+        ModelParams.Builder b = rpc.apply(ModelParams.builder().gpuLayers(layers()));
+        List<String> specs = new ArrayList<>(overrideTensors);
+        String env = System.getenv("LLAMA_ARG_OVERRIDE_TENSOR");
+        if (specs.isEmpty() && env != null && !env.isBlank()) {
+            specs.add(env);
+        }
+        for (String spec : specs) {
+            try {
+                b.overrideTensors(spec);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("-ot " + spec + ": " + e.getMessage());
+            }
+        }
+        if (cpuMoe) {
+            b.cpuMoe();
+        }
+        if (nCpuMoe != null) {
+            if (nCpuMoe < 0) {
+                throw new UsageException("--n-cpu-moe must be >= 0");
+            }
+            if (nCpuMoe > 0) {
+                b.nCpuMoe(nCpuMoe);
+            }
+        }
+        return b;
     }
 }

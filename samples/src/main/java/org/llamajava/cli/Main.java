@@ -48,7 +48,7 @@ public final class Main implements Callable<Integer> {
      */
     static List<CliCommand> commands() {
         return List.of(new GenerateCommand(), new ChatCommand(), new TokenizeCommand(), new EmbedCommand(),
-                new RerankCommand(), new ServeCommand(), new PullCommand(), new ModelsCommand(), new BenchCommand(),
+                new RerankCommand(), new ServeCommand(), new PullCommand(), new ModelsCommand(), new BenchCommand(), new RpcServerCommand(),
                 new InspectCommand(),
                 new WriteModelCommand(), new QuantizeCommand(), new JsonSchemaToGrammarCommand(), new CompletionCommand());
     }

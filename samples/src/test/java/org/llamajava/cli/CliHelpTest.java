@@ -32,18 +32,22 @@ class CliHelpTest {
     static {
         COMMANDS.put("generate", List.of("-m, --model", "-p, --prompt", "-n, --n-predict", "--temp", "-s, --seed",
                 "--top-k", "--top-p", "--min-p", "-c, --ctx-size", "-t, --threads", "-b, --batch-size", "-ngl",
-                "-j, --json-schema", "--grammar", "LLAMA_ARG_CTX_SIZE"));
+                "-j, --json-schema", "--grammar", "LLAMA_ARG_CTX_SIZE", "--rpc", "-ot, --override-tensor",
+                "-cmoe, --cpu-moe", "-ncmoe, --n-cpu-moe", "-md, --model-draft", "--draft-max", "--draft-min",
+                "--draft-p-min", "-td, --threads-draft", "--spec-type", "--lookup"));
         COMMANDS.put("chat", List.of("-m, --model", "--chat-template", "--system", "--history-file", "--tools",
-                "--reasoning-format", "--temp", "Alt-Enter"));
+                "--reasoning-format", "--temp", "Alt-Enter", "--rpc"));
         COMMANDS.put("tokenize", List.of("-m, --model", "-p, --prompt", "--no-bos", "--no-parse-special"));
         COMMANDS.put("embed", List.of("-m, --model", "--pooling", "--embd-normalize", "--embd-output-format"));
         COMMANDS.put("rerank", List.of("-m, --model", "-q, --query", "-f, --file", "--top-k"));
         COMMANDS.put("serve", List.of("-m, --model", "--host", "--port", "-np, --parallel", "--api-key",
-                "--embeddings", "LLAMA_ARG_PORT"));
+                "--embeddings", "LLAMA_ARG_PORT", "--rpc", "-ot, --override-tensor"));
         COMMANDS.put("pull", List.of("REF", "--models-dir", "hf:ORG/REPO", "MODEL_ENDPOINT"));
         COMMANDS.put("models", List.of("--models-dir"));
         COMMANDS.put("bench", List.of("-m, --model", "-p, --n-prompt", "-n, --n-gen", "-r, --repetitions", "-fa",
-                "-ctk", "-ngl"));
+                "-ctk", "-ngl", "--rpc"));
+        COMMANDS.put("rpc-server", List.of("-H, --host", "-p, --port", "-t, --threads", "-d, --device", "-c, --cache",
+                "unauthenticated"));
         COMMANDS.put("inspect", List.of("MODEL"));
         COMMANDS.put("write-model", List.of("-o, --output", "--shape", "--vocab-from"));
         COMMANDS.put("quantize", List.of("--allow-requantize", "--leave-output-tensor", "--pure", "--imatrix",
