@@ -142,7 +142,7 @@ endif()
 if(NOT TARGETS)
   set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
               llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
-              llama-speculative-simple llama-batched-bench rpc-server)
+              llama-speculative-simple llama-batched-bench ggml-rpc-server)
 endif()
 set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
 set(_stamp_old "")
