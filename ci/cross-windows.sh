@@ -26,7 +26,7 @@ failures=0
 
 start=$(date +%s)
 nice -n 10 cmake -DBACKEND=cpu -DOUT_DIR="$out" -DTOOLCHAIN_FILE="$src/cmake/toolchains/windows-x86_64-mingw.cmake" \
-    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF' '-DTARGETS=llama;ggml;common;llama-simple' \
+    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF' '-DTARGETS=llama;ggml;common;llama-common;llama-simple' \
     -DSHIM_TOOLS=OFF -DSHIM_OPTIONAL=ON -DSHIM_DIR="$src/native/src/main/cpp" -P cmake/llama.cmake > "$out.log" 2>&1
 rc=$?
 echo "== MinGW-w64 build: exit $rc, $(( $(date +%s) - start )) s (log $out.log)"
