@@ -19,7 +19,10 @@ cd "$(dirname "$0")/.."
 src=$PWD
 models=$(cd "${MODELS:-$src/../shared/models}" 2>/dev/null && pwd) || { echo "cross-windows: no ../shared/models" >&2; exit 1; }
 out=${WIN_OUT:-/tmp/llama-java-windows}
-for t in x86_64-w64-mingw32-g++-posix wine64 cmake; do
+# Debian's wine64 package puts the loader in /usr/lib/wine (the wine package adds /usr/bin wrappers)
+wine=$(command -v wine64 || command -v wine || ls /usr/lib/wine/wine64 2>/dev/null)
+[ -n "$wine" ] || { echo "cross-windows: wine64 is missing (apt-get install wine64)" >&2; exit 1; }
+for t in x86_64-w64-mingw32-g++-posix cmake; do
   command -v "$t" >/dev/null || { echo "cross-windows: $t is missing (apt-get install g++-mingw-w64-x86-64-posix wine64)" >&2; exit 1; }
 done
 failures=0
@@ -36,14 +39,14 @@ echo "== DLLs and executables"
 [ -f "$out/lib/libllamajava.dll" ] && echo "the shim (libllamajava.dll) built" || echo "the shim did not build for MinGW (see the log)"
 file -b "$out/lib/"*llama.dll | head -n 1
 
-# Wine looks for DLLs next to the executable
+# Wine looks for DLLs next to the executable; the model path goes through drive Z:, Wine's view of /
 run=$out/run && rm -rf "$run" && mkdir -p "$run"
 cp "$out"/lib/*.dll "$out"/bin/llama-simple.exe "$run/"
 export WINEPREFIX=${WINEPREFIX:-/tmp/llama-java-wine} WINEDEBUG=-all
 prompt="Once upon a time"
 start=$(date +%s)
-win_text=$(cd "$run" && timeout 600 wine64 llama-simple.exe -m "$models/stories260K.gguf" -n 32 "$prompt" 2>"$run/stderr.txt" | tr -d '\r')
-echo "== llama-simple.exe under $(wine64 --version) ($(( $(date +%s) - start )) s): $win_text"
+win_text=$(cd "$run" && timeout 600 "$wine" llama-simple.exe -m "Z:$models/stories260K.gguf" -n 32 "$prompt" 2>"$run/stderr.txt" | tr -d '\r')
+echo "== llama-simple.exe under $("$wine" --version) ($(( $(date +%s) - start )) s): $win_text"
 linux_text=$(LD_LIBRARY_PATH=$src/native/target/llama/lib "$src/native/target/llama/bin/llama-simple" -m "$models/stories260K.gguf" -n 32 "$prompt" 2>/dev/null)
 echo "   linux-x86_64 llama-simple: $linux_text"
 if [ -n "$win_text" ] && [ "$win_text" = "$linux_text" ]; then
