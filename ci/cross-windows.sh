@@ -3,6 +3,8 @@
 #
 #   ci/cross-windows.sh        # builds, runs, prints a report (recorded in ci/platforms.md)
 #
+# GGML_WIN_VER=0x601: Debian 12's MinGW-w64 headers lack Windows 8's thread power-throttling API,
+# which ggml uses only to keep Windows 11 from parking its threads' cores.
 # Builds llama.cpp (libllama, libggml*, libllama-common and llama-simple.exe) from the pinned source
 # with cmake/toolchains/windows-x86_64-mingw.cmake (its own key in the native build cache; the C++
 # runtime is linked statically, so the DLLs need no MinGW DLL beside them), then runs llama.cpp's own
@@ -29,7 +31,7 @@ failures=0
 
 start=$(date +%s)
 nice -n 10 cmake -DBACKEND=cpu -DOUT_DIR="$out" -DTOOLCHAIN_FILE="$src/cmake/toolchains/windows-x86_64-mingw.cmake" \
-    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF' '-DTARGETS=llama;ggml;common;llama-common;llama-simple' \
+    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DGGML_WIN_VER=0x601' '-DTARGETS=llama;ggml;common;llama-common;llama-simple' \
     -DSHIM_TOOLS=OFF -DSHIM_OPTIONAL=ON -DSHIM_DIR="$src/native/src/main/cpp" -P cmake/llama.cmake > "$out.log" 2>&1
 rc=$?
 echo "== MinGW-w64 build: exit $rc, $(( $(date +%s) - start )) s (log $out.log)"
@@ -42,6 +44,12 @@ file -b "$out/lib/"*llama.dll | head -n 1
 # Wine looks for DLLs next to the executable; the model path goes through drive Z:, Wine's view of /
 run=$out/run && rm -rf "$run" && mkdir -p "$run"
 cp "$out"/lib/*.dll "$out"/bin/llama-simple.exe "$run/"
+# MinGW's C++ runtime, which the DLLs link dynamically
+for dll in $(x86_64-w64-mingw32-g++-posix -print-file-name=libstdc++-6.dll) \
+           $(x86_64-w64-mingw32-g++-posix -print-file-name=libgcc_s_seh-1.dll) \
+           $(x86_64-w64-mingw32-g++-posix -print-file-name=libwinpthread-1.dll); do
+  [ -f "$dll" ] && cp "$dll" "$run/"
+done
 export WINEPREFIX=${WINEPREFIX:-/tmp/llama-java-wine} WINEDEBUG=-all
 prompt="Once upon a time"
 start=$(date +%s)

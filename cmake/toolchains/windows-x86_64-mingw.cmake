@@ -11,6 +11,5 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
-# the C++ runtime (libstdc++, libgcc, winpthread) linked in, so the DLLs need no MinGW DLLs beside them
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc -static-libstdc++ -Wl,-Bstatic,--whole-archive -lwinpthread -Wl,--no-whole-archive,-Bdynamic")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static-libgcc -static-libstdc++ -static")
+# The MinGW runtime DLLs (libstdc++-6, libgcc_s_seh-1, libwinpthread-1) go beside llama.cpp's DLLs:
+# linking them statically into every DLL exports libgcc's unwinder from each (multiple definitions).
