@@ -5,7 +5,7 @@
 #
 # GGML_WIN_VER=0x601: Debian 12's MinGW-w64 headers lack Windows 8's thread power-throttling API,
 # which ggml uses only to keep Windows 11 from parking its threads' cores.
-# Builds llama.cpp (libllama, libggml*, libllama-common and llama-simple.exe) from the pinned source
+# Builds llama.cpp (libllama, libggml* and llama-simple.exe) from the pinned source
 # with cmake/toolchains/windows-x86_64-mingw.cmake (its own key in the native build cache; the C++
 # runtime is linked statically, so the DLLs need no MinGW DLL beside them), then runs llama.cpp's own
 # llama-simple.exe under Wine on stories260K, greedy, and compares its text with the Linux x86-64
@@ -31,7 +31,7 @@ failures=0
 
 start=$(date +%s)
 nice -n 10 cmake -DBACKEND=cpu -DOUT_DIR="$out" -DTOOLCHAIN_FILE="$src/cmake/toolchains/windows-x86_64-mingw.cmake" \
-    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DGGML_WIN_VER=0x601' '-DTARGETS=llama;ggml;common;llama-common;llama-simple' \
+    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DGGML_WIN_VER=0x601' '-DTARGETS=llama;ggml;llama-simple' \
     -DSHIM_TOOLS=OFF -DSHIM_OPTIONAL=ON -DSHIM_DIR="$src/native/src/main/cpp" -P cmake/llama.cmake > "$out.log" 2>&1
 rc=$?
 echo "== MinGW-w64 build: exit $rc, $(( $(date +%s) - start )) s (log $out.log)"

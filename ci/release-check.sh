@@ -22,7 +22,7 @@ failures=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # llama.cpp targets: the libraries and llama-simple (GenerationOracleTest's oracle) are enough here
-targets='-Dllama.targets=llama;ggml;common;llama-common;mtmd;llama-simple'
+targets='-Dllama.targets=llama;ggml;common;llama-common;llama-simple'
 
 rm -rf "$work" && git clone -q "$src" "$work" || exit 1
 cd "$work"
