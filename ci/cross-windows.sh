@@ -3,7 +3,7 @@
 #
 #   ci/cross-windows.sh        # builds, runs, prints a report (recorded in ci/platforms.md)
 #
-# GGML_WIN_VER=0x601: Debian 12's MinGW-w64 headers lack Windows 8's thread power-throttling API,
+# _WIN32_WINNT=0x0601 (Windows 7 API level): Debian 12's MinGW-w64 headers lack Windows 8's thread power-throttling API,
 # which ggml uses only to keep Windows 11 from parking its threads' cores.
 # Builds llama.cpp (libllama, libggml* and llama-simple.exe) from the pinned source
 # with cmake/toolchains/windows-x86_64-mingw.cmake (its own key in the native build cache; the C++
@@ -31,7 +31,7 @@ failures=0
 
 start=$(date +%s)
 nice -n 10 cmake -DBACKEND=cpu -DOUT_DIR="$out" -DTOOLCHAIN_FILE="$src/cmake/toolchains/windows-x86_64-mingw.cmake" \
-    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DGGML_WIN_VER=0x601' '-DTARGETS=llama;ggml;llama-simple' \
+    '-DEXTRA_ARGS=-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DCMAKE_C_FLAGS=-D_WIN32_WINNT=0x0601;-DCMAKE_CXX_FLAGS=-D_WIN32_WINNT=0x0601' '-DTARGETS=llama;ggml;llama-simple' \
     -DSHIM_TOOLS=OFF -DSHIM_OPTIONAL=ON -DSHIM_DIR="$src/native/src/main/cpp" -P cmake/llama.cmake > "$out.log" 2>&1
 rc=$?
 echo "== MinGW-w64 build: exit $rc, $(( $(date +%s) - start )) s (log $out.log)"
