@@ -144,6 +144,28 @@ void * llamajava_threadpools_attach(struct llama_context * ctx, int n_threads, i
 /* Frees the thread pools of llamajava_threadpools_attach (NULL is ignored). */
 void llamajava_threadpools_free(void * pools);
 
+/* ==== RPC (llamajava_rpc.cpp): ggml's RPC backend through the backend registry ============ */
+
+/* Whether this build has ggml's RPC backend (1) or not (0). */
+int llamajava_rpc_available(void);
+
+/*
+ * Registers the devices of the RPC server at endpoint ("host:port") with ggml, as llama.cpp's
+ * --rpc does; registering an endpoint again adds nothing. Returns the number of its devices, 0
+ * if it has none or could not be asked, -1 without the RPC backend. The caller checks first
+ * that the server answers: ggml aborts the process when it cannot connect.
+ */
+int llamajava_rpc_add_server(const char * endpoint);
+
+/*
+ * Serves the devices named in device_names (comma-separated ggml device names, e.g. "CPU") over
+ * RPC at endpoint, with n_threads CPU threads and an optional tensor cache directory (NULL for
+ * none); blocks while serving. Returns -1 without the RPC backend, -2 for an unknown device, -3
+ * when the server stopped (it could not bind or accept).
+ */
+int llamajava_rpc_start_server(const char * endpoint, const char * cache_dir, int n_threads,
+                               const char * device_names);
+
 #ifdef __cplusplus
 }
 #endif

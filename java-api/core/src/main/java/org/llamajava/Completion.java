@@ -12,9 +12,32 @@ import java.util.Objects;
  * @param cachedTokens tokens of the prompt reused from the KV cache instead of evaluated
  * @param finishReason why generation stopped
  * @param timings      how long the prompt and the generation took
+ * @param draftedTokens  tokens a {@link Speculation} proposed (0 without speculation)
+ * @param acceptedTokens of those, tokens the model verified and kept
+ * @param mediaTokens  of the prompt's tokens (evaluated or reused), how many were image or audio
+ *                     embeddings from a projector ({@code org.llamajava.multimodal}); 0 for a text prompt
  */
 public record Completion(String text, int[] tokens, int promptTokens, int cachedTokens,
-                         FinishReason finishReason, Timings timings) {
+                         FinishReason finishReason, Timings timings, int draftedTokens, int acceptedTokens,
+                         int mediaTokens) {
+
+    /** A completion generated without speculation, of a text prompt. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0, 0);
+    }
+
+    /** A completion of a text prompt, with speculation's counts. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings, int draftedTokens, int acceptedTokens) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, draftedTokens, acceptedTokens, 0);
+    }
+
+    /** A completion generated without speculation, of a prompt with {@code mediaTokens} image or audio tokens. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings, int mediaTokens) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, 0, 0, mediaTokens);
+    }
 
     /** Copies {@code tokens}, so that later changes to the caller's array do not show here. */
     public Completion {
@@ -37,17 +60,20 @@ public record Completion(String text, int[] tokens, int promptTokens, int cached
     public boolean equals(Object o) {
         return o instanceof Completion c && Objects.equals(text, c.text) && Arrays.equals(tokens, c.tokens)
                 && promptTokens == c.promptTokens && cachedTokens == c.cachedTokens
-                && finishReason == c.finishReason && Objects.equals(timings, c.timings);
+                && finishReason == c.finishReason && Objects.equals(timings, c.timings)
+                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens && mediaTokens == c.mediaTokens;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings);
+        return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings,
+                draftedTokens, acceptedTokens, mediaTokens);
     }
 
     @Override
     public String toString() {
         return "Completion[text=" + text + ", tokens=" + Arrays.toString(tokens) + ", promptTokens=" + promptTokens
-                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + "]";
+                + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + ", draftedTokens=" + draftedTokens + ", acceptedTokens=" + acceptedTokens
+                + (mediaTokens == 0 ? "" : ", mediaTokens=" + mediaTokens) + "]";
     }
 }

@@ -285,6 +285,20 @@ final class Decoder implements BatchDecoder {
         return sampleRow(logitsRow[seq], sampler);
     }
 
+    /** Samples from row {@code row} of the last decode (speculative verification samples every row). */
+    int sampleAt(int row, Sampler sampler) {
+        return sampleRow(row, sampler);
+    }
+
+    /**
+     * Makes row {@code row} of the last decode sequence {@code seq}'s current logits (after a
+     * speculative batch whose later rows were rejected).
+     */
+    void useRow(int seq, int row) {
+        logitsRow[seq] = row;
+        lastLogitsRow = row;
+    }
+
     /** Samples from the last decoded row's logits, whichever sequence they belong to. */
     int sampleLast(Sampler sampler) {
         if (lastLogitsRow < 0) {

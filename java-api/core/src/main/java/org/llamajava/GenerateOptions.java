@@ -13,9 +13,19 @@ import java.util.function.Consumer;
  * @param onToken     receives each sampled token (with probabilities if requested); may be null
  * @param logprobs    how many most-likely alternatives to report per token (0: none)
  * @param abortSignal cancels the generation from another thread; may be null
+ * @param speculation drafts tokens that one decode verifies (same text, fewer decode calls);
+ *     null for none. Honoured by {@link Sequence} (and what generates through it); the batching
+ *     engine rejects it
  */
 public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
-                              Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal) {
+                              Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal,
+                              Speculation speculation) {
+
+    /** Options without speculation. */
+    public GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
+                           Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal) {
+        this(maxTokens, stop, onText, onToken, logprobs, abortSignal, null);
+    }
 
     public GenerateOptions {
         if (maxTokens < 0) {
@@ -49,6 +59,7 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         private Consumer<GeneratedToken> onToken;
         private int logprobs;
         private AbortSignal abortSignal;
+        private Speculation speculation;
 
         private Builder() {}
 
@@ -59,9 +70,11 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         public Builder onToken(Consumer<GeneratedToken> v) { this.onToken = v; return this; }
         public Builder logprobs(int v) { this.logprobs = v; return this; }
         public Builder abortSignal(AbortSignal v) { this.abortSignal = v; return this; }
+        /** Speculative decoding with {@code v} (null: none); see {@link Speculation}. */
+        public Builder speculation(Speculation v) { this.speculation = v; return this; }
 
         public GenerateOptions build() {
-            return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal);
+            return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation);
         }
     }
 }

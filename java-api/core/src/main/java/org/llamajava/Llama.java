@@ -76,6 +76,7 @@ public final class Llama {
             logRouter = new LogRouter();
             llama_log_set(logRouter, null);
             ggml_log_set(logRouter, null);
+            org.llamajava.internal.Handles.setLogCallback(logRouter);
             loadDynamicBackends();
             llama_backend_init();
             initialised = true;

@@ -7,6 +7,7 @@ import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -15,6 +16,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.llamajava.bindings.global.llama;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.bindings.llama_model_params;
+import org.llamajava.bindings.llama_model_tensor_buft_override;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.Fence;
 import org.llamajava.internal.Handles;
@@ -39,6 +41,7 @@ import org.llamajava.internal.NativeStrings;
 public final class Model implements AutoCloseable {
     static {
         Handles.registerModels(m -> ((Model) m).handle());
+        Handles.registerDependents((m, d) -> ((Model) m).addDependent(d));
     }
 
     private final State state;
@@ -89,10 +92,24 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException("tensorSplit has " + params.tensorSplit().length + " shares; at most "
                     + gpus + " devices are supported");
         }
+        RpcServers.add(params.rpcServers());
+        List<ResolvedOverride> overrides = params.vocabOnly() ? List.of() : ResolvedOverride.resolve(params, gguf);
         LoadProgress progress = params.progress() == null ? null : LoadProgress.start(params.progress());
         llama_model model;
         org.bytedeco.javacpp.FloatPointer split = null;
+        llama_model_tensor_buft_override nativeOverrides = null;
+        List<BytePointer> patterns = new java.util.ArrayList<>();
         try (llama_model_params p = llama_model_default_params()) {
+            if (!overrides.isEmpty()) {
+                nativeOverrides = new llama_model_tensor_buft_override(overrides.size() + 1);
+                for (int i = 0; i < overrides.size(); i++) {
+                    BytePointer pattern = new BytePointer(overrides.get(i).pattern(), StandardCharsets.UTF_8);
+                    patterns.add(pattern);
+                    nativeOverrides.getPointer(i).pattern(pattern).buft(overrides.get(i).buft());
+                }
+                nativeOverrides.getPointer(overrides.size()).pattern(null).buft(null);
+                p.tensor_buft_overrides(nativeOverrides);
+            }
             p.n_gpu_layers(params.gpuLayers());
             p.split_mode(params.splitMode().value).main_gpu(params.mainGpu());
             if (params.tensorSplit() != null) {
@@ -121,6 +138,10 @@ public final class Model implements AutoCloseable {
             if (split != null) {
                 split.close();
             }
+            if (nativeOverrides != null) {
+                nativeOverrides.close();
+            }
+            patterns.forEach(BytePointer::close);
         }
         String error = NativeErrors.suffix();
         if (progress != null) {

@@ -1,6 +1,8 @@
 package org.llamajava;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -16,10 +18,26 @@ import java.util.Objects;
  * @param splitMode how to split the model across several GPUs
  * @param mainGpu   the GPU (index among GPUs) that holds the model with {@link SplitMode#NONE}
  * @param tensorSplit share of the model per GPU (null: in proportion to free memory)
+ * @param tensorOverrides where tensors matching patterns are kept (llama.cpp's {@code -ot}), first
+ *     match wins; each pattern must match a tensor of the file and each buffer type must exist
+ * @param cpuMoe keep every mixture-of-experts expert tensor in CPU memory ({@code --cpu-moe})
+ * @param nCpuMoe keep the expert tensors of the first {@code nCpuMoe} layers in CPU memory
+ *     ({@code --n-cpu-moe}); 0 for none
+ * @param rpcServers {@code host:port} of llama.cpp RPC servers whose devices join the local ones
+ *     (llama.cpp's {@code --rpc}); layers split across all devices by {@code splitMode} and
+ *     {@code tensorSplit}. RPC is unauthenticated: use it on trusted networks only
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
                           boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,
-                          float[] tensorSplit) {
+                          float[] tensorSplit, List<TensorOverride> tensorOverrides, boolean cpuMoe, int nCpuMoe,
+                          List<String> rpcServers) {
+
+    /** Parameters without tensor overrides or RPC servers. */
+    public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
+                       LoadProgressListener progress, SplitMode splitMode, int mainGpu, float[] tensorSplit) {
+        this(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu, tensorSplit,
+                List.of(), false, 0, List.of());
+    }
 
     /** {@link #gpuLayers()} value that offloads every layer. */
     public static final int ALL_LAYERS = -1;
@@ -42,6 +60,14 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 }
             }
         }
+        tensorOverrides = tensorOverrides == null ? List.of() : List.copyOf(tensorOverrides);
+        if (nCpuMoe < 0) {
+            throw new IllegalArgumentException("nCpuMoe must be >= 0; got " + nCpuMoe);
+        }
+        rpcServers = rpcServers == null ? List.of() : List.copyOf(rpcServers);
+        for (String server : rpcServers) {
+            RpcServers.parseEndpoint(server);
+        }
     }
 
     /** A copy of the per-GPU shares, or null. */
@@ -56,13 +82,14 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         return o instanceof ModelParams p && useMmap == p.useMmap && useMlock == p.useMlock
                 && gpuLayers == p.gpuLayers && vocabOnly == p.vocabOnly && checkTensors == p.checkTensors
                 && Objects.equals(progress, p.progress) && splitMode == p.splitMode && mainGpu == p.mainGpu
-                && Arrays.equals(tensorSplit, p.tensorSplit);
+                && Arrays.equals(tensorSplit, p.tensorSplit) && tensorOverrides.equals(p.tensorOverrides)
+                && cpuMoe == p.cpuMoe && nCpuMoe == p.nCpuMoe && rpcServers.equals(p.rpcServers);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                Arrays.hashCode(tensorSplit));
+                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers);
     }
 
     @Override
@@ -70,7 +97,8 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         return "ModelParams[useMmap=" + useMmap + ", useMlock=" + useMlock + ", gpuLayers=" + gpuLayers
                 + ", vocabOnly=" + vocabOnly + ", checkTensors=" + checkTensors + ", progress=" + progress
                 + ", splitMode=" + splitMode + ", mainGpu=" + mainGpu + ", tensorSplit=" + Arrays.toString(tensorSplit)
-                + "]";
+                + ", tensorOverrides=" + tensorOverrides + ", cpuMoe=" + cpuMoe + ", nCpuMoe=" + nCpuMoe
+                + ", rpcServers=" + rpcServers + "]";
     }
 
     /** llama.cpp's defaults. */
@@ -93,6 +121,10 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         private SplitMode splitMode = SplitMode.LAYER;
         private int mainGpu;
         private float[] tensorSplit;
+        private final List<TensorOverride> tensorOverrides = new ArrayList<>();
+        private boolean cpuMoe;
+        private int nCpuMoe;
+        private List<String> rpcServers = List.of();
 
         private Builder() {}
 
@@ -106,9 +138,36 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         public Builder mainGpu(int v) { this.mainGpu = v; return this; }
         public Builder tensorSplit(float... v) { this.tensorSplit = v; return this; }
 
+        /** Keeps tensors matching {@code pattern} in buffer type {@code bufferType} (llama.cpp's {@code -ot}). */
+        public Builder overrideTensor(String pattern, String bufferType) {
+            tensorOverrides.add(new TensorOverride(pattern, bufferType));
+            return this;
+        }
+
+        /** Adds overrides in llama.cpp's {@code -ot} syntax, {@code PATTERN=TYPE[,PATTERN=TYPE...]}. */
+        public Builder overrideTensors(String spec) {
+            tensorOverrides.addAll(TensorOverride.parse(spec));
+            return this;
+        }
+
+        /** Keeps every expert tensor of a mixture-of-experts model in CPU memory (llama.cpp's {@code --cpu-moe}). */
+        public Builder cpuMoe() { this.cpuMoe = true; return this; }
+
+        /**
+         * Keeps the expert tensors of the first {@code n} layers in CPU memory (llama.cpp's
+         * {@code --n-cpu-moe N}); {@code n} may exceed the layer count (all layers).
+         */
+        public Builder nCpuMoe(int n) { this.nCpuMoe = n; return this; }
+
+        /** RPC servers ({@code host:port}) whose devices join the local ones (llama.cpp's {@code --rpc}). */
+        public Builder rpcServers(String... v) { this.rpcServers = List.of(v); return this; }
+
+        /** RPC servers ({@code host:port}). */
+        public Builder rpcServers(List<String> v) { this.rpcServers = List.copyOf(v); return this; }
+
         public ModelParams build() {
             return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                    tensorSplit);
+                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers);
         }
     }
 }

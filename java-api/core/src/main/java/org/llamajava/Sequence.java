@@ -15,7 +15,12 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.bindings.llama_context;
+import org.llamajava.internal.Handles;
+import org.llamajava.internal.PromptSegment;
+import org.llamajava.internal.SequenceAccess;
 import org.llamajava.internal.LogProbs;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.StateFile;
@@ -35,6 +40,30 @@ import org.llamajava.internal.TextAssembler;
 public final class Sequence implements AutoCloseable {
     /** The kind of this class's files in llama-java's state-file format. */
     private static final String STATE_KIND = "sequence";
+
+    static {
+        Handles.registerSequences(new SequenceAccess() {
+            @Override
+            public Completion generate(Object seq, List<PromptSegment> prompt, Sampler sampler, GenerateOptions options) {
+                return ((Sequence) seq).generateSegments(prompt, sampler, options);
+            }
+
+            @Override
+            public int prompt(Object seq, List<PromptSegment> prompt) {
+                return ((Sequence) seq).promptSegments(prompt);
+            }
+
+            @Override
+            public Object model(Object seq) {
+                return ((Sequence) seq).ctx.model();
+            }
+
+            @Override
+            public llama_context context(Object seq) {
+                return ((Sequence) seq).ctx.handle();
+            }
+        });
+    }
 
     private final Context ctx;
     private final Decoder decoder;
@@ -173,6 +202,136 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    // ---- multimodal prompts (org.llamajava.multimodal, through Handles) --------------------------
+
+    /**
+     * Makes this sequence hold the prompt's text tokens and media chunks, evaluating only what
+     * follows the longest common prefix with what it holds (a media chunk is reused whole or
+     * evaluated whole). The prompt must end with text, whose last token gives the logits.
+     */
+    int promptSegments(List<PromptSegment> prompt) {
+        if (prompt == null || prompt.isEmpty() || prompt.get(prompt.size() - 1).isMedia()
+                || prompt.get(prompt.size() - 1).positions() == 0) {
+            throw new IllegalArgumentException("a multimodal prompt must end with text (e.g. the assistant's turn header)"
+                    + " after its last image or audio clip");
+        }
+        int total = 0;
+        for (PromptSegment seg : prompt) {
+            if (!seg.isMedia()) {
+                vocab.checkTokens(seg.tokens());
+            }
+            total = Math.addExact(total, seg.positions());
+        }
+        int[] keys = new int[total];
+        int at = 0;
+        for (PromptSegment seg : prompt) {
+            if (seg.isMedia()) {
+                for (int i = 0; i < seg.positions(); i++) {
+                    keys[at + i] = org.llamajava.internal.MediaPrompt.key(seg.key(), i);
+                }
+            } else {
+                System.arraycopy(seg.tokens(), 0, keys, at, seg.positions());
+            }
+            at += seg.positions();
+        }
+        if (total > ctx.contextSize()) {
+            throw new ContextOverflowException("the prompt takes " + total + " positions (" + (total - textPositions(prompt))
+                    + " of them image or audio embeddings) but the context holds " + ctx.contextSize()
+                    + "; create the Context with a larger contextSize, or send smaller or fewer images");
+        }
+        enter();
+        try {
+            int lcp = 0;
+            int max = Math.min(length, total);
+            while (lcp < max && history[lcp] == keys[lcp]) {
+                lcp++;
+            }
+            if (lcp == total) {
+                if (lcp == length && decoder.hasLogits(id)) {
+                    return lcp;
+                }
+                lcp--; // the last token (text) again, for its logits
+            }
+            // a media chunk is evaluated whole: never keep only part of one
+            int start = 0;
+            for (PromptSegment seg : prompt) {
+                if (seg.isMedia() && start < lcp && lcp < start + seg.positions()) {
+                    lcp = start;
+                    break;
+                }
+                start += seg.positions();
+            }
+            int reused = lcp;
+            cut(lcp);
+            start = 0;
+            int nBatch = llama_n_batch(ctx.handle());
+            for (PromptSegment seg : prompt) {
+                int end = start + seg.positions();
+                if (end > length) {
+                    if (seg.isMedia()) {
+                        int rc = seg.media().decode(ctx.handle(), id, length, nBatch);
+                        decoder.decode(); // the context's logits are no longer any sequence's
+                        if (rc != 0) {
+                            llama_memory_seq_rm(ctx.memory(), id, length, -1);
+                            throw rc == 2 ? new AbortedException("decode was aborted")
+                                    : new LlamaException("evaluating an image or audio chunk of " + seg.positions()
+                                    + " positions failed with code " + rc + NativeErrors.suffix());
+                        }
+                        remember(keys, start, seg.positions());
+                    } else {
+                        int from = length - start;
+                        evaluate(seg.tokens(), from, seg.positions() - from);
+                    }
+                }
+                start = end;
+            }
+            return reused;
+        } finally {
+            ctx.exit();
+        }
+    }
+
+    private static int textPositions(List<PromptSegment> prompt) {
+        int n = 0;
+        for (PromptSegment seg : prompt) {
+            n += seg.isMedia() ? 0 : seg.positions();
+        }
+        return n;
+    }
+
+    /** {@link #generate(int[], Sampler, GenerateOptions)} for a prompt of text and media. */
+    Completion generateSegments(List<PromptSegment> prompt, Sampler sampler, GenerateOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options are required; e.g. GenerateOptions.maxTokens(n)");
+        }
+        int total = 0;
+        for (PromptSegment seg : prompt) {
+            total += seg.positions();
+        }
+        int media = total - textPositions(prompt);
+        enter();
+        Generation g = null;
+        try {
+            g = new Generation(sampler, options);
+            g.media = media;
+            long t0 = System.nanoTime();
+            int reused;
+            try {
+                reused = promptSegments(prompt);
+            } catch (AbortedException e) {
+                return new Completion("", new int[0], length, 0, FinishReason.CANCELLED,
+                        new Timings(length, System.nanoTime() - t0, 0, 0), media);
+            }
+            g.prompted(total - reused, reused, System.nanoTime() - t0);
+            return g.run();
+        } finally {
+            if (g != null) {
+                g.close();
+            }
+            ctx.exit();
+        }
+    }
+
     /**
      * Like {@link #generate(int[], Sampler, GenerateOptions)}, but lazily: each element is the next
      * piece of text, generated when the stream asks for it. Closing the stream (or stopping
@@ -288,6 +447,12 @@ public final class Sequence implements AutoCloseable {
     public byte[] saveState() {
         enter();
         try {
+            for (int i = 0; i < length; i++) {
+                if (history[i] < 0) {
+                    throw new UnsupportedOperationException("this sequence holds image or audio embeddings (from a"
+                            + " Projector), which cannot be saved yet: clear() it, or save before evaluating media");
+                }
+            }
             long size = llama_state_seq_get_size(ctx.handle(), id);
             if (size > Integer.MAX_VALUE - 1024) {
                 throw new LlamaException("the sequence's KV state is " + size + " bytes; at most 2 GiB can be saved");
@@ -488,6 +653,7 @@ public final class Sequence implements AutoCloseable {
         final GenerateOptions options;
         int promptTokens;
         int cached;
+        int media;
         long promptNanos;
         final TextAssembler text;
         final Runnable unregister;
@@ -496,6 +662,14 @@ public final class Sequence implements AutoCloseable {
         long genNanos;
         boolean finished;
         FinishReason reason = FinishReason.MAX_TOKENS;
+        /** Drafts tokens, or null. */
+        final Speculation speculation;
+        /** Drafted and accepted tokens so far. */
+        int drafted;
+        int accepted;
+        /** A token sampled and emitted by a speculative batch but not yet evaluated, or -1. */
+        int pending = -1;
+        int[] draft;
 
         /** Checks the arguments and registers with the abort signal; {@link #close()} unregisters. */
         Generation(Sampler sampler, GenerateOptions options) {
@@ -503,6 +677,10 @@ public final class Sequence implements AutoCloseable {
                 throw new IllegalArgumentException("sampler and options are required; e.g. Sampler.greedy()");
             }
             sampler.handle();
+            this.speculation = options.speculation();
+            if (speculation != null) {
+                speculation.prepare(ctx.model(), ctx.contextSize());
+            }
             this.sampler = sampler;
             this.options = options;
             this.text = new TextAssembler(options.stop(), options.onText());
@@ -539,7 +717,10 @@ public final class Sequence implements AutoCloseable {
             return result();
         }
 
-        /** Generates one token; appends emitted text to {@code sink} if given. */
+        /**
+         * Generates one token, or with speculation a verified batch of them; appends emitted text
+         * to {@code sink} if given.
+         */
         void step(StringBuilder sink) {
             long t0 = System.nanoTime();
             try {
@@ -547,31 +728,22 @@ public final class Sequence implements AutoCloseable {
                     finish(FinishReason.CANCELLED, sink);
                     return;
                 }
-                ensureLogits();
-                int token = decoder.sample(id, sampler);
-                if (token == Decoder.GRAMMAR_REJECTED) {
-                    finish(FinishReason.GRAMMAR_REJECTED, sink);
-                    return;
+                int token;
+                if (pending >= 0) { // sampled and emitted by the last speculative batch
+                    token = pending;
+                    pending = -1;
+                } else {
+                    ensureLogits();
+                    token = decoder.sample(id, sampler);
+                    if (token == Decoder.GRAMMAR_REJECTED) {
+                        finish(FinishReason.GRAMMAR_REJECTED, sink);
+                        return;
+                    }
+                    if (emit(token, sink)) {
+                        return;
+                    }
                 }
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, n * 2);
-                }
-                out[n++] = token;
-                if (options.onToken() != null) {
-                    options.onToken().accept(describe(token));
-                }
-                if (vocab.isEndOfGeneration(token)) {
-                    finish(FinishReason.END_OF_GENERATION, sink);
-                    return;
-                }
-                byte[] piece = decoder.piece(token, pieceLength);
-                sink(text.push(piece, pieceLength[0]), sink);
-                if (text.stopped()) {
-                    finish(FinishReason.STOP_STRING, sink);
-                    return;
-                }
-                if (n == options.maxTokens()) {
-                    finish(FinishReason.MAX_TOKENS, sink);
+                if (speculation != null && speculate(token, sink)) {
                     return;
                 }
                 one[0] = token;
@@ -581,6 +753,99 @@ public final class Sequence implements AutoCloseable {
             } finally {
                 genNanos += System.nanoTime() - t0;
             }
+        }
+
+        /** Records and streams a sampled token; returns whether the generation ended with it. */
+        private boolean emit(int token, StringBuilder sink) {
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = token;
+            if (options.onToken() != null) {
+                options.onToken().accept(describe(token));
+            }
+            if (vocab.isEndOfGeneration(token)) {
+                finish(FinishReason.END_OF_GENERATION, sink);
+                return true;
+            }
+            byte[] piece = decoder.piece(token, pieceLength);
+            sink(text.push(piece, pieceLength[0]), sink);
+            if (text.stopped()) {
+                finish(FinishReason.STOP_STRING, sink);
+                return true;
+            }
+            if (n == options.maxTokens()) {
+                finish(FinishReason.MAX_TOKENS, sink);
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Drafts tokens to follow {@code token} (sampled and emitted, not yet evaluated), decodes
+         * it and the draft in one batch, and samples every row in order while the samples agree
+         * with the draft: the first disagreement (or the row after the last drafted token) is the
+         * next token, kept pending for the next step; the KV cache keeps {@code token} and the
+         * accepted draft, and loses the rest.
+         *
+         * @return false when nothing was drafted (the caller evaluates {@code token} alone)
+         */
+        private boolean speculate(int token, StringBuilder sink) {
+            int max = Math.min(Math.min(decoder.capacity() - 1, ctx.contextSize() - length - 1),
+                    options.maxTokens() - n - 1);
+            if (max <= 0) {
+                return false;
+            }
+            if (length + 1 > history.length) {
+                history = Arrays.copyOf(history, history.length * 2);
+            }
+            history[length] = token; // what the draft continues; length counts it once it is decoded
+            if (draft == null || draft.length < max) {
+                draft = new int[Math.max(max, speculation.params().draftMax())];
+            }
+            int k = speculation.draft(history, length + 1, draft, max);
+            if (k == 0) {
+                return false;
+            }
+            int base = length;
+            decoder.add(id, token, base, true);
+            for (int i = 0; i < k; i++) {
+                decoder.add(id, draft[i], base + 1 + i, true);
+            }
+            int rc = decoder.decode();
+            if (rc != 0) {
+                llama_memory_seq_rm(ctx.memory(), id, base, -1);
+                decoder.forgetLogits(id);
+                throw decoder.failure(rc, k + 1);
+            }
+            drafted += k;
+            one[0] = token;
+            remember(one, 0, 1);
+            remember(draft, 0, k);
+            for (int i = 0; i <= k; i++) {
+                decoder.useRow(id, i);
+                int s = decoder.sampleAt(i, sampler);
+                if (s == Decoder.GRAMMAR_REJECTED) {
+                    cut(base + 1 + i);
+                    decoder.useRow(id, i);
+                    finish(FinishReason.GRAMMAR_REJECTED, sink);
+                    return true;
+                }
+                boolean agreed = i < k && s == draft[i];
+                if (agreed) {
+                    accepted++;
+                }
+                boolean ended = emit(s, sink);
+                if (ended || !agreed) {
+                    cut(base + 1 + i);
+                    decoder.useRow(id, i);
+                    if (!ended) {
+                        pending = s;
+                    }
+                    return true;
+                }
+            }
+            throw new AssertionError("the row after the last drafted token is never accepted");
         }
 
         private GeneratedToken describe(int token) {
@@ -603,7 +868,7 @@ public final class Sequence implements AutoCloseable {
 
         Completion result() {
             return new Completion(text.text(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
-                    new Timings(promptTokens, promptNanos, n, genNanos));
+                    new Timings(promptTokens, promptNanos, n, genNanos), drafted, accepted, media);
         }
 
         void close() {

@@ -1,7 +1,6 @@
 package org.llamajava.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,6 +15,8 @@ import org.llamajava.Model;
 import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code bench}: llama-bench's measurements through the public Java API, with its flags and its
@@ -28,49 +29,92 @@ import org.llamajava.Sequence;
  * {@code -ngl} (default 99, as llama-bench) is the number of layers offloaded to a GPU; it changes
  * nothing on a machine without one.
  */
-final class BenchCommand implements Command {
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"llama-bench's ppN/tgN tests through the Java API, printed as llama-bench's markdown table, "
+                + "plus time to first token. Flags take comma-separated lists, as llama-bench's do."})
+final class BenchCommand extends CliCommand {
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL[,...]", defaultValue = "${env:LLAMA_ARG_MODEL}",
+            description = "models (env: LLAMA_ARG_MODEL)")
+    String modelList;
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N[,...]", defaultValue = "512", description = "prompt lengths (default: 512)")
+    String promptList;
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N[,...]", defaultValue = "128", description = "generation lengths (default: 128)")
+    String genList;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N[,...]", description = "threads (default: up to 4)")
+    String threadList;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "5", description = "repetitions (default: 5)")
+    int reps;
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N[,...]", defaultValue = "2048", description = "batch sizes (default: 2048)")
+    String batchList;
+
+    @Option(names = {"-ub", "--ubatch-size"}, paramLabel = "N[,...]", defaultValue = "512", description = "micro-batch sizes (default: 512)")
+    String ubatchList;
+
+    @Option(names = {"-fa", "--flash-attn"}, paramLabel = "on|off|auto", defaultValue = "auto",
+            description = "flash attention (default: auto)")
+    String faList;
+
+    @Option(names = {"-ctk", "--cache-type-k"}, paramLabel = "TYPE[,...]", defaultValue = "f16",
+            description = "K cache types: f16, q8_0, q4_0 (default: f16)")
+    String ctkList;
+
+    @Option(names = {"-ctv", "--cache-type-v"}, paramLabel = "TYPE[,...]", defaultValue = "f16",
+            description = "V cache types (default: f16)")
+    String ctvList;
+
+    @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N[,...]", defaultValue = "99",
+            description = "layers offloaded to a GPU (default: 99)")
+    String nglList;
+
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
-        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-t", "--threads"},
-                {"-r", "--repetitions"}, {"-b", "--batch-size"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
-                {"-ctk", "--cache-type-k"}, {"-ctv", "--cache-type-v"}, {"-ngl", "--n-gpu-layers"}});
-        List<String> models = list(args.require("-m", "MODEL[,MODEL...]"));
-        List<Integer> prompts = ints(args, "-p", "512");
-        List<Integer> gens = ints(args, "-n", "128");
-        List<Integer> threads = ints(args, "-t", Integer.toString(Math.min(4, Runtime.getRuntime().availableProcessors())));
-        List<Integer> batches = ints(args, "-b", "2048");
-        List<Integer> ubatches = ints(args, "-ub", "512");
-        List<FlashAttention> fas = list(args.get("-fa") == null ? "auto" : args.get("-fa")).stream()
-                .map(BenchCommand::flash).toList();
-        List<KvCacheType> ctks = list(args.get("-ctk") == null ? "f16" : args.get("-ctk")).stream()
-                .map(BenchCommand::cacheType).toList();
-        List<KvCacheType> ctvs = list(args.get("-ctv") == null ? "f16" : args.get("-ctv")).stream()
-                .map(BenchCommand::cacheType).toList();
-        List<Integer> gpuLayers = ints(args, "-ngl", "99");
+    protected int run() {
+        if (modelList == null) {
+            throw new UsageException("missing -m MODEL[,MODEL...]");
+        }
+        List<String> models = list(modelList);
+        List<Integer> prompts = ints("-p", promptList);
+        List<Integer> gens = ints("-n", genList);
+        List<Integer> threads = ints("-t", threadList == null
+                ? Integer.toString(Math.min(4, Runtime.getRuntime().availableProcessors())) : threadList);
+        List<Integer> batches = ints("-b", batchList);
+        List<Integer> ubatches = ints("-ub", ubatchList);
+        List<FlashAttention> fas = list(faList).stream().map(BenchCommand::flash).toList();
+        List<KvCacheType> ctks = list(ctkList).stream().map(BenchCommand::cacheType).toList();
+        List<KvCacheType> ctvs = list(ctvList).stream().map(BenchCommand::cacheType).toList();
+        List<Integer> gpuLayers = ints("-ngl", nglList);
         for (int ngl : gpuLayers) {
             if (ngl < 0) {
-                throw new Args.UsageException("-ngl must be >= 0, not " + ngl);
+                throw new UsageException("-ngl must be >= 0, not " + ngl);
             }
         }
-        int reps = args.getInt("-r", 5);
         if (reps < 1) {
-            throw new Args.UsageException("-r must be >= 1");
+            throw new UsageException("-r must be >= 1");
         }
         // llama-bench's columns: the backend column names the loaded backends other than the CPU's
         // (else "CPU"); a GPU backend adds ngl; a flag given more than one value or a non-default
         // one adds its column (threads always shows on the CPU)
-        List<String> gpus = Llama.backendNames().stream().filter(n -> !n.equals("CPU")).toList();
-        String backend = gpus.isEmpty() ? "CPU" : String.join(",", gpus);
-        Table table = new Table(backend, !gpus.isEmpty(), gpus.isEmpty() || args.get("-t") != null,
+        String backend = backendColumn();
+        boolean cpuBackend = backend.contains("CPU") || backend.contains("BLAS") || backend.contains("ZenDNN");
+        Table table = new Table(backend, !cpuBackend, cpuBackend || threadList != null,
                 !batches.equals(List.of(2048)), !ubatches.equals(List.of(512)), !ctks.equals(List.of(KvCacheType.F16)),
                 !ctvs.equals(List.of(KvCacheType.F16)), !fas.equals(List.of(FlashAttention.AUTO)));
         table.header(out);
         List<String> ttft = new ArrayList<>();
-        for (String file : models) {
-            for (int ngl : gpuLayers) {
-                try (Model m = Model.load(Path.of(file), ModelParams.builder().gpuLayers(ngl).build())) {
-                    for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
-                        tests(out, ttft, m, table, p, prompts, gens, reps);
+        long perModel = Params.combinations(0, batches, ubatches, ctks, ctvs, fas, threads).size()
+                * (prompts.stream().filter(n -> n > 0).count() + gens.stream().filter(n -> n > 0).count());
+        ModelStore store = ModelStore.fromEnvironment();
+        try (Progress bar = Progress.start("bench", perModel * models.size() * gpuLayers.size(), "", 1, false, err)) {
+            for (String file : models) {
+                for (int ngl : gpuLayers) {
+                    try (Model m = Model.load(store.locate(file, err), ModelParams.builder().gpuLayers(ngl).build())) {
+                        for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
+                            tests(out, ttft, m, table, p, prompts, gens, reps, bar);
+                        }
                     }
                 }
             }
@@ -83,18 +127,28 @@ final class BenchCommand implements Command {
 
     /** The ppN and tgN rows of one parameter combination; ppN also records its time to first token. */
     private static void tests(PrintStream out, List<String> ttft, Model m, Table table, Params p,
-            List<Integer> prompts, List<Integer> gens, int reps) {
+            List<Integer> prompts, List<Integer> gens, int reps, Progress bar) {
         ContextParams.Builder cp = p.context();
+        long[] done = {bar.done()};
         for (int n : prompts) {
             if (n > 0) {
-                table.row(out, m, p, "pp" + n, measure(m, cp, n, 0, reps));
+                bar.message("pp" + n);
+                double[] tps = measure(m, cp, n, 0, reps);
+                long ttftNanos = timeToFirstToken(m, cp, n, reps);
+                bar.stepTo(++done[0]);
+                bar.clearLine();
+                table.row(out, m, p, "pp" + n, tps);
                 ttft.add(String.format(Locale.ROOT, "%s %s pp%d: %.2f ms", desc(m), table.describe(p), n,
-                        timeToFirstToken(m, cp, n, reps) / 1e6));
+                        ttftNanos / 1e6));
             }
         }
         for (int n : gens) {
             if (n > 0) {
-                table.row(out, m, p, "tg" + n, measure(m, cp, 0, n, reps));
+                bar.message("tg" + n);
+                double[] tps = measure(m, cp, 0, n, reps);
+                bar.stepTo(++done[0]);
+                bar.clearLine();
+                table.row(out, m, p, "tg" + n, tps);
             }
         }
     }
@@ -293,6 +347,19 @@ final class BenchCommand implements Command {
         }
     }
 
+    /**
+     * The backend column as llama-bench writes it: the backend registries other than the CPU's and
+     * RPC's, then RPC if it has devices (servers); "CPU" if none.
+     */
+    static String backendColumn() {
+        List<String> names = new ArrayList<>(Llama.backendNames().stream()
+                .filter(n -> !n.equals("CPU") && !n.startsWith("RPC")).toList());
+        if (Llama.devices().stream().anyMatch(d -> d.name().startsWith("RPC"))) {
+            names.add("RPC");
+        }
+        return names.isEmpty() ? "CPU" : String.join(",", names);
+    }
+
     private static String desc(Model m) {
         String d = m.description();
         return d.length() > 30 ? d.substring(0, 30) : d;
@@ -318,14 +385,13 @@ final class BenchCommand implements Command {
         return out;
     }
 
-    private static List<Integer> ints(Args args, String flag, String def) {
-        String v = args.get(flag) == null ? def : args.get(flag);
+    private static List<Integer> ints(String flag, String v) {
         List<Integer> out = new ArrayList<>();
         for (String s : list(v)) {
             try {
                 out.add(Integer.parseInt(s));
             } catch (NumberFormatException e) {
-                throw new Args.UsageException(flag + " takes integers, not '" + s + "'");
+                throw new UsageException(flag + " takes integers, not '" + s + "'");
             }
         }
         return out;
@@ -336,7 +402,7 @@ final class BenchCommand implements Command {
             case "1", "on" -> FlashAttention.ENABLED;
             case "0", "off" -> FlashAttention.DISABLED;
             case "auto" -> FlashAttention.AUTO;
-            default -> throw new Args.UsageException("-fa takes on, off or auto (or 1, 0), not '" + v + "'");
+            default -> throw new UsageException("-fa takes on, off or auto (or 1, 0), not '" + v + "'");
         };
     }
 
@@ -345,13 +411,8 @@ final class BenchCommand implements Command {
             case "f16" -> KvCacheType.F16;
             case "q8_0" -> KvCacheType.Q8_0;
             case "q4_0" -> KvCacheType.Q4_0;
-            default -> throw new Args.UsageException("cache type must be f16, q8_0 or q4_0, not '" + v + "'");
+            default -> throw new UsageException("cache type must be f16, q8_0 or q4_0, not '" + v + "'");
         };
     }
 
-    @Override
-    public String usage() {
-        return "-m MODEL[,...] [-p N,...] [-n N,...] [-t N,...] [-r REPS] [-b N,...] [-ub N,...] [-fa on|off|auto]"
-                + " [-ctk f16|q8_0|q4_0] [-ctv ...]";
-    }
 }

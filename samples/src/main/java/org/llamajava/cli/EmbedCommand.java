@@ -9,12 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.llamajava.Model;
-import org.llamajava.ModelParams;
 import org.llamajava.embed.Embedder;
 import org.llamajava.embed.EmbedderParams;
 import org.llamajava.embed.Normalization;
 import org.llamajava.embed.Pooling;
 import org.llamajava.embed.Similarity;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code embed -m MODEL (-p TEXT | -f FILE)}: embeddings as llama.cpp's {@code llama-embedding}
@@ -23,34 +25,64 @@ import org.llamajava.embed.Similarity;
  * {@code --embd-output-format} ({@code json}, {@code json+} with the cosine-similarity matrix,
  * {@code array}, {@code raw}; by default a readable listing with the similarity matrix).
  */
-final class EmbedCommand implements Command {
+@Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Print embeddings as llama-embedding does (one input per line of the prompt).")
+final class EmbedCommand extends CliCommand {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "the inputs, split at --embd-separator")
+    String promptText;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "read the inputs from a file")
+    Path file;
+
+    @Option(names = "--pooling", paramLabel = "none|mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
+            description = "pooling (default: the model's; env: LLAMA_ARG_POOLING)")
+    String pooling;
+
+    @Option(names = "--embd-normalize", paramLabel = "N", defaultValue = "2",
+            description = "-1 none, 0 max absolute int16, 1 taxicab, 2 euclidean (default), >2 p-norm")
+    int normalize;
+
+    @Option(names = "--embd-output-format", paramLabel = "FORMAT", defaultValue = "",
+            description = "json, json+, array or raw (default: a readable listing)")
+    String format;
+
+    @Option(names = "--embd-separator", paramLabel = "SEP",
+            description = "separates inputs in the prompt (default: a newline)")
+    String separator;
+
+    @Option(names = "--no-escape", description = "take the prompt and separator as written, without escapes")
+    boolean noEscape;
+
+    @Mixin
+    ContextOptions context;
+
+    @Mixin
+    GpuOption gpu;
+
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
-        args.parse(new String[][] {{"-m", "--model"}, {"-p", "--prompt"}, {"-f", "--file"}, {"--pooling"},
-                {"--embd-normalize"}, {"--embd-output-format"}, {"--embd-separator"}, {"-c", "--ctx-size"},
-                {"-t", "--threads"}, {"-ngl", "--n-gpu-layers", "--gpu-layers"}}, "--no-escape");
-        Path model = Path.of(args.require("-m", "MODEL"));
-        String prompt = prompt(args);
-        String separator = args.get("--embd-separator") == null ? "\n" : args.get("--embd-separator");
-        if (!args.has("--no-escape")) {
-            separator = Escapes.process(separator);
+    protected int run() {
+        if (!model.given()) {
+            throw new UsageException("missing -m MODEL");
         }
-        String format = args.get("--embd-output-format") == null ? "" : args.get("--embd-output-format");
+        String prompt = prompt();
+        String sep = separator == null ? "\n" : noEscape ? separator : Escapes.process(separator);
         if (!List.of("", "json", "json+", "array", "raw").contains(format)) {
-            throw new Args.UsageException("--embd-output-format must be json, json+, array or raw, not '" + format + "'");
+            throw new UsageException("--embd-output-format must be json, json+, array or raw, not '" + format + "'");
         }
-        int normalize = args.getInt("--embd-normalize", 2);
         EmbedderParams.Builder params = EmbedderParams.builder().normalization(new Normalization(normalize))
-                .contextSize(args.getInt("-c", 0));
-        if (args.get("-t") != null) {
-            params.threads(args.getInt("-t", 1));
+                .contextSize(context.contextSize(0));
+        if (context.threads() != null) {
+            params.threads(context.threads());
         }
-        if (args.get("--pooling") != null) {
-            params.pooling(Pooling.ofFlag(args.get("--pooling")));
+        if (pooling != null) {
+            params.pooling(Pooling.ofFlag(pooling));
         }
-        List<String> texts = split(prompt, separator);
-        ModelParams mp = ModelParams.builder().gpuLayers(args.getInt("-ngl", ModelParams.ALL_LAYERS)).build();
-        try (Model m = Model.load(model, mp); Embedder embedder = Embedder.create(m, params.build())) {
+        List<String> texts = split(prompt, sep);
+        try (Model m = Progress.loadModel(model.path(this), gpu.modelParams(), err);
+             Embedder embedder = Embedder.create(m, params.build())) {
             List<float[]> vectors = new ArrayList<>();
             if (embedder.pooling() == Pooling.NONE) {
                 for (String t : texts) {
@@ -64,22 +96,20 @@ final class EmbedCommand implements Command {
         return 0;
     }
 
-    private static String prompt(Args args) {
-        String p = args.get("-p");
-        String f = args.get("-f");
-        if ((p == null) == (f == null)) {
-            throw new Args.UsageException("give the input as -p TEXT or -f FILE (one of them)");
+    private String prompt() {
+        if ((promptText == null) == (file == null)) {
+            throw new UsageException("give the input as -p TEXT or -f FILE (one of them)");
         }
-        if (f != null) {
+        if (file != null) {
             try {
-                String s = Files.readString(Path.of(f), StandardCharsets.UTF_8);
+                String s = Files.readString(file, StandardCharsets.UTF_8);
                 // llama.cpp's -f drops one trailing newline
                 return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
             } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read " + f + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
             }
         }
-        return args.has("--no-escape") ? p : Escapes.process(p);
+        return noEscape ? promptText : Escapes.process(promptText);
     }
 
     /** Splits as llama-embedding does: every separator splits, so empty lines are inputs too. */
@@ -186,9 +216,4 @@ final class EmbedCommand implements Command {
         }
     }
 
-    @Override
-    public String usage() {
-        return "-m MODEL (-p TEXT | -f FILE) [--pooling none|mean|cls|last|rank] [--embd-normalize N]"
-                + " [--embd-output-format json|json+|array|raw] [--embd-separator SEP] [-c CTX] [-t THREADS]";
-    }
 }

@@ -1,24 +1,32 @@
 package org.llamajava.cli;
 
-import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.llamajava.gguf.GgufFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /** {@code inspect MODEL}: the GGUF's metadata and tensor list, without loading weights. */
-final class InspectCommand implements Command {
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Print a GGUF file's metadata and tensors (name, type, shape) without loading weights.")
+final class InspectCommand extends CliCommand {
     private static final int MAX_ARRAY_SHOWN = 8;
 
+    @Mixin
+    ModelOption model;
+
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "the model (or -m MODEL)")
+    String positional;
+
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
-        args.parse(new String[][] {{"-m", "--model"}});
-        String file = args.get("-m") != null ? args.get("-m")
-                : args.positional().size() == 1 ? args.positional().get(0) : null;
-        if (file == null) {
-            throw new Args.UsageException("give exactly one MODEL");
+    protected int run() {
+        if (positional != null) {
+            model.model = positional; // the positional MODEL wins over LLAMA_ARG_MODEL
+        } else if (!model.given()) {
+            throw new UsageException("give exactly one MODEL");
         }
-        GgufFile g = GgufFile.read(Path.of(file));
+        GgufFile g = GgufFile.read(model.path(this));
         out.printf("file: %s%nversion: %d%nalignment: %d%nmetadata: %d keys%n", g.path(), g.version(), g.alignment(),
                 g.metadata().size());
         for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
@@ -47,10 +55,5 @@ final class InspectCommand implements Command {
             return '"' + (one.length() > 120 ? one.substring(0, 117) + "..." : one) + '"';
         }
         return String.valueOf(v);
-    }
-
-    @Override
-    public String usage() {
-        return "MODEL";
     }
 }

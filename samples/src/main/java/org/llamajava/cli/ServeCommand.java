@@ -1,15 +1,16 @@
 package org.llamajava.cli;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.llamajava.Model;
-import org.llamajava.ModelParams;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.server.LlamaServer;
 import org.llamajava.server.ServerConfig;
 import org.llamajava.server.ServerMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code serve -m MODEL}: the OpenAI-compatible server ({@link LlamaServer}) with llama-server's
@@ -17,62 +18,121 @@ import org.llamajava.server.ServerMode;
  * stdout once it serves (with {@code --port 0}, the port chosen), and runs until SIGTERM or
  * Ctrl-C, which drain running requests (for {@code --drain-timeout} seconds) before stopping.
  */
-final class ServeCommand implements Command {
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Serve the model over HTTP with OpenAI's API (llama-server's flags); stops on SIGTERM or Ctrl-C.")
+final class ServeCommand extends CliCommand {
     /** Jetty's and Javalin's start-up chatter stays out of stderr; their warnings and errors do not (held: JUL keeps loggers weakly). */
     private static final List<java.util.logging.Logger> QUIET = List.of(java.util.logging.Logger.getLogger("org.eclipse.jetty"),
             java.util.logging.Logger.getLogger("io.javalin"));
 
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:LLAMA_ARG_HOST:-127.0.0.1}",
+            description = "address to listen on (default: 127.0.0.1; env: LLAMA_ARG_HOST)")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:LLAMA_ARG_PORT:-8080}",
+            description = "port, 0 for any free one (default: 8080; env: LLAMA_ARG_PORT)")
+    int port;
+
+    @Option(names = {"-np", "--parallel"}, paramLabel = "N", defaultValue = "${env:LLAMA_ARG_N_PARALLEL:-4}",
+            description = "slots: requests served at once (default: 4; env: LLAMA_ARG_N_PARALLEL)")
+    int slots;
+
+    @Mixin
+    ContextOptions context;
+
+    @Mixin
+    GpuOption gpu;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "require Authorization: Bearer KEY")
+    String apiKey;
+
+    @Option(names = "--chat-template", paramLabel = "NAME", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE}",
+            description = "a built-in chat template (env: LLAMA_ARG_CHAT_TEMPLATE)")
+    String chatTemplate;
+
+    @Option(names = "--chat-template-file", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE_FILE}",
+            description = "a Jinja chat template file (env: LLAMA_ARG_CHAT_TEMPLATE_FILE)")
+    String chatTemplateFile;
+
+    @Option(names = {"-a", "--alias"}, paramLabel = "NAME", defaultValue = "${env:LLAMA_ARG_ALIAS}",
+            description = "the model's name in responses (env: LLAMA_ARG_ALIAS)")
+    String alias;
+
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "${env:LLAMA_ARG_N_PREDICT:-0}",
+            description = "cap on max_tokens (default: the slot size; env: LLAMA_ARG_N_PREDICT)")
+    int maxTokens;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64", description = "requests that may wait (default: 64)")
+    int maxQueue;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN,...", description = "origins allowed by CORS")
+    String corsOrigin;
+
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "how long running requests may finish on SIGTERM (default: 30)")
+    int drainTimeout;
+
+    @Option(names = "--threads-http", paramLabel = "N", defaultValue = "${env:LLAMA_ARG_THREADS_HTTP:-0}",
+            description = "HTTP threads (default: automatic; env: LLAMA_ARG_THREADS_HTTP)")
+    int threadsHttp;
+
+    @Mixin
+    Multimodal multimodal;
+
+    @Option(names = {"--embeddings", "--embedding"}, description = "serve /v1/embeddings")
+    boolean embeddings;
+
+    @Option(names = {"--reranking", "--rerank"}, description = "serve /v1/rerank")
+    boolean rerank;
+
     @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
+    protected int run() {
         QUIET.forEach(l -> l.setLevel(java.util.logging.Level.WARNING));
-        args.parse(new String[][] {{"-m", "--model"}, {"--host"}, {"--port"}, {"-np", "--parallel"},
-                {"-c", "--ctx-size"}, {"-b", "--batch-size"}, {"-t", "--threads"},
-                {"-ngl", "--n-gpu-layers", "--gpu-layers"}, {"--api-key"}, {"--chat-template"},
-                {"--chat-template-file"}, {"-a", "--alias"}, {"-n", "--n-predict"}, {"--max-queue"},
-                {"--cors-origin"}, {"--drain-timeout"}, {"--threads-http"}},
-                "--embeddings", "--embedding", "--reranking", "--rerank");
-        Path modelPath = Path.of(args.require("-m", "MODEL"));
-        boolean embeddings = args.has("--embeddings") || args.has("--embedding");
-        boolean rerank = args.has("--reranking") || args.has("--rerank");
-        if (embeddings && rerank) {
-            throw new Args.UsageException("--embeddings and --reranking exclude each other: a server serves one of them");
+        if (!model.given()) {
+            throw new UsageException("missing -m MODEL");
         }
-        if (args.get("--chat-template") != null && args.get("--chat-template-file") != null) {
-            throw new Args.UsageException("give --chat-template NAME or --chat-template-file FILE, not both");
+        if (embeddings && rerank) {
+            throw new UsageException("--embeddings and --reranking exclude each other: a server serves one of them");
+        }
+        if (chatTemplate != null && chatTemplateFile != null) {
+            throw new UsageException("give --chat-template NAME or --chat-template-file FILE, not both");
         }
         ServerConfig.Builder cfg = ServerConfig.builder()
-                .host(args.get("--host") == null ? "127.0.0.1" : args.get("--host"))
-                .port(args.getInt("--port", 8080))
+                .host(host)
+                .port(port)
                 .mode(rerank ? ServerMode.RERANK : embeddings ? ServerMode.EMBEDDING : ServerMode.COMPLETION)
-                .slots(args.getInt("-np", 4)).contextSize(args.getInt("-c", 4096)).batchSize(args.getInt("-b", 512))
-                .maxQueue(args.getInt("--max-queue", 64)).maxTokens(args.getInt("-n", 0))
-                .drainTimeout(java.time.Duration.ofSeconds(args.getInt("--drain-timeout", 30)))
-                .maxThreads(args.getInt("--threads-http", 0)).modelName(args.get("-a"))
-                .apiKey(args.get("--api-key"));
-        if (args.get("-t") != null) {
-            cfg.threads(args.getInt("-t", 1));
+                .slots(slots).contextSize(context.contextSize(4096)).batchSize(context.batchSize(512))
+                .maxQueue(maxQueue).maxTokens(maxTokens)
+                .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
+                .maxThreads(threadsHttp).modelName(alias)
+                .apiKey(apiKey);
+        if (context.threads() != null) {
+            cfg.threads(context.threads());
         }
-        if (args.get("--cors-origin") != null) {
-            cfg.corsOrigins(List.copyOf(Arrays.asList(args.get("--cors-origin").split(","))));
+        if (corsOrigin != null) {
+            cfg.corsOrigins(List.copyOf(Arrays.asList(corsOrigin.split(","))));
         }
-        ModelParams mp = ModelParams.builder().gpuLayers(args.getInt("-ngl", ModelParams.ALL_LAYERS)).build();
-        Model model = Model.load(modelPath, mp);
+        Path modelPath = model.path(this);
+        Model loaded = Model.load(modelPath, gpu.modelParams().build());
         LlamaServer server;
         try {
-            String template = args.get("--chat-template-file") != null ? args.get("--chat-template-file")
-                    : args.get("--chat-template");
+            String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
             if (template != null) {
-                cfg.chatTemplate(ChatTemplate.resolve(model, template));
+                cfg.chatTemplate(ChatTemplate.resolve(loaded, template));
             }
-            server = LlamaServer.start(model, cfg.build());
+            // --mmproj: images in chat requests (data: URLs); the projector closes with the model
+            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()));
         } catch (RuntimeException e) {
-            model.close();
+            loaded.close();
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             err.println("stopping: draining running requests");
             server.close();
-            model.close();
+            loaded.close();
             err.println("stopped");
         }, "llama-java-serve-shutdown"));
         ServerConfig c = server.config();
@@ -94,10 +154,4 @@ final class ServeCommand implements Command {
         return 0;
     }
 
-    @Override
-    public String usage() {
-        return "-m MODEL [--host 127.0.0.1] [--port 8080] [-np N] [-c CTX] [-b N] [-t N] [-ngl N] [--api-key KEY]"
-                + " [--chat-template NAME | --chat-template-file FILE] [-a ALIAS] [-n MAX_TOKENS] [--max-queue N]"
-                + " [--cors-origin ORIGIN,...] [--drain-timeout SECONDS] [--embeddings | --reranking]";
-    }
 }

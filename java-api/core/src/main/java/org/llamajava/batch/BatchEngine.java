@@ -19,6 +19,7 @@ import org.llamajava.Timings;
 import org.llamajava.Vocabulary;
 import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.Handles;
+import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.LogProbs;
 import org.llamajava.internal.TextAssembler;
 
@@ -70,7 +71,16 @@ public final class BatchEngine implements AutoCloseable {
     private final AtomicLong decodes = new AtomicLong();
     private volatile int active;
 
-    private record Pending(BatchRequest request, BatchHandle handle) {}
+    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {
+        Pending(BatchRequest request, BatchHandle handle) {
+            this(request, handle, null);
+        }
+    }
+
+    static {
+        Handles.registerBatchMedia((engine, prompt, sampler, options) ->
+                ((BatchEngine) engine).submitMedia(prompt, sampler, options));
+    }
 
     /** One sequence of the context: the tokens its cache holds, and the request it serves. */
     private static final class Slot {
@@ -99,6 +109,8 @@ public final class BatchEngine implements AutoCloseable {
         final Sampler sampler;
         final TextAssembler text;
         final long start = System.nanoTime();
+        /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
+        MediaPrompt media;
         long promptDone;
         int next;
         int cached;
@@ -194,6 +206,10 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         vocab.checkTokens(request.prompt());
+        if (request.options().speculation() != null) {
+            throw new IllegalArgumentException("the batching engine does not speculate: generate through a Sequence"
+                    + " for speculative decoding, or leave GenerateOptions.speculation unset");
+        }
         if (request.promptLength() >= perSlot) {
             throw new IllegalArgumentException("the prompt has " + request.promptLength() + " tokens; a slot holds "
                     + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
@@ -201,6 +217,35 @@ public final class BatchEngine implements AutoCloseable {
         }
         BatchHandle h = new BatchHandle();
         if (!queue.offer(new Pending(request, h))) {
+            throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
+                    + " requests are waiting: retry later");
+        }
+        return h;
+    }
+
+    /**
+     * Queues a prompt of text and media chunks (from {@code org.llamajava.multimodal.Projector}):
+     * text is batched with the other requests; each media chunk is evaluated by its own decode
+     * when the request's prefill reaches it. A slot holding the same text and media reuses them.
+     */
+    private BatchHandle submitMedia(MediaPrompt prompt, Sampler.Builder sampler, GenerateOptions options) {
+        if (closing) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        for (org.llamajava.internal.PromptSegment seg : prompt.segments()) {
+            if (!seg.isMedia()) {
+                vocab.checkTokens(seg.tokens());
+            }
+        }
+        if (prompt.length() >= perSlot) {
+            throw new org.llamajava.ContextOverflowException("the prompt takes " + prompt.length() + " positions ("
+                    + prompt.mediaPositions() + " of them image or audio embeddings); a slot holds " + perSlot
+                    + " (contextSize / slots), prompt and reply together: send smaller or fewer images, or start the"
+                    + " engine with a larger contextSize or fewer slots");
+        }
+        BatchRequest request = new BatchRequest(prompt.keys(), sampler, options);
+        BatchHandle h = new BatchHandle();
+        if (!queue.offer(new Pending(request, h, prompt))) {
             throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
                     + " requests are waiting: retry later");
         }
@@ -333,6 +378,9 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("no free slot"); // admit() checks first
         }
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
+        if (p.media() != null) {
+            lcp = p.media().alignDown(lcp);
+        }
         Sampler sampler;
         try {
             sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build(model);
@@ -343,6 +391,7 @@ public final class BatchEngine implements AutoCloseable {
         decoder.removeFrom(best.id, lcp);
         best.length = lcp;
         Run run = new Run(r, p.handle(), sampler);
+        run.media = p.media();
         run.next = lcp;
         run.cached = lcp;
         best.run = run;
@@ -361,6 +410,7 @@ public final class BatchEngine implements AutoCloseable {
                 finish(s, FinishReason.CANCELLED);
             }
         }
+        evaluateMedia();
         int budget = decoder.capacity();
         int ns = 0;
         for (Slot s : slots) {
@@ -392,6 +442,13 @@ public final class BatchEngine implements AutoCloseable {
                 continue;
             }
             int take = Math.min(run.request.promptLength() - run.next, Math.max(1, budget / prefillers));
+            if (run.media != null) {
+                take = Math.min(take, run.media.nextMediaStart(run.next) - run.next); // a media chunk: next step
+                if (take == 0) {
+                    prefillers--;
+                    continue;
+                }
+            }
             prefillers--;
             for (int i = 0; i < take; i++) {
                 int token = run.request.promptToken(run.next++);
@@ -424,6 +481,42 @@ public final class BatchEngine implements AutoCloseable {
             Slot s = slots[sampleSlots[i]];
             if (s.run != null) {
                 accept(s);
+            }
+        }
+    }
+
+    /**
+     * Evaluates, each by its own decode, the media chunks that prefilling requests have reached,
+     * before this step's batch is built (no rows are queued, and every slot's logits have been
+     * sampled).
+     */
+    private void evaluateMedia() {
+        for (Slot s : slots) {
+            Run run = s.run;
+            while (run != null && run.media != null && run.prefilling()) {
+                org.llamajava.internal.PromptSegment seg = run.media.mediaAt(run.next);
+                if (seg == null) {
+                    break;
+                }
+                int rc;
+                try {
+                    rc = seg.media().decode(Handles.context(context), s.id, s.length, decoder.capacity());
+                } catch (RuntimeException e) {
+                    decoder.decode();
+                    fail(s, e);
+                    break;
+                }
+                decoder.decode(); // empty: forgets the logits the media decode overwrote
+                decodes.incrementAndGet();
+                if (rc != 0) {
+                    fail(s, rc == 2 ? new org.llamajava.AbortedException("decode was aborted")
+                            : new LlamaException("evaluating an image or audio chunk of " + seg.positions()
+                            + " positions failed with code " + rc));
+                    break;
+                }
+                for (int i = 0; i < seg.positions(); i++) {
+                    s.remember(run.request.promptToken(run.next++));
+                }
             }
         }
     }
@@ -493,7 +586,8 @@ public final class BatchEngine implements AutoCloseable {
         promptCached.addAndGet(run.cached);
         completed.incrementAndGet();
         run.handle.completion().complete(new Completion(run.text.text(), Arrays.copyOf(run.out, run.n), evaluated,
-                run.cached, r, new Timings(evaluated, promptDone - run.start, run.n, now - promptDone)));
+                run.cached, r, new Timings(evaluated, promptDone - run.start, run.n, now - promptDone),
+                run.media == null ? 0 : run.media.mediaPositions()));
     }
 
     /** Ends a request with an error; its slot's cache is dropped (it may be half written). */

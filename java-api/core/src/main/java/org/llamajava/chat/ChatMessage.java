@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.llamajava.internal.Json;
+import org.llamajava.multimodal.Media;
 
 /**
  * One message of a chat.
@@ -17,9 +18,13 @@ import org.llamajava.internal.Json;
  * @param toolCalls        the tool calls of an assistant message
  * @param toolName         the tool a {@code tool} message answers ("" if none)
  * @param toolCallId       the call a {@code tool} message answers ("" if none)
+ * @param media            images or audio the message carries, in the order of the media markers
+ *                         ({@link org.llamajava.multimodal.Projector#marker()}) in its content; a
+ *                         chat evaluates them through its projector
+ *                         ({@link ChatSession#setProjector}). Empty for a text message.
  */
 public record ChatMessage(String role, String content, String reasoningContent, List<ToolCall> toolCalls,
-                          String toolName, String toolCallId) {
+                          String toolName, String toolCallId, List<Media> media) {
     public static final String SYSTEM = "system";
     public static final String USER = "user";
     public static final String ASSISTANT = "assistant";
@@ -36,6 +41,33 @@ public record ChatMessage(String role, String content, String reasoningContent, 
         toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
         toolName = toolName == null ? "" : toolName;
         toolCallId = toolCallId == null ? "" : toolCallId;
+        media = media == null ? List.of() : List.copyOf(media);
+    }
+
+    /** A message without media. */
+    public ChatMessage(String role, String content, String reasoningContent, List<ToolCall> toolCalls,
+                       String toolName, String toolCallId) {
+        this(role, content, reasoningContent, toolCalls, toolName, toolCallId, List.of());
+    }
+
+    /**
+     * A user message with images or audio: unless {@code text} already holds one media marker per
+     * media (where each goes), a marker per media is put before the text, as llama.cpp's
+     * mtmd-cli does.
+     */
+    public static ChatMessage user(String text, List<Media> media) {
+        if (text == null || media == null) {
+            throw new IllegalArgumentException("text and media are required");
+        }
+        String marker = org.llamajava.multimodal.Projector.marker();
+        int markers = text.isEmpty() ? 0 : text.split(java.util.regex.Pattern.quote(marker), -1).length - 1;
+        String content = markers == media.size() ? text : marker.repeat(media.size()) + text;
+        return new ChatMessage(USER, content, "", List.of(), "", "", media);
+    }
+
+    /** Whether this message carries images or audio. */
+    public boolean hasMedia() {
+        return !media.isEmpty();
     }
 
     /** A message with only a role and text. */

@@ -43,6 +43,7 @@ public final class ChatSession {
     private final ChatTemplate template;
     private final List<ChatMessage> messages = new ArrayList<>();
     private ChatOptions options = ChatOptions.DEFAULT;
+    private org.llamajava.multimodal.Projector projector;
     private int toolCallIds;
 
     /** A session with no system prompt. */
@@ -94,7 +95,25 @@ public final class ChatSession {
      */
     public ChatReply send(String userText, Sampler.Builder sampling, GenerateOptions generate,
                           ChatStreamListener listener) {
-        messages.add(ChatMessage.user(userText));
+        return send(userText, List.of(), sampling, generate, listener);
+    }
+
+    /**
+     * {@link #send(String, Sampler.Builder, GenerateOptions, ChatStreamListener)} with images or
+     * audio in the user message ({@link ChatMessage#user(String, List)}), evaluated through the
+     * projector ({@link #setProjector}).
+     *
+     * @throws IllegalStateException if there are media and no projector
+     */
+    public ChatReply send(String userText, List<org.llamajava.multimodal.Media> media, Sampler.Builder sampling,
+                          GenerateOptions generate, ChatStreamListener listener) {
+        if (media == null) {
+            throw new IllegalArgumentException("media is null; use List.of() for none");
+        }
+        if (projector == null && !media.isEmpty()) {
+            throw new IllegalStateException("this chat has no projector for images or audio: call setProjector first");
+        }
+        messages.add(media.isEmpty() ? ChatMessage.user(userText) : ChatMessage.user(userText, media));
         try {
             return respond(sampling, generate, listener);
         } catch (ContextOverflowException e) {
@@ -148,7 +167,7 @@ public final class ChatSession {
                     .build();
             Completion c;
             try {
-                c = sequence.generate(tokens(format.prompt()), sampler, go);
+                c = generate(format.prompt(), sampler, go);
             } catch (ContextOverflowException e) {
                 if (e.partial() != null) {
                     messages.add(ChatMessage.assistant(e.partial().text()));
@@ -224,7 +243,7 @@ public final class ChatSession {
     public Completion send(String userText, Sampler sampler, GenerateOptions options) {
         messages.add(ChatMessage.user(userText));
         try {
-            Completion c = sequence.generate(tokens(renderPrompt()), sampler, options);
+            Completion c = generate(renderPrompt(), sampler, options);
             messages.add(ChatMessage.assistant(c.text()));
             return c;
         } catch (ContextOverflowException e) {
@@ -242,6 +261,72 @@ public final class ChatSession {
     }
 
     /** Tokenizes a rendered prompt: special tokens parsed, BOS added unless the template wrote it. */
+    /**
+     * Lets this chat's messages carry images (and audio): their media are evaluated through
+     * {@code projector} (loaded for this chat's model), and the sequence keeps them in its cache
+     * like text, so that a later turn evaluates only what follows. Null removes it (then a chat
+     * with media cannot continue).
+     */
+    public void setProjector(org.llamajava.multimodal.Projector projector) {
+        if (projector != null && projector.model() != sequence.context().model()) {
+            throw new IllegalArgumentException("the projector was loaded for another model than this chat's");
+        }
+        this.projector = projector;
+    }
+
+    /** The projector set by {@link #setProjector}, or null. */
+    public org.llamajava.multimodal.Projector projector() {
+        return projector;
+    }
+
+    /**
+     * Sends a user message with images or audio ({@link ChatMessage#user(String, List)}) and
+     * generates the reply, as {@link #send(String, Sampler, GenerateOptions)} does. Its
+     * {@link Completion#mediaTokens()} counts the prompt's media positions.
+     *
+     * @throws IllegalStateException if no projector is set
+     */
+    public Completion send(String userText, List<org.llamajava.multimodal.Media> media, Sampler sampler,
+                           GenerateOptions options) {
+        if (projector == null && media != null && !media.isEmpty()) {
+            throw new IllegalStateException("this chat has no projector for images or audio: call setProjector first");
+        }
+        return send(ChatMessage.user(userText, media == null ? List.of() : media), sampler, options);
+    }
+
+    private Completion send(ChatMessage user, Sampler sampler, GenerateOptions options) {
+        messages.add(user);
+        try {
+            Completion c = generate(renderPrompt(), sampler, options);
+            messages.add(ChatMessage.assistant(c.text()));
+            return c;
+        } catch (ContextOverflowException e) {
+            if (e.partial() != null) {
+                messages.add(ChatMessage.assistant(e.partial().text()));
+            } else {
+                messages.remove(messages.size() - 1);
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            messages.remove(messages.size() - 1);
+            throw e;
+        }
+    }
+
+    /** Evaluates the rendered prompt (through the projector when set) and generates. */
+    private Completion generate(String prompt, Sampler sampler, GenerateOptions options) {
+        List<org.llamajava.multimodal.Media> media = new ArrayList<>();
+        messages.forEach(m -> media.addAll(m.media()));
+        if (projector == null) {
+            if (!media.isEmpty()) {
+                throw new IllegalStateException("this chat's messages carry " + media.size()
+                        + " images or audio clips but it has no projector: call setProjector first");
+            }
+            return sequence.generate(tokens(prompt), sampler, options);
+        }
+        return projector.generate(sequence, prompt, media, sampler, options);
+    }
+
     int[] tokens(String prompt) {
         return ChatTemplate.promptTokens(prompt, sequence.context().model().vocabulary());
     }
@@ -252,6 +337,10 @@ public final class ChatSession {
      * section holding what {@link Sequence#saveState()} returns).
      */
     public void save(Path file) {
+        if (messages.stream().anyMatch(ChatMessage::hasMedia)) {
+            throw new UnsupportedOperationException("saving a chat that holds images or audio is not supported yet:"
+                    + " reset() it, or save before sending media");
+        }
         byte[] text = StateFile.section(out -> {
             out.writeInt(messages.size());
             for (ChatMessage m : messages) {

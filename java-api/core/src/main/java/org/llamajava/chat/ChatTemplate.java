@@ -88,16 +88,35 @@ public final class ChatTemplate {
         if (builtinNames().contains(nameOrFile)) {
             return builtin(nameOrFile);
         }
-        Path p = Path.of(nameOrFile);
-        if (Files.isRegularFile(p)) {
-            try {
-                return jinja(Files.readString(p, StandardCharsets.UTF_8), model);
-            } catch (IOException e) {
-                throw new LlamaException("cannot read chat template " + p + ": " + e.getMessage(), e);
-            }
+        Path p = checkResolvable(nameOrFile);
+        try {
+            return jinja(Files.readString(p, StandardCharsets.UTF_8), model);
+        } catch (IOException e) {
+            throw new LlamaException("cannot read chat template " + p + ": " + e.getMessage(), e);
         }
-        throw new IllegalArgumentException("'" + nameOrFile + "' is neither a built-in chat template " + builtinNames()
-                + " nor a readable file");
+    }
+
+    /**
+     * Checks, without a model, that {@link #resolve} can resolve this name or file: a built-in
+     * template's name (then null) or a regular file (then its path).
+     *
+     * @throws IllegalArgumentException naming the built-in templates, when it is neither
+     */
+    public static Path checkResolvable(String nameOrFile) {
+        if (nameOrFile == null || builtinNames().contains(nameOrFile)) {
+            return null;
+        }
+        Path p;
+        try {
+            p = Path.of(nameOrFile);
+        } catch (RuntimeException e) {
+            p = null;
+        }
+        if (p == null || !Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("'" + nameOrFile + "' is neither a built-in chat template "
+                    + builtinNames() + " nor a readable file");
+        }
+        return p;
     }
 
     /**

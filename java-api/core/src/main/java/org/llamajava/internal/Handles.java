@@ -70,4 +70,67 @@ public final class Handles {
     public static void exit(Object context) {
         exits.accept(context);
     }
+    // ---- multimodal (org.llamajava.multimodal) ------------------------------------------------
+
+    private static volatile java.util.function.BiFunction<Object, NativeState, Runnable> dependents;
+    private static volatile SequenceAccess sequences;
+
+    /** Called by {@code org.llamajava.Model}'s static initialiser. */
+    public static void registerDependents(java.util.function.BiFunction<Object, NativeState, Runnable> accessor) {
+        dependents = accessor;
+    }
+
+    /**
+     * Makes {@code dependent} freed (first) when {@code model} is closed, as the model's contexts
+     * are; returns the action that unregisters it. IllegalStateException if the model is closed.
+     */
+    public static Runnable addDependent(Object model, NativeState dependent) {
+        return dependents.apply(model, dependent);
+    }
+
+    /** Called by {@code org.llamajava.Sequence}'s static initialiser. */
+    public static void registerSequences(SequenceAccess access) {
+        sequences = access;
+    }
+
+    /** What {@code org.llamajava.Sequence} offers the multimodal package. */
+    public static SequenceAccess sequences() {
+        try {
+            Class.forName("org.llamajava.Sequence", true, Handles.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
+        return sequences;
+    }
+
+    private static volatile org.llamajava.bindings.ggml_log_callback logCallback;
+
+    /** Called by {@code org.llamajava.Llama.init()}: the callback routing native logs to java.util.logging. */
+    public static void setLogCallback(org.llamajava.bindings.ggml_log_callback callback) {
+        logCallback = callback;
+    }
+
+    /** The callback routing native logs (also mtmd's) to java.util.logging and NativeErrors; set once initialised. */
+    public static org.llamajava.bindings.ggml_log_callback logCallback() {
+        return logCallback;
+    }
+
+    /** Submits a media prompt to a batching engine; see {@code BatchEngine}. */
+    public interface BatchMediaSubmitter {
+        Object submit(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
+                      org.llamajava.GenerateOptions options);
+    }
+
+    private static volatile BatchMediaSubmitter batchMedia;
+
+    /** Called by {@code org.llamajava.batch.BatchEngine}'s static initialiser. */
+    public static void registerBatchMedia(BatchMediaSubmitter submitter) {
+        batchMedia = submitter;
+    }
+
+    /** Submits a media prompt to {@code engine}; returns its {@code BatchHandle}. */
+    public static Object submitMedia(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
+                                     org.llamajava.GenerateOptions options) {
+        return batchMedia.submit(engine, prompt, sampler, options);
+    }
 }

@@ -90,6 +90,23 @@ class ChatTest {
     }
 
     @Test
+    void checkResolvableAcceptsBuiltinNamesAndFilesAndNamesTheBuiltinsOtherwise() throws Exception {
+        assertEquals(null, ChatTemplate.checkResolvable(null));
+        assertEquals(null, ChatTemplate.checkResolvable("chatml"));
+        Path file = Files.writeString(Files.createTempFile("template", ".jinja"), "{{ messages }}");
+        try {
+            assertEquals(file, ChatTemplate.checkResolvable(file.toString()));
+        } finally {
+            Files.delete(file);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ChatTemplate.checkResolvable("no-such-template"));
+        assertTrue(e.getMessage().contains("'no-such-template'") && e.getMessage().contains("chatml"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ChatTemplate.checkResolvable(file.getParent().toString()),
+                "a folder is not a template file");
+    }
+
+    @Test
     void theModelsOwnTemplateFromGgufMetadata() throws Exception {
         Path phi3 = TestSupport.llamaSource().resolve("models/ggml-vocab-phi-3.gguf");
         try (Model m = Model.load(phi3, ModelParams.builder().vocabOnly(true).build())) {

@@ -4,12 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormat;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -17,6 +21,9 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.llamajava.AbortSignal;
 import org.llamajava.Completion;
 import org.llamajava.Context;
 import org.llamajava.ContextParams;
@@ -48,11 +55,23 @@ final class ChatEngine implements AutoCloseable {
     private final Context context;
     private final ChatSession session;
     private final ChatSettings defaults;
+    private final ChatRequestParameters defaultParameters;
+    private final List<ChatModelListener> listeners;
+    private boolean closed;
 
-    ChatEngine(Model model, boolean ownsModel, ChatTemplate template, ChatSettings settings) {
+    ChatEngine(Model model, boolean ownsModel, ChatTemplate template, ChatSettings settings,
+               ChatRequestParameters overrides, List<ChatModelListener> listeners) {
         this.model = model;
         this.ownsModel = ownsModel;
         this.defaults = settings;
+        this.listeners = List.copyOf(listeners);
+        ChatRequestParameters base = DefaultChatRequestParameters.builder().modelName(modelName(model))
+                .temperature(settings.temperature()).topP(settings.topP()).topK(settings.topK())
+                .maxOutputTokens(settings.maxTokens()).build();
+        this.defaultParameters = overrides == null ? base : base.overrideWith(overrides);
+        if (!defaultParameters.modelName().equals(modelName(model))) {
+            throw unsupportedModelName(defaultParameters.modelName());
+        }
         this.context = model.createContext(ContextParams.builder().contextSize(settings.contextSize())
                 .threads(settings.threads()).build());
         this.session = new ChatSession(context.newSequence(), template == null ? ChatTemplate.of(model) : template);
@@ -62,9 +81,38 @@ final class ChatEngine implements AutoCloseable {
         return model;
     }
 
+    private UnsupportedFeatureException unsupportedModelName(String name) {
+        return new UnsupportedFeatureException("modelName '" + name + "' is not supported: this adapter runs the model it"
+                + " was built with (" + modelName(model) + "); build another adapter for another model");
+    }
+
+    static String modelName(Model model) {
+        return model.path().getFileName().toString();
+    }
+
+    /** The builder's defaults as LangChain4j's request parameters (model name, sampling, max tokens, ...). */
+    ChatRequestParameters defaultRequestParameters() {
+        return defaultParameters;
+    }
+
+    List<ChatModelListener> listeners() {
+        return listeners;
+    }
+
     /** Runs one request; {@code listener} (may be null) hears content and reasoning deltas and complete tool calls. */
     synchronized ChatResponse chat(ChatRequest request, ChatStreamListener listener) {
+        return chat(request, listener, null);
+    }
+
+    /** As {@link #chat(ChatRequest, ChatStreamListener)}, cancellable through {@code abort} (may be null). */
+    synchronized ChatResponse chat(ChatRequest request, ChatStreamListener listener, AbortSignal abort) {
+        if (closed) {
+            throw new IllegalStateException("this chat model is closed");
+        }
         ChatRequestParameters p = request.parameters();
+        if (p.modelName() != null && !p.modelName().equals(modelName(model))) {
+            throw unsupportedModelName(p.modelName());
+        }
         List<ChatMessage> messages = new ArrayList<>();
         for (dev.langchain4j.data.message.ChatMessage m : request.messages()) {
             messages.add(convert(m));
@@ -72,16 +120,28 @@ final class ChatEngine implements AutoCloseable {
         session.setMessages(messages);
         session.setOptions(options(p));
         GenerateOptions.Builder gen = GenerateOptions.builder()
-                .maxTokens(p.maxOutputTokens() != null ? p.maxOutputTokens() : defaults.maxTokens());
+                .maxTokens(p.maxOutputTokens() != null ? p.maxOutputTokens() : defaults.maxTokens())
+                .abortSignal(abort);
         if (p.stopSequences() != null && !p.stopSequences().isEmpty()) {
             gen.stop(p.stopSequences());
         }
         ChatReply reply = session.respond(sampling(p), gen.build(), listener);
-        return response(reply, model.path().getFileName().toString());
+        return response(reply, modelName(model));
     }
 
     private Sampler.Builder sampling(ChatRequestParameters p) {
         Sampler.Builder b = Sampler.builder();
+        for (Map.Entry<Integer, Float> e : defaults.logitBias().entrySet()) {
+            b.logitBias(e.getKey(), e.getValue());
+        }
+        Penalties pen = defaults.penalties();
+        if (pen != null || p.frequencyPenalty() != null || p.presencePenalty() != null) {
+            float frequency = p.frequencyPenalty() != null ? p.frequencyPenalty().floatValue()
+                    : pen != null ? pen.frequency() : 0f;
+            float presence = p.presencePenalty() != null ? p.presencePenalty().floatValue()
+                    : pen != null ? pen.presence() : 0f;
+            b.penalties(pen != null ? pen.lastN() : 64, pen != null ? pen.repeat() : 1f, frequency, presence);
+        }
         Integer topK = p.topK() != null ? p.topK() : defaults.topK();
         Double topP = p.topP() != null ? p.topP() : defaults.topP();
         double temperature = p.temperature() != null ? p.temperature() : defaults.temperature();
@@ -139,8 +199,10 @@ final class ChatEngine implements AutoCloseable {
             return ChatMessage.system(s.text());
         } else if (m instanceof UserMessage u) {
             if (!u.hasSingleText()) {
-                throw new IllegalArgumentException("only text user messages are supported (this one has "
-                        + u.contents().size() + " parts: images and audio come with multimodal input)");
+                boolean image = u.contents().stream().anyMatch(c -> c instanceof ImageContent);
+                throw new UnsupportedFeatureException((image ? "image input is" : "non-text user content is")
+                        + " not supported: only text user messages (this one has " + u.contents().size()
+                        + " parts; images and audio come with multimodal input)");
             }
             return ChatMessage.user(u.singleText());
         } else if (m instanceof AiMessage a) {
@@ -179,11 +241,16 @@ final class ChatEngine implements AutoCloseable {
             default -> FinishReason.OTHER;
         };
         return ChatResponse.builder().aiMessage(ai.build()).finishReason(finish).modelName(modelName)
+                .id("chatcmpl-" + UUID.randomUUID())
                 .tokenUsage(new TokenUsage(c.promptTokens() + c.cachedTokens(), c.tokenCount())).build();
     }
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         context.close();
         if (ownsModel) {
             model.close();

@@ -1,5 +1,7 @@
 package org.llamajava.langchain4j;
 
-/** Defaults of a chat adapter, taken when a request does not set them. */
+import java.util.Map;
+
+/** Defaults of a chat adapter, taken when a request does not set them, and its fixed sampler stages. */
 record ChatSettings(int contextSize, int threads, double temperature, Integer topK, Double topP, int maxTokens,
-                    int seed) {}
+                    int seed, Map<Integer, Float> logitBias, Penalties penalties) {}

@@ -4,6 +4,9 @@ import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import java.util.List;
 import java.util.Set;
 import org.llamajava.Model;
 
@@ -36,6 +39,17 @@ public final class LlamaChatModel implements ChatModel, AutoCloseable {
     @Override
     public ChatResponse doChat(ChatRequest request) {
         return engine.chat(request, null);
+    }
+
+    /** The builder's defaults (model name, sampling, max tokens, and its default request parameters). */
+    @Override
+    public ChatRequestParameters defaultRequestParameters() {
+        return engine.defaultRequestParameters();
+    }
+
+    @Override
+    public List<ChatModelListener> listeners() {
+        return engine.listeners();
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.llamajava.langchain4j;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.listener.EmbeddingModelListener;
 import dev.langchain4j.model.output.Response;
 import dev.langchain4j.model.output.TokenUsage;
 import java.nio.file.Path;
@@ -21,10 +22,14 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
     private final Model model;
     private final boolean ownsModel;
     private final Embedder embedder;
+    private final List<EmbeddingModelListener> listeners;
+    private boolean closed;
 
-    private LlamaEmbeddingModel(Model model, boolean ownsModel, EmbedderParams params) {
+    private LlamaEmbeddingModel(Model model, boolean ownsModel, EmbedderParams params,
+                                List<EmbeddingModelListener> listeners) {
         this.model = model;
         this.ownsModel = ownsModel;
+        this.listeners = List.copyOf(listeners);
         this.embedder = Embedder.create(model, params);
     }
 
@@ -34,6 +39,9 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
 
     @Override
     public synchronized Response<List<Embedding>> embedAll(List<TextSegment> segments) {
+        if (closed) {
+            throw new IllegalStateException("this LlamaEmbeddingModel is closed");
+        }
         List<String> texts = new ArrayList<>(segments.size());
         int tokens = 0;
         for (TextSegment s : segments) {
@@ -49,6 +57,11 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
     }
 
     @Override
+    public List<EmbeddingModelListener> listeners() {
+        return listeners;
+    }
+
+    @Override
     public int dimension() {
         return embedder.dimension();
     }
@@ -61,6 +74,10 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
     /** Frees the embedder, and the model if the adapter loaded it. */
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         embedder.close();
         if (ownsModel) {
             model.close();
@@ -72,15 +89,18 @@ public final class LlamaEmbeddingModel implements EmbeddingModel, AutoCloseable 
         private Path modelPath;
         private Model model;
         private EmbedderParams params = EmbedderParams.defaults();
+        private final List<EmbeddingModelListener> listeners = new ArrayList<>();
 
         private Builder() {}
 
         public Builder modelPath(Path v) { this.modelPath = v; return this; }
         public Builder model(Model v) { this.model = v; return this; }
         public Builder params(EmbedderParams v) { this.params = v; return this; }
+        /** Listeners LangChain4j calls around each {@code embed(EmbeddingRequest)}. */
+        public Builder listeners(EmbeddingModelListener... v) { this.listeners.addAll(List.of(v)); return this; }
 
         public LlamaEmbeddingModel build() {
-            return ModelSource.open(modelPath, model, m -> new LlamaEmbeddingModel(m, model == null, params));
+            return ModelSource.open(modelPath, model, m -> new LlamaEmbeddingModel(m, model == null, params, listeners));
         }
     }
 }

@@ -17,6 +17,8 @@ import org.llamajava.chat.ToolCall;
 import org.llamajava.chat.ToolChoice;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.grammar.JsonSchema;
+import org.llamajava.multimodal.Media;
+import org.llamajava.multimodal.Projector;
 
 /**
  * A chat request made ready to generate: its messages (with tool calls and tool results), its
@@ -30,8 +32,12 @@ import org.llamajava.grammar.JsonSchema;
  * @param grammar what sampling must follow, or null
  * @param stops   stop strings the format adds
  * @param format  the reply's format, to parse it with; null for plain text
+ * @param text    the rendered prompt, with a media marker per image
+ * @param media   the images of the messages ({@code image_url} parts with {@code data:} URLs), in order
  */
-record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat format) {
+record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat format, String text, List<Media> media) {
+    /** The most bytes of one decoded {@code data:} URL image. */
+    static final int MAX_IMAGE_BYTES = 16 << 20;
     static final int MAX_MESSAGES = 4096;
     static final int MAX_TOOLS = 128;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
@@ -39,7 +45,14 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
 
     /** Reads the request's messages, tools, tool choice and response format, and renders the prompt. */
     static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab) {
-        List<ChatMessage> messages = messages(b);
+        return prepare(b, template, vocab, false);
+    }
+
+    /** {@link #prepare(JsonBody, ChatTemplate, Vocabulary)}; {@code media}: the server has a projector for images. */
+    static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media) {
+        List<ChatMessage> messages = messages(b, media);
+        List<Media> images = new ArrayList<>();
+        messages.forEach(m -> images.addAll(m.media()));
         List<Tool> tools = tools(b);
         ToolChoice choice = toolChoice(b, tools);
         JsonSchema schema = responseFormat(b);
@@ -57,8 +70,8 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                 throw ApiException.invalid("messages", "the chat template could not render these messages: "
                         + e.getMessage());
             }
-            return new ChatPrompt(ChatTemplate.promptTokens(prompt, vocab), schema == null ? null : schema.toGrammar(),
-                    List.of(), null);
+            return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(prompt, vocab) : new int[0],
+                    schema == null ? null : schema.toGrammar(), List.of(), null, prompt, images);
         }
         ChatOptions options;
         try {
@@ -80,11 +93,17 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("tools", "the tools' or response format's grammar is not usable: " + e.getMessage());
         }
-        return new ChatPrompt(ChatTemplate.promptTokens(format.prompt(), vocab), grammar, stops, format);
+        return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(format.prompt(), vocab) : new int[0], grammar,
+                stops, format, format.prompt(), images);
     }
 
     /** The request's messages (the {@code developer} role read as {@code system}). */
     static List<ChatMessage> messages(JsonBody b) {
+        return messages(b, false);
+    }
+
+    /** The request's messages; {@code media}: {@code image_url} parts are read (else refused). */
+    static List<ChatMessage> messages(JsonBody b, boolean media) {
         JsonNode v = b.get("messages");
         if (v == null) {
             throw ApiException.invalid("messages", "'messages' is required: an array of {\"role\", \"content\"} objects");
@@ -109,13 +128,14 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                         + JsonBody.kind(role));
             }
             String r = role.textValue().equals("developer") ? ChatMessage.SYSTEM : role.textValue();
-            String content = content(at, m.get("content"));
+            List<Media> images = new ArrayList<>();
+            String content = content(at, m.get("content"), media ? images : null);
             List<ToolCall> calls = r.equals(ChatMessage.ASSISTANT) ? toolCalls(at, m.get("tool_calls")) : List.of();
             calls.forEach(c -> callNames.put(c.id(), c.name()));
             String reasoning = text(m, "reasoning_content");
             String callId = r.equals(ChatMessage.TOOL) ? text(m, "tool_call_id") : "";
             String toolName = r.equals(ChatMessage.TOOL) ? callNames.getOrDefault(callId, text(m, "name")) : "";
-            out.add(new ChatMessage(r, content, reasoning, calls, toolName, callId));
+            out.add(new ChatMessage(r, content, reasoning, calls, toolName, callId, images));
         }
         return out;
     }
@@ -125,7 +145,7 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         return v != null && v.isTextual() ? v.textValue() : "";
     }
 
-    private static String content(String at, JsonNode c) {
+    private static String content(String at, JsonNode c, List<Media> images) {
         if (c == null || c.isNull()) {
             return "";
         }
@@ -138,14 +158,63 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         StringBuilder sb = new StringBuilder();
         for (JsonNode part : c) {
             JsonNode type = part.get("type");
+            if (type != null && "image_url".equals(type.asText())) {
+                sb.append(image(at, part, images));
+                continue;
+            }
             JsonNode text = part.get("text");
             if (type == null || !"text".equals(type.asText()) || text == null || !text.isTextual()) {
-                throw ApiException.invalid(at + ".content", "this server reads text only: each part of '" + at
-                        + ".content' must be {\"type\": \"text\", \"text\": \"...\"}, not " + part);
+                throw ApiException.invalid(at + ".content", "each part of '" + at + ".content' must be {\"type\":"
+                        + " \"text\", \"text\": \"...\"} or {\"type\": \"image_url\", \"image_url\": {\"url\":"
+                        + " \"data:image/png;base64,...\"}}, not " + part);
             }
             sb.append(text.textValue());
         }
         return sb.toString();
+    }
+
+    /**
+     * An {@code image_url} part: a {@code data:} URL (base64) decoded into {@code images}; returns
+     * the media marker that stands for it in the text. Remote URLs are never fetched.
+     */
+    private static String image(String at, JsonNode part, List<Media> images) {
+        String where = at + ".content";
+        if (images == null) {
+            throw ApiException.invalid(where, "this server was started without a projector, so it reads no images:"
+                    + " start it with the model's projector (serve --mmproj FILE)");
+        }
+        JsonNode u = part.path("image_url");
+        JsonNode url = u.isTextual() ? u : u.get("url");
+        if (url == null || !url.isTextual()) {
+            throw ApiException.invalid(where, "an image_url part needs {\"image_url\": {\"url\": \"data:...\"}}");
+        }
+        String s = url.textValue();
+        if (!s.regionMatches(true, 0, "data:", 0, 5)) {
+            throw ApiException.invalid(where, "only data: URLs are accepted for images (e.g."
+                    + " data:image/png;base64,...); this server does not fetch remote URLs such as "
+                    + (s.length() > 64 ? s.substring(0, 64) + "..." : s));
+        }
+        int comma = s.indexOf(',');
+        if (comma < 0 || !s.substring(0, comma).toLowerCase(java.util.Locale.ROOT).endsWith(";base64")) {
+            throw ApiException.invalid(where, "an image data: URL must be base64: data:image/png;base64,...");
+        }
+        int encoded = s.length() - comma - 1;
+        if ((long) encoded * 3 / 4 > MAX_IMAGE_BYTES) {
+            throw ApiException.invalid(where, "the image has about " + (long) encoded * 3 / 4 + " bytes; at most "
+                    + MAX_IMAGE_BYTES + " are accepted");
+        }
+        byte[] bytes;
+        try {
+            bytes = java.util.Base64.getMimeDecoder().decode(s.substring(comma + 1));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(where, "the image data: URL is not valid base64: " + e.getMessage());
+        }
+        try {
+            images.add(Media.bytes(bytes));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(where, e.getMessage());
+        }
+        return Projector.marker();
     }
 
     /** An assistant message's {@code tool_calls}: {@code [{"id", "type": "function", "function": {"name", "arguments"}}]}. */

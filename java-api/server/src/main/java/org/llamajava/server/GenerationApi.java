@@ -27,7 +27,12 @@ final class GenerationApi {
     private final int maxTokens;
     private final int maxPromptTokens;
 
-    GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template) {
+    /** Images in chats: the projector, or null. */
+    private final org.llamajava.multimodal.Projector projector;
+
+    GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template,
+                  org.llamajava.multimodal.Projector projector) {
+        this.projector = projector;
         this.server = server;
         this.engine = engine;
         this.vocab = server.model().vocabulary();
@@ -40,8 +45,12 @@ final class GenerationApi {
 
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null);
         SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab);
+        if (!chat.media().isEmpty()) {
+            withImages(ctx, chat, p);
+            return;
+        }
         checkPrompt(chat.tokens());
         String id = OpenAiFormat.id("chatcmpl-");
         long created = OpenAiFormat.now();
@@ -57,6 +66,74 @@ final class GenerationApi {
         try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
             server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
         }
+    }
+
+    /**
+     * A chat request with images: through the batching engine like any request (its slots keep
+     * images, so a follow-up reuses them), answered whole, with one choice.
+     */
+    private void withImages(Context ctx, ChatPrompt chat, SamplingParams p) {
+        if (p.stream() || p.n() != 1) {
+            throw ApiException.invalid("stream", "requests with images are answered whole, with one choice:"
+                    + " set \"stream\": false and \"n\": 1");
+        }
+        String id = OpenAiFormat.id("chatcmpl-");
+        long created = OpenAiFormat.now();
+        Completion c;
+        org.llamajava.Sampler.Builder sb = p.sampler(0);
+        if (chat.grammar() != null) {
+            sb.grammar(chat.grammar());
+        }
+        List<String> stops = new ArrayList<>(p.stop());
+        chat.stops().stream().filter(st -> !stops.contains(st)).forEach(stops::add);
+        org.llamajava.batch.BatchHandle h;
+        try {
+            h = projector.submit(engine, chat.text(), chat.media(), sb, p.options().stop(stops).build());
+        } catch (org.llamajava.ContextOverflowException e) {
+            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, e.getMessage());
+        } catch (org.llamajava.batch.QueueFullException e) {
+            throw ApiException.unavailable(e.getMessage());
+        } catch (org.llamajava.LlamaException | IllegalArgumentException e) {
+            throw ApiException.invalid("messages", e.getMessage());
+        } catch (IllegalStateException e) {
+            throw ApiException.unavailable("the server is shutting down: " + e.getMessage());
+        }
+        try {
+            c = h.completion().get();
+        } catch (InterruptedException e) {
+            h.cancel();
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        }
+        ObjectNode o = head(id, "chat.completion", created);
+        ObjectNode ch = o.putArray("choices").addObject();
+        ChatMessage reply = ChatMessage.assistant(c.text());
+        if (chat.format() != null) {
+            try (ChatParser parser = chat.format().parser()) {
+                reply = new ChatReplyStream(parser, null).finish(c.text());
+            }
+        }
+        ch.put("index", 0);
+        ObjectNode m = ch.putObject("message");
+        m.put("role", "assistant");
+        m.put("content", reply.content());
+        if (reply.hasToolCalls()) {
+            m.set("tool_calls", toolCalls(reply.toolCalls(), false));
+        }
+        m.putNull("refusal");
+        ch.putNull("logprobs");
+        ch.put("finish_reason", finishReason(c, reply));
+        int promptTokens = c.promptTokens() + c.cachedTokens();
+        ObjectNode usage = o.putObject("usage");
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", c.tokenCount());
+        usage.put("total_tokens", promptTokens + c.tokenCount());
+        usage.putObject("prompt_tokens_details").put("cached_tokens", c.cachedTokens()).put("image_tokens",
+                c.mediaTokens());
+        ctx.contentType("application/json").result(server.json(o));
     }
 
     void completions(Context ctx) {

@@ -73,6 +73,8 @@ public final class LlamaServer implements AutoCloseable {
     private volatile boolean draining;
     private boolean closing;
     private Javalin app;
+    /** The projector for images in chat requests, or null. */
+    private org.llamajava.multimodal.Projector projector;
 
     private LlamaServer(Model model, ServerConfig config) {
         this.config = config;
@@ -104,10 +106,30 @@ public final class LlamaServer implements AutoCloseable {
      * @throws IllegalArgumentException for a reranking server over a model that is not a reranker
      */
     public static LlamaServer start(Model model, ServerConfig config) {
+        return start(model, config, null);
+    }
+
+    /**
+     * Starts serving {@code model} with a projector for images: {@code /v1/chat/completions} then
+     * reads OpenAI {@code image_url} content parts whose URL is a {@code data:} URL (base64; remote
+     * URLs are refused, never fetched). Requests with images go through the batching engine like
+     * the others, answered whole (not streamed), with {@code n} 1. The caller
+     * keeps and closes the projector (with the model) after the server.
+     *
+     * @param projector loaded for {@code model}, or null for none
+     */
+    public static LlamaServer start(Model model, ServerConfig config, org.llamajava.multimodal.Projector projector) {
         if (model == null || config == null) {
             throw new IllegalArgumentException("model and config are required; e.g. ServerConfig.defaults()");
         }
+        if (projector != null && projector.model() != model) {
+            throw new IllegalArgumentException("the projector was loaded for another model");
+        }
+        if (projector != null && config.mode() != ServerMode.COMPLETION) {
+            throw new IllegalArgumentException("a projector needs a completion server, not " + config.mode());
+        }
         LlamaServer s = new LlamaServer(model, config);
+        s.projector = projector;
         try {
             s.app = s.createApp();
             s.app.start(config.host(), config.port());
@@ -121,7 +143,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private Javalin createApp() {
         ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
-        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template);
+        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector);
         return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;

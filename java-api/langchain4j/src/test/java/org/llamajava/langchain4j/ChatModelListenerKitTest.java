@@ -1,0 +1,54 @@
+package org.llamajava.langchain4j;
+
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.common.AbstractChatModelListenerIT;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * LangChain4j's listener tests ({@code langchain4j-core:tests}) against {@link LlamaChatModel}:
+ * listeners see the request with the adapter's default parameters (model name, temperature, top-p,
+ * max tokens, the tool) and the response with id, usage and finish reason; a failing call (a
+ * closed adapter) reaches {@code onError}. The model: the random-weight tool model
+ * with Qwen 2.5's template, since the request carries a tool. All of the kit runs.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ChatModelListenerKitTest extends AbstractChatModelListenerIT {
+    @TempDir
+    static Path tmp;
+
+    private final KitModels kit = new KitModels();
+
+    @AfterAll
+    void closeModels() throws Exception {
+        kit.close();
+    }
+
+    @Override
+    protected ChatModel createModel(ChatModelListener listener) {
+        return kit.track(LlamaChatModel.builder().model(kit.tools(tmp)).chatTemplate(KitModels.qwen(kit.tools(tmp)))
+                .contextSize(1024).temperature(temperature()).topP(topP()).maxTokens(maxTokens()).listeners(listener)
+                .build());
+    }
+
+    @Override
+    protected String modelName() {
+        return "tool-32k.gguf";
+    }
+
+    /** A closed adapter: the call fails with IllegalStateException before generating anything. */
+    @Override
+    protected ChatModel createFailingModel(ChatModelListener listener) {
+        LlamaChatModel model = LlamaChatModel.builder().model(kit.stories()).listeners(listener).build();
+        model.close();
+        return model;
+    }
+
+    @Override
+    protected Class<? extends Exception> expectedExceptionClass() {
+        return IllegalStateException.class;
+    }
+}

@@ -1,0 +1,78 @@
+package org.llamajava.langchain4j;
+
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.common.AbstractStreamingChatModelIT;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * LangChain4j's common {@code StreamingChatModel} tests ({@code langchain4j-core:tests}) against
+ * {@link LlamaStreamingChatModel} on stories260K. Tests whose assertions need a capable model's knowledge
+ * (the answer names Berlin, translates to German, remembers "green", calls a tool with
+ * {"city":"Munich"}) are disabled by {@link KitExclusions} with that reason; the README lists them.
+ */
+@ExtendWith(KitExclusions.class)
+class StreamingChatModelKitTest extends AbstractStreamingChatModelIT {
+    private final KitModels kit = new KitModels();
+
+    @AfterAll
+    void closeModels() throws Exception {
+        kit.close();
+    }
+
+    @Override
+    protected List<StreamingChatModel> models() {
+        // a fresh adapter per test: JUnit closes AutoCloseable arguments after each parameterized invocation
+        return List.of(kit.track(LlamaStreamingChatModel.builder().model(kit.stories()).contextSize(1024).build()));
+    }
+
+    @Override
+    protected StreamingChatModel createModelWith(ChatRequestParameters parameters) {
+        return kit.track(LlamaStreamingChatModel.builder().model(kit.stories()).contextSize(1024)
+                .defaultRequestParameters(parameters).build());
+    }
+
+    /** The adapter's request parameters are LangChain4j's own {@code DefaultChatRequestParameters}. */
+    @Override
+    protected ChatRequestParameters createIntegrationSpecificParameters(int maxOutputTokens) {
+        return ChatRequestParameters.builder().maxOutputTokens(maxOutputTokens).build();
+    }
+
+    /** One adapter serves the model it was built with: another model name is an UnsupportedFeatureException. */
+    @Override
+    protected boolean supportsModelNameParameter() {
+        return false;
+    }
+
+    @Override
+    protected boolean supportsSingleImageInputAsBase64EncodedString() {
+        return false;
+    }
+
+    @Override
+    protected boolean supportsSingleImageInputAsPublicURL() {
+        return false;
+    }
+
+    @Override
+    public StreamingChatModel createModelWith(ChatModelListener listener) {
+        return kit.track(LlamaStreamingChatModel.builder().model(kit.stories()).contextSize(1024).listeners(listener)
+                .build());
+    }
+
+    /** The handler runs on the caller's thread (the call occupies it until the reply is complete). */
+    @Override
+    protected boolean assertThreads() {
+        return false;
+    }
+
+    /** Tool calls are reported when complete, not in pieces. */
+    @Override
+    protected boolean supportsPartialToolStreaming(StreamingChatModel model) {
+        return false;
+    }
+
+}

@@ -1,0 +1,130 @@
+package org.llamajava.cli;
+
+import java.nio.file.Path;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.grammar.Grammar;
+import org.llamajava.grammar.JsonSchema;
+import picocli.CommandLine.Option;
+
+/**
+ * The sampling flags that {@code generate} and {@code chat} share, with llama.cpp's names,
+ * defaults and environment variables: {@code -n}, {@code --temp}, {@code -s/--seed},
+ * {@code --top-k}, {@code --top-p}, {@code --min-p}, and one of {@code --grammar},
+ * {@code --grammar-file}, {@code -j/--json-schema}, {@code -jf/--json-schema-file}. Every value is
+ * checked by {@link #check()}, before any model is loaded.
+ */
+final class SamplingOptions {
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", defaultValue = "${env:LLAMA_ARG_N_PREDICT}",
+            description = "tokens to generate (per reply in chat; env: LLAMA_ARG_N_PREDICT)")
+    Integer maxTokens;
+
+    @Option(names = "--temp", paramLabel = "T", defaultValue = "${env:LLAMA_ARG_TEMPERATURE}",
+            description = "temperature; 0 is greedy (default: 0.8; env: LLAMA_ARG_TEMPERATURE)")
+    Float temperature;
+
+    @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "sampling seed (default: random)")
+    Long seed;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "${env:LLAMA_ARG_TOP_K}",
+            description = "top-k sampling, 0 = off (default: 40; env: LLAMA_ARG_TOP_K)")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_TOP_P}",
+            description = "top-p sampling, 1.0 = off (default: 0.95; env: LLAMA_ARG_TOP_P)")
+    Float topP;
+
+    @Option(names = "--min-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_MIN_P}",
+            description = "min-p sampling, 0.0 = off (default: 0.05; env: LLAMA_ARG_MIN_P)")
+    Float minP;
+
+    @Option(names = "--grammar", paramLabel = "GBNF", description = "constrain the output with a GBNF grammar")
+    String grammarText;
+
+    @Option(names = "--grammar-file", paramLabel = "FILE", description = "a GBNF grammar from a file")
+    Path grammarFile;
+
+    @Option(names = {"-j", "--json-schema"}, paramLabel = "SCHEMA", description = "constrain the output to JSON of this schema")
+    String jsonSchema;
+
+    @Option(names = {"-jf", "--json-schema-file"}, paramLabel = "FILE", description = "a JSON Schema from a file")
+    Path jsonSchemaFile;
+
+    private Grammar grammar;
+    private boolean checked;
+
+    /** Checks every value and reads the grammar; usage errors for malformed values. */
+    void check() {
+        if (checked) {
+            return;
+        }
+        if (maxTokens != null && maxTokens < 0) {
+            throw new UsageException("-n must be >= 0");
+        }
+        finite("--temp", temperature);
+        finite("--top-p", topP);
+        finite("--min-p", minP);
+        String given = null;
+        for (String[] f : new String[][] {{"--grammar", grammarText}, {"--grammar-file", str(grammarFile)},
+                {"-j", jsonSchema}, {"-jf", str(jsonSchemaFile)}}) {
+            if (f[1] != null) {
+                if (given != null) {
+                    throw new UsageException(given + " and " + f[0] + " both give a grammar: use one");
+                }
+                given = f[0];
+            }
+        }
+        if (grammarText != null) {
+            grammar = Grammar.gbnf(grammarText);
+        } else if (grammarFile != null) {
+            grammar = Grammar.fromFile(grammarFile);
+        } else if (jsonSchema != null) {
+            grammar = JsonSchema.of(jsonSchema).toGrammar();
+        } else if (jsonSchemaFile != null) {
+            grammar = JsonSchema.fromFile(jsonSchemaFile).toGrammar();
+        }
+        checked = true;
+    }
+
+    private static String str(Path p) {
+        return p == null ? null : p.toString();
+    }
+
+    private static void finite(String flag, Float v) {
+        if (v != null && (v.isNaN() || v.isInfinite())) {
+            throw new UsageException(flag + " must be a number, not '" + v + "'");
+        }
+    }
+
+    /** {@code -n}, or {@code def} when not given. */
+    int maxTokens(int def) {
+        check();
+        return maxTokens == null ? def : maxTokens;
+    }
+
+    /** The grammar of the grammar flags, or null. */
+    Grammar grammar() {
+        check();
+        return grammar;
+    }
+
+    /**
+     * The sampler settings without the grammar, in llama.cpp's default order: top-k, top-p,
+     * min-p, temperature, then the seeded draw.
+     */
+    Sampler.Builder samplerSettings() {
+        check();
+        int s = seed == null ? Sampler.RANDOM_SEED : (int) seed.longValue();
+        return Sampler.builder().topK(topK == null ? 40 : topK).topP(topP == null ? 0.95f : topP)
+                .minP(minP == null ? 0.05f : minP).temperature(temperature == null ? 0.8f : temperature).dist(s);
+    }
+
+    /** A new sampler chain for this model, with the grammar flags' grammar if any; the caller closes it. */
+    Sampler sampler(Model model) {
+        Sampler.Builder b = samplerSettings();
+        if (grammar() != null) {
+            b.grammar(grammar);
+        }
+        return b.build(model);
+    }
+}

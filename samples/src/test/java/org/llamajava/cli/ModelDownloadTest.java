@@ -1,0 +1,209 @@
+package org.llamajava.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code pull}'s downloader and the models folder against {@link FakeHub} on loopback (Hugging
+ * Face's URL layout): a redirect with the LFS checksum, a transfer that breaks off and resumes with
+ * a Range request, a partial file left by an earlier run, a checksum mismatch, llama.cpp's choice of
+ * file for {@code ORG/REPO[:QUANT]}, and clear errors for a missing file and an unreachable
+ * endpoint. Nothing here touches the internet.
+ */
+class ModelDownloadTest {
+    @TempDir
+    Path tmp;
+
+    private FakeHub hub;
+    private ModelStore store;
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+    private static byte[] data(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        hub = new FakeHub();
+        store = new ModelStore(tmp.resolve("models"), hub.endpoint(), null);
+    }
+
+    @AfterEach
+    void stop() {
+        hub.close();
+    }
+
+    @Test
+    void pullsAFileThroughTheRedirectAndChecksItsSha256() {
+        byte[] d = data(300_000, 1);
+        hub.put("org/repo", "sub/tiny.gguf", d, Downloader.sha256Of(d), 0);
+        Path p = store.pull(ModelRef.parse("hf:org/repo/sub/tiny.gguf"), false, err);
+        assertEquals(tmp.resolve("models/org/repo/sub/tiny.gguf"), p);
+        assertArrayEquals(d, read(p));
+        assertFalse(Files.exists(p.resolveSibling("tiny.gguf.part")), "no .part left");
+        assertEquals(List.of("GET /org/repo/resolve/main/sub/tiny.gguf -", "GET /blobs/org/repo/sub/tiny.gguf -"),
+                hub.log);
+        // pulled once: -m finds it without a request, by reference and by name
+        hub.log.clear();
+        assertEquals(p, store.locate("hf:org/repo/sub/tiny.gguf", err));
+        assertEquals(p, store.locate("tiny", err));
+        assertEquals(p, store.locate("tiny.gguf", err));
+        assertEquals(List.of(), hub.log);
+    }
+
+    @Test
+    void aBrokenTransferResumesWithARangeRequest() {
+        byte[] d = data(200_000, 2);
+        hub.put("org/repo", "m.gguf", d, Downloader.sha256Of(d), 2);
+        Path p = store.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err);
+        assertArrayEquals(d, read(p));
+        // the first transfer breaks off after 100000 bytes; the second asks for the rest and gets half of it;
+        // the third completes
+        assertEquals(List.of("GET /org/repo/resolve/main/m.gguf -", "GET /blobs/org/repo/m.gguf -",
+                "GET /org/repo/resolve/main/m.gguf bytes=100000-", "GET /blobs/org/repo/m.gguf bytes=100000-",
+                "GET /org/repo/resolve/main/m.gguf bytes=150000-", "GET /blobs/org/repo/m.gguf bytes=150000-"),
+                hub.log);
+    }
+
+    @Test
+    void aPartialFileFromAnEarlierRunResumes() throws IOException {
+        byte[] d = data(100_000, 3);
+        hub.put("org/repo", "m.gguf", d, Downloader.sha256Of(d), 0);
+        Path part = Files.createDirectories(tmp.resolve("models/org/repo")).resolve("m.gguf.part");
+        Files.write(part, Arrays.copyOf(d, 12_345));
+        Path p = store.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err);
+        assertArrayEquals(d, read(p));
+        assertTrue(hub.log.contains("GET /blobs/org/repo/m.gguf bytes=12345-"), hub.log::toString);
+    }
+
+    @Test
+    void aChecksumMismatchFailsAndDeletesTheDownload() {
+        byte[] d = data(50_000, 4);
+        hub.put("org/repo", "m.gguf", d, Downloader.sha256Of(data(50_000, 5)), 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> store.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err));
+        assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains("pull it again"),
+                e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("models/org/repo/m.gguf")));
+        assertFalse(Files.exists(tmp.resolve("models/org/repo/m.gguf.part")));
+    }
+
+    @Test
+    void aRepositoryReferenceChoosesTheFileAsLlamaCppDoes() {
+        byte[] q4 = data(1000, 6);
+        byte[] q8 = data(2000, 7);
+        hub.put("org/m-GGUF", "m-Q4_K_M.gguf", q4, null, 0);
+        hub.put("org/m-GGUF", "m-Q8_0.gguf", q8, null, 0);
+        hub.listing("org/m-GGUF", "[" + entry("README.md", 10, null) + "," + entry("mmproj-m-Q8_0.gguf", 5, null) + ","
+                + entry("m-F16.gguf", 9, null) + "," + entry("m-Q8_0.gguf", q8.length, Downloader.sha256Of(q8)) + ","
+                + entry("m-Q4_K_M.gguf", q4.length, Downloader.sha256Of(q4)) + "]");
+        assertEquals("m-Q4_K_M.gguf", store.chooseFile(ModelRef.parse("org/m-GGUF")).path());
+        assertEquals("m-Q8_0.gguf", store.chooseFile(ModelRef.parse("org/m-GGUF:q8_0")).path());
+        assertEquals("m-F16.gguf", store.chooseFile(ModelRef.parse("org/m-GGUF:F16")).path());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> store.chooseFile(ModelRef.parse("org/m-GGUF:Q2_K")));
+        assertTrue(none.getMessage().contains("m-Q4_K_M.gguf"), "lists what there is: " + none.getMessage());
+        Path p = store.pull(ModelRef.parse("org/m-GGUF:Q8_0"), false, err);
+        assertArrayEquals(q8, read(p));
+    }
+
+    @Test
+    void aSplitModelIsPulledWhole() {
+        byte[] a = data(1500, 10);
+        byte[] b = data(1700, 11);
+        hub.put("org/big", "q4/big-Q4_K_M-00001-of-00002.gguf", a, null, 0);
+        hub.put("org/big", "q4/big-Q4_K_M-00002-of-00002.gguf", b, null, 0);
+        hub.listing("org/big", "[" + entry("q4/big-Q4_K_M-00002-of-00002.gguf", b.length, Downloader.sha256Of(b)) + ","
+                + entry("q4/big-Q4_K_M-00001-of-00002.gguf", a.length, Downloader.sha256Of(a)) + "]");
+        Path first = store.pull(ModelRef.parse("org/big"), false, err);
+        assertEquals(tmp.resolve("models/org/big/q4/big-Q4_K_M-00001-of-00002.gguf"), first);
+        assertArrayEquals(a, read(first));
+        assertArrayEquals(b, read(first.resolveSibling("big-Q4_K_M-00002-of-00002.gguf")));
+    }
+
+    @Test
+    void theListingsChecksumIsChecked() {
+        byte[] d = data(3000, 8);
+        hub.put("org/r", "m-Q8_0.gguf", d, null, 0);
+        hub.listing("org/r", "[" + entry("m-Q8_0.gguf", d.length, Downloader.sha256Of(data(3000, 9))) + "]");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> store.pull(ModelRef.parse("org/r"), false, err));
+        assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
+    }
+
+    @Test
+    void aMissingFileOrRepositoryIsAClearError() {
+        IllegalArgumentException file = assertThrows(IllegalArgumentException.class,
+                () -> store.pull(ModelRef.parse("hf:org/repo/nope.gguf"), false, err));
+        assertTrue(file.getMessage().contains("not found"), file.getMessage());
+        IllegalArgumentException repo = assertThrows(IllegalArgumentException.class,
+                () -> store.pull(ModelRef.parse("org/nope"), false, err));
+        assertTrue(repo.getMessage().contains("not found"), repo.getMessage());
+    }
+
+    @Test
+    void anUnreachableEndpointSaysOffline() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        ModelStore offline = new ModelStore(tmp.resolve("models"), "http://127.0.0.1:" + port + "/", null);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> offline.pull(ModelRef.parse("hf:org/repo/m.gguf"), false, err));
+        assertTrue(e.getMessage().startsWith("cannot reach http://127.0.0.1:" + port + " (offline?)"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("models/org/repo/m.gguf.part")));
+    }
+
+    @Test
+    void referencesAndPaths() {
+        ModelRef f = ModelRef.parse("hf:ggml-org/models/tinyllamas/stories260K.gguf");
+        assertEquals(ModelRef.Kind.HF_FILE, f.kind());
+        assertEquals("ggml-org/models", f.repo());
+        assertEquals("tinyllamas/stories260K.gguf", f.file());
+        ModelRef r = ModelRef.parse("bartowski/SmolLM2-135M-Instruct-GGUF:Q4_K_M");
+        assertEquals(ModelRef.Kind.HF_REPO, r.kind());
+        assertEquals("Q4_K_M", r.quant());
+        assertEquals(ModelRef.Kind.URL, ModelRef.parse("https://models.invalid/x/m.gguf?download=true").kind());
+        assertEquals("m.gguf", ModelRef.parse("https://models.invalid/x/m.gguf?download=true").file());
+        assertNull(ModelRef.parse("models/stories260K.gguf"), "a relative path ending in .gguf is a path");
+        assertNull(ModelRef.parse("/abs/path/m.gguf"));
+        assertNull(ModelRef.parse("stories260K"));
+        assertThrows(IllegalArgumentException.class, () -> ModelRef.parse("hf:org/repo/../../etc/passwd.gguf"));
+        assertThrows(IllegalArgumentException.class, () -> ModelRef.parse("hf:nonsense"));
+    }
+
+    private static String entry(String path, long size, String sha) {
+        return "{\"type\":\"file\",\"path\":\"" + path + "\",\"size\":" + size
+                + (sha == null ? "" : ",\"lfs\":{\"oid\":\"" + sha + "\",\"size\":" + size + "}") + "}";
+    }
+
+    private static byte[] read(Path p) {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
