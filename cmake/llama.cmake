@@ -14,6 +14,13 @@
 #   JOBS              parallel build jobs (default: number of processors)
 #   EXTRA_ARGS        extra -D arguments for llama.cpp's configure, separated by ';'
 #   SHIM_DIR          CMake project of llama-java's native shim (default: native/src/main/cpp)
+#   TOOLCHAIN_FILE    a CMake toolchain file for a cross build (e.g. cmake/toolchains/linux-arm64.cmake);
+#                     it is part of the build key, so a cross build never shares the host build's folder
+#   SHIM_TOOLS        ON (default) | OFF: also build the shim's oracle tools (tests only)
+#   SHIM_OPTIONAL     ON: a shim that fails to build is left out instead of failing (MinGW)
+#   PRINT_KEY         ON: print the build key (BACKEND-HASH) and do nothing else
+#   TARGETS           llama.cpp targets to build (';'-separated; default: the libraries and every tool the
+#                     tests use); release and cross builds that need no oracle tools name fewer
 #
 # Output: OUT_DIR/{include,lib,bin} (llama.cpp, plus the shim libllamajava and its oracle tools) and OUT_DIR/llama-build.properties, which names the
 # source tree (for llama.cpp's test data), the build key and the options used.
@@ -98,19 +105,46 @@ endif()
 if(EXTRA_ARGS)
   list(APPEND OPTS ${EXTRA_ARGS})
 endif()
+set(SHIM_OPTS "")
+set(KEY_EXTRA "")
+if(TOOLCHAIN_FILE)
+  get_filename_component(TOOLCHAIN_FILE "${TOOLCHAIN_FILE}" ABSOLUTE)
+  if(NOT EXISTS "${TOOLCHAIN_FILE}")
+    message(FATAL_ERROR "TOOLCHAIN_FILE=${TOOLCHAIN_FILE} does not exist")
+  endif()
+  # the file's content, not its path, is part of the key: every checkout's copy shares one build
+  file(SHA256 "${TOOLCHAIN_FILE}" _tc_hash)
+  set(KEY_EXTRA "|toolchain:${_tc_hash}")
+  set(SHIM_OPTS "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
+endif()
+set(SHIM_ID_EXTRA "")
+if(DEFINED SHIM_TOOLS AND NOT SHIM_TOOLS STREQUAL "" AND NOT SHIM_TOOLS)
+  list(APPEND SHIM_OPTS "-DLLAMAJAVA_TOOLS=OFF")
+  set(SHIM_ID_EXTRA "|notools")
+endif()
 
-string(SHA256 KEY "${SOURCE_ID}|${BACKEND}|${OPTS}|${CMAKE_HOST_SYSTEM_PROCESSOR}")
+string(SHA256 KEY "${SOURCE_ID}|${BACKEND}|${OPTS}|${CMAKE_HOST_SYSTEM_PROCESSOR}${KEY_EXTRA}")
+if(TOOLCHAIN_FILE)
+  list(APPEND OPTS "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
+endif()
 string(SUBSTRING "${KEY}" 0 16 KEY)
 set(BUILD_DIR "${CACHE_DIR}/build/${BACKEND}-${KEY}")
 set(PREFIX "${CACHE_DIR}/install/${BACKEND}-${KEY}")
 set(STAMP "${PREFIX}/.complete")
+if(PRINT_KEY)
+  # -DPRINT_KEY=ON: print the build key and stop (scripts use it to find a cached build)
+  message(STATUS "llama.cpp: build key ${BACKEND}-${KEY}")
+  return()
+endif()
 
 # ---- 3. configure, build, install (skipped when cached) -----------------------
 # The targets are not part of the key: a cached build that lacks some of them builds just those
 # (incrementally, in the same build folder) and installs again.
-set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
-            llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
-            llama-speculative-simple llama-batched-bench ggml-rpc-server)
+if(NOT TARGETS)
+  set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
+              llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
+              llama-speculative-simple llama-batched-bench ggml-rpc-server)
+endif()
 set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
 set(_stamp_old "")
 if(EXISTS "${STAMP}")
@@ -145,15 +179,18 @@ else()
   # Install by hand: 'cmake --install' would need every default target built.
   file(REMOVE_RECURSE "${PREFIX}")
   file(MAKE_DIRECTORY "${PREFIX}/lib" "${PREFIX}/bin" "${PREFIX}/include")
-  file(GLOB _libs "${BUILD_DIR}/bin/*.so" "${BUILD_DIR}/bin/*.dylib" "${BUILD_DIR}/bin/*.dll")
+  file(GLOB _libs "${BUILD_DIR}/bin/*.so" "${BUILD_DIR}/bin/*.dylib" "${BUILD_DIR}/bin/*.dll"
+                  "${BUILD_DIR}/bin/*.dll.a" "${BUILD_DIR}/lib/*.dll.a")
   foreach(f IN LISTS _libs)
     get_filename_component(n "${f}" NAME)
     file(COPY_FILE "${f}" "${PREFIX}/lib/${n}" ONLY_IF_DIFFERENT)
   endforeach()
   foreach(t IN LISTS TARGETS)
-    if(EXISTS "${BUILD_DIR}/bin/${t}")
-      file(COPY "${BUILD_DIR}/bin/${t}" DESTINATION "${PREFIX}/bin")
-    endif()
+    foreach(exe "${t}" "${t}.exe")
+      if(EXISTS "${BUILD_DIR}/bin/${exe}")
+        file(COPY "${BUILD_DIR}/bin/${exe}" DESTINATION "${PREFIX}/bin")
+      endif()
+    endforeach()
   endforeach()
   file(COPY "${SRC}/include/" DESTINATION "${PREFIX}/include")
   file(COPY "${SRC}/ggml/include/" DESTINATION "${PREFIX}/include")
@@ -166,7 +203,7 @@ if(NOT SHIM_DIR)
   get_filename_component(SHIM_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/main/cpp" ABSOLUTE)
 endif()
 file(GLOB _shim_files "${SHIM_DIR}/*")
-set(_shim_id "${KEY}")
+set(_shim_id "${KEY}${SHIM_ID_EXTRA}")
 foreach(f IN LISTS _shim_files)
   file(SHA256 "${f}" _h)
   string(APPEND _shim_id "|${_h}")
@@ -176,17 +213,20 @@ string(SUBSTRING "${SHIM_KEY}" 0 16 SHIM_KEY)
 set(SHIM_BUILD "${CACHE_DIR}/build/shim-${SHIM_KEY}")
 if(NOT EXISTS "${SHIM_BUILD}/.complete")
   message(STATUS "llama-java shim: building shim-${SHIM_KEY}")
-  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SHIM_DIR}" -B "${SHIM_BUILD}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SHIM_DIR}" -B "${SHIM_BUILD}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE} ${SHIM_OPTS}
                           "-DLLAMA_SRC=${SRC}" "-DLLAMA_LIB=${PREFIX}/lib" RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "shim configure failed (${rc})")
+  if(rc EQUAL 0)
+    execute_process(COMMAND "${CMAKE_COMMAND}" --build "${SHIM_BUILD}" --config ${BUILD_TYPE} --parallel ${JOBS}
+                    RESULT_VARIABLE rc)
   endif()
-  execute_process(COMMAND "${CMAKE_COMMAND}" --build "${SHIM_BUILD}" --config ${BUILD_TYPE} --parallel ${JOBS}
-                  RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
+  if(NOT rc EQUAL 0 AND SHIM_OPTIONAL)
+    # SHIM_OPTIONAL=ON (ci/cross-windows.sh): publish llama.cpp without the shim
+    message(WARNING "llama-java shim: build failed (${rc}); publishing without it")
+  elseif(NOT rc EQUAL 0)
     message(FATAL_ERROR "shim build failed (${rc})")
+  else()
+    file(WRITE "${SHIM_BUILD}/.complete" "${_shim_id}\n")
   endif()
-  file(WRITE "${SHIM_BUILD}/.complete" "${_shim_id}\n")
 endif()
 
 # ---- 5. publish into OUT_DIR ----------------------------------------------------
@@ -196,8 +236,40 @@ foreach(d include lib bin)
   file(COPY "${PREFIX}/${d}" DESTINATION "${OUT_DIR}")
 endforeach()
 file(GLOB _shim_libs "${SHIM_BUILD}/*llamajava.so" "${SHIM_BUILD}/*llamajava.dylib" "${SHIM_BUILD}/*llamajava.dll")
-file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
+if(_shim_libs)
+  file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
+endif()
 file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
+# Licences of what the native libraries contain, copied from the source tree they were built from
+# (never committed here); native/ ships them in every native jar under META-INF/licenses.
+set(_lic "${OUT_DIR}/licenses")
+file(MAKE_DIRECTORY "${_lic}")
+foreach(pair "llama.cpp-ggml-LICENSE.txt=LICENSE" "nlohmann-json-LICENSE.txt=licenses/LICENSE-jsonhpp"
+             "cpp-httplib-LICENSE.txt=vendor/cpp-httplib/LICENSE" "xxhash-LICENSE.txt=vendor/hash/xxhash/LICENSE"
+             "sha256-LICENSE.txt=vendor/hash/sha256/LICENSE" "rotate-bits-LICENSE.md=vendor/hash/rotate-bits/LICENSE.md")
+  string(REPLACE "=" ";" pair "${pair}")
+  list(GET pair 0 _to)
+  list(GET pair 1 _from)
+  if(EXISTS "${SRC}/${_from}")
+    file(COPY_FILE "${SRC}/${_from}" "${_lic}/${_to}")
+  endif()
+endforeach()
+# stb_image and miniaudio (in libmtmd) carry their licence at the end of their single header
+foreach(pair "stb_image-LICENSE.txt=vendor/stb/stb_image.h=This software is available under 2 licenses"
+             "miniaudio-LICENSE.txt=vendor/miniaudio/miniaudio.h=This software is available as a choice")
+  string(REPLACE "=" ";" pair "${pair}")
+  list(GET pair 0 _to)
+  list(GET pair 1 _from)
+  list(GET pair 2 _marker)
+  if(EXISTS "${SRC}/${_from}")
+    file(READ "${SRC}/${_from}" _text)
+    string(FIND "${_text}" "${_marker}" _at REVERSE)
+    if(_at GREATER -1)
+      string(SUBSTRING "${_text}" ${_at} -1 _text)
+      file(WRITE "${_lic}/${_to}" "From ${_from} of llama.cpp ${SOURCE_ID}:\n\n${_text}")
+    endif()
+  endif()
+endforeach()
 foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamajava-json-schema-cases llamajava-infill)
   if(EXISTS "${SHIM_BUILD}/${tool}")
     file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")

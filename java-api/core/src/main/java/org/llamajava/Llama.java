@@ -34,6 +34,10 @@ public final class Llama {
     private static boolean gpuBuild;
     // Kept strongly reachable for as long as native code may call it.
     private static LogRouter logRouter;
+    // the CPU variant ggml loaded in a distributable build (libggml-cpu-haswell.so: "haswell"), or null
+    private static volatile String cpuVariant;
+    private static final java.util.regex.Pattern LOADED_CPU =
+            java.util.regex.Pattern.compile("load_backend: loaded CPU backend from .*?ggml-cpu-([A-Za-z0-9_.]+?)\\.(?:so|dylib|dll)\\s*$");
 
     /** JavaCPP's system property for its resident-memory limit (see {@link #init()}). */
     static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
@@ -174,10 +178,38 @@ public final class Llama {
         }
     }
 
-    /** llama.cpp's system information line (backends and CPU features in use). */
+    /**
+     * llama.cpp's system information line (backends and CPU features in use). In a distributable
+     * build (GGML_BACKEND_DL with one CPU backend per instruction-set level) it ends with the variant
+     * ggml chose for this CPU, e.g. {@code CPU_VARIANT = haswell | }.
+     */
     public static String systemInfo() {
         init();
-        return llama_print_system_info().getString(StandardCharsets.UTF_8);
+        String info = llama_print_system_info().getString(StandardCharsets.UTF_8);
+        String variant = cpuVariant;
+        return variant == null ? info : info + "CPU_VARIANT = " + variant + " | ";
+    }
+
+    /**
+     * The CPU backend variant ggml loaded for this machine in a distributable build (for example
+     * {@code haswell}, {@code skylakex}, {@code armv8.2_1}), or empty where the CPU backend is built
+     * for the build host and linked in (the development default).
+     */
+    public static java.util.Optional<String> cpuVariant() {
+        init();
+        return java.util.Optional.ofNullable(cpuVariant);
+    }
+
+    static void restoreCpuVariantForTests(String variant) {
+        cpuVariant = variant;
+    }
+
+    /** Notes which CPU variant ggml's loader reports having loaded. */
+    static void noteBackendLoaded(String logLine) {
+        java.util.regex.Matcher m = LOADED_CPU.matcher(logLine);
+        if (m.find()) {
+            cpuVariant = m.group(1);
+        }
     }
 
     /** Collects log fragments into lines and forwards each line to {@link System.Logger}. */
@@ -200,6 +232,8 @@ public final class Llama {
                 line.delete(0, nl + 1);
                 if (lineLevel == Level.ERROR || lineLevel == Level.WARNING) {
                     NativeErrors.record(msg.strip());
+                } else if (msg.startsWith("load_backend: loaded ")) {
+                    noteBackendLoaded(msg);
                 }
                 org.llamajava.internal.NativeLogLines.deliver(msg);
                 if (!msg.isEmpty() && LOG.isLoggable(lineLevel)) {
