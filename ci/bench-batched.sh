@@ -11,11 +11,15 @@
 # ci/bench-results.md. Needs a build first (./mvnw -q install -DskipTests, or verify).
 #   ROUNDS (5), REPS per run (3, median), THREADS (2), PP (128), TG (64), PL ("1 4 8 16"),
 #   BATCH (2048), MODEL (../shared/models/stories260K.gguf); SMOL=1 instead benchmarks a
-#   random-weight model in SmolLM2-135M's shape (f16, written by the CLI's write-model)
+#   random-weight model in SmolLM2-135M's shape (f16, written by the CLI's write-model);
+#   KVU (1): give llama-batched-bench -kvu, the unified KV buffer the engine's context uses (its
+#   slots share the whole context); KVU=0 compares with batched-bench's default per-sequence
+#   buffers, where attention reads only the sequence's own cells (faster at many sequences)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-5}; reps=${REPS:-3}; threads=${THREADS:-2}; pp=${PP:-128}; tg=${TG:-64}
 pls=${PL:-"1 4 8 16"}; batch=${BATCH:-2048}
+kvu=(); [ "${KVU:-1}" = 1 ] && kvu=(-kvu)
 model=${MODEL:-../shared/models/stories260K.gguf}
 out=native/target/llama
 [ -x "$out/bin/llama-batched-bench" ] || { echo "bench-batched: $out/bin/llama-batched-bench missing: build first" >&2; exit 2; }
@@ -39,7 +43,7 @@ native() { # $1: PL -> median S t/s over REPS processes
     # llama.cpp's tools log from a background thread that can lose the last line at exit: run again
     for k in 1 2 3 4 5; do
       s=$(LD_LIBRARY_PATH=$out/lib "$out/bin/llama-batched-bench" -m "$model" -c $(($1 * (pp + tg))) -b "$batch" \
-        -ub 512 -npp "$pp" -ntg "$tg" -npl "$1" -t "$threads" -tb "$threads" --output-format jsonl 2>/dev/null \
+        -ub 512 -npp "$pp" -ntg "$tg" -npl "$1" -t "$threads" -tb "$threads" "${kvu[@]}" --output-format jsonl 2>/dev/null \
         | sed -n 's/.*"speed": \([0-9.]*\).*/\1/p')
       [ -n "$s" ] && break
     done
@@ -52,7 +56,7 @@ javarun() { # $1: PL -> median tokens/s over REPS repetitions in one JVM (after 
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "model $(basename "$model"), PP $pp, TG $tg, -b $batch -ub 512, -t $threads, $reps reps per run (median), $rounds rounds"
+echo "model $(basename "$model"), PP $pp, TG $tg, -b $batch -ub 512, -t $threads, batched-bench ${kvu[*]:-(per-sequence KV)}, $reps reps per run (median), $rounds rounds"
 printf "%-5s %4s %12s %12s %12s %9s %9s\n" round PL native-S/s java-S/s native2-S/s java/nat A/A
 declare -A sp aa
 for r in $(seq "$rounds"); do
