@@ -142,11 +142,18 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
+     * Held here: java.util.logging keeps loggers only weakly, so a configured logger that nothing
+     * references can be collected and come back with the default configuration (printing
+     * llama.cpp's warnings to stderr).
+     */
+    private static final Logger NATIVE_LOG = Logger.getLogger(org.llamajava.Llama.NATIVE_LOGGER);
+
+    /**
      * llama.cpp's own log stays quiet unless {@code --verbose} is given: errors reach the user
      * through the one-line message, which already names llama.cpp's reason.
      */
     private static void configureLogging(boolean verbose) {
-        Logger log = Logger.getLogger(org.llamajava.Llama.NATIVE_LOGGER);
+        Logger log = NATIVE_LOG;
         log.setUseParentHandlers(false);
         for (Handler h : log.getHandlers()) {
             log.removeHandler(h);
