@@ -132,7 +132,22 @@ class ServerLifecycleTest {
         LlamaServer s = start(ServerConfig.builder().slots(1).maxQueue(1));
         String url = s.baseUrl();
         Stream<String> running = openStream(url, longChat(4000, true));
-        assertNotNull(nextData(running.iterator()), "the first request is generating");
+        Iterator<String> lines = running.iterator();
+        assertNotNull(nextData(lines), "the first request is generating");
+        // keep reading the first stream, so that the server's writes never block on a full socket (a
+        // blocked write that times out would count as the client leaving, free the slot, and let the
+        // queued request in before the third one arrives)
+        Thread reader = new Thread(() -> {
+            try {
+                while (lines.hasNext()) {
+                    lines.next();
+                }
+            } catch (RuntimeException closed) {
+                // the test closed the stream
+            }
+        }, "first-stream-reader");
+        reader.setDaemon(true);
+        reader.start();
         CompletableFuture<HttpResponse<String>> queued = ServerFixture.HTTP.sendAsync(HttpRequest.newBuilder(
                 URI.create(url + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(
                         "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":2}")).build(),
