@@ -166,6 +166,23 @@ int llamajava_rpc_add_server(const char * endpoint);
 int llamajava_rpc_start_server(const char * endpoint, const char * cache_dir, int n_threads,
                                const char * device_names);
 
+/*
+ * ggml's RPC client ends the process (GGML_ABORT) when a server dies or answers garbage, on its
+ * connection's dispatcher thread, while the thread that asked waits for that dispatcher forever.
+ * This installs, once per process, a ggml abort callback that catches the aborts raised in
+ * ggml-rpc.cpp: it records the message, counts the failure and parks the raising thread for
+ * good, so the process lives on (the Java side runs every call that may reach a server on a
+ * worker thread, notices the failure and gives up on that thread). Every other abort behaves as
+ * before: the message on stderr, then abort(). Returns 1 once installed.
+ */
+int llamajava_rpc_guard_install(void);
+
+/* How many RPC aborts the guard has caught in this process. */
+int llamajava_rpc_guard_failures(void);
+
+/* The message of the last RPC abort the guard caught ("" if none); copied into buf (size bytes). */
+void llamajava_rpc_guard_message(char * buf, int size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,7 +5,13 @@
 
 #include "ggml-backend.h"
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 static ggml_backend_reg_t rpc_reg() {
@@ -66,4 +72,55 @@ int llamajava_rpc_start_server(const char * endpoint, const char * cache_dir, in
     }
     start(endpoint, cache_dir, (size_t) n_threads, devices.size(), devices.data());
     return -3; // the server returns only when it could not start or accept
+}
+
+// ---- the RPC abort guard ------------------------------------------------------------------
+
+static std::mutex g_guard_mutex;
+static std::atomic<int> g_guard_failures{0};
+static std::string g_guard_message;
+static ggml_abort_callback_t g_previous_abort = nullptr;
+static bool g_guard_installed = false;
+
+static void llamajava_rpc_guard(const char * message) {
+    if (message != nullptr && std::strstr(message, "ggml-rpc.cpp") != nullptr) {
+        {
+            std::lock_guard<std::mutex> lock(g_guard_mutex);
+            g_guard_message = message;
+        }
+        g_guard_failures.fetch_add(1);
+        // never return: ggml calls abort() when the callback returns. This thread (the dead
+        // connection's dispatcher, or a worker of the Java side) stays parked; nothing it holds
+        // can be freed safely.
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::hours(24));
+        }
+    }
+    if (g_previous_abort != nullptr) {
+        g_previous_abort(message);
+    } else {
+        std::fprintf(stderr, "%s\n", message != nullptr ? message : "ggml abort");
+        std::fflush(stderr);
+    }
+}
+
+int llamajava_rpc_guard_install(void) {
+    std::lock_guard<std::mutex> lock(g_guard_mutex);
+    if (!g_guard_installed) {
+        g_previous_abort = ggml_set_abort_callback(llamajava_rpc_guard);
+        g_guard_installed = true;
+    }
+    return 1;
+}
+
+int llamajava_rpc_guard_failures(void) {
+    return g_guard_failures.load();
+}
+
+void llamajava_rpc_guard_message(char * buf, int size) {
+    if (buf == nullptr || size <= 0) {
+        return;
+    }
+    std::lock_guard<std::mutex> lock(g_guard_mutex);
+    std::snprintf(buf, (size_t) size, "%s", g_guard_message.c_str());
 }

@@ -17,6 +17,7 @@ import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
+import org.llamajava.bindings.llama_model;
 import org.llamajava.embed.Pooling;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.NativeErrors;
@@ -97,7 +98,10 @@ public final class Context implements AutoCloseable {
                 p.embeddings(true).pooling_type(params.pooling().value());
             }
             NativeErrors.clear();
-            ctx = llama_init_from_model(model.handle(), p);
+            llama_model m = model.handle();
+            RpcGuard rpc = model.rpcGuard();
+            ctx = rpc == null ? llama_init_from_model(m, p)
+                    : rpc.call("creating a context", () -> llama_init_from_model(m, p));
         }
         if (ctx == null || ctx.isNull()) {
             throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
@@ -108,7 +112,8 @@ public final class Context implements AutoCloseable {
         this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
         // persistent CPU worker threads: without them ggml starts and joins threads on every decode
         Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
-        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null), pools);
+        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null,
+                model.rpcGuard()), pools, model.rpcGuard());
         llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
         this.sequences = new Sequence[params.sequences()];
         this.cleanable = state.register(this);
@@ -395,7 +400,11 @@ public final class Context implements AutoCloseable {
         // every layer's direction is written, zeros past the vector's own, so none of an earlier one stays
         float[] padded = java.util.Arrays.copyOf(vector.data(), Math.max(vector.data().length, vector.embeddingSize() * layers));
         try (FloatPointer data = new FloatPointer(padded)) {
-            int rc = llama_set_adapter_cvec(handle(), data, padded.length, vector.embeddingSize(), layerStart, layerEnd);
+            llama_context c = handle();
+            RpcGuard rpc = model.rpcGuard();
+            int rc = rpc == null ? llama_set_adapter_cvec(c, data, padded.length, vector.embeddingSize(), layerStart, layerEnd)
+                    : rpc.callInt("applying a control vector",
+                            () -> llama_set_adapter_cvec(c, data, padded.length, vector.embeddingSize(), layerStart, layerEnd));
             if (rc != 0) {
                 throw new LlamaException("llama_set_adapter_cvec failed" + NativeErrors.suffix());
             }
@@ -418,7 +427,14 @@ public final class Context implements AutoCloseable {
             if (controlVector == null) {
                 return;
             }
-            llama_set_adapter_cvec(handle(), (FloatPointer) null, 0, model.embeddingSize(), -1, -1);
+            llama_context c = handle();
+            int n = model.embeddingSize();
+            RpcGuard rpc = model.rpcGuard();
+            if (rpc == null) {
+                llama_set_adapter_cvec(c, (FloatPointer) null, 0, n, -1, -1);
+            } else {
+                rpc.callInt("removing a control vector", () -> llama_set_adapter_cvec(c, (FloatPointer) null, 0, n, -1, -1));
+            }
             controlVector = null;
             clearSequences();
         } finally {
@@ -528,8 +544,17 @@ public final class Context implements AutoCloseable {
                 + " or create the Context with ContextParams.builder().sequences(n)");
     }
 
+    /** Runs a native call that may reach RPC servers: under the model's {@link RpcGuard} if it has one. */
+    long guarded(String what, java.util.function.LongSupplier call) {
+        RpcGuard rpc = state.rpc;
+        return rpc == null ? call.getAsLong() : rpc.call(what, call::getAsLong);
+    }
+
     void enter() {
         handle();
+        if (state.rpc != null) {
+            state.rpc.check();
+        }
         Thread t = Thread.currentThread();
         Thread u = state.user.get();
         if (u != t) {
@@ -563,10 +588,14 @@ public final class Context implements AutoCloseable {
         /** The CPU thread pools attached to ctx (null if the backend has none); freed after ctx. */
         final Pointer pools;
 
-        State(llama_context ctx, Decoder decoder, Pointer pools) {
+        /** The model's RPC guard, or null. */
+        final RpcGuard rpc;
+
+        State(llama_context ctx, Decoder decoder, Pointer pools, RpcGuard rpc) {
             this.ctx = ctx;
             this.decoder = decoder;
             this.pools = pools;
+            this.rpc = rpc;
         }
 
         @Override
@@ -590,10 +619,18 @@ public final class Context implements AutoCloseable {
 
         @Override
         protected void free() {
-            llama_free(ctx);
-            decoder.free();
-            if (pools != null && !pools.isNull()) {
-                llamajava_threadpools_free(pools);
+            if (rpc == null) {
+                llama_free(ctx);
+            } else {
+                rpc.free("a context", () -> llama_free(ctx));
+            }
+            // after an RPC failure a worker may still be parked inside llama_decode with this
+            // context's batch and thread pools: they stay allocated
+            if (rpc == null || !rpc.failed()) {
+                decoder.free();
+                if (pools != null && !pools.isNull()) {
+                    llamajava_threadpools_free(pools);
+                }
             }
             if (detach != null) {
                 detach.run();

@@ -63,8 +63,12 @@ final class Decoder implements BatchDecoder {
      */
     private final boolean encoderOnly;
 
-    Decoder(llama_context ctx, Vocabulary vocab, int sequences, boolean encoderOnly) { // encoderOnly: no memory
+    /** The model's RPC guard, or null: decodes then run on its worker and wait for the outputs there. */
+    private final RpcGuard rpc;
+
+    Decoder(llama_context ctx, Vocabulary vocab, int sequences, boolean encoderOnly, RpcGuard rpc) { // encoderOnly: no memory
         this.ctx = ctx;
+        this.rpc = rpc;
         this.vocab = vocab;
         this.encoderOnly = encoderOnly;
         // an encoder's batch must fit n_ubatch; llama.cpp asserts otherwise (aborting the process)
@@ -142,7 +146,13 @@ final class Decoder implements BatchDecoder {
             return 0;
         }
         batch.n_tokens(n);
-        int rc = llama_decode(ctx, batch);
+        int rc = rpc == null ? llama_decode(ctx, batch) : rpc.callInt("decoding", () -> {
+            int r = llama_decode(ctx, batch);
+            // the outputs arrive asynchronously from the servers: wait for them here, not in a
+            // later unguarded llama_get_logits
+            llama_synchronize(ctx);
+            return r;
+        });
         if (rc != 0) {
             abortFlag.put(0, 0);
             return rc;
@@ -227,7 +237,11 @@ final class Decoder implements BatchDecoder {
 
     @Override
     public void clearMemory() {
-        llama_memory_clear(llama_get_memory(ctx), true);
+        if (rpc == null) {
+            llama_memory_clear(llama_get_memory(ctx), true);
+        } else {
+            rpc.run("clearing the KV cache", () -> llama_memory_clear(llama_get_memory(ctx), true));
+        }
         Arrays.fill(logitsRow, -1);
         lastLogitsRow = -1;
     }

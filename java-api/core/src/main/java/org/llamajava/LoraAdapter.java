@@ -80,14 +80,16 @@ public final class LoraAdapter implements AutoCloseable {
         llama_adapter_lora a;
         NativeErrors.clear();
         try (BytePointer p = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
-            a = llama_adapter_lora_init(model.handle(), p);
+            org.llamajava.bindings.llama_model m = model.handle();
+            RpcGuard rpc = model.rpcGuard();
+            a = rpc == null ? llama_adapter_lora_init(m, p) : rpc.call("loading LoRA adapter " + path, () -> llama_adapter_lora_init(m, p));
         } finally {
             Reference.reachabilityFence(model);
         }
         if (a == null || a.isNull()) {
             throw new LlamaException("failed to load LoRA adapter " + path.toAbsolutePath() + NativeErrors.suffix());
         }
-        return new LoraAdapter(model, path, new State(a));
+        return new LoraAdapter(model, path, new State(a, model.rpcGuard()));
     }
 
     /** What llama.cpp's loader throws or asserts on, checked first with the GGUF directories. */
@@ -284,13 +286,20 @@ public final class LoraAdapter implements AutoCloseable {
         final llama_adapter_lora adapter;
         Runnable detach;
 
-        State(llama_adapter_lora adapter) {
+        final RpcGuard rpc;
+
+        State(llama_adapter_lora adapter, RpcGuard rpc) {
             this.adapter = adapter;
+            this.rpc = rpc;
         }
 
         @Override
         protected void free() {
-            llama_adapter_lora_free(adapter);
+            if (rpc == null) {
+                llama_adapter_lora_free(adapter);
+            } else {
+                rpc.free("a LoRA adapter", () -> llama_adapter_lora_free(adapter));
+            }
             if (detach != null) {
                 detach.run();
             }

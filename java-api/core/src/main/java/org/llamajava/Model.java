@@ -119,13 +119,22 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException("tensorSplit has " + params.tensorSplit().length + " shares; at most "
                     + gpus + " devices are supported");
         }
-        RpcServers.add(params.rpcServers());
+        RpcServers.add(params.rpcServers(), params.rpcTimeout());
+        RpcGuard rpc = RpcGuard.of(params);
         // Always an explicit device list: RPC servers registered for another model must not take
         // this one's layers (they stay registered for the process; a dead one aborts it).
         org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.ggml_backend_device> devices =
                 RpcServers.modelDevices(params.rpcServers());
         List<ResolvedOverride> overrides = params.vocabOnly() ? List.of() : ResolvedOverride.resolve(params, gguf);
-        LoadProgress progress = params.progress() == null ? null : LoadProgress.start(params.progress());
+        LoadProgressListener listener = params.progress();
+        if (rpc != null) { // each tensor uploaded to a server is progress: the RPC timeout counts from the last
+            LoadProgressListener user = listener;
+            listener = f -> {
+                rpc.touch();
+                return user == null || user.onProgress(f);
+            };
+        }
+        LoadProgress progress = listener == null ? null : LoadProgress.start(listener);
         llama_model model;
         org.bytedeco.javacpp.FloatPointer split = null;
         llama_model_tensor_buft_override nativeOverrides = null;
@@ -162,7 +171,8 @@ public final class Model implements AutoCloseable {
             NativeErrors.clear();
             if (parts.size() == 1) {
                 try (BytePointer cpath = new BytePointer(path.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
-                    model = llama_model_load_from_file(cpath, p);
+                    model = rpc == null ? llama_model_load_from_file(cpath, p)
+                            : rpc.call("loading " + path, () -> llama_model_load_from_file(cpath, p));
                 }
             } else {
                 java.util.List<BytePointer> held = new java.util.ArrayList<>();
@@ -172,7 +182,9 @@ public final class Model implements AutoCloseable {
                         held.add(b);
                         paths.put(i, b);
                     }
-                    model = llama_model_load_from_splits(paths, parts.size(), p);
+                    int nParts = parts.size();
+                    model = rpc == null ? llama_model_load_from_splits(paths, nParts, p)
+                            : rpc.call("loading " + path, () -> llama_model_load_from_splits(paths, nParts, p));
                 } finally {
                     held.forEach(BytePointer::close);
                 }
@@ -200,7 +212,7 @@ public final class Model implements AutoCloseable {
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
-        return new Model(new State(model), path, parts, params.vocabOnly());
+        return new Model(new State(model, rpc), path, parts, params.vocabOnly());
     }
 
     /** The file this model was loaded from. */
@@ -366,6 +378,11 @@ public final class Model implements AutoCloseable {
         return "Model[" + path + (isClosed() ? ", closed]" : "]");
     }
 
+    /** The guard of a model on RPC servers ({@link ModelParams#rpcServers()}), else null. */
+    RpcGuard rpcGuard() {
+        return state.rpc;
+    }
+
     /** The native model, or IllegalStateException once closed. */
     llama_model handle() {
         llama_model m = state.model;
@@ -391,8 +408,12 @@ public final class Model implements AutoCloseable {
         final llama_model model;
         final Set<NativeState> dependents = ConcurrentHashMap.newKeySet();
 
-        State(llama_model model) {
+        /** The RPC guard of a model on RPC servers, else null. */
+        final RpcGuard rpc;
+
+        State(llama_model model, RpcGuard rpc) {
             this.model = model;
+            this.rpc = rpc;
         }
 
         @Override
@@ -401,7 +422,11 @@ public final class Model implements AutoCloseable {
                 d.run();
             }
             dependents.clear();
-            llama_model_free(model);
+            if (rpc == null) {
+                llama_model_free(model);
+            } else {
+                rpc.free("the model", () -> llama_model_free(model));
+            }
         }
     }
 }

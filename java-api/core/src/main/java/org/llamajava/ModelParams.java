@@ -26,17 +26,26 @@ import java.util.Objects;
  * @param rpcServers {@code host:port} of llama.cpp RPC servers whose devices join the local ones
  *     (llama.cpp's {@code --rpc}); layers split across all devices by {@code splitMode} and
  *     {@code tensorSplit}. RPC is unauthenticated: use it on trusted networks only
+ * @param rpcTimeout how long one native call of a model on RPC servers (a decode with the wait
+ *     for its outputs, a state read; for a load, the time without progress) may take before the
+ *     servers count as gone (null: 5 minutes). Such calls run on a worker thread, so that a server that dies or stops answering
+ *     is an {@link RpcServerException} instead of the end of the process (ggml's RPC client
+ *     aborts). {@link java.time.Duration#ZERO} turns that guard off: calls run on the caller's
+ *     thread, and a dying server ends the process as it does in llama.cpp's own tools
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
                           boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,
                           float[] tensorSplit, List<TensorOverride> tensorOverrides, boolean cpuMoe, int nCpuMoe,
-                          List<String> rpcServers) {
+                          List<String> rpcServers, java.time.Duration rpcTimeout) {
+
+    /** The default {@link #rpcTimeout()}. */
+    public static final java.time.Duration DEFAULT_RPC_TIMEOUT = java.time.Duration.ofMinutes(5);
 
     /** Parameters without tensor overrides or RPC servers. */
     public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
                        LoadProgressListener progress, SplitMode splitMode, int mainGpu, float[] tensorSplit) {
         this(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu, tensorSplit,
-                List.of(), false, 0, List.of());
+                List.of(), false, 0, List.of(), null);
     }
 
     /** {@link #gpuLayers()} value that offloads every layer. */
@@ -68,6 +77,12 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         for (String server : rpcServers) {
             RpcServers.parseEndpoint(server);
         }
+        if (rpcTimeout == null) {
+            rpcTimeout = DEFAULT_RPC_TIMEOUT;
+        }
+        if (rpcTimeout.isNegative()) {
+            throw new IllegalArgumentException("rpcTimeout must be >= 0 (0 turns the guard off); got " + rpcTimeout);
+        }
     }
 
     /** A copy of the per-GPU shares, or null. */
@@ -83,13 +98,14 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 && gpuLayers == p.gpuLayers && vocabOnly == p.vocabOnly && checkTensors == p.checkTensors
                 && Objects.equals(progress, p.progress) && splitMode == p.splitMode && mainGpu == p.mainGpu
                 && Arrays.equals(tensorSplit, p.tensorSplit) && tensorOverrides.equals(p.tensorOverrides)
-                && cpuMoe == p.cpuMoe && nCpuMoe == p.nCpuMoe && rpcServers.equals(p.rpcServers);
+                && cpuMoe == p.cpuMoe && nCpuMoe == p.nCpuMoe && rpcServers.equals(p.rpcServers)
+                && rpcTimeout.equals(p.rpcTimeout);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers);
+                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout);
     }
 
     @Override
@@ -98,7 +114,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 + ", vocabOnly=" + vocabOnly + ", checkTensors=" + checkTensors + ", progress=" + progress
                 + ", splitMode=" + splitMode + ", mainGpu=" + mainGpu + ", tensorSplit=" + Arrays.toString(tensorSplit)
                 + ", tensorOverrides=" + tensorOverrides + ", cpuMoe=" + cpuMoe + ", nCpuMoe=" + nCpuMoe
-                + ", rpcServers=" + rpcServers + "]";
+                + ", rpcServers=" + rpcServers + ", rpcTimeout=" + rpcTimeout + "]";
     }
 
     /** llama.cpp's defaults. */
@@ -125,6 +141,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         private boolean cpuMoe;
         private int nCpuMoe;
         private List<String> rpcServers = List.of();
+        private java.time.Duration rpcTimeout;
 
         private Builder() {}
 
@@ -165,9 +182,15 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         /** RPC servers ({@code host:port}). */
         public Builder rpcServers(List<String> v) { this.rpcServers = List.copyOf(v); return this; }
 
+        /**
+         * How long one native call on the RPC servers may take before they count as gone
+         * (default {@link #DEFAULT_RPC_TIMEOUT}); {@link java.time.Duration#ZERO} turns the guard off.
+         */
+        public Builder rpcTimeout(java.time.Duration v) { this.rpcTimeout = v; return this; }
+
         public ModelParams build() {
             return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers);
+                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout);
         }
     }
 }

@@ -66,8 +66,11 @@ final class RpcServers {
         }
     }
 
-    /** Registers each server's devices with ggml (once per process), checking reachability first. */
-    static synchronized void add(List<String> endpoints) {
+    /**
+     * Registers each server's devices with ggml (once per process), checking reachability first;
+     * the handshake runs under an {@link RpcGuard} unless {@code timeout} is zero.
+     */
+    static synchronized void add(List<String> endpoints, java.time.Duration timeout) {
         if (endpoints.isEmpty()) {
             return;
         }
@@ -75,12 +78,18 @@ final class RpcServers {
         if (llamajava_rpc_available() == 0) {
             throw new LlamaException("this build of llama-java's natives has no RPC backend (GGML_RPC)");
         }
+        if (!timeout.isZero()) {
+            RpcGuard.install();
+        }
         for (String endpoint : endpoints) {
+            RpcGuard.checkNotFailed(endpoint);
             if (ADDED.containsKey(endpoint)) {
                 continue;
             }
             checkReachable(endpoint, CONNECT_TIMEOUT_MS);
-            int devices = llamajava_rpc_add_server(endpoint);
+            int devices = timeout.isZero() ? llamajava_rpc_add_server(endpoint)
+                    : RpcGuard.forEndpoint(endpoint, timeout).callInt("connecting to RPC server " + endpoint,
+                            () -> llamajava_rpc_add_server(endpoint));
             if (devices <= 0) {
                 throw new LlamaException("RPC server " + endpoint + " offers no devices, or did not answer ggml's"
                         + " handshake (a different llama.cpp version?)");

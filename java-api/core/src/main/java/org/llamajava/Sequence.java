@@ -474,7 +474,8 @@ public final class Sequence implements AutoCloseable {
             }
             byte[] kv;
             try (BytePointer buf = new BytePointer(Math.max(1, size))) {
-                long n = llama_state_seq_get_data(ctx.handle(), buf, size, id);
+                llama_context c = ctx.handle();
+                long n = ctx.guarded("reading a sequence's state", () -> llama_state_seq_get_data(c, buf, size, id));
                 if (n != size) {
                     throw new LlamaException("llama.cpp wrote " + n + " of " + size + " bytes of sequence state");
                 }
@@ -545,7 +546,8 @@ public final class Sequence implements AutoCloseable {
             byte[] kv = file.section("kv");
             cut(0);
             try (BytePointer buf = new BytePointer(kv)) {
-                long used = llama_state_seq_set_data(ctx.handle(), buf, kv.length, id);
+                llama_context c = ctx.handle();
+                long used = ctx.guarded("restoring a sequence's state", () -> llama_state_seq_set_data(c, buf, kv.length, id));
                 if (used == 0) {
                     cut(0);
                     throw new LlamaException("llama.cpp could not restore the sequence state from " + source

@@ -1,7 +1,6 @@
 package org.llamajava;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,8 +26,8 @@ import org.llamajava.gguf.ModelShape;
  * Distributed inference over llama.cpp's RPC backend on loopback: an RPC server in a child JVM
  * ({@link RpcServer}), and a client JVM whose model keeps some or all layers on it generates
  * exactly the tokens of a local run. An unreachable server is a clear error within the timeout;
- * a server killed mid-generation ends the client process as ggml's RPC client does (it aborts:
- * no Java code can catch that), which the test observes from outside, and this JVM lives on.
+ * a server killed mid-generation, or one that stops answering, is an {@link RpcServerException}
+ * in the client, whose JVM lives on and generates locally afterwards.
  */
 class RpcTest {
     @TempDir
@@ -156,27 +155,73 @@ class RpcTest {
         assertTrue(Llama.devices().stream().noneMatch(d -> d.name().startsWith("RPC")), "nothing was registered");
     }
 
-    @Test
-    void aServerKilledMidGenerationEndsTheClientProcessAndThisJvmLivesOn() throws Exception {
-        Path model = model();
+    /** Starts a slow client on a fresh server, waits for its first generation, then does {@code toServer}. */
+    private String slowClient(Path model, String timeoutMs, ServerAction toServer) throws Exception {
         int port = freePort();
         Process server = server(port);
-        Path out = tmp.resolve("slow-client.out");
-        Process c = child(out, "slow-client", model.toString(), "127.0.0.1:" + port);
+        Path out = tmp.resolve("slow-client-" + port + ".out");
+        List<String> args = new ArrayList<>(List.of("slow-client", model.toString(), "127.0.0.1:" + port));
+        if (timeoutMs != null) {
+            args.add(timeoutMs);
+        }
+        Process c = child(out, args.toArray(String[]::new));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!Files.readString(out, StandardCharsets.UTF_8).contains("STARTED")) {
             assertTrue(c.isAlive() && System.nanoTime() < end, "the client did not start generating: "
                     + Files.readString(out, StandardCharsets.UTF_8));
             Thread.sleep(100);
         }
-        server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        assertTrue(c.waitFor(60, TimeUnit.SECONDS), "the client hung after its server died");
+        toServer.apply(server);
+        try {
+            assertTrue(c.waitFor(120, TimeUnit.SECONDS), "the client hung after its server failed: "
+                    + Files.readString(out, StandardCharsets.UTF_8));
+        } finally {
+            server.destroyForcibly();
+        }
         String output = Files.readString(out, StandardCharsets.UTF_8);
-        // ggml's RPC client aborts the process ("Remote RPC server crashed or returned malformed response")
-        assertNotEquals(0, c.exitValue(), output);
+        assertEquals(0, c.exitValue(), "the client JVM did not live on: " + output);
+        return output;
+    }
+
+    @FunctionalInterface
+    private interface ServerAction {
+        void apply(Process server) throws Exception;
+    }
+
+    private static void assertLivesOn(String output, String expectedLocal) {
         assertTrue(!output.contains("FINISHED"), output);
-        assertTrue(output.contains("RPC server"), output);
+        // every later call on the failed model throws at once, and so does loading it again on that server
+        assertTrue(output.contains("SECOND CALL RpcServerException"), output);
+        assertTrue(output.contains("RELOAD RpcServerException") && output.contains("restart the JVM"), output);
+        // closing the failed model and context returns (their native memory is left alone)
+        assertTrue(output.contains("CLOSED"), output);
+        // and the same JVM goes on generating with a local model
+        assertTrue(output.lines().anyMatch(("ALIVE " + expectedLocal)::equals), output + " vs " + expectedLocal);
+    }
+
+    @Test
+    void aServerKilledMidGenerationIsAnRpcServerExceptionAndTheClientJvmLivesOn() throws Exception {
+        Path model = model();
+        String expected = Arrays.toString(localTokens(model, 4));
+        String output = slowClient(model, null, server -> server.destroyForcibly().waitFor(10, TimeUnit.SECONDS));
+        assertTrue(output.contains("EXCEPTION RpcServerException servers=[127.0.0.1:"), output);
+        assertTrue(output.contains("stopped answering"), output);
+        assertLivesOn(output, expected);
         // and this JVM, which never registered the server, still works
-        assertEquals(localTokens(model, 4).length, 4);
+        assertEquals(4, localTokens(model, 4).length);
+    }
+
+    @Test
+    void aServerThatStopsAnsweringIsAnRpcServerExceptionAfterTheTimeout() throws Exception {
+        Path model = model();
+        String expected = Arrays.toString(localTokens(model, 4));
+        // SIGSTOP: the server keeps its connection open and never answers again
+        String output = slowClient(model, "3000", server -> {
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(server.pid())).inheritIO().start();
+            assertEquals(0, stop.waitFor());
+        });
+        assertTrue(output.contains("EXCEPTION RpcServerException servers=[127.0.0.1:"), output);
+        assertTrue(output.contains("within 3000 ms"), output);
+        assertLivesOn(output, expected);
     }
 }

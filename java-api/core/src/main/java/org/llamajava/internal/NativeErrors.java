@@ -15,6 +15,11 @@ public final class NativeErrors {
         LAST.set(line);
     }
 
+    /** The calling thread's last line, or null; unlike {@link #suffix()} it is kept. */
+    public static String last() {
+        return LAST.get();
+    }
+
     /** Forgets the calling thread's last line. */
     public static void clear() {
         LAST.remove();
