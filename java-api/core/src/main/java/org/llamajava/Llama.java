@@ -123,7 +123,27 @@ public final class Llama {
              org.bytedeco.javacpp.SizeTPointer total = new org.bytedeco.javacpp.SizeTPointer(1)) {
             for (int i = 0; i < n; i++) {
                 org.llamajava.bindings.ggml_backend_device d = ggml_backend_dev_get(i);
-                ggml_backend_dev_memory(d, free, total);
+                if (!"RPC".equals(NativeStrings.utf8(ggml_backend_reg_name(ggml_backend_dev_backend_reg(d))))) {
+                    ggml_backend_dev_memory(d, free, total);
+                } else { // asks the server: never a dead one, and under the RPC guard
+                    String endpoint = NativeStrings.utf8(ggml_backend_dev_description(d));
+                    free.put(0L);
+                    total.put(0L);
+                    if (!RpcGuard.hasFailed(endpoint)) {
+                        try {
+                            if (RpcGuard.isInstalled()) {
+                                RpcGuard.forEndpoint(endpoint, java.time.Duration.ofSeconds(30))
+                                        .run("asking RPC server " + endpoint + " for its memory",
+                                                () -> ggml_backend_dev_memory(d, free, total));
+                            } else {
+                                ggml_backend_dev_memory(d, free, total);
+                            }
+                        } catch (RpcServerException e) {
+                            free.put(0L);
+                            total.put(0L);
+                        }
+                    }
+                }
                 int t = ggml_backend_dev_type(d);
                 Device.Type type = t == GGML_BACKEND_DEVICE_TYPE_CPU ? Device.Type.CPU
                         : t == GGML_BACKEND_DEVICE_TYPE_GPU ? Device.Type.GPU

@@ -81,6 +81,11 @@ final class RpcGuard {
         }
     }
 
+    /** Whether the native guard is installed in this process. */
+    static boolean isInstalled() {
+        return installed;
+    }
+
     /** Throws if {@code endpoint} failed earlier in this process. */
     static void checkNotFailed(String endpoint) {
         if (FAILED.contains(endpoint)) {

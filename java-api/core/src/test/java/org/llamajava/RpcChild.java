@@ -70,6 +70,8 @@ public final class RpcChild {
                 } catch (RpcServerException e) {
                     System.out.println("RELOAD " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
+                System.out.println("DEVICES AFTER " + Llama.devices().stream()
+                        .map(d -> d.name() + "=" + d.memoryTotal()).toList());
                 ctx.close();
                 m.close();
                 System.out.println("CLOSED");

@@ -193,6 +193,9 @@ class RpcTest {
         // every later call on the failed model throws at once, and so does loading it again on that server
         assertTrue(output.contains("SECOND CALL RpcServerException"), output);
         assertTrue(output.contains("RELOAD RpcServerException") && output.contains("restart the JVM"), output);
+        // listing devices does not ask the failed server (it would wait forever): its memory reads 0
+        assertTrue(output.lines().anyMatch(l -> l.startsWith("DEVICES AFTER [") && l.matches(".*RPC[^,]*=0\\b.*")),
+                output);
         // closing the failed model and context returns (their native memory is left alone)
         assertTrue(output.contains("CLOSED"), output);
         // and the same JVM goes on generating with a local model
