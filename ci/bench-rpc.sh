@@ -6,7 +6,9 @@
 # round by round, with a second llama-bench --rpc run per round as the A/A noise floor. Needs a
 # build first (a verify of java-api/core).
 #   ROUNDS (default 3), THREADS (default 2), PP (default 64), TG (default 32), REPS (default 3),
-#   MODEL (default ../shared/models/stories260K.gguf), PORT (default 50152)
+#   MODEL (default ../shared/models/stories260K.gguf), PORT (default 50152), GUARD (default 1; 0 runs
+#   llama-java with its RPC guard off: calls on the caller's thread as in llama.cpp's tools, to see
+#   what the guard's worker thread costs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}; threads=${THREADS:-2}; pp=${PP:-64}; tg=${TG:-32}; reps=${REPS:-3}; port=${PORT:-50152}
@@ -26,10 +28,10 @@ bench() { # pp_tps tg_tps of llama-bench (avg over its repetitions)
                { gsub(/"/, ""); if ($c["n_gen"] == 0) p = $c["avg_ts"]; else g = $c["avg_ts"] } END { printf "%.2f %.2f", p, g }'
 }
 javarun() {
-  java -cp "$cp" org.llamajava.RpcBenchmark "$model" "$1" "$pp" "$tg" "$reps" "$threads" 2>/dev/null \
+  java -Dbench.rpcGuard="$([ "${GUARD:-1}" = 0 ] && echo false || echo true)" -cp "$cp" org.llamajava.RpcBenchmark "$model" "$1" "$pp" "$tg" "$reps" "$threads" 2>/dev/null \
     | awk '/^RESULT/ { printf "%.2f %.2f", $2, $3 }'
 }
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F); model $(basename "$model"); threads $threads; pp $pp, tg $tg"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F); model $(basename "$model"); threads $threads; pp $pp, tg $tg; RPC guard ${GUARD:-1}"
 printf "%-5s %16s %16s %16s %16s %16s %14s %14s %12s\n" round native-local native-rpc java-local java-rpc native-rpc2 java/nat-rpc rpc/local-java A/A-rpc
 rp=(); rt=(); lp=(); lt=(); ap=()
 for r in $(seq 1 "$rounds"); do

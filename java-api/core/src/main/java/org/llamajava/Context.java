@@ -550,6 +550,23 @@ public final class Context implements AutoCloseable {
         return rpc == null ? call.getAsLong() : rpc.call(what, call::getAsLong);
     }
 
+    /**
+     * Runs a call that ends in {@code llama_decode} (a media chunk's evaluation): under the
+     * model's {@link RpcGuard} if it has one, waiting there for the outputs too.
+     */
+    int guardedDecode(String what, java.util.function.IntSupplier call) {
+        RpcGuard rpc = state.rpc;
+        if (rpc == null) {
+            return call.getAsInt();
+        }
+        llama_context c = state.ctx;
+        return rpc.callInt(what, () -> {
+            int r = call.getAsInt();
+            llama_synchronize(c);
+            return r;
+        });
+    }
+
     void enter() {
         handle();
         if (state.rpc != null) {

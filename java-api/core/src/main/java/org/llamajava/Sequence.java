@@ -284,7 +284,10 @@ public final class Sequence implements AutoCloseable {
                 int end = start + seg.positions();
                 if (end > length) {
                     if (seg.isMedia()) {
-                        int rc = seg.media().decode(ctx.handle(), id, length, nBatch);
+                        llama_context c = ctx.handle();
+                        int from = length;
+                        int rc = ctx.guardedDecode("evaluating an image or audio chunk",
+                                () -> seg.media().decode(c, id, from, nBatch));
                         decoder.decode(); // the context's logits are no longer any sequence's
                         if (rc != 0) {
                             llama_memory_seq_rm(ctx.memory(), id, length, -1);

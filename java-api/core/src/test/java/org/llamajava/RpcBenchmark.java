@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * {@code java ... RpcBenchmark MODEL local|HOST:PORT PP TG REPS THREADS}. Each repetition
  * evaluates PP random tokens (as llama-bench's pp test) and then generates TG greedy tokens in a
  * fresh sequence, after one untimed warm-up; prints {@code RESULT pp_tps tg_tps} (medians), the
- * figures llama-bench reports as pp and tg.
+ * figures llama-bench reports as pp and tg. {@code -Dbench.rpcGuard=false} turns the RPC guard
+ * off ({@link ModelParams#rpcTimeout()} zero), to measure what its worker thread costs.
  */
 public final class RpcBenchmark {
     private RpcBenchmark() {}
@@ -24,6 +25,10 @@ public final class RpcBenchmark {
         ModelParams.Builder params = ModelParams.builder();
         if (!local) {
             params.rpcServers(args[1]);
+            // -Dbench.rpcGuard=false: calls on this thread, as llama.cpp's tools make them (no worker hop)
+            if (!Boolean.parseBoolean(System.getProperty("bench.rpcGuard", "true"))) {
+                params.rpcTimeout(java.time.Duration.ZERO);
+            }
         }
         try (Model m = Model.load(model, params.build());
              Context ctx = m.createContext(ContextParams.builder().contextSize(2 * (pp + tg + 16)).sequences(2).threads(threads).build());
