@@ -49,6 +49,7 @@ public final class Context implements AutoCloseable {
         Handles.registerContexts(c -> ((Context) c).handle());
         Handles.registerDecoders(c -> ((Context) c).decoder());
         Handles.registerGuards(c -> ((Context) c).enter(), c -> ((Context) c).exit());
+        Handles.registerGuardedDecode((c, what, call) -> ((Context) c).guardedDecode(what, call));
     }
 
     private final Model model;

@@ -500,7 +500,12 @@ public final class BatchEngine implements AutoCloseable {
                 }
                 int rc;
                 try {
-                    rc = seg.media().decode(Handles.context(context), s.id, s.length, decoder.capacity());
+                    org.llamajava.bindings.llama_context lctx = Handles.context(context);
+                    int id = s.id;
+                    int from = s.length;
+                    int nBatch = decoder.capacity();
+                    rc = Handles.guardedDecode(context, "evaluating an image or audio chunk",
+                            () -> seg.media().decode(lctx, id, from, nBatch));
                 } catch (RuntimeException e) {
                     decoder.decode();
                     fail(s, e);

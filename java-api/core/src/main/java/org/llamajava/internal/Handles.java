@@ -49,6 +49,27 @@ public final class Handles {
         return contexts.apply(context);
     }
 
+    /** A context's way to run a call ending in {@code llama_decode} (under its model's RPC guard, if any). */
+    @FunctionalInterface
+    public interface GuardedDecode {
+        int decode(Object context, String what, java.util.function.IntSupplier call);
+    }
+
+    private static volatile GuardedDecode guardedDecodes;
+
+    /** Called by {@code org.llamajava.Context}'s static initialiser. */
+    public static void registerGuardedDecode(GuardedDecode accessor) {
+        guardedDecodes = accessor;
+    }
+
+    /**
+     * Runs {@code call}, which ends in {@code llama_decode} on {@code context}: on a model on RPC
+     * servers under its guard (a worker thread, the wait for the outputs included), else directly.
+     */
+    public static int guardedDecode(Object context, String what, java.util.function.IntSupplier call) {
+        return guardedDecodes.decode(context, what, call);
+    }
+
     private static volatile java.util.function.Consumer<Object> enters;
     private static volatile java.util.function.Consumer<Object> exits;
 
