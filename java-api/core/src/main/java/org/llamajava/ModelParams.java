@@ -28,8 +28,9 @@ import java.util.Objects;
  *     {@code tensorSplit}. RPC is unauthenticated: use it on trusted networks only
  * @param rpcTimeout how long one native call of a model on RPC servers (a decode with the wait
  *     for its outputs, a state read; for a load, the time without progress) may take before the
- *     servers count as gone (null: 5 minutes). Such calls run on a worker thread, so that a server that dies or stops answering
- *     is an {@link RpcServerException} instead of the end of the process (ggml's RPC client
+ *     servers count as gone (null: 10 minutes, room for a large batch on a slow remote CPU; a
+ *     server that dies is noticed at once). Such calls run on a worker thread, so that a server
+ *     that dies or stops answering is an {@link RpcServerException} instead of the end of the process (ggml's RPC client
  *     aborts). {@link java.time.Duration#ZERO} turns that guard off: calls run on the caller's
  *     thread, and a dying server ends the process as it does in llama.cpp's own tools
  */
@@ -39,7 +40,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                           List<String> rpcServers, java.time.Duration rpcTimeout) {
 
     /** The default {@link #rpcTimeout()}. */
-    public static final java.time.Duration DEFAULT_RPC_TIMEOUT = java.time.Duration.ofMinutes(5);
+    public static final java.time.Duration DEFAULT_RPC_TIMEOUT = java.time.Duration.ofMinutes(10);
 
     /** Parameters without tensor overrides or RPC servers. */
     public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
