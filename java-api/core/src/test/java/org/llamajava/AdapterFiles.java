@@ -14,11 +14,11 @@ import org.llamajava.gguf.ModelShape;
  * shape [in, rank] and {@code NAME.lora_b} of shape [rank, out}), and control vectors as
  * {@code llama-cvector-generator} writes them (F32 {@code direction.N}, N from 1).
  */
-final class AdapterFiles {
+public final class AdapterFiles {
     private AdapterFiles() {}
 
     /** The matrices a LoRA for {@code shape} adapts in every layer, with their [in, out]. */
-    static List<Object[]> targets(ModelShape shape) {
+    public static List<Object[]> targets(ModelShape shape) {
         int e = shape.embedding();
         int kv = shape.headSize() * shape.kvHeads();
         return List.of(new Object[] {"attn_q.weight", e, e}, new Object[] {"attn_v.weight", e, kv},
@@ -26,7 +26,7 @@ final class AdapterFiles {
     }
 
     /** A random LoRA adapter of the given rank and alpha for a llama model of {@code shape}. */
-    static Path writeLora(Path file, String arch, ModelShape shape, int rank, float alpha, long seed) {
+    public static Path writeLora(Path file, String arch, ModelShape shape, int rank, float alpha, long seed) {
         try (GgufWriter w = new GgufWriter()) {
             w.putString("general.architecture", arch)
                     .putString("general.type", "adapter")
@@ -50,7 +50,7 @@ final class AdapterFiles {
     }
 
     /** A random control vector with directions for layers 1..layers. */
-    static Path writeControlVector(Path file, int embedding, int layers, long seed, float bound) {
+    public static Path writeControlVector(Path file, int embedding, int layers, long seed, float bound) {
         try (GgufWriter w = new GgufWriter()) {
             w.putString("general.architecture", "controlvector")
                     .putString("controlvector.model_hint", "llama")

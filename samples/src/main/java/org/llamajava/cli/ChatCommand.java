@@ -88,6 +88,9 @@ final class ChatCommand extends CliCommand {
     @Mixin
     Multimodal multimodal;
 
+    @Mixin
+    AdapterOptions adapters;
+
     @Override
     protected int run() throws IOException {
         if (!model.given()) {
@@ -96,6 +99,7 @@ final class ChatCommand extends CliCommand {
         sampling.check();
         context.check();
         gpu.layers();
+        adapters.check();
         try {
             ChatTemplate.checkResolvable(template);
         } catch (IllegalArgumentException e) {
@@ -125,6 +129,11 @@ final class ChatCommand extends CliCommand {
              Context ctx = m.createContext(context.contextParams(m));
              Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
+            AdapterOptions.Loaded loaded = adapters.load(m);
+            loaded.accept(ctx);
+            if (loaded.describe() != null) {
+                err.println("applied " + loaded.describe());
+            }
             ChatSession chat = new ChatSession(seq, ChatTemplate.resolve(m, template), system);
             chat.setProjector(projector);
             if (chatOptions != null) {

@@ -51,6 +51,9 @@ final class GenerateCommand extends CliCommand {
     @Mixin
     SpeculativeOptions spec;
 
+    @Mixin
+    AdapterOptions adapters;
+
     @Override
     protected int run() {
         if (!model.given()) {
@@ -62,6 +65,7 @@ final class GenerateCommand extends CliCommand {
         String text = noEscape ? prompt : Escapes.process(prompt);
         sampling.check();
         context.check();
+        adapters.check();
         boolean speculative = spec.enabled();
         int layers = gpu.layers();
         Path file = model.path(this);
@@ -85,6 +89,7 @@ final class GenerateCommand extends CliCommand {
              Context ctx = m.createContext(context.contextParams(m));
              Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
+            applyAdapters(m, ctx);
             int[] tokens = m.vocabulary().tokenize(text, true, true);
             Completion c = seq.generate(tokens, sampler, GenerateOptions.builder().maxTokens(sampling.maxTokens(32))
                     .speculation(speculation).onText(piece -> {
@@ -103,6 +108,15 @@ final class GenerateCommand extends CliCommand {
         return 0;
     }
 
+    /** {@code --lora}, {@code --control-vector} and the like: loaded for the model, applied to its context. */
+    private void applyAdapters(Model m, Context ctx) {
+        AdapterOptions.Loaded loaded = adapters.load(m);
+        loaded.accept(ctx);
+        if (loaded.describe() != null) {
+            err.println("applied " + loaded.describe());
+        }
+    }
+
     /** The image goes where the prompt has the media marker, or before the prompt (as llama-mtmd-cli puts it). */
     private int generateWithImage(Path file, String text, int layers) {
         try (Model m = Progress.loadModel(file, gpu.modelParams().gpuLayers(layers), err);
@@ -110,6 +124,7 @@ final class GenerateCommand extends CliCommand {
              Context ctx = m.createContext(context.contextParams(m));
              Sequence seq = ctx.newSequence();
              Sampler sampler = sampling.sampler(m)) {
+            applyAdapters(m, ctx);
             String marker = Projector.marker();
             String full = text.contains(marker) ? text : marker + text;
             Completion c = projector.generate(seq, full, List.of(Media.file(image)), sampler,

@@ -82,6 +82,9 @@ final class ServeCommand extends CliCommand {
     @Mixin
     Multimodal multimodal;
 
+    @Mixin
+    AdapterOptions adapters;
+
     @Option(names = {"--embeddings", "--embedding"}, description = "serve /v1/embeddings")
     boolean embeddings;
 
@@ -97,6 +100,11 @@ final class ServeCommand extends CliCommand {
         if (embeddings && rerank) {
             throw new UsageException("--embeddings and --reranking exclude each other: a server serves one of them");
         }
+        if ((embeddings || rerank) && adapters.given()) {
+            throw new UsageException("--lora and --control-vector apply to text generation: not with --embeddings or"
+                    + " --reranking");
+        }
+        adapters.check();
         if (chatTemplate != null && chatTemplateFile != null) {
             throw new UsageException("give --chat-template NAME or --chat-template-file FILE, not both");
         }
@@ -124,7 +132,12 @@ final class ServeCommand extends CliCommand {
                 cfg.chatTemplate(ChatTemplate.resolve(loaded, template));
             }
             // --mmproj: images in chat requests (data: URLs); the projector closes with the model
-            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()));
+            // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
+            AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
+            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()), applied);
+            if (applied != null) {
+                err.println("applied " + applied.describe() + " to every slot");
+            }
         } catch (RuntimeException e) {
             loaded.close();
             throw e;

@@ -34,14 +34,18 @@ class CliHelpTest {
                 "--top-k", "--top-p", "--min-p", "-c, --ctx-size", "-t, --threads", "-b, --batch-size", "-ngl",
                 "-j, --json-schema", "--grammar", "LLAMA_ARG_CTX_SIZE", "--rpc", "-ot, --override-tensor",
                 "-cmoe, --cpu-moe", "-ncmoe, --n-cpu-moe", "-md, --model-draft", "--draft-max", "--draft-min",
-                "--draft-p-min", "-td, --threads-draft", "--spec-type", "--lookup"));
+                "--draft-p-min", "-td, --threads-draft", "--spec-type", "--lookup", "--lora=FNAME",
+                "--lora-scaled=FNAME:SCALE[,...]", "--control-vector=FNAME", "--control-vector-scaled=FNAME:SCALE[,...]",
+                "--control-vector-layer-range=START END"));
         COMMANDS.put("chat", List.of("-m, --model", "--chat-template", "--system", "--history-file", "--tools",
-                "--reasoning-format", "--temp", "Alt-Enter", "--rpc"));
+                "--reasoning-format", "--temp", "Alt-Enter", "--rpc", "--lora=FNAME", "--lora-scaled", "--control-vector=FNAME",
+                "--control-vector-scaled", "--control-vector-layer-range"));
         COMMANDS.put("tokenize", List.of("-m, --model", "-p, --prompt", "--no-bos", "--no-parse-special"));
         COMMANDS.put("embed", List.of("-m, --model", "--pooling", "--embd-normalize", "--embd-output-format"));
         COMMANDS.put("rerank", List.of("-m, --model", "-q, --query", "-f, --file", "--top-k"));
         COMMANDS.put("serve", List.of("-m, --model", "--host", "--port", "-np, --parallel", "--api-key",
-                "--embeddings", "LLAMA_ARG_PORT", "--rpc", "-ot, --override-tensor"));
+                "--embeddings", "LLAMA_ARG_PORT", "--rpc", "-ot, --override-tensor", "--lora=FNAME", "--lora-scaled",
+                "--control-vector=FNAME", "--control-vector-scaled", "--control-vector-layer-range"));
         COMMANDS.put("pull", List.of("REF", "--models-dir", "hf:ORG/REPO", "MODEL_ENDPOINT"));
         COMMANDS.put("models", List.of("--models-dir"));
         COMMANDS.put("bench", List.of("-m, --model", "-p, --n-prompt", "-n, --n-gen", "-r, --repetitions", "-fa",

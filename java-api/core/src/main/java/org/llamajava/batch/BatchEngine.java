@@ -157,10 +157,36 @@ public final class BatchEngine implements AutoCloseable {
      * @throws IllegalStateException if the model was loaded vocab-only
      */
     public static BatchEngine start(Model model, EngineParams params) {
+        return start(model, params, null);
+    }
+
+    /**
+     * Creates the engine's context over {@code model}, lets {@code setup} prepare it, and starts
+     * the engine's thread. {@code setup} runs once, on the calling thread, before any request: it
+     * is for what applies to every slot, such as LoRA adapters
+     * ({@link Context#setLoraAdapters}) or a control vector ({@link Context#setControlVector});
+     * it must not keep the context, which belongs to the engine from then on.
+     *
+     * <pre>{@code
+     * BatchEngine engine = BatchEngine.start(model, EngineParams.defaults(), ctx -> ctx.setLoraAdapter(style, 0.8f));
+     * }</pre>
+     *
+     * @param setup null for none; an exception it throws closes the context and reaches the caller
+     * @throws IllegalStateException if the model was loaded vocab-only
+     */
+    public static BatchEngine start(Model model, EngineParams params, java.util.function.Consumer<? super Context> setup) {
         if (model == null || params == null) {
             throw new IllegalArgumentException("model and params are required; e.g. EngineParams.defaults()");
         }
         BatchEngine e = new BatchEngine(model, params);
+        if (setup != null) {
+            try {
+                setup.accept(e.context);
+            } catch (RuntimeException | Error x) {
+                e.context.close();
+                throw x;
+            }
+        }
         e.thread.start();
         synchronized (e.startLock) {
             while (!e.started && e.startFailure == null) {

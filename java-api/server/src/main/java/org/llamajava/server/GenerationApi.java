@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.llamajava.Completion;
 import org.llamajava.GeneratedToken;
+import org.llamajava.Infill;
+import org.llamajava.InfillChunk;
 import org.llamajava.Vocabulary;
 import org.llamajava.batch.BatchEngine;
 import org.llamajava.chat.ChatFormat;
@@ -18,7 +20,10 @@ import org.llamajava.chat.ChatStreamListener;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.chat.ToolCall;
 
-/** {@code /v1/chat/completions} and {@code /v1/completions}: one prompt, {@code n} choices, blocking or streamed. */
+/**
+ * {@code /v1/chat/completions}, {@code /v1/completions} and {@code /infill}: one prompt, {@code n}
+ * choices, blocking or streamed.
+ */
 final class GenerationApi {
     private final ServerContext server;
     private final BatchEngine engine;
@@ -143,8 +148,55 @@ final class GenerationApi {
             throw ApiException.invalid("echo", "'echo' is not supported: the prompt is what you sent");
         }
         if (b.integer("best_of", 1, 1, 1) != 1 || b.has("suffix")) {
-            throw ApiException.invalid("'best_of' and 'suffix' are not supported");
+            throw ApiException.invalid("'best_of' and 'suffix' are not supported (fill-in-the-middle: POST /infill with"
+                    + " input_prefix and input_suffix)");
         }
+        complete(ctx, b, prompt);
+    }
+
+    /**
+     * llama-server's {@code /infill}: {@code input_prefix} and {@code input_suffix} (required
+     * strings), {@code input_extra} (an array of {@code {"filename", "text"}}, other files of the
+     * project), {@code prompt} (the start of the middle, after the FIM middle token), formatted
+     * with the model's FIM tokens as llama-server does ({@link Infill}: a slot's size and the
+     * server's batch size budget the parts, {@code -n} the extra context), then generated and
+     * answered as {@code /v1/completions} answers, streamed or not, with the same fields. A model
+     * without FIM tokens answers 501, as llama-server does.
+     */
+    void infill(Context ctx) {
+        try {
+            Infill.checkSupported(vocab);
+        } catch (UnsupportedOperationException e) {
+            throw ApiException.notSupported(e.getMessage());
+        }
+        JsonBody b = server.read(ctx);
+        Infill.Builder req = Infill.builder().prefix(b.requireString("input_prefix"))
+                .suffix(b.requireString("input_suffix")).prompt(b.string("prompt", ""))
+                .predictBudget(server.config().maxTokens() > 0 ? server.config().maxTokens() : -1);
+        JsonNode extra = b.get("input_extra");
+        if (extra != null) {
+            if (!extra.isArray()) {
+                throw JsonBody.wrongType("input_extra", "an array of {\"filename\": string, \"text\": string}", extra);
+            }
+            for (JsonNode chunk : extra) {
+                JsonNode text = chunk.get("text");
+                JsonNode file = chunk.get("filename");
+                if (!chunk.isObject() || text == null || !text.isTextual()) {
+                    throw ApiException.invalid("input_extra", "each 'input_extra' chunk must be an object with a"
+                            + " \"text\" string (and optionally a \"filename\" string)");
+                }
+                if (file != null && !file.isNull() && !file.isTextual()) {
+                    throw ApiException.invalid("input_extra", "an 'input_extra' chunk's \"filename\" must be a string");
+                }
+                req.extra(new InfillChunk(file == null || file.isNull() ? "tmp" : file.textValue(), text.textValue()));
+            }
+        }
+        int[] prompt = checkPrompt(req.build().tokens(vocab, engine.tokensPerSlot(), engine.params().batchSize()));
+        complete(ctx, b, prompt);
+    }
+
+    /** Generates from {@code prompt} with the request's sampling fields, answered as {@code /v1/completions}. */
+    private void complete(Context ctx, JsonBody b, int[] prompt) {
         SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab);
         String id = OpenAiFormat.id("cmpl-");
         long created = OpenAiFormat.now();

@@ -41,7 +41,8 @@ import org.llamajava.chat.ChatTemplate;
  * }</pre>
  *
  * <p>Endpoints: {@code POST /v1/chat/completions} and {@code POST /v1/completions} (also without
- * {@code /v1}; {@code "stream": true} for server-sent events), {@code POST /v1/embeddings},
+ * {@code /v1}; {@code "stream": true} for server-sent events), {@code POST /infill} (llama-server's
+ * fill-in-the-middle request, answered as {@code /v1/completions}), {@code POST /v1/embeddings},
  * {@code POST /v1/rerank} (also {@code /rerank}), {@code GET /v1/models}, {@code POST /tokenize},
  * {@code POST /detokenize}, {@code GET /health} and {@code GET /metrics} (Prometheus). Which of
  * generation, embeddings and reranking it serves is {@link ServerConfig#mode()}. Errors are
@@ -76,7 +77,7 @@ public final class LlamaServer implements AutoCloseable {
     /** The projector for images in chat requests, or null. */
     private org.llamajava.multimodal.Projector projector;
 
-    private LlamaServer(Model model, ServerConfig config) {
+    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup) {
         this.config = config;
         ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
@@ -89,7 +90,7 @@ public final class LlamaServer implements AutoCloseable {
         if (config.mode() == ServerMode.COMPLETION) {
             this.engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
                     .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
-                    .threads(config.threads()).maxQueue(config.maxQueue()).build());
+                    .threads(config.threads()).maxQueue(config.maxQueue()).build(), setup);
             this.embeddings = null;
             metrics.engine(engine::stats);
         } else {
@@ -119,6 +120,27 @@ public final class LlamaServer implements AutoCloseable {
      * @param projector loaded for {@code model}, or null for none
      */
     public static LlamaServer start(Model model, ServerConfig config, org.llamajava.multimodal.Projector projector) {
+        return start(model, config, projector, null);
+    }
+
+    /**
+     * Starts serving {@code model} with a projector (or null) and a setup of the generation
+     * context: {@code contextSetup} runs once on the batching engine's context before the server
+     * takes requests, so what it applies holds for every slot, e.g. LoRA adapters and a control
+     * vector, as llama-server's {@code --lora} and {@code --control-vector} do:
+     *
+     * <pre>{@code
+     * LoraAdapter style = LoraAdapter.load(model, Path.of("style-lora.gguf")); // closed with the model
+     * LlamaServer server = LlamaServer.start(model, config, null, ctx -> ctx.setLoraAdapter(style, 1f));
+     * }</pre>
+     *
+     * It must not keep the context. An exception it throws stops the start and reaches the caller.
+     *
+     * @param contextSetup null for none; only for a {@link ServerMode#COMPLETION} server
+     * @throws IllegalArgumentException also for a setup on an embedding or rerank server
+     */
+    public static LlamaServer start(Model model, ServerConfig config, org.llamajava.multimodal.Projector projector,
+                                    java.util.function.Consumer<? super org.llamajava.Context> contextSetup) {
         if (model == null || config == null) {
             throw new IllegalArgumentException("model and config are required; e.g. ServerConfig.defaults()");
         }
@@ -128,7 +150,11 @@ public final class LlamaServer implements AutoCloseable {
         if (projector != null && config.mode() != ServerMode.COMPLETION) {
             throw new IllegalArgumentException("a projector needs a completion server, not " + config.mode());
         }
-        LlamaServer s = new LlamaServer(model, config);
+        if (contextSetup != null && config.mode() != ServerMode.COMPLETION) {
+            throw new IllegalArgumentException("a context setup (LoRA adapters, control vectors) applies to generation;"
+                    + " this server is started for " + config.mode());
+        }
+        LlamaServer s = new LlamaServer(model, config, contextSetup);
         s.projector = projector;
         try {
             s.app = s.createApp();
@@ -175,6 +201,7 @@ public final class LlamaServer implements AutoCloseable {
             for (String p : new String[] {"/v1/completions", "/completions"}) {
                 cfg.routes.post(p, endpoint("/v1/completions", generation == null ? noGeneration : generation::completions));
             }
+            cfg.routes.post("/infill", endpoint("/infill", generation == null ? noGeneration : generation::infill));
             Handler noEmbeddings = ctx -> {
                 throw ApiException.notSupported("this server generates text: start it with --embeddings (and an"
                         + " embedding model) for /v1/embeddings, or with --reranking for /v1/rerank");
