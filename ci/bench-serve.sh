@@ -11,6 +11,9 @@
 #   REQUESTS (per client per phase, 4), CONCURRENCY ("1 4 8 16"),
 #   MODEL (../shared/models/stories260K.gguf), SMOL=1 also benchmarks a random-weight model in
 #   SmolLM2-135M's shape (f16, written by the CLI's write-model)
+# Each round also runs `llama-java bench -p 0 -n TOKENS` (tg, one sequence, no HTTP) while both
+# servers idle, and the script compares the single client's stream rate (tokens/s after its first
+# token, as the client sees them) with it: the issue's "single-client tokens/s within 2% of bench tg".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}; threads=${THREADS:-2}; np=${NP:-16}; ctx=${CTX:-4096}; batch=${BATCH:-512}
@@ -65,7 +68,12 @@ for model in "${models[@]}"; do
   echo; echo "model: $(basename "$model")"
   printf "%-5s %-12s %5s %12s %12s %12s\n" round server conc "tok/s" "TTFT p50 ms" "TTFT p99 ms"
   : >"$dir/results"
+  : >"$dir/tg"
   for r in $(seq 1 "$rounds"); do
+    tg=$(java -jar "$jar" bench -m "$model" -p 0 -n "$tokens" -t "$threads" -r 5 2>/dev/null \
+      | awk -F'|' '/ tg[0-9]+ / { split($(NF-1), a, " "); print a[1] }')
+    echo "$r $tg" >>"$dir/tg"
+    printf "%-5s %-12s %5s %12s\n" "$r" "bench tg" 1 "$tg"
     for c in $conc; do
       if [ $((r % 2)) = 1 ]; then order="java native"; else order="native java"; fi
       for who in $order; do
@@ -88,5 +96,10 @@ for model in "${models[@]}"; do
     printf "%5s %11s %11s %20s %10s %10s %10s %10s %8s\n" "$c" "$(med java 4)" "$(med native 4)" "$ratio" \
       "$(med java 5)" "$(med native 5)" "$(med java 6)" "$(med native 6)" "$retried"
   done
+  # the single client's stream rate (field 10) over the same round's bench tg
+  single=$(awk 'NR == FNR { tg[$1] = $2; next } $2 == "java" && $3 == 1 { r++; if (tg[r] > 0) print $10 / tg[r] }' \
+    "$dir/tg" "$dir/results" | sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.3f [%.3f-%.3f]", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }')
+  echo "single client, llama-java: stream tokens/s after the first token over llama-java bench tg (median of rounds [lowest-highest]): $single"
+  echo "   single-client stream tok/s per round, llama-java: $(awk '$2 == "java" && $3 == 1 { printf "%s ", $10 }' "$dir/results")llama-server: $(awk '$2 == "native" && $3 == 1 { printf "%s ", $10 }' "$dir/results"); llama-java bench tg: $(awk '{ printf "%s ", $2 }' "$dir/tg")"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=()
 done

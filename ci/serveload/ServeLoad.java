@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The load generator of ci/bench-serve.sh, the same for llama-java's server and llama-server:
  * CONCURRENCY clients each send REQUESTS streamed /v1/completions one after another (distinct
  * prompts, greedy, ignore_eos, max_tokens TOKENS), and it prints one line:
- * {@code RESULT <label> <concurrency> <generated tokens/s> <TTFT p50 ms> <TTFT p99 ms> <requests> <tokens> <retried>}
+ * {@code RESULT <label> <concurrency> <generated tokens/s> <TTFT p50 ms> <TTFT p99 ms> <requests> <tokens> <retried>
+ * <stream tokens/s>}, the last the median over requests of one stream's rate after its first token
+ * ((chunks - 1) / (last chunk - first chunk): the decode speed a client sees, without the prompt)
  * (a request sent again once when the server had closed its keep-alive connection before answering).
  * Tokens are counted as the stream's text chunks (one per token on both servers); TTFT is the time
  * from sending a request to its first chunk with text. Loopback only. Run with {@code java ServeLoad.java}.
@@ -35,6 +37,7 @@ public class ServeLoad {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
         List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
+        List<Double> streamRates = Collections.synchronizedList(new ArrayList<>());
         AtomicLong generated = new AtomicLong();
         AtomicLong retried = new AtomicLong();
         List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
@@ -66,18 +69,25 @@ public class ServeLoad {
                                     + new String(res.body().readAllBytes(), StandardCharsets.UTF_8));
                         }
                         long n = 0;
+                        long first = 0;
+                        long last = 0;
                         try (BufferedReader in = new BufferedReader(new InputStreamReader(res.body(),
                                 StandardCharsets.UTF_8))) {
                             String line;
                             while ((line = in.readLine()) != null) {
                                 if (line.startsWith("data: ") && line.contains("\"text\":\"") && !line.contains("\"text\":\"\"")) {
+                                    last = System.nanoTime();
                                     if (n++ == 0) {
-                                        ttft.add((System.nanoTime() - t0) / 1e6);
+                                        first = last;
+                                        ttft.add((first - t0) / 1e6);
                                     }
                                 }
                             }
                         }
                         generated.addAndGet(n);
+                        if (n > 1 && last > first) {
+                            streamRates.add((n - 1) * 1e9 / (last - first));
+                        }
                     } catch (Exception e) {
                         errors.add(e);
                     }
@@ -95,8 +105,10 @@ public class ServeLoad {
         }
         List<Double> sorted = new ArrayList<>(ttft);
         Collections.sort(sorted);
-        System.out.printf("RESULT %s %d %.1f %.1f %.1f %d %d %d%n", label, concurrency, generated.get() / seconds,
-                pct(sorted, 50), pct(sorted, 99), sorted.size(), generated.get(), retried.get());
+        List<Double> rates = new ArrayList<>(streamRates);
+        Collections.sort(rates);
+        System.out.printf("RESULT %s %d %.1f %.1f %.1f %d %d %d %.1f%n", label, concurrency, generated.get() / seconds,
+                pct(sorted, 50), pct(sorted, 99), sorted.size(), generated.get(), retried.get(), pct(rates, 50));
     }
 
     private static double pct(List<Double> sorted, int p) {
