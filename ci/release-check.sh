@@ -11,6 +11,8 @@
 #
 # The full llama.cpp build of 14 x86-64 CPU variants takes long (about an hour on 2 loaded cores);
 # it is cached under its own key. Build this checkout first (samples/target/llama-java.jar).
+# Maven runs offline (-o: the dependencies are those this checkout's build already fetched); MVN_ONLINE=1
+# lets the first build download them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -27,7 +29,8 @@ targets='-Dllama.targets=llama;ggml;common;llama-common;llama-simple'
 rm -rf "$work" && git clone -q "$src" "$work" || exit 1
 cd "$work"
 start=$(date +%s)
-nice -n 10 ./mvnw -B -Prelease package -DskipTests "$targets" > release-build.log 2>&1
+offline=-o; [ "${MVN_ONLINE:-0}" = 1 ] && offline=
+nice -n 10 ./mvnw -B $offline -Prelease package -DskipTests "$targets" > release-build.log 2>&1
 rc=$?
 echo "== -Prelease package: exit $rc, $(( $(date +%s) - start )) s (log $work/release-build.log)"
 [ $rc = 0 ] || { grep -E "ERROR|BUILD" release-build.log | head -n 30; exit 1; }
