@@ -23,8 +23,8 @@ host_cli=${HOST_CLI:-$src/samples/target/llama-java.jar}
 failures=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# llama.cpp targets: the libraries and llama-simple (GenerationOracleTest's oracle) are enough here
-targets='-Dllama.targets=llama;ggml;common;llama-common;llama-simple'
+# llama.cpp targets: the libraries the JNI library links (mtmd too) and llama-simple (GenerationOracleTest's oracle)
+targets='-Dllama.targets=llama;ggml;common;llama-common;mtmd;llama-simple'
 
 rm -rf "$work" && git clone -q "$src" "$work" || exit 1
 cd "$work"

@@ -115,6 +115,17 @@ if(TOOLCHAIN_FILE)
   # the file's content, not its path, is part of the key: every checkout's copy shares one build
   file(SHA256 "${TOOLCHAIN_FILE}" _tc_hash)
   set(KEY_EXTRA "|toolchain:${_tc_hash}")
+  # ... so the build folder must not record one checkout's path (CMakeSystem.cmake includes it at every
+  # configure, and a removed checkout would break the shared build): use a copy in the cache, by content
+  get_filename_component(_tc_name "${TOOLCHAIN_FILE}" NAME)
+  string(SUBSTRING "${_tc_hash}" 0 16 _tc_short)
+  set(_tc_copy "${CACHE_DIR}/toolchains/${_tc_short}/${_tc_name}")
+  if(NOT EXISTS "${_tc_copy}")
+    file(MAKE_DIRECTORY "${CACHE_DIR}/toolchains/${_tc_short}")
+    file(COPY_FILE "${TOOLCHAIN_FILE}" "${_tc_copy}.tmp")
+    file(RENAME "${_tc_copy}.tmp" "${_tc_copy}")
+  endif()
+  set(TOOLCHAIN_FILE "${_tc_copy}")
   set(SHIM_OPTS "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
 endif()
 set(SHIM_ID_EXTRA "")
@@ -154,6 +165,19 @@ if(_stamp_old STREQUAL _stamp_text)
   message(STATUS "llama.cpp: cached build ${BACKEND}-${KEY} at ${PREFIX}")
 else()
   message(STATUS "llama.cpp: building ${BACKEND}-${KEY} from ${SRC} (jobs: ${JOBS})")
+  # a build folder configured (before the copy above) with a toolchain file that is gone cannot be
+  # configured again (its CMakeSystem.cmake includes that path): start it afresh
+  file(GLOB _systems "${BUILD_DIR}/CMakeFiles/*/CMakeSystem.cmake")
+  foreach(_system IN LISTS _systems)
+    file(STRINGS "${_system}" _old_tc REGEX "^include\\(\"")
+    string(REGEX REPLACE "^include\\(\"([^\"]*)\"\\).*" "\\1" _old_tc "${_old_tc}")
+    if(_old_tc AND NOT EXISTS "${_old_tc}")
+      message(STATUS "llama.cpp: ${BUILD_DIR} was configured with ${_old_tc}, which is gone: configuring afresh")
+      file(REMOVE "${BUILD_DIR}/CMakeCache.txt")
+      file(REMOVE_RECURSE "${BUILD_DIR}/CMakeFiles")
+      break()
+    endif()
+  endforeach()
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SRC}" -B "${BUILD_DIR}" ${OPTS}
                           "-DCMAKE_INSTALL_PREFIX=${PREFIX}"
                   RESULT_VARIABLE rc)
