@@ -264,6 +264,23 @@ if(_shim_libs)
   file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
 endif()
 file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
+# MinGW-w64 builds (cmake/toolchains/windows-x86_64-mingw.cmake) link the GNU C++ runtime dynamically:
+# its DLLs go beside llama.cpp's, as Windows looks for a DLL's imports in the folder of the program or
+# among those already loaded
+if(EXISTS "${BUILD_DIR}/CMakeCache.txt")
+  file(STRINGS "${BUILD_DIR}/CMakeCache.txt" _cxx REGEX "^CMAKE_CXX_COMPILER:")
+  string(REGEX REPLACE "^[^=]*=" "" _cxx "${_cxx}")
+  if(_cxx MATCHES "mingw32")
+    foreach(_dll libstdc++-6.dll libgcc_s_seh-1.dll libwinpthread-1.dll)
+      execute_process(COMMAND "${_cxx}" "-print-file-name=${_dll}" OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
+      if(IS_ABSOLUTE "${_path}" AND EXISTS "${_path}")
+        file(COPY_FILE "${_path}" "${OUT_DIR}/lib/${_dll}")
+      else()
+        message(WARNING "llama.cpp: ${_cxx} does not know ${_dll}; the DLLs need it beside them")
+      endif()
+    endforeach()
+  endif()
+endif()
 # Licences of what the native libraries contain, copied from the source tree they were built from
 # (never committed here); native/ ships them in every native jar under META-INF/licenses.
 set(_lic "${OUT_DIR}/licenses")
@@ -299,10 +316,11 @@ foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamaj
     file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")
   endif()
 endforeach()
-# With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
-# folder; list them so that the Java side can extract them from the jar next to the others.
+# With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, RPC, ...) at run time from a
+# folder; list them so that the Java side can extract them from the jar next to the others. (RPC is
+# such a module too: unlisted, a portable build had no RPC backend.)
 file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda*"
-                                              "${OUT_DIR}/lib/*ggml-metal*")
+                                              "${OUT_DIR}/lib/*ggml-metal*" "${OUT_DIR}/lib/*ggml-rpc*")
 if(BACKEND_DL)
   list(JOIN _backends "\n" _list)
   file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")
