@@ -8,8 +8,9 @@
 #    (libllamajava.dll; SHIM_OPTIONAL: left out if it fails) from the pinned source with
 #    cmake/toolchains/windows-x86_64-mingw.cmake (its own key in the native build cache). The GNU C++
 #    runtime (libstdc++-6, libgcc_s_seh-1, libwinpthread-1) is linked dynamically and published beside
-#    the DLLs. _WIN32_WINNT=0x0601 (Windows 7 API level): Debian 12's MinGW-w64 headers lack Windows 8's
-#    thread power-throttling API, which ggml uses only to keep Windows 11 from parking its threads' cores;
+#    the DLLs. C files compile with _WIN32_WINNT=0x0601 (Windows 7 API level): Debian 12's MinGW-w64 headers
+#    lack Windows 8's thread power-throttling API, which ggml-cpu.c uses (only to keep Windows 11 from
+#    parking its threads' cores); C++ files with 0x0A00, as cpp-httplib (in libllama-common) requires Windows 10;
 # 2. runs llama.cpp's own llama-simple.exe under Wine on stories260K (greedy, 32 tokens) and compares its
 #    text with the Linux x86-64 llama-simple's (this checkout's native/target/llama: build it first);
 # 3. through Maven in a clone of HEAD (WIN_DIR, default /tmp/llama-java-windows-mvn): the JNI libraries
@@ -46,7 +47,7 @@ export WINEPREFIX=${WINEPREFIX:-/tmp/llama-java-wine} WINEDEBUG=-all
 # ---- 1. llama.cpp and the shim -------------------------------------------------------------------
 # the same llama.cpp options and targets for the cmake build here and the Maven build below (one build key):
 # no tools but libmtmd (LLAMA_BUILD_MTMD), which the JNI library links
-extra='-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DLLAMA_BUILD_MTMD=ON;-DCMAKE_C_FLAGS=-D_WIN32_WINNT=0x0601;-DCMAKE_CXX_FLAGS=-D_WIN32_WINNT=0x0601'
+extra='-DGGML_NATIVE=OFF;-DLLAMA_BUILD_TOOLS=OFF;-DLLAMA_BUILD_MTMD=ON;-DCMAKE_C_FLAGS=-D_WIN32_WINNT=0x0601;-DCMAKE_CXX_FLAGS=-D_WIN32_WINNT=0x0A00'
 targets='llama;ggml;llama-common;mtmd;llama-simple'
 start=$(date +%s)
 nice -n 10 cmake -DBACKEND=cpu -DOUT_DIR="$out" -DTOOLCHAIN_FILE="$src/cmake/toolchains/windows-x86_64-mingw.cmake" \
