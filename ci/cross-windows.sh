@@ -75,6 +75,8 @@ if [ -n "$win_text" ] && [ "$win_text" = "$linux_text" ]; then
   pass "llama-simple.exe under Wine generates the Linux text"
 else
   failed "the texts differ (stderr: $run/stderr.txt)"; tail -n 5 "$run/stderr.txt"
+  # WINEDEBUG=-all hides why a program did not start (a DLL not found): once more with the loader's errors
+  (cd "$run" && WINEDEBUG=err+module timeout 300 "$wine" llama-simple.exe -m "Z:$models/stories260K.gguf" -n 1 "$prompt" 2>&1 >/dev/null | tail -n 5)
 fi
 [ -f "$out/lib/libllamajava.dll" ] || { echo "== cross-windows: $failures failure(s); no shim, so no JNI library"; exit 1; }
 

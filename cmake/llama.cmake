@@ -222,6 +222,15 @@ else()
   file(WRITE "${STAMP}" "${_stamp_text}")
 endif()
 
+# MinGW import libraries (libllama.dll.a, ...: what the shim and the JNI library link against) are
+# written beside each target's objects, not into bin/: copy them (on every run, so that a build
+# installed before this step gets them too)
+file(GLOB_RECURSE _implibs "${BUILD_DIR}/*.dll.a")
+foreach(f IN LISTS _implibs)
+  get_filename_component(n "${f}" NAME)
+  file(COPY_FILE "${f}" "${PREFIX}/lib/${n}" ONLY_IF_DIFFERENT)
+endforeach()
+
 # ---- 4. the shim, keyed by the llama build and the shim's own sources --------------
 if(NOT SHIM_DIR)
   get_filename_component(SHIM_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/main/cpp" ABSOLUTE)
@@ -267,9 +276,11 @@ file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
 # MinGW-w64 builds (cmake/toolchains/windows-x86_64-mingw.cmake) link the GNU C++ runtime dynamically:
 # its DLLs go beside llama.cpp's, as Windows looks for a DLL's imports in the folder of the program or
 # among those already loaded
-if(EXISTS "${BUILD_DIR}/CMakeCache.txt")
-  file(STRINGS "${BUILD_DIR}/CMakeCache.txt" _cxx REGEX "^CMAKE_CXX_COMPILER:")
-  string(REGEX REPLACE "^[^=]*=" "" _cxx "${_cxx}")
+file(GLOB _cxx_files "${BUILD_DIR}/CMakeFiles/*/CMakeCXXCompiler.cmake")
+if(_cxx_files)
+  list(GET _cxx_files 0 _cxx)
+  file(STRINGS "${_cxx}" _cxx REGEX "^set\\(CMAKE_CXX_COMPILER \"")
+  string(REGEX REPLACE "^set\\(CMAKE_CXX_COMPILER \"([^\"]*)\"\\).*" "\\1" _cxx "${_cxx}")
   if(_cxx MATCHES "mingw32")
     foreach(_dll libstdc++-6.dll libgcc_s_seh-1.dll libwinpthread-1.dll)
       execute_process(COMMAND "${_cxx}" "-print-file-name=${_dll}" OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
