@@ -97,6 +97,9 @@ public class llama implements InfoMapper {
                 "GGML_TENSOR_TERNARY_OP_LOCALS", "GGML_TENSOR_BINARY_OP_LOCALS01", "GGML_MEM_ALIGN").skip())
             .put(new Info("GGUF_MAGIC", "GGUF_KEY_GENERAL_ALIGNMENT").javaText(""))
             // variadic or training-only declarations the API does not use
-            .put(new Info("ggml_abort", "ggml_log_internal").skip());
+            .put(new Info("ggml_abort", "ggml_log_internal").skip())
+            // declared in ggml-cpu.h but defined nowhere in the pinned source: on Linux the binding linked
+            // and would have failed only when called; a Windows DLL cannot link with it
+            .put(new Info("ggml_threadpool_get_n_threads").skip());
     }
 }
