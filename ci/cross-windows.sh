@@ -116,7 +116,7 @@ for dll in "$jni"/*.dll; do
   line=""
   for i in $imports; do
     if [ -f "$natives/$i" ] || [ -f "$jni/$i" ]; then line+=" $i(jar)"
-    elif ls "$sys32" | grep -qix "$i"; then line+=" $i(system)"
+    elif [ -n "$(find "$sys32" -maxdepth 1 -iname "$i" -print -quit)" ]; then line+=" $i(system)"
     else line+=" $i(UNRESOLVED)"; unresolved=$((unresolved + 1)); fi
   done
   echo "== $(basename "$dll") imports:$line"
