@@ -39,6 +39,11 @@ for t in $cxx x86_64-w64-mingw32-gcc-posix x86_64-w64-mingw32-objdump cmake git 
   command -v "$t" >/dev/null || { echo "cross-windows: $t is missing (apt-get install g++-mingw-w64-x86-64-posix wine64)" >&2; exit 1; }
 done
 [ -x "$src/native/target/llama/bin/llama-simple" ] || { echo "cross-windows: build this checkout first (native/target/llama)" >&2; exit 1; }
+if [ ! -f "$console" ]; then # JUnit's console launcher, for the jar check (as ci/cross-arm64.sh fetches it)
+  mkdir -p "$(dirname "$console")"
+  ./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
+      -DoutputDirectory="$(dirname "$console")" || exit 1
+fi
 failures=0
 pass() { echo "PASS: $*"; }
 failed() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -98,7 +103,7 @@ echo "== artifacts (bytes)"
 ls -l native/target/*windows-x86_64.jar java-api/core/target/llama-java-*.jar "$jni"/*.dll | awk '{print $5, $9}' | sed "s|$work/||"
 echo "   $(file -b "$jni/jnillama.dll")"
 
-if [ -f "$console" ] && java -Dllama.native.jars="$work/native/target" -jar "$console" execute \
+if java -Dllama.native.jars="$work/native/target" -jar "$console" execute \
      -cp "java-api/core/target/test-classes:java-api/core/target/classes:$(cat java-api/core/target/classpath.txt)" \
      --select-method org.llamajava.release.NativeJarContentsTest#everyNativeJarInAFolderIsComplete \
      --details=none --disable-banner > jar-check.log 2>&1; then
