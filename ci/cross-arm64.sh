@@ -64,7 +64,7 @@ start=$(date +%s)
 nice -n 10 ./mvnw -B -o package dependency:build-classpath -pl native,java-api/core,java-api/server,samples -DskipTests \
     -Djavacpp.platform=linux-arm64 -Djavacpp.compiler=aarch64-linux-gnu-g++ \
     -Dllama.toolchain.file="$work/cmake/toolchains/linux-arm64.cmake" "${cpu[@]}" \
-    '-Dllama.targets=llama;ggml;common;llama-common;llama-simple' -Dllama.shim.tools=OFF \
+    '-Dllama.targets=llama;ggml;common;llama-common;mtmd;llama-simple' -Dllama.shim.tools=OFF \
     -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test > cross-build.log 2>&1
 rc=$?
 echo "== cross build: exit $rc, $(( $(date +%s) - start )) s (log $work/cross-build.log)"

@@ -115,6 +115,17 @@ if(TOOLCHAIN_FILE)
   # the file's content, not its path, is part of the key: every checkout's copy shares one build
   file(SHA256 "${TOOLCHAIN_FILE}" _tc_hash)
   set(KEY_EXTRA "|toolchain:${_tc_hash}")
+  # ... so the build folder must not record one checkout's path (CMakeSystem.cmake includes it at every
+  # configure, and a removed checkout would break the shared build): use a copy in the cache, by content
+  get_filename_component(_tc_name "${TOOLCHAIN_FILE}" NAME)
+  string(SUBSTRING "${_tc_hash}" 0 16 _tc_short)
+  set(_tc_copy "${CACHE_DIR}/toolchains/${_tc_short}/${_tc_name}")
+  if(NOT EXISTS "${_tc_copy}")
+    file(MAKE_DIRECTORY "${CACHE_DIR}/toolchains/${_tc_short}")
+    file(COPY_FILE "${TOOLCHAIN_FILE}" "${_tc_copy}.tmp")
+    file(RENAME "${_tc_copy}.tmp" "${_tc_copy}")
+  endif()
+  set(TOOLCHAIN_FILE "${_tc_copy}")
   set(SHIM_OPTS "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
 endif()
 set(SHIM_ID_EXTRA "")
@@ -154,6 +165,19 @@ if(_stamp_old STREQUAL _stamp_text)
   message(STATUS "llama.cpp: cached build ${BACKEND}-${KEY} at ${PREFIX}")
 else()
   message(STATUS "llama.cpp: building ${BACKEND}-${KEY} from ${SRC} (jobs: ${JOBS})")
+  # a build folder configured (before the copy above) with a toolchain file that is gone cannot be
+  # configured again (its CMakeSystem.cmake includes that path): start it afresh
+  file(GLOB _systems "${BUILD_DIR}/CMakeFiles/*/CMakeSystem.cmake")
+  foreach(_system IN LISTS _systems)
+    file(STRINGS "${_system}" _old_tc REGEX "^include\\(\"")
+    string(REGEX REPLACE "^include\\(\"([^\"]*)\"\\).*" "\\1" _old_tc "${_old_tc}")
+    if(_old_tc AND NOT EXISTS "${_old_tc}")
+      message(STATUS "llama.cpp: ${BUILD_DIR} was configured with ${_old_tc}, which is gone: configuring afresh")
+      file(REMOVE "${BUILD_DIR}/CMakeCache.txt")
+      file(REMOVE_RECURSE "${BUILD_DIR}/CMakeFiles")
+      break()
+    endif()
+  endforeach()
   execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SRC}" -B "${BUILD_DIR}" ${OPTS}
                           "-DCMAKE_INSTALL_PREFIX=${PREFIX}"
                   RESULT_VARIABLE rc)
@@ -198,6 +222,15 @@ else()
   file(WRITE "${STAMP}" "${_stamp_text}")
 endif()
 
+# MinGW import libraries (libllama.dll.a, ...: what the shim and the JNI library link against) are
+# written beside each target's objects, not into bin/: copy them (on every run, so that a build
+# installed before this step gets them too)
+file(GLOB_RECURSE _implibs "${BUILD_DIR}/*.dll.a")
+foreach(f IN LISTS _implibs)
+  get_filename_component(n "${f}" NAME)
+  file(COPY_FILE "${f}" "${PREFIX}/lib/${n}" ONLY_IF_DIFFERENT)
+endforeach()
+
 # ---- 4. the shim, keyed by the llama build and the shim's own sources --------------
 if(NOT SHIM_DIR)
   get_filename_component(SHIM_DIR "${CMAKE_CURRENT_LIST_DIR}/../native/src/main/cpp" ABSOLUTE)
@@ -240,6 +273,30 @@ if(_shim_libs)
   file(COPY ${_shim_libs} DESTINATION "${OUT_DIR}/lib")
 endif()
 file(COPY "${SHIM_DIR}/llamajava.h" DESTINATION "${OUT_DIR}/include")
+# MinGW-w64 builds (cmake/toolchains/windows-x86_64-mingw.cmake) link the GNU C++ runtime dynamically:
+# its DLLs go beside llama.cpp's, as Windows looks for a DLL's imports in the folder of the program or
+# among those already loaded
+file(GLOB _cxx_files "${BUILD_DIR}/CMakeFiles/*/CMakeCXXCompiler.cmake")
+if(_cxx_files)
+  list(GET _cxx_files 0 _cxx)
+  file(STRINGS "${_cxx}" _cxx REGEX "^set\\(CMAKE_CXX_COMPILER \"")
+  string(REGEX REPLACE "^set\\(CMAKE_CXX_COMPILER \"([^\"]*)\"\\).*" "\\1" _cxx "${_cxx}")
+  if(_cxx MATCHES "mingw32")
+    foreach(_dll libstdc++-6.dll libgcc_s_seh-1.dll libwinpthread-1.dll)
+      execute_process(COMMAND "${_cxx}" "-print-file-name=${_dll}" OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
+      if(IS_ABSOLUTE "${_path}" AND EXISTS "${_path}")
+        file(COPY_FILE "${_path}" "${OUT_DIR}/lib/${_dll}")
+        # Debian ships them with debug sections (libstdc++-6.dll: 23.7 MB, 4.3 MB without)
+        string(REGEX REPLACE "g\\+\\+(-posix|-win32)?$" "strip" _strip "${_cxx}")
+        if(EXISTS "${_strip}")
+          execute_process(COMMAND "${_strip}" --strip-debug "${OUT_DIR}/lib/${_dll}")
+        endif()
+      else()
+        message(WARNING "llama.cpp: ${_cxx} does not know ${_dll}; the DLLs need it beside them")
+      endif()
+    endforeach()
+  endif()
+endif()
 # Licences of what the native libraries contain, copied from the source tree they were built from
 # (never committed here); native/ ships them in every native jar under META-INF/licenses.
 set(_lic "${OUT_DIR}/licenses")
@@ -275,10 +332,11 @@ foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamaj
     file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")
   endif()
 endforeach()
-# With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, ...) at run time from a
-# folder; list them so that the Java side can extract them from the jar next to the others.
+# With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, RPC, ...) at run time from a
+# folder; list them so that the Java side can extract them from the jar next to the others. (RPC is
+# such a module too: unlisted, a portable build had no RPC backend.)
 file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda*"
-                                              "${OUT_DIR}/lib/*ggml-metal*")
+                                              "${OUT_DIR}/lib/*ggml-metal*" "${OUT_DIR}/lib/*ggml-rpc*")
 if(BACKEND_DL)
   list(JOIN _backends "\n" _list)
   file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")

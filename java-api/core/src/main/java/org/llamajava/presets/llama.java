@@ -26,6 +26,14 @@ import org.bytedeco.javacpp.tools.InfoMapper;
             include = {"ggml.h", "ggml-cpu.h", "ggml-backend.h", "ggml-opt.h", "gguf.h", "llama.h", "llamajava.h"},
             link = {"ggml-base", "ggml", "llama", "llamajava"},
             preload = {"ggml-cpu", "llama-common"}),
+        // Windows: a DLL resolves every symbol when it is linked, so the ggml-cpu.h functions need
+        // ggml-cpu's import library (elsewhere they resolve when loaded, from the preloaded ggml-cpu).
+        // Built with MinGW-w64 only (ci/cross-windows.sh), whose C++ runtime DLLs are preloaded first;
+        // never loaded by a JVM on Windows.
+        @Platform(
+            value = "windows",
+            link = {"ggml-base", "ggml", "ggml-cpu", "llama", "llamajava"},
+            preload = {"libwinpthread-1", "libgcc_s_seh-1", "libstdc++-6", "llama-common"}),
     })
 public class llama implements InfoMapper {
 
@@ -89,6 +97,9 @@ public class llama implements InfoMapper {
                 "GGML_TENSOR_TERNARY_OP_LOCALS", "GGML_TENSOR_BINARY_OP_LOCALS01", "GGML_MEM_ALIGN").skip())
             .put(new Info("GGUF_MAGIC", "GGUF_KEY_GENERAL_ALIGNMENT").javaText(""))
             // variadic or training-only declarations the API does not use
-            .put(new Info("ggml_abort", "ggml_log_internal").skip());
+            .put(new Info("ggml_abort", "ggml_log_internal").skip())
+            // declared in ggml-cpu.h but defined nowhere in the pinned source: on Linux the binding linked
+            // and would have failed only when called; a Windows DLL cannot link with it
+            .put(new Info("ggml_threadpool_get_n_threads").skip());
     }
 }

@@ -47,6 +47,10 @@ class PlatformArtifactTest {
         String platform = read("java-api/platform/pom.xml");
         assertEquals(cpu, nativeClassifiers(platform), "llama-java-platform's classifiers are the BOM's CPU ones");
         assertTrue(platform.contains("<artifactId>llama-java</artifactId>"), "llama-java-platform brings the API");
+        // the core's own native dependency (classifier from an OS-activated profile, which Gradle ignores) is excluded
+        Matcher core = Pattern.compile("<artifactId>llama-java</artifactId>.*?</dependency>", Pattern.DOTALL).matcher(platform);
+        assertTrue(core.find());
+        assertTrue(core.group().contains("<exclusion>") && core.group().contains("llama-java-native"), core.group());
     }
 
     @Test
