@@ -30,3 +30,16 @@ for m in native java-api/core java-api/server java-api/langchain4j java-api/spri
 done
 [ $missing = 0 ] || exit 1
 echo "ci: -Prelease packaging: sources, javadoc and SBOM for every module"
+
+# Each platform's JNI libraries in llama-java's own classifier jar (llama-java:CLASSIFIER, JavaCPP's
+# convention; the -platform artifacts depend on one per platform): they, and no classes.
+jni=$(ls java-api/core/target/llama-java-*-linux-*.jar java-api/core/target/llama-java-*-macosx-*.jar \
+  java-api/core/target/llama-java-*-windows-*.jar 2>/dev/null | head -n 1 || true)
+[ -n "$jni" ] || { echo "ci: java-api/core built no JNI platform jar" >&2; exit 1; }
+entries=$(unzip -Z1 "$jni")
+for lib in jnillama jnimtmd; do
+  printf '%s\n' "$entries" | grep -E "^org/llamajava/bindings/[a-z0-9_-]+/(lib)?$lib\.(so|dylib|dll)$" >/dev/null \
+    || { echo "ci: $jni lacks the $lib library" >&2; exit 1; }
+done
+if printf '%s\n' "$entries" | grep -E '\.class$' >/dev/null; then echo "ci: $jni holds classes" >&2; exit 1; fi
+echo "ci: $(basename "$jni"): the JNI libraries of its platform"

@@ -25,6 +25,19 @@ class PlatformArtifactTest {
     private static final Pattern NATIVE = Pattern.compile(
             "<artifactId>llama-java-native</artifactId>\\s*<version>[^<]+</version>\\s*<classifier>([^<]+)</classifier>");
 
+    private static final Pattern JNI = Pattern.compile(
+            "<artifactId>llama-java</artifactId>\\s*<version>[^<]+</version>\\s*<classifier>([^<]+)</classifier>");
+
+    /** The classifiers of llama-java's own JNI jars ({@code llama-java:CLASSIFIER}) a POM names. */
+    private static Set<String> jniClassifiers(String pom) {
+        Set<String> out = new TreeSet<>();
+        Matcher m = JNI.matcher(pom);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
     private static String read(String path) throws IOException {
         return Files.readString(ROOT.resolve(path));
     }
@@ -46,6 +59,9 @@ class PlatformArtifactTest {
         assertTrue(cpu.containsAll(List.of("linux-x86_64", "linux-arm64")), cpu.toString());
         String platform = read("java-api/platform/pom.xml");
         assertEquals(cpu, nativeClassifiers(platform), "llama-java-platform's classifiers are the BOM's CPU ones");
+        // each platform's JNI library comes in llama-java's jar of the same classifier (JavaCPP's convention)
+        assertEquals(cpu, jniClassifiers(platform), "llama-java-platform brings llama-java:CLASSIFIER for each");
+        assertEquals(bom, jniClassifiers(read("java-api/bom/pom.xml")), "the BOM pins llama-java:CLASSIFIER for each");
         assertTrue(platform.contains("<artifactId>llama-java</artifactId>"), "llama-java-platform brings the API");
         // the core's own native dependency (classifier from an OS-activated profile, which Gradle ignores) is excluded
         Matcher core = Pattern.compile("<artifactId>llama-java</artifactId>.*?</dependency>", Pattern.DOTALL).matcher(platform);
@@ -60,11 +76,21 @@ class PlatformArtifactTest {
         Set<String> expected = new TreeSet<>(bom);
         expected.removeIf(c -> bom.contains(c + "-gpu")); // a -gpu jar replaces its CPU jar
         assertEquals(expected, nativeClassifiers(gpu));
+        assertEquals(expected, jniClassifiers(gpu), "llama-java-platform-gpu brings llama-java:CLASSIFIER for each");
         assertTrue(expected.contains("linux-x86_64-gpu"), expected.toString());
         // the core's own (CPU) native dependency is excluded, so that two jars never fill one folder
         Matcher core = Pattern.compile("<artifactId>llama-java</artifactId>.*?</dependency>", Pattern.DOTALL).matcher(gpu);
         assertTrue(core.find());
         assertTrue(core.group().contains("<exclusion>") && core.group().contains("llama-java-native"), core.group());
+    }
+
+    @Test
+    void theCoreBuildsAJniJarPerClassifier() throws IOException {
+        String core = read("java-api/core/pom.xml");
+        Matcher jar = Pattern.compile("<id>platform-jar</id>.*?</execution>", Pattern.DOTALL).matcher(core);
+        assertTrue(jar.find(), "java-api/core builds no platform jar");
+        assertTrue(jar.group().contains("<classifier>${javacpp.platform}${javacpp.platform.extension}</classifier>")
+                && jar.group().contains("<include>org/llamajava/bindings/${javacpp.platform}/**</include>"), jar.group());
     }
 
     @Test
