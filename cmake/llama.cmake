@@ -155,6 +155,11 @@ if(NOT TARGETS)
   set(TARGETS llama ggml common mtmd llama-simple llama-tokenize llama-quantize llama-bench llama-embedding
               llama-completion llama-mtmd-cli llama-export-lora llama-gguf-split llama-lookup llama-speculative
               llama-speculative-simple llama-batched-bench ggml-rpc-server)
+  if(BACKEND_DL)
+    # llama.cpp defines llama-export-lora (and cvector-generator) only with the backends linked in
+    # (tools/CMakeLists.txt: NOT GGML_BACKEND_DL): a portable or GPU build has no such target
+    list(REMOVE_ITEM TARGETS llama-export-lora)
+  endif()
 endif()
 set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
 set(_stamp_old "")
