@@ -55,26 +55,7 @@ class ControlVectorTest {
     }
 
     static String llamaCompletion(String... extra) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("-m", base.toString(), "-p", PROMPT, "-n", Integer.toString(N),
-                "--temp", "0", "--top-k", "1", "--seed", "1", "-t", "1", "-c", "256", "-no-cnv", "--no-display-prompt",
-                "--simple-io", "--no-warmup"));
-        args.addAll(List.of(extra));
-        TestSupport.Run last = null;
-        for (int attempt = 0; attempt < 5; attempt++) {
-            TestSupport.Run r = TestSupport.runTool("llama-completion", args.toArray(String[]::new));
-            if (r.exitCode() != 0) {
-                fail("llama-completion failed: " + r.stderr());
-            }
-            last = r;
-            // the text, "\n\n", then the perf report on stderr: all through one asynchronous logger
-            if (r.stdout().endsWith("\n\n") && r.stderr().contains("common_perf_print")) {
-                String text = r.stdout().substring(0, r.stdout().length() - 2);
-                String eot = " [end of text]\n";
-                return text.endsWith(eot) ? text.substring(0, text.length() - eot.length()) : text;
-            }
-        }
-        fail("llama-completion's output was cut short 5 times: " + last.stdout() + "\n" + last.stderr());
-        return null;
+        return TestSupport.llamaCompletionText(base, PROMPT, N, extra);
     }
 
     @Test

@@ -49,7 +49,9 @@ public final class RpcChild {
                 try (Sampler greedy = Sampler.greedy()) {
                     long end = System.nanoTime() + 60_000_000_000L;
                     while (System.nanoTime() < end) {
-                        ctx.generate(prompt, greedy, 32, null);
+                        try (Sequence s = ctx.newSequence()) { // a fresh one each time: the context never fills
+                            s.generate(prompt, greedy, GenerateOptions.maxTokens(32));
+                        }
                         System.out.println("STARTED");
                         System.out.flush();
                     }

@@ -101,4 +101,32 @@ public final class TestSupport {
         new LlamaModelWriter(ModelShape.tiny(), tinyVocabulary()).seed(7).write(p);
         return p;
     }
+
+    /**
+     * llama-completion's greedy continuation of {@code prompt} ({@code n} tokens, one thread, a
+     * 256-token context) with {@code flags} added, as text. llama.cpp's logger is asynchronous and
+     * can drop the end of the output at exit: the run is repeated (up to 10 times) until its
+     * output ends as a whole run's does (the text, "\n\n", and the perf report on stderr).
+     */
+    public static String llamaCompletionText(Path model, String prompt, int n, String... flags) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-m", model.toString(), "-p", prompt, "-n", Integer.toString(n),
+                "--temp", "0", "--top-k", "1", "--seed", "1", "-t", "1", "-c", "256", "-no-cnv", "--no-display-prompt",
+                "--simple-io", "--no-warmup"));
+        args.addAll(List.of(flags));
+        Run last = null;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Run r = runTool("llama-completion", args.toArray(String[]::new));
+            if (r.exitCode() != 0) {
+                fail("llama-completion failed\n" + r.stderr());
+            }
+            last = r;
+            if (r.stdout().endsWith("\n\n") && r.stderr().contains("common_perf_print")) {
+                String text = r.stdout().substring(0, r.stdout().length() - 2);
+                String eot = " [end of text]\n";
+                return text.endsWith(eot) ? text.substring(0, text.length() - eot.length()) : text;
+            }
+        }
+        fail("llama-completion's output was cut short 10 times\n" + last.stdout() + "\n" + last.stderr());
+        return null;
+    }
 }

@@ -107,25 +107,7 @@ class CliAdaptersTest {
      * (read leniently, as the core API decodes: a random model's bytes are not always valid UTF-8).
      */
     static String llamaCompletion(String... flags) throws Exception {
-        List<String> args = new ArrayList<>(List.of("-m", base.toString(), "-p", PROMPT, "-n", Integer.toString(N),
-                "--temp", "0", "--top-k", "1", "--seed", "1", "-t", "1", "-c", "256", "-no-cnv", "--no-display-prompt",
-                "--simple-io", "--no-warmup"));
-        args.addAll(List.of(flags));
-        TestSupport.Run last = null;
-        for (int attempt = 0; attempt < 10; attempt++) {
-            TestSupport.Run r = TestSupport.runTool("llama-completion", args.toArray(String[]::new));
-            if (r.exitCode() != 0) {
-                fail("llama-completion failed\n" + r.stderr());
-            }
-            last = r;
-            if (r.stdout().endsWith("\n\n") && r.stderr().contains("common_perf_print")) {
-                String text = r.stdout().substring(0, r.stdout().length() - 2);
-                String eot = " [end of text]\n";
-                return text.endsWith(eot) ? text.substring(0, text.length() - eot.length()) : text;
-            }
-        }
-        fail("llama-completion's output was cut short 10 times\n" + last.stdout() + "\n" + last.stderr());
-        return null;
+        return TestSupport.llamaCompletionText(base, PROMPT, N, flags);
     }
 
     @Test
