@@ -18,9 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.llamajava.gguf.LlamaModelWriter;
-import org.llamajava.gguf.ModelShape;
-import org.llamajava.gguf.VocabularySpec;
 
 /**
  * Infill prompts against llama-server's own formatting: {@code llamajava-infill} runs
@@ -34,28 +31,11 @@ class InfillOracleTest {
     static Path tmp;
 
     /** FIM prefix/suffix/middle, and the repository-level tokens, in a written tiny model. */
-    static final List<String> FIM = List.of("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-            "<|repo_name|>", "<|file_sep|>", "<|endoftext|>");
+    static final List<String> FIM = TestSupport.FIM_TOKENS;
 
     static synchronized Path fimModel() {
         Path p = tmp.resolve("fim-tiny.gguf");
-        if (Files.exists(p)) {
-            return p;
-        }
-        VocabularySpec base = TestSupport.tinyVocabulary();
-        List<String> tokens = new ArrayList<>(base.tokens());
-        int n = tokens.size() + FIM.size();
-        float[] scores = new float[n];
-        int[] types = new int[n];
-        System.arraycopy(base.scores(), 0, scores, 0, base.tokens().size());
-        System.arraycopy(base.types(), 0, types, 0, base.tokens().size());
-        for (String s : FIM) {
-            types[tokens.size()] = VocabularySpec.TYPE_CONTROL;
-            tokens.add(s);
-        }
-        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, base.bos(), n - 1, base.unk()))
-                .seed(3).scale(4f).write(p);
-        return p;
+        return Files.exists(p) ? p : TestSupport.writeFimModel(p);
     }
 
     record Req(String prefix, String suffix, List<InfillChunk> extra, String prompt, int nCtx, int nBatch, int nPredict,

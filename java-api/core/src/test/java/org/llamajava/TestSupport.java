@@ -129,4 +129,29 @@ public final class TestSupport {
         fail("llama-completion's output was cut short 10 times\n" + last.stdout() + "\n" + last.stderr());
         return null;
     }
+
+    /** FIM prefix/suffix/middle/pad, and the repository-level tokens, as {@link #writeFimModel} adds them. */
+    public static final List<String> FIM_TOKENS = List.of("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+            "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>", "<|endoftext|>");
+
+    /**
+     * Writes the tiny shape with the byte-fallback test vocabulary plus {@link #FIM_TOKENS} (control
+     * tokens; EOS the last), random weights (seed 3): a model that can do infill.
+     */
+    public static Path writeFimModel(Path p) {
+        VocabularySpec base = tinyVocabulary();
+        List<String> tokens = new ArrayList<>(base.tokens());
+        int n = tokens.size() + FIM_TOKENS.size();
+        float[] scores = new float[n];
+        int[] types = new int[n];
+        System.arraycopy(base.scores(), 0, scores, 0, base.tokens().size());
+        System.arraycopy(base.types(), 0, types, 0, base.tokens().size());
+        for (String s : FIM_TOKENS) {
+            types[tokens.size()] = VocabularySpec.TYPE_CONTROL;
+            tokens.add(s);
+        }
+        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, base.bos(), n - 1, base.unk()))
+                .seed(3).scale(4f).write(p);
+        return p;
+    }
 }

@@ -8,7 +8,6 @@ import static org.llamajava.server.ServerFixture.q;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,9 +19,6 @@ import org.llamajava.Infill;
 import org.llamajava.InfillChunk;
 import org.llamajava.Model;
 import org.llamajava.TestSupport;
-import org.llamajava.gguf.LlamaModelWriter;
-import org.llamajava.gguf.ModelShape;
-import org.llamajava.gguf.VocabularySpec;
 import org.llamajava.server.ServerFixture.Reply;
 
 /**
@@ -40,8 +36,6 @@ class ServerInfillTest {
     /** A slot of 1024 tokens, batches of 256: the prefix keeps its last 192 tokens, the suffix at most 64 less the prompt. */
     private static final int SLOT = 1024;
     private static final int BATCH = 256;
-    private static final List<String> FIM = List.of("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-            "<|repo_name|>", "<|file_sep|>", "<|endoftext|>");
 
     @TempDir
     static Path tmp;
@@ -68,20 +62,7 @@ class ServerInfillTest {
 
     /** The tiny shape with the byte-fallback vocabulary plus FIM tokens (control tokens; EOS the last). */
     static Path fimModel(Path p) {
-        VocabularySpec base = TestSupport.tinyVocabulary();
-        List<String> tokens = new ArrayList<>(base.tokens());
-        int n = tokens.size() + FIM.size();
-        float[] scores = new float[n];
-        int[] types = new int[n];
-        System.arraycopy(base.scores(), 0, scores, 0, base.tokens().size());
-        System.arraycopy(base.types(), 0, types, 0, base.tokens().size());
-        for (String s : FIM) {
-            types[tokens.size()] = VocabularySpec.TYPE_CONTROL;
-            tokens.add(s);
-        }
-        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, base.bos(), n - 1, base.unk()))
-                .seed(3).scale(4f).write(p);
-        return p;
+        return TestSupport.writeFimModel(p);
     }
 
     static final String PREFIX = "Once upon a time there was a little girl. ";
