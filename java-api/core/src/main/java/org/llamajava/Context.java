@@ -50,6 +50,17 @@ public final class Context implements AutoCloseable {
         Handles.registerDecoders(c -> ((Context) c).decoder());
         Handles.registerGuards(c -> ((Context) c).enter(), c -> ((Context) c).exit());
         Handles.registerGuardedDecode((c, what, call) -> ((Context) c).guardedDecode(what, call));
+        Handles.registerLoraSwitch(new Handles.LoraSwitch() {
+            @Override
+            public void hold(Object c, LoraAdapter adapter) {
+                ((Context) c).holdAdapter(adapter);
+            }
+
+            @Override
+            public void apply(Object c, java.util.Map<LoraAdapter, Float> adapters) {
+                ((Context) c).applyLoras(new java.util.LinkedHashMap<>(adapters), false);
+            }
+        });
     }
 
     private final Model model;
@@ -337,6 +348,27 @@ public final class Context implements AutoCloseable {
     }
 
     private void applyLoras(java.util.Map<LoraAdapter, Float> next) {
+        applyLoras(next, true);
+    }
+
+    /**
+     * Marks {@code adapter} as in use by this context until it closes, so that it cannot be closed
+     * (for the batching engine, whose requests name adapters that it applies step by step).
+     */
+    private void holdAdapter(LoraAdapter adapter) {
+        checkAdapter(adapter, 1f);
+        adapter.appliedTo(this, true);
+        if (adapter.isClosed()) {
+            throw new IllegalStateException("LoraAdapter " + adapter.path().getFileName() + " is closed");
+        }
+    }
+
+    /**
+     * Applies {@code next}; {@code clear}: empty every sequence (the public methods), or keep the
+     * cache (the batching engine, which keeps each slot's cache under the adapters it was computed
+     * with and holds every adapter it applies until it closes).
+     */
+    private void applyLoras(java.util.Map<LoraAdapter, Float> next, boolean clear) {
         enter();
         try {
             if (next.equals(loras)) {
@@ -361,7 +393,7 @@ public final class Context implements AutoCloseable {
                 Reference.reachabilityFence(next);
             }
             for (LoraAdapter a : loras.keySet()) {
-                if (!next.containsKey(a)) {
+                if (clear && !next.containsKey(a)) {
                     a.appliedTo(this, false);
                 }
             }
@@ -370,7 +402,9 @@ public final class Context implements AutoCloseable {
             }
             loras.clear();
             loras.putAll(next);
-            clearSequences();
+            if (clear) {
+                clearSequences();
+            }
         } finally {
             exit();
         }

@@ -2,7 +2,10 @@ package org.llamajava.batch;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +16,7 @@ import org.llamajava.ContextParams;
 import org.llamajava.FinishReason;
 import org.llamajava.GenerateOptions;
 import org.llamajava.LlamaException;
+import org.llamajava.LoraAdapter;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Timings;
@@ -42,6 +46,14 @@ import org.llamajava.internal.TextAssembler;
  * so a long prompt never stalls running generations. Requests beyond the slots wait in a bounded
  * queue; past it {@link #submit} throws {@link QueueFullException}.
  *
+ * <p>LoRA adapters: a request may name its own ({@link BatchRequest#loraAdapters()}); the others
+ * use the engine's, {@link #loraAdapters()}, which {@link #setLoraAdapters} changes for the
+ * requests that start afterwards. As in llama-server, requests with different adapters are not
+ * decoded together: each step decodes the requests of one set of adapters, and when several sets
+ * have work the engine switches to the next after at most {@value #LORA_QUANTUM} steps. A slot's
+ * cached prefix is reused only by a request with the same adapters. An adapter the engine has
+ * been given stays in use (it cannot be closed) until the engine closes.
+ *
  * <p>One engine thread owns the context. Callbacks of a request run on it. {@link #close()}
  * cancels what is running and queued and frees the context; closing the model while the engine
  * runs is refused.
@@ -64,6 +76,17 @@ public final class BatchEngine implements AutoCloseable {
     private final int[] sampleSlots;
     private final int[] pieceLength = new int[1];
 
+    /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
+    static final int LORA_QUANTUM = 8;
+    /** The adapters of requests that name none (as given: zero scales kept). */
+    private volatile Map<LoraAdapter, Float> defaultLoras = Map.of();
+    /** The adapters the context applies now, without zero scales (engine thread). */
+    private Map<LoraAdapter, Float> appliedLoras = Map.of();
+    /** Steps decoded in a row with {@link #appliedLoras} while another set waited. */
+    private int loraSteps;
+    /** Where the search for the next set of adapters starts. */
+    private int loraCursor;
+
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong promptEvaluated = new AtomicLong();
     private final AtomicLong promptCached = new AtomicLong();
@@ -78,8 +101,8 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     static {
-        Handles.registerBatchMedia((engine, prompt, sampler, options) ->
-                ((BatchEngine) engine).submitMedia(prompt, sampler, options));
+        Handles.registerBatchMedia((engine, prompt, sampler, options, loras) ->
+                ((BatchEngine) engine).submitMedia(prompt, sampler, options, loras));
     }
 
     /** One sequence of the context: the tokens its cache holds, and the request it serves. */
@@ -88,6 +111,8 @@ public final class BatchEngine implements AutoCloseable {
         int[] cache = new int[256];
         int length;
         Run run;
+        /** The LoRA adapters the cached tokens were evaluated with (no zero scales). */
+        Map<LoraAdapter, Float> loras = Map.of();
 
         Slot(int id) {
             this.id = id;
@@ -111,6 +136,8 @@ public final class BatchEngine implements AutoCloseable {
         final long start = System.nanoTime();
         /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
         MediaPrompt media;
+        /** The LoRA adapters it generates with (no zero scales). */
+        Map<LoraAdapter, Float> loras = Map.of();
         long promptDone;
         int next;
         int cached;
@@ -187,6 +214,14 @@ public final class BatchEngine implements AutoCloseable {
                 throw x;
             }
         }
+        e.defaultLoras = e.context.loraAdapters();
+        e.appliedLoras = effective(e.defaultLoras);
+        for (Slot s : e.slots) {
+            s.loras = e.appliedLoras;
+        }
+        for (LoraAdapter a : e.defaultLoras.keySet()) {
+            Handles.holdLora(e.context, a);
+        }
         e.thread.start();
         synchronized (e.startLock) {
             while (!e.started && e.startFailure == null) {
@@ -211,6 +246,49 @@ public final class BatchEngine implements AutoCloseable {
         return params;
     }
 
+    /**
+     * The LoRA adapters, with their scales, of requests that name none: at first those that the
+     * setup applied (see {@link #start(Model, EngineParams, java.util.function.Consumer)}), in that
+     * order, including any at scale 0.
+     */
+    public Map<LoraAdapter, Float> loraAdapters() {
+        return defaultLoras;
+    }
+
+    /**
+     * Sets the LoRA adapters (of this engine's model) and scales for requests that name none and
+     * start from now on (an empty map: none); running requests go on with theirs. Each adapter
+     * stays in use by the engine until it closes.
+     *
+     * @throws IllegalArgumentException for an adapter of another model, or a scale that is not finite
+     * @throws IllegalStateException for a closed adapter, or once the engine is closed
+     */
+    public void setLoraAdapters(Map<LoraAdapter, Float> adapters) {
+        if (adapters == null) {
+            throw new IllegalArgumentException("adapters is null; pass an empty map for none");
+        }
+        if (closing) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        Map<LoraAdapter, Float> copy = new BatchRequest(new int[] {0}, null, GenerateOptions.maxTokens(0), adapters)
+                .loraAdapters(); // checked, copied
+        for (LoraAdapter a : copy.keySet()) {
+            Handles.holdLora(context, a);
+        }
+        defaultLoras = copy;
+    }
+
+    /** The adapters that change the weights: those with a scale other than 0 (llama.cpp ignores the rest). */
+    private static Map<LoraAdapter, Float> effective(Map<LoraAdapter, Float> adapters) {
+        Map<LoraAdapter, Float> out = new LinkedHashMap<>();
+        adapters.forEach((a, scale) -> {
+            if (scale != 0f) {
+                out.put(a, scale);
+            }
+        });
+        return out.isEmpty() ? Map.of() : Collections.unmodifiableMap(out);
+    }
+
     /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
     public int tokensPerSlot() {
         return perSlot;
@@ -232,6 +310,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         vocab.checkTokens(request.prompt());
+        holdLoras(request.loraAdapters());
         if (request.options().speculation() != null) {
             throw new IllegalArgumentException("the batching engine does not speculate: generate through a Sequence"
                     + " for speculative decoding, or leave GenerateOptions.speculation unset");
@@ -254,7 +333,8 @@ public final class BatchEngine implements AutoCloseable {
      * text is batched with the other requests; each media chunk is evaluated by its own decode
      * when the request's prefill reaches it. A slot holding the same text and media reuses them.
      */
-    private BatchHandle submitMedia(MediaPrompt prompt, Sampler.Builder sampler, GenerateOptions options) {
+    private BatchHandle submitMedia(MediaPrompt prompt, Sampler.Builder sampler, GenerateOptions options,
+                                    Map<LoraAdapter, Float> loras) {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
@@ -269,13 +349,23 @@ public final class BatchEngine implements AutoCloseable {
                     + " (contextSize / slots), prompt and reply together: send smaller or fewer images, or start the"
                     + " engine with a larger contextSize or fewer slots");
         }
-        BatchRequest request = new BatchRequest(prompt.keys(), sampler, options);
+        BatchRequest request = new BatchRequest(prompt.keys(), sampler, options, loras);
+        holdLoras(request.loraAdapters());
         BatchHandle h = new BatchHandle();
         if (!queue.offer(new Pending(request, h, prompt))) {
             throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
                     + " requests are waiting: retry later");
         }
         return h;
+    }
+
+    /** Checks a request's adapters against the model and keeps them from being closed while the engine runs. */
+    private void holdLoras(Map<LoraAdapter, Float> adapters) {
+        if (adapters != null) {
+            for (LoraAdapter a : adapters.keySet()) {
+                Handles.holdLora(context, a);
+            }
+        }
     }
 
     /** Counters since the engine started. */
@@ -384,6 +474,7 @@ public final class BatchEngine implements AutoCloseable {
                     new Timings(0, 0, 0, 0)));
             return;
         }
+        Map<LoraAdapter, Float> loras = effective(r.loraAdapters() != null ? r.loraAdapters() : defaultLoras);
         Slot best = null;
         int bestLcp = -1;
         for (Slot s : slots) {
@@ -391,7 +482,8 @@ public final class BatchEngine implements AutoCloseable {
                 continue;
             }
             int lcp = 0;
-            int max = Math.min(s.length, r.promptLength());
+            // a cache evaluated with other adapters holds other values: reuse none of it
+            int max = s.loras.equals(loras) ? Math.min(s.length, r.promptLength()) : 0;
             while (lcp < max && s.cache[lcp] == r.promptToken(lcp)) {
                 lcp++;
             }
@@ -416,7 +508,9 @@ public final class BatchEngine implements AutoCloseable {
         }
         decoder.removeFrom(best.id, lcp);
         best.length = lcp;
+        best.loras = loras;
         Run run = new Run(r, p.handle(), sampler);
+        run.loras = loras;
         run.media = p.media();
         run.next = lcp;
         run.cached = lcp;
@@ -437,11 +531,15 @@ public final class BatchEngine implements AutoCloseable {
             }
         }
         evaluateMedia();
+        Map<LoraAdapter, Float> group = loraGroup();
+        if (group == null || !applyLoras(group)) {
+            return;
+        }
         int budget = decoder.capacity();
         int ns = 0;
         for (Slot s : slots) {
             Run run = s.run;
-            if (run == null || run.last < 0) {
+            if (run == null || run.last < 0 || !run.loras.equals(group)) {
                 continue;
             }
             if (s.length >= perSlot) {
@@ -456,7 +554,7 @@ public final class BatchEngine implements AutoCloseable {
         }
         int prefillers = 0;
         for (Slot s : slots) {
-            if (s.run != null && s.run.prefilling()) {
+            if (s.run != null && s.run.prefilling() && s.run.loras.equals(group)) {
                 prefillers++;
             }
         }
@@ -464,7 +562,7 @@ public final class BatchEngine implements AutoCloseable {
         for (int k = 0; k < slots.length && budget > 0 && prefillers > 0; k++) {
             Slot s = slots[(prefillCursor + k) % slots.length];
             Run run = s.run;
-            if (run == null || !run.prefilling()) {
+            if (run == null || !run.prefilling() || !run.loras.equals(group)) {
                 continue;
             }
             int take = Math.min(run.request.promptLength() - run.next, Math.max(1, budget / prefillers));
@@ -512,6 +610,61 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     /**
+     * The set of LoRA adapters whose requests this step decodes: the one applied now while its
+     * requests have work and no other set has waited {@value #LORA_QUANTUM} steps, else the next
+     * set with work in slot order; null if no request has work.
+     */
+    private Map<LoraAdapter, Float> loraGroup() {
+        boolean current = false;
+        Slot other = null;
+        for (int k = 0; k < slots.length; k++) {
+            Slot s = slots[(loraCursor + k) % slots.length];
+            Run run = s.run;
+            if (run == null || (run.last < 0 && !run.prefilling())) {
+                continue;
+            }
+            if (run.loras.equals(appliedLoras)) {
+                current = true;
+            } else if (other == null) {
+                other = s;
+            }
+        }
+        if (other == null) {
+            loraSteps = 0;
+            return current ? appliedLoras : null;
+        }
+        if (current && loraSteps < LORA_QUANTUM) {
+            loraSteps++;
+            return appliedLoras;
+        }
+        loraSteps = 0;
+        loraCursor = (other.id + 1) % slots.length;
+        return other.run.loras;
+    }
+
+    /**
+     * Makes the context apply {@code loras}, keeping every slot's cache; false if that failed
+     * (e.g. an adapter was closed meanwhile), after failing the requests that wanted them.
+     */
+    private boolean applyLoras(Map<LoraAdapter, Float> loras) {
+        if (loras.equals(appliedLoras)) {
+            return true;
+        }
+        try {
+            Handles.switchLoras(context, loras);
+            appliedLoras = loras;
+            return true;
+        } catch (RuntimeException e) {
+            for (Slot s : slots) {
+                if (s.run != null && s.run.loras.equals(loras)) {
+                    fail(s, e);
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
      * Evaluates, each by its own decode, the media chunks that prefilling requests have reached,
      * before this step's batch is built (no rows are queued, and every slot's logits have been
      * sampled).
@@ -522,6 +675,9 @@ public final class BatchEngine implements AutoCloseable {
             while (run != null && run.media != null && run.prefilling()) {
                 org.llamajava.internal.PromptSegment seg = run.media.mediaAt(run.next);
                 if (seg == null) {
+                    break;
+                }
+                if (!applyLoras(run.loras)) {
                     break;
                 }
                 int rc;

@@ -1,21 +1,30 @@
 package org.llamajava.batch;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.llamajava.GenerateOptions;
+import org.llamajava.LoraAdapter;
 import org.llamajava.Sampler;
 
 /**
  * One generation for a {@link BatchEngine}: the prompt's tokens, how to sample (the engine builds
  * its own sampler chain from the builder, so a seeded chain gives the same tokens however the
- * request is batched), and the usual {@link GenerateOptions} (max tokens, stop strings, text and
- * token callbacks, log-probabilities, an abort signal). Callbacks run on the engine's thread:
- * keep them short.
+ * request is batched), the usual {@link GenerateOptions} (max tokens, stop strings, text and
+ * token callbacks, log-probabilities, an abort signal), and optionally the LoRA adapters to
+ * generate with. Callbacks run on the engine's thread: keep them short.
  *
- * @param prompt  the prompt's tokens (not empty)
- * @param sampler the sampler chain to build for this request (with the model's vocabulary, so
- *                that penalties, DRY, logit biases and Mirostat v1 work), or null for greedy
- * @param options max tokens, stop strings, callbacks, log-probabilities, abort signal
+ * @param prompt       the prompt's tokens (not empty)
+ * @param sampler      the sampler chain to build for this request (with the model's vocabulary, so
+ *                     that penalties, DRY, logit biases and Mirostat v1 work), or null for greedy
+ * @param options      max tokens, stop strings, callbacks, log-probabilities, abort signal
+ * @param loraAdapters the LoRA adapters (of the engine's model) and their scales for this request
+ *                     alone, replacing the engine's {@link BatchEngine#loraAdapters()} (an empty
+ *                     map: none); null: the engine's. Requests with other adapters are not decoded
+ *                     in the same step (see {@link BatchEngine})
  */
-public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options) {
+public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options,
+                           Map<LoraAdapter, Float> loraAdapters) {
 
     public BatchRequest {
         if (prompt == null || prompt.length == 0) {
@@ -25,6 +34,24 @@ public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOption
             throw new IllegalArgumentException("options are required; e.g. GenerateOptions.maxTokens(n)");
         }
         prompt = prompt.clone();
+        if (loraAdapters != null) {
+            Map<LoraAdapter, Float> copy = new LinkedHashMap<>();
+            loraAdapters.forEach((a, s) -> {
+                if (a == null) {
+                    throw new IllegalArgumentException("a LoRA adapter of the request is null");
+                }
+                if (s == null || !Float.isFinite(s)) {
+                    throw new IllegalArgumentException("a LoRA scale must be a finite number, not " + s + " (" + a + ")");
+                }
+                copy.put(a, s);
+            });
+            loraAdapters = Collections.unmodifiableMap(copy);
+        }
+    }
+
+    /** A request with the engine's LoRA adapters. */
+    public BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options) {
+        this(prompt, sampler, options, null);
     }
 
     /** A copy of the prompt. */
@@ -36,6 +63,14 @@ public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOption
     /** A greedy request. */
     public static BatchRequest of(int[] prompt, GenerateOptions options) {
         return new BatchRequest(prompt, null, options);
+    }
+
+    /**
+     * This request with its own LoRA adapters and scales (an empty map: none), or with the
+     * engine's (null).
+     */
+    public BatchRequest withLoraAdapters(Map<LoraAdapter, Float> adapters) {
+        return new BatchRequest(prompt, sampler, options, adapters);
     }
 
     int promptLength() {

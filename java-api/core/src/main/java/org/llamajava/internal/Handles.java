@@ -139,7 +139,8 @@ public final class Handles {
     /** Submits a media prompt to a batching engine; see {@code BatchEngine}. */
     public interface BatchMediaSubmitter {
         Object submit(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
-                      org.llamajava.GenerateOptions options);
+                      org.llamajava.GenerateOptions options,
+                      java.util.Map<org.llamajava.LoraAdapter, Float> loras);
     }
 
     private static volatile BatchMediaSubmitter batchMedia;
@@ -151,7 +152,34 @@ public final class Handles {
 
     /** Submits a media prompt to {@code engine}; returns its {@code BatchHandle}. */
     public static Object submitMedia(Object engine, MediaPrompt prompt, org.llamajava.Sampler.Builder sampler,
-                                     org.llamajava.GenerateOptions options) {
-        return batchMedia.submit(engine, prompt, sampler, options);
+                                     org.llamajava.GenerateOptions options,
+                                     java.util.Map<org.llamajava.LoraAdapter, Float> loras) {
+        return batchMedia.submit(engine, prompt, sampler, options, loras);
+    }
+
+    /** LoRA adapters for the batching engine, which switches them between steps; see {@code Context}. */
+    public interface LoraSwitch {
+        /** Marks {@code adapter} (checked: of the context's model, open) as in use until the context closes. */
+        void hold(Object context, org.llamajava.LoraAdapter adapter);
+
+        /** Applies exactly {@code adapters} to the context, keeping every sequence's cache. */
+        void apply(Object context, java.util.Map<org.llamajava.LoraAdapter, Float> adapters);
+    }
+
+    private static volatile LoraSwitch loraSwitch;
+
+    /** Called by {@code org.llamajava.Context}'s static initialiser. */
+    public static void registerLoraSwitch(LoraSwitch s) {
+        loraSwitch = s;
+    }
+
+    /** See {@link LoraSwitch#hold}. */
+    public static void holdLora(Object context, org.llamajava.LoraAdapter adapter) {
+        loraSwitch.hold(context, adapter);
+    }
+
+    /** See {@link LoraSwitch#apply}. */
+    public static void switchLoras(Object context, java.util.Map<org.llamajava.LoraAdapter, Float> adapters) {
+        loraSwitch.apply(context, adapters);
     }
 }

@@ -280,6 +280,20 @@ public final class Projector implements AutoCloseable {
     public org.llamajava.batch.BatchHandle submit(org.llamajava.batch.BatchEngine engine, String prompt,
                                                   List<Media> media, Sampler.Builder sampler,
                                                   GenerateOptions options) {
+        return submit(engine, prompt, media, sampler, options, null);
+    }
+
+    /**
+     * As {@link #submit(org.llamajava.batch.BatchEngine, String, List, Sampler.Builder, GenerateOptions)},
+     * generating with these LoRA adapters and scales instead of the engine's (see
+     * {@link org.llamajava.batch.BatchRequest#loraAdapters()}).
+     *
+     * @param loraAdapters the request's adapters (an empty map: none), or null for the engine's
+     */
+    public org.llamajava.batch.BatchHandle submit(org.llamajava.batch.BatchEngine engine, String prompt,
+                                                  List<Media> media, Sampler.Builder sampler,
+                                                  GenerateOptions options,
+                                                  java.util.Map<org.llamajava.LoraAdapter, Float> loraAdapters) {
         if (engine == null || options == null) {
             throw new IllegalArgumentException("engine and options are required");
         }
@@ -290,7 +304,7 @@ public final class Projector implements AutoCloseable {
                     throw new IllegalArgumentException("a multimodal prompt must end with text after its last image");
                 }
                 org.llamajava.batch.BatchHandle h = (org.llamajava.batch.BatchHandle) Handles.submitMedia(engine,
-                        new org.llamajava.internal.MediaPrompt(t.segments), sampler, options);
+                        new org.llamajava.internal.MediaPrompt(t.segments), sampler, options, loraAdapters);
                 h.completion().whenComplete((c, e) -> t.close());
                 return h;
             } catch (RuntimeException e) {
