@@ -156,6 +156,13 @@ final class AdapterOptions {
             }
         }
 
+        /** The same adapters at scale 0: loaded, not applied (llama-server's {@code --lora-init-without-apply}). */
+        Loaded withoutApplying() {
+            Map<LoraAdapter, Float> zero = new LinkedHashMap<>();
+            loras.keySet().forEach(a -> zero.put(a, 0f));
+            return new Loaded(zero, vector, start, end);
+        }
+
         /** What stderr says: how many adapters apply, or null for none. */
         String describe() {
             if (loras.isEmpty() && vector == null) {

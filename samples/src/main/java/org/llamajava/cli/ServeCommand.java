@@ -85,6 +85,10 @@ final class ServeCommand extends CliCommand {
     @Mixin
     AdapterOptions adapters;
 
+    @Option(names = "--lora-init-without-apply", description = "load the --lora adapters at scale 0: requests"
+            + " apply them with \"lora\": [{\"id\": N, \"scale\": X}], or POST /lora-adapters for all")
+    boolean loraWithoutApply;
+
     @Option(names = {"--embeddings", "--embedding"}, description = "serve /v1/embeddings")
     boolean embeddings;
 
@@ -133,10 +137,17 @@ final class ServeCommand extends CliCommand {
             }
             // --mmproj: images in chat requests (data: URLs); the projector closes with the model
             // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
+            // (GET /lora-adapters lists them by id in command-line order; "lora" in a request and
+            // POST /lora-adapters change their scales)
             AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
+            if (applied != null && loraWithoutApply) {
+                applied = applied.withoutApplying();
+            }
             server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()), applied);
             if (applied != null) {
-                err.println("applied " + applied.describe() + " to every slot");
+                err.println((loraWithoutApply && !applied.loras().isEmpty() ? "loaded " : "applied ")
+                        + applied.describe() + (loraWithoutApply && !applied.loras().isEmpty()
+                        ? " (LoRA at scale 0 until a request or POST /lora-adapters sets one)" : " to every slot"));
             }
         } catch (RuntimeException e) {
             loaded.close();

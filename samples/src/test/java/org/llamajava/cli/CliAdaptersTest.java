@@ -212,6 +212,62 @@ class CliAdaptersTest {
         }
     }
 
+    @Test
+    void serveLoadsAdaptersWithoutApplyingThemAndRequestsSetTheirScales() throws Exception {
+        String plain = api(ctx -> { });
+        String withA;
+        String withB;
+        try (LoraAdapter a = LoraAdapter.load(model, loraA); LoraAdapter b = LoraAdapter.load(model, loraB)) {
+            withA = api(ctx -> ctx.setLoraAdapter(a, 1f));
+            withB = api(ctx -> ctx.setLoraAdapter(b, 0.5f));
+        }
+        assertNotEquals(plain, withA);
+        assertNotEquals(withA, withB);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", CliTestSupport.cliJar().toAbsolutePath().toString(), "serve", "-m", base.toString(),
+                "--port", "0", "-np", "2", "-c", "512", "-t", "1", "--lora", loraA.toString(), "--lora-scaled",
+                loraB + ":0.7", "--lora-init-without-apply"));
+        Path err = tmp.resolve("serve-lora.err");
+        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectError(err.toFile()).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String first = out.readLine();
+            assertNotNull(first, () -> "serve printed nothing; stderr: " + read(err));
+            Matcher m = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+) ").matcher(first);
+            assertTrue(m.find(), first);
+            String url = m.group(1);
+            HttpClient http = HttpClient.newHttpClient();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.function.BiFunction<String, String, com.fasterxml.jackson.databind.JsonNode> call = (path, body) -> {
+                try {
+                    HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(60));
+                    HttpResponse<String> r = http.send(body == null ? rb.GET().build()
+                            : rb.POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), path + ": " + r.body());
+                    return json.readTree(r.body());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            com.fasterxml.jackson.databind.JsonNode list = call.apply("/lora-adapters", null);
+            assertEquals(2, list.size(), list.toString());
+            assertEquals(loraA.toString(), list.get(0).get("path").asText(), "ids in command-line order");
+            assertEquals(loraB.toString(), list.get(1).get("path").asText());
+            assertEquals(0.0, list.get(0).get("scale").asDouble());
+            assertEquals(0.0, list.get(1).get("scale").asDouble());
+            String body = "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": " + N + ", \"temperature\": 0";
+            assertEquals(plain, call.apply("/v1/completions", body + "}").get("choices").get(0).get("text").asText());
+            assertEquals(withB, call.apply("/v1/completions", body + ", \"lora\": [{\"id\": 1, \"scale\": 0.5}]}")
+                    .get("choices").get(0).get("text").asText());
+            call.apply("/lora-adapters", "[{\"id\": 0, \"scale\": 1}]");
+            assertEquals(withA, call.apply("/v1/completions", body + "}").get("choices").get(0).get("text").asText());
+            assertTrue(read(err).contains("loaded 2 LoRA adapters (LoRA at scale 0"), read(err));
+        } finally {
+            p.destroy();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve stops on SIGTERM");
+        }
+    }
+
     private static String read(Path p) {
         try {
             return java.nio.file.Files.readString(p);

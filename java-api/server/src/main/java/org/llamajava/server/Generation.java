@@ -97,7 +97,7 @@ final class Generation {
                 if (grammar != null) {
                     sampler.grammar(grammar);
                 }
-                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build()));
+                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora()));
                 if (listener != null) {
                     c.handle.completion().whenComplete((done, error) -> listener.done(c.index, done, error, c.drain()));
                 }

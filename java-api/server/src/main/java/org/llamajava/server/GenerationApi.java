@@ -34,10 +34,12 @@ final class GenerationApi {
 
     /** Images in chats: the projector, or null. */
     private final org.llamajava.multimodal.Projector projector;
+    private final LoraApi loras;
 
     GenerationApi(ServerContext server, BatchEngine engine, ChatTemplate template,
-                  org.llamajava.multimodal.Projector projector) {
+                  org.llamajava.multimodal.Projector projector, LoraApi loras) {
         this.projector = projector;
+        this.loras = loras;
         this.server = server;
         this.engine = engine;
         this.vocab = server.model().vocabulary();
@@ -51,7 +53,7 @@ final class GenerationApi {
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab);
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab, loras);
         if (!chat.media().isEmpty()) {
             withImages(ctx, chat, p);
             return;
@@ -93,7 +95,7 @@ final class GenerationApi {
         chat.stops().stream().filter(st -> !stops.contains(st)).forEach(stops::add);
         org.llamajava.batch.BatchHandle h;
         try {
-            h = projector.submit(engine, chat.text(), chat.media(), sb, p.options().stop(stops).build());
+            h = projector.submit(engine, chat.text(), chat.media(), sb, p.options().stop(stops).build(), p.lora());
         } catch (org.llamajava.ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, e.getMessage());
         } catch (org.llamajava.batch.QueueFullException e) {
@@ -197,7 +199,7 @@ final class GenerationApi {
 
     /** Generates from {@code prompt} with the request's sampling fields, answered as {@code /v1/completions}. */
     private void complete(Context ctx, JsonBody b, int[] prompt) {
-        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab);
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab, loras);
         String id = OpenAiFormat.id("cmpl-");
         long created = OpenAiFormat.now();
         if (!p.stream()) {

@@ -32,6 +32,15 @@ final class JsonBody {
      * still sending it, gets the 413 rather than a reset connection.
      */
     static JsonBody read(Context ctx, ObjectMapper mapper, long limit) {
+        JsonNode n = readAny(ctx, mapper, limit);
+        if (!(n instanceof ObjectNode o)) {
+            throw ApiException.invalid("the body must be a JSON object, not " + kind(n));
+        }
+        return new JsonBody(o);
+    }
+
+    /** Reads the body as any JSON value: 413 past {@code limit} bytes, 400 if not JSON; see {@link #read}. */
+    static JsonNode readAny(Context ctx, ObjectMapper mapper, long limit) {
         long declared = ctx.req().getContentLengthLong();
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
@@ -58,10 +67,7 @@ final class JsonBody {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (!(n instanceof ObjectNode o)) {
-            throw ApiException.invalid("the body must be a JSON object, not " + kind(n));
-        }
-        return new JsonBody(o);
+        return n;
     }
 
     private static void drain(InputStream in) throws IOException {

@@ -44,7 +44,10 @@ import org.llamajava.chat.ChatTemplate;
  * {@code /v1}; {@code "stream": true} for server-sent events), {@code POST /infill} (llama-server's
  * fill-in-the-middle request, answered as {@code /v1/completions}), {@code POST /v1/embeddings},
  * {@code POST /v1/rerank} (also {@code /rerank}), {@code GET /v1/models}, {@code POST /tokenize},
- * {@code POST /detokenize}, {@code GET /health} and {@code GET /metrics} (Prometheus). Which of
+ * {@code POST /detokenize}, {@code GET /health}, {@code GET /metrics} (Prometheus), and
+ * llama-server's {@code GET} and {@code POST /lora-adapters} (the adapters of the context setup,
+ * see {@link #start(Model, ServerConfig, org.llamajava.multimodal.Projector, java.util.function.Consumer)};
+ * generation requests also take llama-server's per-request {@code "lora"} field). Which of
  * generation, embeddings and reranking it serves is {@link ServerConfig#mode()}. Errors are
  * OpenAI's JSON shape, {@code {"error": {"message", "type", "param", "code"}}}, with a 4xx status
  * for a bad request, and the server keeps serving.
@@ -67,6 +70,7 @@ public final class LlamaServer implements AutoCloseable {
     private final ServerContext context;
     private final BatchEngine engine;
     private final EmbeddingApi embeddings;
+    private final LoraApi loras;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final byte[] keyDigest;
@@ -98,6 +102,7 @@ public final class LlamaServer implements AutoCloseable {
             this.embeddings = new EmbeddingApi(context, config.mode() == ServerMode.RERANK);
             metrics.embedder(embeddings::queued);
         }
+        this.loras = new LoraApi(context, engine);
     }
 
     /**
@@ -135,6 +140,9 @@ public final class LlamaServer implements AutoCloseable {
      * }</pre>
      *
      * It must not keep the context. An exception it throws stops the start and reaches the caller.
+     * The LoRA adapters it applies (at any scale, 0 included) are the ones {@code GET /lora-adapters}
+     * lists and requests name in {@code "lora"}, with ids in the order it applied them: give
+     * {@code setLoraAdapters} an ordered map (a {@code LinkedHashMap}), not {@code Map.of}.
      *
      * @param contextSetup null for none; only for a {@link ServerMode#COMPLETION} server
      * @throws IllegalArgumentException also for a setup on an embedding or rerank server
@@ -169,7 +177,7 @@ public final class LlamaServer implements AutoCloseable {
 
     private Javalin createApp() {
         ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
-        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector);
+        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector, loras);
         return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -211,6 +219,8 @@ public final class LlamaServer implements AutoCloseable {
             for (String p : new String[] {"/v1/rerank", "/rerank"}) {
                 cfg.routes.post(p, endpoint("/v1/rerank", embeddings == null ? noEmbeddings : embeddings::rerank));
             }
+            cfg.routes.get("/lora-adapters", endpoint("/lora-adapters", loras::list));
+            cfg.routes.post("/lora-adapters", endpoint("/lora-adapters", loras::set));
             cfg.routes.get("/v1/models", endpoint("/v1/models", this::models));
             cfg.routes.get("/models", endpoint("/v1/models", this::models));
             cfg.routes.post("/tokenize", endpoint("/tokenize", this::tokenize));

@@ -31,10 +31,13 @@ import org.llamajava.Vocabulary;
  * @param topLogprobs      alternatives to report per token
  * @param stream           whether to stream server-sent events
  * @param includeUsage     whether a stream ends with a usage chunk
+ * @param lora             llama-server's {@code lora}: the request's LoRA adapters and scales, or
+ *                         null for the server's
  */
 record SamplingParams(int n, int maxTokens, List<String> stop, float temperature, float topP, int topK, float minP,
                       float presencePenalty, float frequencyPenalty, float repeatPenalty, Map<Integer, Float> logitBias,
-                      Integer seed, boolean logprobs, int topLogprobs, boolean stream, boolean includeUsage) {
+                      Integer seed, boolean logprobs, int topLogprobs, boolean stream, boolean includeUsage,
+                      Map<org.llamajava.LoraAdapter, Float> lora) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -49,8 +52,9 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
      *                  boolean with {@code top_logprobs}) instead of the legacy completions' ones
      * @param maxTokens the server's cap on {@code max_tokens}, and the default
      * @param maxN      the server's cap on {@code n}
+     * @param loras     reads the {@code lora} field
      */
-    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab) {
+    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab, LoraApi loras) {
         int n = (int) b.integer("n", 1, 1, maxN);
         String maxField = chat && b.has("max_completion_tokens") ? "max_completion_tokens"
                 : b.has("max_tokens") ? "max_tokens" : "n_predict";
@@ -102,7 +106,7 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
             includeUsage = new JsonBody((com.fasterxml.jackson.databind.node.ObjectNode) so).bool("include_usage", false);
         }
         return new SamplingParams(n, max, List.copyOf(stop), temperature, topP, topK, minP, presence, frequency, repeat,
-                bias, seed == -1 ? null : (int) seed, logprobs, top, stream, includeUsage);
+                bias, seed == -1 ? null : (int) seed, logprobs, top, stream, includeUsage, loras.read(b));
     }
 
     private static Map<Integer, Float> logitBias(JsonBody b, Vocabulary vocab) {

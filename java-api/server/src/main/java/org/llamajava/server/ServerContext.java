@@ -2,7 +2,6 @@ package org.llamajava.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import org.llamajava.Model;
 
@@ -20,7 +19,7 @@ record ServerContext(ServerConfig config, Model model, String modelName, String 
         return JsonBody.read(ctx, mapper, config.maxBodyBytes());
     }
 
-    byte[] json(ObjectNode node) {
+    byte[] json(com.fasterxml.jackson.databind.JsonNode node) {
         try {
             return mapper.writeValueAsBytes(node);
         } catch (JsonProcessingException e) {
