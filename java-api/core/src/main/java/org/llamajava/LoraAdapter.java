@@ -189,10 +189,7 @@ public final class LoraAdapter implements AutoCloseable {
         }
         llama_adapter_lora a = handle();
         try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
-            if (llama_adapter_meta_val_str(a, k, (BytePointer) null, 0) < 0) {
-                return null;
-            }
-            return NativeStrings.read((buf, size) -> llama_adapter_meta_val_str(a, k, buf, size));
+            return NativeStrings.read((buf, size) -> llama_adapter_meta_val_str(a, k, buf, size)); // null: absent
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -201,15 +198,12 @@ public final class LoraAdapter implements AutoCloseable {
     /** Every scalar metadata pair of the adapter's GGUF, values as strings (arrays are not listed). */
     public Map<String, String> metadata() {
         llama_adapter_lora a = handle();
-        Map<String, String> out = new LinkedHashMap<>();
-        int n = llama_adapter_meta_count(a);
-        for (int i = 0; i < n; i++) {
-            int idx = i;
-            out.put(NativeStrings.read((buf, size) -> llama_adapter_meta_key_by_index(a, idx, buf, size)),
-                    NativeStrings.read((buf, size) -> llama_adapter_meta_val_str_by_index(a, idx, buf, size)));
+        try {
+            return NativeStrings.pairs(llama_adapter_meta_count(a), (i, buf, size) -> llama_adapter_meta_key_by_index(a, i, buf, size),
+                    (i, buf, size) -> llama_adapter_meta_val_str_by_index(a, i, buf, size));
+        } finally {
+            Reference.reachabilityFence(this);
         }
-        Reference.reachabilityFence(this);
-        return Collections.unmodifiableMap(out);
     }
 
     /** {@code adapter.lora.alpha}: the adapter's delta is scaled by alpha / rank (times the context's scale). */

@@ -296,10 +296,7 @@ public final class Model implements AutoCloseable {
         }
         llama_model m = handle();
         try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
-            if (llama_model_meta_val_str(m, k, (BytePointer) null, 0) < 0) {
-                return null;
-            }
-            return NativeStrings.read((buf, size) -> llama_model_meta_val_str(m, k, buf, size));
+            return NativeStrings.read((buf, size) -> llama_model_meta_val_str(m, k, buf, size)); // null: absent
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -308,16 +305,12 @@ public final class Model implements AutoCloseable {
     /** Every metadata key/value pair, values as strings (long arrays abbreviated by llama.cpp). */
     public Map<String, String> metadata() {
         llama_model m = handle();
-        int n = llama_model_meta_count(m);
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            int idx = i;
-            String key = NativeStrings.read((buf, size) -> llama_model_meta_key_by_index(m, idx, buf, size));
-            String val = NativeStrings.read((buf, size) -> llama_model_meta_val_str_by_index(m, idx, buf, size));
-            out.put(key, val);
+        try {
+            return NativeStrings.pairs(llama_model_meta_count(m), (i, buf, size) -> llama_model_meta_key_by_index(m, i, buf, size),
+                    (i, buf, size) -> llama_model_meta_val_str_by_index(m, i, buf, size));
+        } finally {
+            Reference.reachabilityFence(this);
         }
-        Reference.reachabilityFence(this);
-        return Collections.unmodifiableMap(out);
     }
 
     /** Creates an inference context over this model. */

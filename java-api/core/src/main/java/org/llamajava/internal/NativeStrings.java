@@ -35,6 +35,25 @@ public final class NativeStrings {
         }
     }
 
+    /** A native function that writes entry {@code index}'s key or value into {@code buf}, as {@link Writer}. */
+    @FunctionalInterface
+    public interface IndexedWriter {
+        int write(int index, BytePointer buf, long size);
+    }
+
+    /**
+     * {@code count} key/value pairs read by index (llama.cpp's {@code *_meta_key_by_index} and
+     * {@code *_meta_val_str_by_index}), in order, unmodifiable.
+     */
+    public static java.util.Map<String, String> pairs(int count, IndexedWriter key, IndexedWriter value) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            int idx = i;
+            out.put(read((buf, size) -> key.write(idx, buf, size)), read((buf, size) -> value.write(idx, buf, size)));
+        }
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     /** A NUL-terminated UTF-8 string from native memory, or null for a null pointer. */
     public static String utf8(BytePointer p) {
         return p == null || p.isNull() ? null : p.getString(StandardCharsets.UTF_8);
