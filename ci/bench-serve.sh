@@ -11,6 +11,8 @@
 #   REQUESTS (per client per phase, 4), CONCURRENCY ("1 4 8 16"),
 #   MODEL (../shared/models/stories260K.gguf), SMOL=1 also benchmarks a random-weight model in
 #   SmolLM2-135M's shape (f16, written by the CLI's write-model)
+#   NATIVE_ARGS: more llama-server flags (e.g. "--cache-ram 0": keep idle slots' KV, as llama-java's
+#   engine did before its prompt cache)
 # Each round also runs `llama-java bench -p 0 -n TOKENS` (tg, one sequence, no HTTP) while both
 # servers idle, and the script compares the single client's stream rate (tokens/s after its first
 # token, as the client sees them) with it: the issue's "single-client tokens/s within 2% of bench tg".
@@ -61,7 +63,7 @@ for model in "${models[@]}"; do
   java -jar "$jar" serve -m "$model" --port "$jport" -np "$np" -c "$ctx" -b "$batch" -t "$threads" -ngl 0 \
     >"$dir/java.out" 2>"$dir/java.err" & pids+=($!)
   "$server" -m "$model" --port "$nport" -np "$np" -c "$ctx" -b "$batch" -ub "$batch" -t "$threads" -ngl 0 \
-    -kvu --no-ui >"$dir/native.out" 2>"$dir/native.err" & pids+=($!)
+    -kvu --no-ui ${NATIVE_ARGS:-} >"$dir/native.out" 2>"$dir/native.err" & pids+=($!)
   wait_ready "http://127.0.0.1:$jport"; wait_ready "http://127.0.0.1:$nport"
   # warm-up, untimed: the JVM's JIT, and both servers' first allocations
   load "http://127.0.0.1:$jport" warm-up 4 >/dev/null; load "http://127.0.0.1:$nport" warm-up 4 >/dev/null

@@ -293,6 +293,38 @@ final class Decoder implements BatchDecoder {
         forgetLogits(seq);
     }
 
+    @Override
+    public byte[] saveSequence(int seq) {
+        long size = llama_state_seq_get_size(ctx, seq);
+        if (size <= 0 || size > Integer.MAX_VALUE - 1024) {
+            return null;
+        }
+        try (BytePointer buf = new BytePointer(size)) {
+            long n = rpc == null ? llama_state_seq_get_data(ctx, buf, size, seq)
+                    : rpc.call("reading a sequence's state", () -> llama_state_seq_get_data(ctx, buf, size, seq));
+            if (n != size) {
+                return null;
+            }
+            byte[] out = new byte[(int) n];
+            buf.get(out);
+            return out;
+        }
+    }
+
+    @Override
+    public boolean restoreSequence(int seq, byte[] state) {
+        forgetLogits(seq);
+        try (BytePointer buf = new BytePointer(state)) {
+            long used = rpc == null ? llama_state_seq_set_data(ctx, buf, state.length, seq)
+                    : rpc.call("restoring a sequence's state", () -> llama_state_seq_set_data(ctx, buf, state.length, seq));
+            if (used == 0) {
+                llama_memory_seq_rm(llama_get_memory(ctx), seq, -1, -1);
+                return false;
+            }
+            return true;
+        }
+    }
+
     /** Samples from sequence {@code seq}'s logits. */
     int sample(int seq, Sampler sampler) {
         requireLogits(seq);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.llamajava.Model;
+import org.llamajava.batch.EngineParams;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.server.LlamaServer;
 import org.llamajava.server.ServerConfig;
@@ -68,6 +69,11 @@ final class ServeCommand extends CliCommand {
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64", description = "requests that may wait (default: 64)")
     int maxQueue;
 
+    @Option(names = {"-cram", "--cache-ram"}, paramLabel = "MiB", description = "host memory for idle slots' caches"
+            + " (the prompt cache, as llama-server's): -1 no limit, 0 off (idle slots keep their KV); default: a"
+            + " quarter of the heap, at most 8192")
+    Long cacheRam;
+
     @Option(names = "--cors-origin", paramLabel = "ORIGIN,...", description = "origins allowed by CORS")
     String corsOrigin;
 
@@ -118,6 +124,8 @@ final class ServeCommand extends CliCommand {
                 .mode(rerank ? ServerMode.RERANK : embeddings ? ServerMode.EMBEDDING : ServerMode.COMPLETION)
                 .slots(slots).contextSize(context.contextSize(4096)).batchSize(context.batchSize(512))
                 .maxQueue(maxQueue).maxTokens(maxTokens)
+                .promptCacheBytes(cacheRam == null ? EngineParams.defaultPromptCacheBytes()
+                        : cacheRam < 0 ? -1 : cacheRam << 20)
                 .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
                 .maxThreads(threadsHttp).modelName(alias)
                 .apiKey(apiKey);

@@ -87,6 +87,16 @@ public final class BatchEngine implements AutoCloseable {
     /** Where the search for the next set of adapters starts. */
     private int loraCursor;
 
+    /** Idle slots' caches moved to host memory, least recently saved first; null when off (engine thread). */
+    private final java.util.LinkedList<Cached> promptCache;
+    /** Bytes of state in {@link #promptCache}. */
+    private long promptCacheUsed;
+    /** Most saved caches kept, whatever their size. */
+    static final int PROMPT_CACHE_ENTRIES = 256;
+
+    /** A slot's cache saved to host memory: its tokens, the adapters they were evaluated with, the KV state. */
+    private record Cached(int[] tokens, Map<LoraAdapter, Float> loras, byte[] state) {}
+
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong promptEvaluated = new AtomicLong();
     private final AtomicLong promptCached = new AtomicLong();
@@ -174,6 +184,7 @@ public final class BatchEngine implements AutoCloseable {
         }
         this.sampleSlots = new int[slots.length];
         this.queue = new ArrayBlockingQueue<>(params.maxQueue());
+        this.promptCache = params.promptCacheBytes() != 0 ? new java.util.LinkedList<>() : null;
         this.thread = new Thread(this::loop, "llama-java-engine");
         this.thread.setDaemon(true);
     }
@@ -466,6 +477,46 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves an idle slot's cache into the prompt cache (if it holds only text tokens and fits) and
+     * clears the slot; a saved cache it extends is dropped.
+     */
+    private void stash(Slot s) {
+        if (s.length == 0) {
+            return;
+        }
+        save(s);
+        decoder.removeFrom(s.id, 0);
+        s.length = 0;
+    }
+
+    /** Copies a slot's cache into the prompt cache, if it holds only text tokens and fits; a saved cache it extends is dropped. */
+    private void save(Slot s) {
+        boolean text = true;
+        for (int i = 0; i < s.length && text; i++) {
+            text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
+        }
+        long limit = params.promptCacheBytes();
+        byte[] state = text ? decoder.saveSequence(s.id) : null;
+        if (state != null && (limit < 0 || state.length <= limit)) {
+            int[] tokens = Arrays.copyOf(s.cache, s.length);
+            Map<LoraAdapter, Float> loras = s.loras;
+            for (java.util.Iterator<Cached> it = promptCache.iterator(); it.hasNext();) {
+                Cached c = it.next();
+                if (c.loras().equals(loras) && c.tokens().length <= tokens.length
+                        && Arrays.equals(c.tokens(), 0, c.tokens().length, tokens, 0, c.tokens().length)) {
+                    it.remove();
+                    promptCacheUsed -= c.state().length;
+                }
+            }
+            promptCache.addLast(new Cached(tokens, loras, state));
+            promptCacheUsed += state.length;
+            while (promptCache.size() > PROMPT_CACHE_ENTRIES || (limit > 0 && promptCacheUsed > limit)) {
+                promptCacheUsed -= promptCache.removeFirst().state().length;
+            }
+        }
+    }
+
     /** Starts a request in the free slot whose cache shares the longest prefix with its prompt. */
     private void begin(Pending p) {
         BatchRequest r = p.request();
@@ -495,9 +546,51 @@ public final class BatchEngine implements AutoCloseable {
         if (best == null) {
             throw new IllegalStateException("no free slot"); // admit() checks first
         }
+        boolean restored = false;
+        if (promptCache != null) {
+            // a saved cache sharing a longer prefix than any free slot's: back into the slot
+            Cached hit = null;
+            int hitLcp = 0;
+            for (Cached c : promptCache) {
+                if (!c.loras().equals(loras)) {
+                    continue;
+                }
+                int n = 0;
+                int max = Math.min(c.tokens().length, r.promptLength());
+                while (n < max && c.tokens()[n] == r.promptToken(n)) {
+                    n++;
+                }
+                if (n > hitLcp) {
+                    hit = c;
+                    hitLcp = n;
+                }
+            }
+            if (hit != null && hitLcp > bestLcp) {
+                promptCache.remove(hit);
+                promptCacheUsed -= hit.state().length;
+                stash(best);
+                int kept = Math.min(hitLcp, r.promptLength() - 1);
+                if (hit.tokens().length - kept >= Math.max(1, kept)) {
+                    promptCache.addLast(hit); // most of it will be cut: it stays saved, now the most recent
+                    promptCacheUsed += hit.state().length;
+                } // else it lives on in the slot
+                restored = true;
+                if (decoder.restoreSequence(best.id, hit.state())) {
+                    best.cache = Arrays.copyOf(hit.tokens(), Math.max(256, hit.tokens().length));
+                    best.length = hit.tokens().length;
+                    best.loras = hit.loras();
+                    bestLcp = hitLcp;
+                } else {
+                    bestLcp = 0;
+                }
+            }
+        }
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
         if (p.media() != null) {
             lcp = p.media().alignDown(lcp);
+        }
+        if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)) {
+            save(best); // most of the slot's cache is about to go: keep a copy for a later request
         }
         Sampler sampler;
         try {
@@ -516,6 +609,15 @@ public final class BatchEngine implements AutoCloseable {
         run.cached = lcp;
         best.run = run;
         active++;
+        if (promptCache != null) {
+            // as llama-server with a unified KV cache: idle slots leave the KV cache (saved in host
+            // memory), so that the running requests' attention spans fewer cells
+            for (Slot s : slots) {
+                if (s.run == null && s.length > 0) {
+                    stash(s);
+                }
+            }
+        }
         if (r.options().maxTokens() == 0) {
             finish(best, FinishReason.MAX_TOKENS);
         }

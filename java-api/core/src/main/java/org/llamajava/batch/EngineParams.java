@@ -13,8 +13,16 @@ import org.llamajava.ContextParams;
  *                    rest filled with chunks of pending prompts
  * @param threads     CPU threads
  * @param maxQueue    requests waiting for a slot before {@link BatchEngine#submit} refuses more
+ * @param promptCacheBytes host memory (Java heap) for the prompt cache, llama-server's
+ *                    {@code --cache-ram}: when a request starts, the caches of idle slots move
+ *                    from the KV cache into it (the slots' KV is cleared, so that the running
+ *                    requests attend over fewer cells), and a later request whose prompt shares a
+ *                    longer prefix with a saved cache than with any slot restores it into its slot;
+ *                    the least recently used are dropped past this size. 0: off (idle slots keep
+ *                    their KV); -1: no limit. Default: a quarter of the heap, at most 8 GiB
  */
-public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue) {
+public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue,
+                           long promptCacheBytes) {
 
     public EngineParams {
         if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
@@ -34,9 +42,26 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         if (maxQueue < 1) {
             throw new IllegalArgumentException("maxQueue must be >= 1; got " + maxQueue);
         }
+        if (promptCacheBytes < -1) {
+            throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size in bytes; got "
+                    + promptCacheBytes);
+        }
     }
 
-    /** The defaults: 4 slots, 4096 tokens, batches of 512, up to 4 threads, 64 queued requests. */
+    /** Parameters with the default prompt cache ({@link #defaultPromptCacheBytes()}). */
+    public EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue) {
+        this(slots, contextSize, batchSize, threads, maxQueue, defaultPromptCacheBytes());
+    }
+
+    /** The default size of the prompt cache: a quarter of the JVM's maximum heap, at most 8 GiB. */
+    public static long defaultPromptCacheBytes() {
+        return Math.min(8L << 30, Runtime.getRuntime().maxMemory() / 4);
+    }
+
+    /**
+     * The defaults: 4 slots, 4096 tokens, batches of 512, up to 4 threads, 64 queued requests, a
+     * prompt cache of {@link #defaultPromptCacheBytes()}.
+     */
     public static EngineParams defaults() {
         return builder().build();
     }
@@ -52,6 +77,7 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         private int batchSize = 512;
         private int threads = ContextParams.defaults().threads();
         private int maxQueue = 64;
+        private long promptCacheBytes = defaultPromptCacheBytes();
 
         private Builder() {}
 
@@ -60,9 +86,11 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         public Builder batchSize(int v) { this.batchSize = v; return this; }
         public Builder threads(int v) { this.threads = v; return this; }
         public Builder maxQueue(int v) { this.maxQueue = v; return this; }
+        /** See {@link EngineParams#promptCacheBytes()}: 0 turns the prompt cache off, -1 lifts its limit. */
+        public Builder promptCacheBytes(long v) { this.promptCacheBytes = v; return this; }
 
         public EngineParams build() {
-            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue);
+            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes);
         }
     }
 }

@@ -53,4 +53,13 @@ public interface BatchDecoder {
 
     /** Drops sequence {@code seq}'s cache from position {@code pos} on (0: all of it). */
     void removeFrom(int seq, int pos);
+
+    /** Sequence {@code seq}'s KV state ({@code llama_state_seq_get_data}), or null if it does not fit an array. */
+    byte[] saveSequence(int seq);
+
+    /**
+     * Restores a state {@link #saveSequence} returned into sequence {@code seq}, which must be
+     * empty; false if llama.cpp could not (no room), leaving it empty.
+     */
+    boolean restoreSequence(int seq, byte[] state);
 }

@@ -121,7 +121,9 @@ class BatchEngineLoraTest {
     @Test
     void aCachedPrefixIsReusedOnlyUnderTheSameAdapters() {
         int[] p = prompt("Once upon a time there was a little dog");
-        try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(128).threads(1).build())) {
+        // without the prompt cache: a slot's cache is reused only by a request with its adapters
+        try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(128).threads(1)
+                .promptCacheBytes(0).build())) {
             Completion first = e.submit(greedy(p, of(a, 1))).completion().join();
             assertEquals(0, first.cachedTokens());
             Completion other = e.submit(greedy(p, of())).completion().join();
@@ -135,6 +137,18 @@ class BatchEngineLoraTest {
             assertArrayEquals(first.tokens(), back.tokens());
             Completion again = e.submit(greedy(p, of(a, 1))).completion().join();
             assertEquals(p.length - 1, again.cachedTokens(), "{a: 1, b: 0} and {a: 1} are the same weights");
+        }
+        // with it, the caches of both sets are kept in host memory and each comes back for its set
+        try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(128).threads(1).build())) {
+            Completion first = e.submit(greedy(p, of(a, 1))).completion().join();
+            Completion other = e.submit(greedy(p, of())).completion().join();
+            assertEquals(0, other.cachedTokens(), "nothing saved under no adapters yet");
+            Completion back = e.submit(greedy(p, of(a, 1, b, 0))).completion().join();
+            assertEquals(p.length - 1, back.cachedTokens(), "adapter a's cache, saved when the slot changed sets");
+            assertArrayEquals(first.tokens(), back.tokens());
+            Completion plain = e.submit(greedy(p, null)).completion().join();
+            assertEquals(p.length - 1, plain.cachedTokens());
+            assertArrayEquals(other.tokens(), plain.tokens());
         }
     }
 

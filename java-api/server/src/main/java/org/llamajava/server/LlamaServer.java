@@ -94,7 +94,8 @@ public final class LlamaServer implements AutoCloseable {
         if (config.mode() == ServerMode.COMPLETION) {
             this.engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
                     .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
-                    .threads(config.threads()).maxQueue(config.maxQueue()).build(), setup);
+                    .threads(config.threads()).maxQueue(config.maxQueue())
+                    .promptCacheBytes(config.promptCacheBytes()).build(), setup);
             this.embeddings = null;
             metrics.engine(engine::stats);
         } else {

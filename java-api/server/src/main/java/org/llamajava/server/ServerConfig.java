@@ -38,11 +38,15 @@ import org.llamajava.chat.ChatTemplate;
  * @param drainTimeout  how long {@link LlamaServer#close()} lets running requests finish before
  *                      cancelling them
  * @param maxThreads    HTTP worker threads; 0 for {@code slots + maxQueue + 32}
+ * @param promptCacheBytes host memory for idle slots' caches, llama-server's {@code --cache-ram}
+ *                      (see {@link org.llamajava.batch.EngineParams#promptCacheBytes()}): 0 off,
+ *                      -1 no limit
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
                            int maxQueue, long maxBodyBytes, int maxTokens, int maxPromptTokens, int maxN,
-                           int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads) {
+                           int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads,
+                           long promptCacheBytes) {
 
     public ServerConfig {
         if (host == null || host.isBlank()) {
@@ -73,6 +77,10 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
             throw new IllegalArgumentException("maxTokens, maxPromptTokens and maxThreads must be >= 0 (0: the default)");
         }
         corsOrigins = List.copyOf(corsOrigins);
+        if (promptCacheBytes < -1) {
+            throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size; got "
+                    + promptCacheBytes);
+        }
         if (drainTimeout == null || drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout must be zero or positive");
         }
@@ -101,7 +109,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
     /**
      * Builder for {@link ServerConfig}. Defaults: 127.0.0.1:8080, no API key, generation, 4 slots
      * over 4096 tokens, batches of 512, 64 queued requests, 2 MiB bodies, {@code n} up to 8, 256
-     * inputs per embeddings request, no CORS, 30 s to drain on close.
+     * inputs per embeddings request, no CORS, 30 s to drain on close, the engine's default prompt cache.
      */
     public static final class Builder {
         private String host = "127.0.0.1";
@@ -123,6 +131,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private List<String> corsOrigins = List.of();
         private Duration drainTimeout = Duration.ofSeconds(30);
         private int maxThreads;
+        private long promptCacheBytes = org.llamajava.batch.EngineParams.defaultPromptCacheBytes();
 
         private Builder() {}
 
@@ -145,11 +154,12 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder corsOrigins(List<String> v) { this.corsOrigins = List.copyOf(v); return this; }
         public Builder drainTimeout(Duration v) { this.drainTimeout = v; return this; }
         public Builder maxThreads(int v) { this.maxThreads = v; return this; }
+        public Builder promptCacheBytes(long v) { this.promptCacheBytes = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
-                    drainTimeout, maxThreads);
+                    drainTimeout, maxThreads, promptCacheBytes);
         }
     }
 }
