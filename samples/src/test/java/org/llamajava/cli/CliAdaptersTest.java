@@ -3,27 +3,20 @@ package org.llamajava.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,32 +176,20 @@ class CliAdaptersTest {
                 ctx.setControlVector(ControlVector.load(cv, 0.8f), 2, 3);
             });
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", CliTestSupport.cliJar().toAbsolutePath().toString(), "serve", "-m", base.toString(),
-                "--port", "0", "-np", "2", "-c", "512", "-t", "1", "--lora", loraA.toString(),
-                "--control-vector-scaled", cv + ":0.8", "--control-vector-layer-range", "2", "3"));
-        Path err = tmp.resolve("serve.err");
-        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectError(err.toFile()).start();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String first = out.readLine();
-            assertNotNull(first, () -> "serve printed nothing; stderr: " + read(err));
-            Matcher m = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+) ").matcher(first);
-            assertTrue(m.find(), first);
+        try (CliTestSupport.Served served = CliTestSupport.serve(tmp, "-m", base.toString(), "--port", "0", "-np", "2",
+                "-c", "512", "-t", "1", "--lora", loraA.toString(), "--control-vector-scaled", cv + ":0.8",
+                "--control-vector-layer-range", "2", "3")) {
             HttpClient http = HttpClient.newHttpClient();
             String body = "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": " + N + ", \"temperature\": 0}";
             for (int i = 0; i < 2; i++) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(m.group(1) + "/v1/completions"))
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(served.url() + "/v1/completions"))
                         .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode(), r.body());
                 assertEquals(expected, new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body())
                         .get("choices").get(0).get("text").asText());
             }
-            assertTrue(read(err).contains("applied 1 LoRA adapter and a control vector on layers 2..3"), read(err));
-        } finally {
-            p.destroy();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve stops on SIGTERM");
+            assertTrue(served.stderr().contains("applied 1 LoRA adapter and a control vector on layers 2..3"), served.stderr());
         }
     }
 
@@ -223,19 +204,10 @@ class CliAdaptersTest {
         }
         assertNotEquals(plain, withA);
         assertNotEquals(withA, withB);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", CliTestSupport.cliJar().toAbsolutePath().toString(), "serve", "-m", base.toString(),
-                "--port", "0", "-np", "2", "-c", "512", "-t", "1", "--lora", loraA.toString(), "--lora-scaled",
-                loraB + ":0.7", "--lora-init-without-apply"));
-        Path err = tmp.resolve("serve-lora.err");
-        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectError(err.toFile()).start();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String first = out.readLine();
-            assertNotNull(first, () -> "serve printed nothing; stderr: " + read(err));
-            Matcher m = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+) ").matcher(first);
-            assertTrue(m.find(), first);
-            String url = m.group(1);
+        try (CliTestSupport.Served served = CliTestSupport.serve(tmp, "-m", base.toString(), "--port", "0", "-np", "2",
+                "-c", "512", "-t", "1", "--lora", loraA.toString(), "--lora-scaled", loraB + ":0.7",
+                "--lora-init-without-apply")) {
+            String url = served.url();
             HttpClient http = HttpClient.newHttpClient();
             com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
             java.util.function.BiFunction<String, String, com.fasterxml.jackson.databind.JsonNode> call = (path, body) -> {
@@ -261,18 +233,7 @@ class CliAdaptersTest {
                     .get("choices").get(0).get("text").asText());
             call.apply("/lora-adapters", "[{\"id\": 0, \"scale\": 1}]");
             assertEquals(withA, call.apply("/v1/completions", body + "}").get("choices").get(0).get("text").asText());
-            assertTrue(read(err).contains("loaded 2 LoRA adapters (LoRA at scale 0"), read(err));
-        } finally {
-            p.destroy();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve stops on SIGTERM");
-        }
-    }
-
-    private static String read(Path p) {
-        try {
-            return java.nio.file.Files.readString(p);
-        } catch (java.io.IOException e) {
-            return "(unreadable: " + e + ")";
+            assertTrue(served.stderr().contains("loaded 2 LoRA adapters (LoRA at scale 0"), served.stderr());
         }
     }
 

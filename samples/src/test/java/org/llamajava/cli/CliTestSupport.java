@@ -299,4 +299,49 @@ final class CliTestSupport {
         String t = s.length() > 3000 ? s.substring(0, 3000) + "... (" + s.length() + " chars)" : s;
         return t.isEmpty() ? "(empty)" : "\n" + t;
     }
+
+    /**
+     * A {@code serve} child of the CLI jar: its process, the base URL its first stdout line (the
+     * banner) names, and the file its stderr goes to. {@link #close()} sends SIGTERM and waits for
+     * it to stop.
+     */
+    record Served(Process process, String url, String banner, Path err) implements AutoCloseable {
+        private static final java.util.regex.Pattern LISTENING =
+                java.util.regex.Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+) ");
+
+        /** What it has written to stderr so far. */
+        String stderr() {
+            try {
+                return Files.readString(err);
+            } catch (IOException e) {
+                return "(unreadable: " + e + ")";
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy(); // SIGTERM
+            org.junit.jupiter.api.Assertions.assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
+                    "serve stops on SIGTERM");
+        }
+    }
+
+    /** Starts {@code serve ARGS} in {@code dir} and waits for the line that says where it listens. */
+    static Served serve(Path dir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", cliJar().toAbsolutePath().toString(), "serve"));
+        cmd.addAll(List.of(args));
+        Path err = Files.createTempFile(dir, "serve", ".err");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile()).start();
+        Served s = new Served(p, null, null, err);
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        String first = out.readLine();
+        java.util.regex.Matcher m = first == null ? null : Served.LISTENING.matcher(first);
+        if (m == null || !m.find()) {
+            p.destroyForcibly();
+            fail("serve did not say where it listens: " + first + "; stderr: " + s.stderr());
+        }
+        return new Served(p, m.group(1), first, err);
+    }
 }
