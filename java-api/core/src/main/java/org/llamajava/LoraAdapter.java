@@ -183,12 +183,9 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** One metadata value of the adapter's GGUF as a string, or null if absent. */
     public String metadata(String key) {
-        if (key == null) {
-            throw new IllegalArgumentException("key is null");
-        }
         llama_adapter_lora a = handle();
-        try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
-            return NativeStrings.read((buf, size) -> llama_adapter_meta_val_str(a, k, buf, size)); // null: absent
+        try {
+            return NativeStrings.value(key, (k, buf, size) -> llama_adapter_meta_val_str(a, k, buf, size));
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -289,12 +289,9 @@ public final class Model implements AutoCloseable {
 
     /** One metadata value as a string, or null if the key is absent. */
     public String metadata(String key) {
-        if (key == null) {
-            throw new IllegalArgumentException("key is null");
-        }
         llama_model m = handle();
-        try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
-            return NativeStrings.read((buf, size) -> llama_model_meta_val_str(m, k, buf, size)); // null: absent
+        try {
+            return NativeStrings.value(key, (k, buf, size) -> llama_model_meta_val_str(m, k, buf, size));
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -41,6 +41,26 @@ public final class NativeStrings {
         int write(int index, BytePointer buf, long size);
     }
 
+    /** A native function that writes the value of {@code key} into {@code buf}, as {@link Writer}. */
+    @FunctionalInterface
+    public interface KeyedWriter {
+        int write(BytePointer key, BytePointer buf, long size);
+    }
+
+    /**
+     * The value of metadata key {@code key} (llama.cpp's {@code *_meta_val_str}), or null if absent.
+     *
+     * @throws IllegalArgumentException if {@code key} is null
+     */
+    public static String value(String key, KeyedWriter w) {
+        if (key == null) {
+            throw new IllegalArgumentException("key is null");
+        }
+        try (BytePointer k = new BytePointer(key, StandardCharsets.UTF_8)) {
+            return read((buf, size) -> w.write(k, buf, size));
+        }
+    }
+
     /**
      * {@code count} key/value pairs read by index (llama.cpp's {@code *_meta_key_by_index} and
      * {@code *_meta_val_str_by_index}), in order, unmodifiable.
