@@ -241,26 +241,9 @@ public final class ChatSession {
      * failures leave the history as it was.
      */
     public Completion send(String userText, Sampler sampler, GenerateOptions options) {
-        messages.add(ChatMessage.user(userText));
-        try {
-            Completion c = generate(renderPrompt(), sampler, options);
-            messages.add(ChatMessage.assistant(c.text()));
-            return c;
-        } catch (ContextOverflowException e) {
-            if (e.partial() != null) {
-                // the reply filled the context: keep the turn, with what was generated
-                messages.add(ChatMessage.assistant(e.partial().text()));
-            } else {
-                messages.remove(messages.size() - 1);
-            }
-            throw e;
-        } catch (RuntimeException e) {
-            messages.remove(messages.size() - 1);
-            throw e;
-        }
+        return send(ChatMessage.user(userText), sampler, options);
     }
 
-    /** Tokenizes a rendered prompt: special tokens parsed, BOS added unless the template wrote it. */
     /**
      * Lets this chat's messages carry images (and audio): their media are evaluated through
      * {@code projector} (loaded for this chat's model), and the sequence keeps them in its cache
@@ -302,6 +285,7 @@ public final class ChatSession {
             return c;
         } catch (ContextOverflowException e) {
             if (e.partial() != null) {
+                // the reply filled the context: keep the turn, with what was generated
                 messages.add(ChatMessage.assistant(e.partial().text()));
             } else {
                 messages.remove(messages.size() - 1);
