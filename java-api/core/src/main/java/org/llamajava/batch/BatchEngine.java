@@ -89,8 +89,10 @@ public final class BatchEngine implements AutoCloseable {
 
     /** Idle slots' caches moved to host memory, least recently saved first; null when off (engine thread). */
     private final java.util.LinkedList<Cached> promptCache;
-    /** Bytes of state in {@link #promptCache}. */
-    private long promptCacheUsed;
+    /** Bytes of state in {@link #promptCache}, and its entries (read by {@link #stats()}). */
+    private volatile long promptCacheUsed;
+    private volatile int promptCacheCount;
+    private final AtomicLong promptCacheRestores = new AtomicLong();
     /** Most saved caches kept, whatever their size. */
     static final int PROMPT_CACHE_ENTRIES = 256;
 
@@ -382,7 +384,8 @@ public final class BatchEngine implements AutoCloseable {
     /** Counters since the engine started. */
     public EngineStats stats() {
         return new EngineStats(slots.length, active, queue.size(), completed.get(), promptEvaluated.get(),
-                promptCached.get(), generated.get(), decodes.get());
+                promptCached.get(), generated.get(), decodes.get(), promptCacheCount, promptCacheUsed,
+                promptCacheRestores.get());
     }
 
     /** Whether {@link #close()} was called. */
@@ -514,6 +517,7 @@ public final class BatchEngine implements AutoCloseable {
             while (promptCache.size() > PROMPT_CACHE_ENTRIES || (limit > 0 && promptCacheUsed > limit)) {
                 promptCacheUsed -= promptCache.removeFirst().state().length;
             }
+            promptCacheCount = promptCache.size();
         }
     }
 
@@ -575,7 +579,9 @@ public final class BatchEngine implements AutoCloseable {
                     promptCacheUsed += hit.state().length;
                 } // else it lives on in the slot
                 restored = true;
+                promptCacheCount = promptCache.size();
                 if (decoder.restoreSequence(best.id, hit.state())) {
+                    promptCacheRestores.incrementAndGet();
                     best.cache = Arrays.copyOf(hit.tokens(), Math.max(256, hit.tokens().length));
                     best.length = hit.tokens().length;
                     best.loras = hit.loras();

@@ -108,6 +108,9 @@ class PromptCacheTest {
             assertTrue(longer.cachedTokens() >= a.length - 1, "A's prompt is a prefix of A2's: " + longer.cachedTokens());
             assertArrayEquals(alone(a2), longer.tokens());
             assertEquals(b.length - 1, run(e, b).cachedTokens(), "B was saved when A came back");
+            EngineStats st = e.stats();
+            assertEquals(2, st.promptCacheRestores(), "A, then B, came back from host memory");
+            assertTrue(st.promptCacheEntries() >= 1 && st.promptCacheBytes() > 0, st.toString());
         }
         // off: the slot's previous cache is lost
         try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(256).threads(1)
@@ -115,6 +118,8 @@ class PromptCacheTest {
             run(e, a);
             run(e, b);
             assertEquals(shared(a, b), run(e, a).cachedTokens());
+            assertEquals(0, e.stats().promptCacheEntries());
+            assertEquals(0, e.stats().promptCacheRestores());
         }
         // too small to hold a cache: nothing is saved, nothing goes wrong
         try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(256).threads(1)

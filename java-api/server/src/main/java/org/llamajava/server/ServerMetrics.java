@@ -66,6 +66,12 @@ final class ServerMetrics {
         counter("llamajava_tokens_generated_total", "tokens sampled", stats, EngineStats::tokensGenerated);
         counter("llamajava_decode_calls_total", "native decode calls", stats, EngineStats::decodes);
         counter("llamajava_generations_completed_total", "generations finished", stats, EngineStats::completed);
+        gauge("llamajava_prompt_cache_entries", "idle slots' caches saved in host memory (--cache-ram)", stats,
+                EngineStats::promptCacheEntries);
+        gauge("llamajava_prompt_cache_bytes", "bytes of KV state in the prompt cache", stats,
+                EngineStats::promptCacheBytes);
+        counter("llamajava_prompt_cache_restores_total", "saved caches restored into a slot", stats,
+                EngineStats::promptCacheRestores);
     }
 
     /** Adds the embedder's queue gauge. */

@@ -296,7 +296,8 @@ class ServerHttpTest {
         for (String name : List.of("llamajava_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"}",
                 "llamajava_slots 2", "llamajava_slots_busy", "llamajava_queue_depth", "llamajava_tokens_generated_total",
                 "llamajava_prompt_tokens_total", "llamajava_time_to_first_token_seconds_bucket",
-                "llamajava_request_duration_seconds_bucket")) {
+                "llamajava_request_duration_seconds_bucket", "llamajava_prompt_cache_entries",
+                "llamajava_prompt_cache_bytes", "llamajava_prompt_cache_restores_total")) {
             assertTrue(text.contains(name), name + " in\n" + text);
         }
     }
