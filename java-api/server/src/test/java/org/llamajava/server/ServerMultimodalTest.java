@@ -87,6 +87,36 @@ class ServerMultimodalTest {
     }
 
     @Test
+    void anImageRequestGeneratesWithTheLoraItNames() {
+        org.llamajava.LoraAdapter lora = org.llamajava.LoraAdapter.load(model, org.llamajava.AdapterFiles.writeLora(
+                tmp.resolve("vision-lora.gguf"), "llama", org.llamajava.gguf.ModelShape.tiny(), 4, 8f, 1));
+        java.util.Map<org.llamajava.LoraAdapter, Float> none = new java.util.LinkedHashMap<>();
+        none.put(lora, 0f); // loaded, not applied: as serve --lora F --lora-init-without-apply
+        String[] expected = new String[2];
+        for (int i = 0; i < 2; i++) {
+            try (Context ctx = model.createContext(ContextParams.builder().contextSize(512).threads(1).build())) {
+                ctx.setLoraAdapter(lora, i);
+                try (Sequence seq = ctx.newSequence(); Sampler greedy = Sampler.greedy()) {
+                    expected[i] = projector.generate(seq, "<|im_start|>user\n" + Projector.marker() + "Describe this."
+                            + "<|im_end|>\n<|im_start|>assistant\n", List.of(Media.bytes(VisionModels.image("png"))),
+                            greedy, GenerateOptions.maxTokens(12)).text();
+                }
+            }
+        }
+        assertTrue(!expected[0].equals(expected[1]), "the adapter must change the reply for this test to mean anything");
+        try (LlamaServer s = LlamaServer.start(model, ServerFixture.config(null).build(), projector,
+                ctx -> ctx.setLoraAdapters(none))) {
+            String image = body("data:image/png;base64," + png);
+            ServerFixture.Reply with = post(s.baseUrl() + "/v1/chat/completions",
+                    image.substring(0, image.length() - 1) + ", \"lora\": [{\"id\": 0, \"scale\": 1}]}");
+            assertEquals(200, with.status(), with.raw().body());
+            assertEquals(expected[1], with.json().at("/choices/0/message/content").asText());
+            ServerFixture.Reply without = post(s.baseUrl() + "/v1/chat/completions", image);
+            assertEquals(expected[0], without.json().at("/choices/0/message/content").asText());
+        }
+    }
+
+    @Test
     void remoteUrlsAreRefused() {
         ServerFixture.Reply r = post(server.baseUrl() + "/v1/chat/completions", body("https://example.com/cat.png"));
         assertEquals(400, r.status());
