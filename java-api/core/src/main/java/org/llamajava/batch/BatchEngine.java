@@ -500,7 +500,14 @@ public final class BatchEngine implements AutoCloseable {
             text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
         }
         long limit = params.promptCacheBytes();
-        byte[] state = text ? decoder.saveSequence(s.id) : null;
+        byte[] state = null;
+        if (text) {
+            try {
+                state = decoder.saveSequence(s.id);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                state = null; // not saved (no memory for it, or the model's RPC server failed): only a lost cache
+            }
+        }
         if (state != null && (limit < 0 || state.length <= limit)) {
             int[] tokens = Arrays.copyOf(s.cache, s.length);
             Map<LoraAdapter, Float> loras = s.loras;
@@ -580,7 +587,14 @@ public final class BatchEngine implements AutoCloseable {
                 } // else it lives on in the slot
                 restored = true;
                 promptCacheCount = promptCache.size();
-                if (decoder.restoreSequence(best.id, hit.state())) {
+                boolean back;
+                try {
+                    back = decoder.restoreSequence(best.id, hit.state());
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    decoder.removeFrom(best.id, 0);
+                    back = false;
+                }
+                if (back) {
                     promptCacheRestores.incrementAndGet();
                     best.cache = Arrays.copyOf(hit.tokens(), Math.max(256, hit.tokens().length));
                     best.length = hit.tokens().length;
