@@ -283,8 +283,7 @@ public final class BatchEngine implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
-        Map<LoraAdapter, Float> copy = new BatchRequest(new int[] {0}, null, GenerateOptions.maxTokens(0), adapters)
-                .loraAdapters(); // checked, copied
+        Map<LoraAdapter, Float> copy = BatchRequest.checkedCopy(adapters);
         for (LoraAdapter a : copy.keySet()) {
             Handles.holdLora(context, a);
         }
@@ -528,6 +527,16 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** How many of the first {@code length} {@code tokens} the request's prompt starts with. */
+    private static int shared(int[] tokens, int length, BatchRequest r) {
+        int max = Math.min(length, r.promptLength());
+        int n = 0;
+        while (n < max && tokens[n] == r.promptToken(n)) {
+            n++;
+        }
+        return n;
+    }
+
     /** Starts a request in the free slot whose cache shares the longest prefix with its prompt. */
     private void begin(Pending p) {
         BatchRequest r = p.request();
@@ -543,12 +552,8 @@ public final class BatchEngine implements AutoCloseable {
             if (s.run != null) {
                 continue;
             }
-            int lcp = 0;
             // a cache evaluated with other adapters holds other values: reuse none of it
-            int max = s.loras.equals(loras) ? Math.min(s.length, r.promptLength()) : 0;
-            while (lcp < max && s.cache[lcp] == r.promptToken(lcp)) {
-                lcp++;
-            }
+            int lcp = s.loras.equals(loras) ? shared(s.cache, s.length, r) : 0;
             if (lcp > bestLcp) {
                 best = s;
                 bestLcp = lcp;
@@ -566,11 +571,7 @@ public final class BatchEngine implements AutoCloseable {
                 if (!c.loras().equals(loras)) {
                     continue;
                 }
-                int n = 0;
-                int max = Math.min(c.tokens().length, r.promptLength());
-                while (n < max && c.tokens()[n] == r.promptToken(n)) {
-                    n++;
-                }
+                int n = shared(c.tokens(), c.tokens().length, r);
                 if (n > hitLcp) {
                     hit = c;
                     hitLcp = n;

@@ -35,18 +35,23 @@ public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOption
         }
         prompt = prompt.clone();
         if (loraAdapters != null) {
-            Map<LoraAdapter, Float> copy = new LinkedHashMap<>();
-            loraAdapters.forEach((a, s) -> {
-                if (a == null) {
-                    throw new IllegalArgumentException("a LoRA adapter of the request is null");
-                }
-                if (s == null || !Float.isFinite(s)) {
-                    throw new IllegalArgumentException("a LoRA scale must be a finite number, not " + s + " (" + a + ")");
-                }
-                copy.put(a, s);
-            });
-            loraAdapters = Collections.unmodifiableMap(copy);
+            loraAdapters = checkedCopy(loraAdapters);
         }
+    }
+
+    /** An unmodifiable copy, in order, of adapters and scales: none null, every scale finite. */
+    static Map<LoraAdapter, Float> checkedCopy(Map<LoraAdapter, Float> adapters) {
+        Map<LoraAdapter, Float> copy = new LinkedHashMap<>();
+        adapters.forEach((a, s) -> {
+            if (a == null) {
+                throw new IllegalArgumentException("a LoRA adapter is null");
+            }
+            if (s == null || !Float.isFinite(s)) {
+                throw new IllegalArgumentException("a LoRA scale must be a finite number, not " + s + " (" + a + ")");
+            }
+            copy.put(a, s);
+        });
+        return Collections.unmodifiableMap(copy);
     }
 
     /** A request with the engine's LoRA adapters. */
