@@ -17,6 +17,18 @@ import org.llamajava.gguf.ModelShape;
 public final class AdapterFiles {
     private AdapterFiles() {}
 
+    /** The shape of the adapter tests' base model: 64-wide, 4 layers, 4 heads (2 KV), 128 FFN, 512 context. */
+    public static final ModelShape SHAPE = new ModelShape(64, 4, 4, 2, 128, 512);
+
+    /**
+     * The adapter tests' base model: random weights of {@code shape} (seed 11, scaled so that an
+     * adapter visibly changes greedy text) over the tiny byte vocabulary.
+     */
+    public static Path writeBase(Path file, ModelShape shape) {
+        new org.llamajava.gguf.LlamaModelWriter(shape, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(file);
+        return file;
+    }
+
     /** The matrices a LoRA for {@code shape} adapts in every layer, with their [in, out]. */
     public static List<Object[]> targets(ModelShape shape) {
         int e = shape.embedding();

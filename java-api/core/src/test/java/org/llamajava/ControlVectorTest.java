@@ -14,8 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.llamajava.gguf.LlamaModelWriter;
-import org.llamajava.gguf.ModelShape;
 
 /**
  * Control vectors against {@code llama-completion --control-vector-scaled FILE:S
@@ -35,8 +33,7 @@ class ControlVectorTest {
     @BeforeAll
     static void write() {
         base = tmp.resolve("base.gguf");
-        ModelShape shape = new ModelShape(64, 4, 4, 2, 128, 512);
-        new LlamaModelWriter(shape, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
+        AdapterFiles.writeBase(base, AdapterFiles.SHAPE);
         cv = AdapterFiles.writeControlVector(tmp.resolve("cv.gguf"), 64, 4, 9, 2f);
         model = Model.load(base);
     }

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
 
 /**
@@ -35,7 +34,7 @@ class LoraAdapterTest {
     @BeforeAll
     static void write() {
         base = tmp.resolve("base.gguf");
-        new LlamaModelWriter(ModelShape.tiny(), TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
+        AdapterFiles.writeBase(base, ModelShape.tiny());
         loraA = AdapterFiles.writeLora(tmp.resolve("lora-a.gguf"), "llama", ModelShape.tiny(), 4, 8f, 1);
         loraB = AdapterFiles.writeLora(tmp.resolve("lora-b.gguf"), "llama", ModelShape.tiny(), 2, 2f, 2);
         model = Model.load(base);

@@ -31,7 +31,6 @@ import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.TestSupport;
-import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
 
 /**
@@ -45,7 +44,7 @@ import org.llamajava.gguf.ModelShape;
 class CliAdaptersTest {
     static final String PROMPT = "Once upon a time";
     static final int N = 24;
-    static final ModelShape SHAPE = new ModelShape(64, 4, 4, 2, 128, 512);
+    static final ModelShape SHAPE = AdapterFiles.SHAPE;
 
     @TempDir
     static Path tmp;
@@ -59,7 +58,7 @@ class CliAdaptersTest {
     static void write() {
         CliTestSupport.cliJar();
         base = tmp.resolve("base.gguf");
-        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
+        AdapterFiles.writeBase(base, SHAPE);
         loraA = AdapterFiles.writeLora(tmp.resolve("lora-a.gguf"), "llama", SHAPE, 4, 8f, 1);
         loraB = AdapterFiles.writeLora(tmp.resolve("lora-b.gguf"), "llama", SHAPE, 2, 2f, 2);
         cv = AdapterFiles.writeControlVector(tmp.resolve("cv.gguf"), 64, 4, 9, 2f);

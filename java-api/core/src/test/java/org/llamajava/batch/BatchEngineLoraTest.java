@@ -42,14 +42,12 @@ class BatchEngineLoraTest {
     static Model model;
     static LoraAdapter a;
     static LoraAdapter b;
-    static final ModelShape SHAPE = new ModelShape(64, 4, 4, 2, 128, 512);
+    static final ModelShape SHAPE = AdapterFiles.SHAPE;
     static final int N = 16;
 
     @BeforeAll
     static void write() {
-        Path base = tmp.resolve("base.gguf");
-        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
-        model = Model.load(base);
+        model = Model.load(AdapterFiles.writeBase(tmp.resolve("base.gguf"), SHAPE));
         a = LoraAdapter.load(model, AdapterFiles.writeLora(tmp.resolve("lora-a.gguf"), "llama", SHAPE, 4, 8f, 1));
         b = LoraAdapter.load(model, AdapterFiles.writeLora(tmp.resolve("lora-b.gguf"), "llama", SHAPE, 2, 6f, 2));
     }

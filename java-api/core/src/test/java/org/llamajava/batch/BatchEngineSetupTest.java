@@ -23,8 +23,6 @@ import org.llamajava.LoraAdapter;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
-import org.llamajava.TestSupport;
-import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
 
 /**
@@ -38,12 +36,11 @@ class BatchEngineSetupTest {
     static Model model;
     static Path lora;
     static Path cv;
-    static final ModelShape SHAPE = new ModelShape(64, 4, 4, 2, 128, 512);
+    static final ModelShape SHAPE = AdapterFiles.SHAPE;
 
     @BeforeAll
     static void write() {
-        Path base = tmp.resolve("base.gguf");
-        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
+        Path base = AdapterFiles.writeBase(tmp.resolve("base.gguf"), SHAPE);
         lora = AdapterFiles.writeLora(tmp.resolve("lora.gguf"), "llama", SHAPE, 4, 8f, 1);
         cv = AdapterFiles.writeControlVector(tmp.resolve("cv.gguf"), 64, 4, 9, 2f);
         model = Model.load(base);

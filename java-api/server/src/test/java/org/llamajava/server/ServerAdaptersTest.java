@@ -24,8 +24,6 @@ import org.llamajava.LoraAdapter;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
-import org.llamajava.TestSupport;
-import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
 import org.llamajava.server.ServerFixture.Reply;
 
@@ -39,7 +37,7 @@ import org.llamajava.server.ServerFixture.Reply;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerAdaptersTest {
-    static final ModelShape SHAPE = new ModelShape(64, 4, 4, 2, 128, 512);
+    static final ModelShape SHAPE = AdapterFiles.SHAPE;
     static final String PROMPT = "Once upon a time";
 
     @TempDir
@@ -51,9 +49,7 @@ class ServerAdaptersTest {
 
     @BeforeAll
     void write() {
-        Path base = tmp.resolve("base.gguf");
-        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(11).scale(4f).write(base);
-        model = Model.load(base);
+        model = Model.load(AdapterFiles.writeBase(tmp.resolve("base.gguf"), SHAPE));
         lora = LoraAdapter.load(model, AdapterFiles.writeLora(tmp.resolve("lora.gguf"), "llama", SHAPE, 4, 8f, 1));
         loraB = LoraAdapter.load(model, AdapterFiles.writeLora(tmp.resolve("lora-b.gguf"), "llama", SHAPE, 2, 6f, 2));
         vector = ControlVector.load(AdapterFiles.writeControlVector(tmp.resolve("cv.gguf"), 64, 4, 9, 2f), 0.8f);

@@ -171,6 +171,8 @@ class ServerInfillTest {
                 400, "input_extra");
         assertError(infill("{\"input_prefix\":\"x\",\"input_suffix\":\"y\",\"input_extra\":[7]}"), 400, "input_extra");
         assertError(infill(body(PREFIX, SUFFIX, null, null, ",\"max_tokens\":100000")), 400, "max_tokens");
+        // llama-server's per-request "lora" is read here too; this server has no adapters
+        assertError(infill(body(PREFIX, SUFFIX, null, null, ",\"lora\":[{\"id\":0,\"scale\":1}]")), 400, "lora");
         assertError(infill("not json"), 400, null);
         // the parts are cut to their budgets, but together they can still pass a slot: refused, not cut further
         String longPrefix = PREFIX.repeat(30);
