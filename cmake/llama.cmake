@@ -63,9 +63,12 @@ if(LLAMA_CPP_DIR)
   execute_process(COMMAND git -C "${SRC}" rev-parse HEAD OUTPUT_VARIABLE _head
                   OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   set(SOURCE_ID "local:${SRC}:${_head}")
+  llama_apply_patches("${SRC}" OFF)
 else()
   llama_pinned_source("${CACHE_DIR}" SRC)
-  set(SOURCE_ID "${LLAMA_PIN_VERSION}:${LLAMA_PIN_SHA256}")
+  llama_apply_patches("${SRC}" ON)
+  llama_patches_id(_patches)
+  set(SOURCE_ID "${LLAMA_PIN_VERSION}:${LLAMA_PIN_SHA256}${_patches}")
 endif()
 
 # ---- 2. build key --------------------------------------------------------------
@@ -146,6 +149,52 @@ if(PRINT_KEY)
   # -DPRINT_KEY=ON: print the build key and stop (scripts use it to find a cached build)
   message(STATUS "llama.cpp: build key ${BACKEND}-${KEY}")
   return()
+endif()
+
+# ---- 2b. the AMX tile-config check (cmake/amx-check), once per build key -------------
+# Fails the build where the compiler would drop the stores of ggml's AMX tile configuration (GCC 12
+# without cmake/patches/0001-*): such natives crash on every CPU with AMX. It builds nothing for
+# targets without ggml's AMX code, and is built but not run for targets this host cannot run.
+set(AMX_CHECK_BUILD "${CACHE_DIR}/build/amx-check-${KEY}")
+if(NOT EXISTS "${AMX_CHECK_BUILD}/.passed")
+  set(_mmq "${SRC}/ggml/src/ggml-cpu/amx/mmq.cpp")
+  if(EXISTS "${_mmq}")
+    set(_tc "")
+    if(TOOLCHAIN_FILE)
+      set(_tc "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
+    endif()
+    execute_process(COMMAND "${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}/amx-check" -B "${AMX_CHECK_BUILD}"
+                            -DCMAKE_BUILD_TYPE=Release "-DMMQ_SOURCE=${_mmq}" ${_tc} RESULT_VARIABLE rc)
+    if(rc EQUAL 0)
+      execute_process(COMMAND "${CMAKE_COMMAND}" --build "${AMX_CHECK_BUILD}" RESULT_VARIABLE rc)
+    endif()
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "amx-check: could not build the AMX tile-config check (${rc})")
+    endif()
+    set(_ran "")
+    if(NOT TOOLCHAIN_FILE)
+      foreach(level 2 3)
+        if(EXISTS "${AMX_CHECK_BUILD}/llamajava-amx-check-O${level}")
+          execute_process(COMMAND "${AMX_CHECK_BUILD}/llamajava-amx-check-O${level}" RESULT_VARIABLE rc
+                          OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
+          string(STRIP "${_out}" _out)
+          message(STATUS "amx-check -O${level}: ${_out}")
+          if(NOT rc EQUAL 0)
+            message(FATAL_ERROR "amx-check: ${_out}\n"
+              "The compiler drops the stores of ggml's AMX tile configuration (-O${level}): natives built so "
+              "crash on every CPU with AMX (SIGILL in ggml_backend_amx_mul_mat). Build from the pinned source, "
+              "which carries cmake/patches/0001-ggml-cpu-amx-keep-tile-config-stores.patch, or apply that "
+              "patch to -Dllama.cpp.dir's checkout.")
+          endif()
+          set(_ran "${_ran} -O${level}")
+        endif()
+      endforeach()
+    endif()
+    if(_ran)
+      message(STATUS "amx-check: ggml's tile configuration keeps its stores (${_ran})")
+    endif()
+    file(WRITE "${AMX_CHECK_BUILD}/.passed" "${SOURCE_ID}\n")
+  endif()
 endif()
 
 # ---- 3. configure, build, install (skipped when cached) -----------------------
@@ -332,6 +381,9 @@ foreach(pair "stb_image-LICENSE.txt=vendor/stb/stb_image.h=This software is avai
     endif()
   endif()
 endforeach()
+if(EXISTS "${AMX_CHECK_BUILD}/llamajava-amx-check-O3")
+  file(COPY_FILE "${AMX_CHECK_BUILD}/llamajava-amx-check-O3" "${OUT_DIR}/bin/llamajava-amx-check")
+endif()
 foreach(tool test-chat-template llamajava-loader-dump llamajava-embedding llamajava-json-schema-cases llamajava-infill)
   if(EXISTS "${SHIM_BUILD}/${tool}")
     file(COPY "${SHIM_BUILD}/${tool}" DESTINATION "${OUT_DIR}/bin")

@@ -60,3 +60,43 @@ function(llama_pinned_source cache out)
   file(WRITE "${src}/.llama-java-verified" "${LLAMA_PIN_SHA256}\n")
   set(${out} "${src}" PARENT_SCOPE)
 endfunction()
+
+# Patches llama-java carries on the pinned source (cmake/patches/*.patch, applied in name order;
+# each is documented in docs and small enough to send upstream).
+set(LLAMA_PATCH_DIR "${CMAKE_CURRENT_LIST_DIR}/patches")
+file(GLOB LLAMA_PATCHES "${LLAMA_PATCH_DIR}/*.patch")
+list(SORT LLAMA_PATCHES)
+
+# llama_patches_id(<out var>): the patches' names and content hashes, for build keys.
+function(llama_patches_id out)
+  set(id "")
+  foreach(p IN LISTS LLAMA_PATCHES)
+    get_filename_component(n "${p}" NAME)
+    file(SHA256 "${p}" h)
+    string(APPEND id "|${n}:${h}")
+  endforeach()
+  set(${out} "${id}" PARENT_SCOPE)
+endfunction()
+
+# llama_apply_patches(<source dir> <apply>): applies each patch that the tree lacks (apply ON), or
+# warns about each one it lacks (apply OFF: a checkout of the user's own, which is not changed).
+function(llama_apply_patches src apply)
+  find_program(GIT git REQUIRED)
+  foreach(p IN LISTS LLAMA_PATCHES)
+    get_filename_component(n "${p}" NAME)
+    execute_process(COMMAND "${GIT}" apply --check --reverse "${p}" WORKING_DIRECTORY "${src}"
+                    RESULT_VARIABLE applied OUTPUT_QUIET ERROR_QUIET)
+    if(applied EQUAL 0)
+      message(STATUS "llama.cpp: patch ${n} is applied")
+    elseif(apply)
+      execute_process(COMMAND "${GIT}" apply "${p}" WORKING_DIRECTORY "${src}" RESULT_VARIABLE rc)
+      if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "llama.cpp: patch ${n} does not apply to ${src} (${rc})")
+      endif()
+      message(STATUS "llama.cpp: applied patch ${n}")
+    else()
+      message(WARNING "llama.cpp: ${src} lacks llama-java's patch ${p}; apply it there "
+                      "(git apply ${p}) unless that checkout fixes the same fault another way")
+    endif()
+  endforeach()
+endfunction()

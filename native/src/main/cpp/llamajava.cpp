@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -464,4 +465,32 @@ extern "C" struct llama_sampler * llamajava_reasoning_budget_init(const struct l
         set_error(error, "unknown error while creating the reasoning budget sampler");
     }
     return nullptr;
+}
+
+int llamajava_cpu_extra_buffer_types(char * buf, int size) {
+    if (buf && size > 0) {
+        buf[0] = '\0';
+    }
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!cpu) {
+        return 0;
+    }
+    typedef ggml_backend_buffer_type_t * (*get_extra_bufts_t)(ggml_backend_dev_t device);
+    auto get = (get_extra_bufts_t) ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(cpu),
+                                                                      "ggml_backend_dev_get_extra_bufts");
+    if (!get) {
+        return 0;
+    }
+    std::string names;
+    int n = 0;
+    for (ggml_backend_buffer_type_t * t = get(cpu); t && *t; t++, n++) {
+        if (n > 0) {
+            names += ",";
+        }
+        names += ggml_backend_buft_name(*t);
+    }
+    if (buf && size > 0) {
+        std::snprintf(buf, (size_t) size, "%s", names.c_str());
+    }
+    return n;
 }

@@ -144,6 +144,14 @@ void * llamajava_threadpools_attach(struct llama_context * ctx, int n_threads, i
 /* Frees the thread pools of llamajava_threadpools_attach (NULL is ignored). */
 void llamajava_threadpools_free(void * pools);
 
+/*
+ * The names of the CPU device's extra buffer types (what llama.cpp's --no-repack turns off: weight
+ * repacking, "CPU_REPACK", and ggml's AMX kernels, "AMX"), comma-separated, into buf (size bytes,
+ * NUL-terminated, cut to fit). Returns their number. ggml offers "AMX" only where the CPU backend
+ * was built with AMX, the CPU has it and the kernel granted its tile state to the process.
+ */
+int llamajava_cpu_extra_buffer_types(char * buf, int size);
+
 /* ==== RPC (llamajava_rpc.cpp): ggml's RPC backend through the backend registry ============ */
 
 /* Whether this build has ggml's RPC backend (1) or not (0). */

@@ -199,15 +199,49 @@ public final class Llama {
     }
 
     /**
-     * llama.cpp's system information line (backends and CPU features in use). In a distributable
-     * build (GGML_BACKEND_DL with one CPU backend per instruction-set level) it ends with the variant
-     * ggml chose for this CPU, e.g. {@code CPU_VARIANT = haswell | }.
+     * llama.cpp's system information line (backends and CPU features in use), followed by the CPU
+     * backend's extra buffer types and whether Intel AMX kernels are used, e.g.
+     * {@code EXTRA_BUFFER_TYPES = CPU_REPACK | AMX_USED = 0 | } ({@link #cpuExtraBufferTypes()},
+     * {@link #amxUsed()}). In a distributable build (GGML_BACKEND_DL with one CPU backend per
+     * instruction-set level) it ends with the variant ggml chose for this CPU, e.g.
+     * {@code CPU_VARIANT = haswell | }.
      */
     public static String systemInfo() {
         init();
         String info = llama_print_system_info().getString(StandardCharsets.UTF_8);
+        java.util.List<String> extra = cpuExtraBufferTypes();
+        info += "EXTRA_BUFFER_TYPES = " + (extra.isEmpty() ? "none" : String.join(",", extra)) + " | AMX_USED = "
+                + (extra.contains(AMX_BUFFER_TYPE) ? 1 : 0) + " | ";
         String variant = cpuVariant;
         return variant == null ? info : info + "CPU_VARIANT = " + variant + " | ";
+    }
+
+    /** The name ggml gives its AMX buffer type. */
+    static final String AMX_BUFFER_TYPE = "AMX";
+
+    /**
+     * The extra buffer types the CPU backend offers on this machine, as ggml names them: for example
+     * {@code CPU_REPACK} (weights repacked for the CPU's SIMD kernels) and {@code AMX} (Intel AMX
+     * matrix kernels). Models use them unless loaded with {@link ModelParams#extraBufferTypes()}
+     * false (llama.cpp's {@code --no-repack}).
+     */
+    public static java.util.List<String> cpuExtraBufferTypes() {
+        init();
+        try (BytePointer buf = new BytePointer(512)) {
+            int n = org.llamajava.bindings.global.llama.llamajava_cpu_extra_buffer_types(buf, 512);
+            String names = buf.getString(StandardCharsets.UTF_8);
+            return n == 0 || names.isEmpty() ? java.util.List.of() : java.util.List.of(names.split(","));
+        }
+    }
+
+    /**
+     * Whether models loaded with default {@link ModelParams} run their quantized matrix products on
+     * Intel AMX: the CPU backend was built with AMX, the CPU has it and the kernel granted it (ggml's
+     * {@code AMX} buffer type is offered). llama-java's natives carry a fix, checked when they are
+     * built, for the crash that ggml's AMX kernels have when built by GCC 12.
+     */
+    public static boolean amxUsed() {
+        return cpuExtraBufferTypes().contains(AMX_BUFFER_TYPE);
     }
 
     /**

@@ -163,6 +163,7 @@ public final class Model implements AutoCloseable {
                     : (params.useMlock() ? LLAMA_LOAD_MODE_MLOCK : LLAMA_LOAD_MODE_NONE));
             p.vocab_only(params.vocabOnly());
             p.check_tensors(params.checkTensors());
+            p.use_extra_bufts(params.extraBufferTypes());
             if (progress != null) {
                 progress.install(p);
             }

@@ -33,11 +33,17 @@ import java.util.Objects;
  *     that dies or stops answering is an {@link RpcServerException} instead of the end of the process (ggml's RPC client
  *     aborts). {@link java.time.Duration#ZERO} turns that guard off: calls run on the caller's
  *     thread, and a dying server ends the process as it does in llama.cpp's own tools
+ * @param extraBufferTypes let the CPU backend keep weights in its extra buffer types (default true,
+ *     as llama.cpp): weights repacked for the CPU's SIMD kernels ({@code CPU_REPACK}) and, on CPUs
+ *     with Intel AMX, the AMX matrix kernels for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K and IQ4_XS
+ *     ({@code AMX}). False is llama.cpp's {@code --no-repack} ({@code no_extra_bufts}): every weight
+ *     stays in plain CPU memory, with the plain kernels. {@link Llama#cpuExtraBufferTypes()} lists
+ *     what this machine offers
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
                           boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,
                           float[] tensorSplit, List<TensorOverride> tensorOverrides, boolean cpuMoe, int nCpuMoe,
-                          List<String> rpcServers, java.time.Duration rpcTimeout) {
+                          List<String> rpcServers, java.time.Duration rpcTimeout, boolean extraBufferTypes) {
 
     /** The default {@link #rpcTimeout()}. */
     public static final java.time.Duration DEFAULT_RPC_TIMEOUT = java.time.Duration.ofMinutes(10);
@@ -46,7 +52,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
     public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
                        LoadProgressListener progress, SplitMode splitMode, int mainGpu, float[] tensorSplit) {
         this(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu, tensorSplit,
-                List.of(), false, 0, List.of(), null);
+                List.of(), false, 0, List.of(), null, true);
     }
 
     /** {@link #gpuLayers()} value that offloads every layer. */
@@ -100,13 +106,13 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 && Objects.equals(progress, p.progress) && splitMode == p.splitMode && mainGpu == p.mainGpu
                 && Arrays.equals(tensorSplit, p.tensorSplit) && tensorOverrides.equals(p.tensorOverrides)
                 && cpuMoe == p.cpuMoe && nCpuMoe == p.nCpuMoe && rpcServers.equals(p.rpcServers)
-                && rpcTimeout.equals(p.rpcTimeout);
+                && rpcTimeout.equals(p.rpcTimeout) && extraBufferTypes == p.extraBufferTypes;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout);
+                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes);
     }
 
     @Override
@@ -115,7 +121,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 + ", vocabOnly=" + vocabOnly + ", checkTensors=" + checkTensors + ", progress=" + progress
                 + ", splitMode=" + splitMode + ", mainGpu=" + mainGpu + ", tensorSplit=" + Arrays.toString(tensorSplit)
                 + ", tensorOverrides=" + tensorOverrides + ", cpuMoe=" + cpuMoe + ", nCpuMoe=" + nCpuMoe
-                + ", rpcServers=" + rpcServers + ", rpcTimeout=" + rpcTimeout + "]";
+                + ", rpcServers=" + rpcServers + ", rpcTimeout=" + rpcTimeout + ", extraBufferTypes=" + extraBufferTypes + "]";
     }
 
     /** llama.cpp's defaults. */
@@ -143,6 +149,7 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         private int nCpuMoe;
         private List<String> rpcServers = List.of();
         private java.time.Duration rpcTimeout;
+        private boolean extraBufferTypes = true;
 
         private Builder() {}
 
@@ -189,9 +196,15 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
          */
         public Builder rpcTimeout(java.time.Duration v) { this.rpcTimeout = v; return this; }
 
+        /**
+         * Whether the CPU backend may keep weights in its extra buffer types, repacked or for AMX
+         * (default true); false is llama.cpp's {@code --no-repack}. See {@link ModelParams#extraBufferTypes()}.
+         */
+        public Builder extraBufferTypes(boolean v) { this.extraBufferTypes = v; return this; }
+
         public ModelParams build() {
             return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout);
+                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes);
         }
     }
 }

@@ -83,7 +83,8 @@ final class GenerateCommand extends CliCommand {
              // the draft goes where the target goes, without the target's tensor overrides (their patterns
              // are the target's)
              Model draft = draftFile == null ? null
-                     : Progress.loadModel(draftFile, gpu.rpc.apply(org.llamajava.ModelParams.builder().gpuLayers(layers)), err);
+                     : Progress.loadModel(draftFile, gpu.rpc.apply(org.llamajava.ModelParams.builder().gpuLayers(layers))
+                             .extraBufferTypes(gpu.extraBufferTypes()), err);
              Speculation speculation = !speculative ? null : draft != null
                      ? Speculation.draftModel(draft, spec.params()) : Speculation.ngram(spec.params());
              Context ctx = m.createContext(context.contextParams(m));

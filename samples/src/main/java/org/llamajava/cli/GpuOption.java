@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
  * all, as in llama.cpp's tools; no effect without a GPU), {@code --rpc HOST:PORT[,...]} (RPC
  * servers, {@link RpcOption}), {@code -ot/--override-tensor PATTERN=TYPE[,...]},
  * {@code -cmoe/--cpu-moe} and {@code -ncmoe/--n-cpu-moe N} (tensor buffer-type overrides, as
- * llama.cpp's). Environment defaults as llama.cpp's {@code LLAMA_ARG_*}.
+ * llama.cpp's), {@code -nr/--no-repack} (no extra CPU buffer types: no repacking, no AMX). Environment
+ * defaults as llama.cpp's {@code LLAMA_ARG_*}.
  */
 final class GpuOption {
     @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N",
@@ -36,6 +37,26 @@ final class GpuOption {
                     + " (env: LLAMA_ARG_N_CPU_MOE)")
     Integer nCpuMoe;
 
+    @Option(names = {"-nr", "--no-repack"}, description = "keep every weight in plain CPU memory: no repacked"
+            + " weights and no Intel AMX kernels (llama.cpp's --no-repack; env: LLAMA_ARG_REPACK=false)")
+    boolean noRepack;
+
+    @Option(names = "--repack", description = "let the CPU backend repack weights and use AMX where the CPU has it"
+            + " (the default)")
+    boolean repack;
+
+    /** Whether the CPU backend may use its extra buffer types: --no-repack, --repack, else LLAMA_ARG_REPACK. */
+    boolean extraBufferTypes() {
+        if (noRepack && repack) {
+            throw new UsageException("--repack and --no-repack contradict each other; give one");
+        }
+        if (noRepack || repack) {
+            return repack;
+        }
+        String env = System.getenv("LLAMA_ARG_REPACK");
+        return env == null || !(env.equalsIgnoreCase("false") || env.equals("0") || env.equalsIgnoreCase("off"));
+    }
+
     /** The layers to offload, checked. */
     int layers() {
         if (gpuLayers == null || gpuLayers.equals("all") || gpuLayers.equals("auto")) {
@@ -55,7 +76,7 @@ final class GpuOption {
 
     /** Model parameters with these layers, RPC servers and overrides; the caller may add more. */
     ModelParams.Builder modelParams() {
-        ModelParams.Builder b = rpc.apply(ModelParams.builder().gpuLayers(layers()));
+        ModelParams.Builder b = rpc.apply(ModelParams.builder().gpuLayers(layers())).extraBufferTypes(extraBufferTypes());
         List<String> specs = new ArrayList<>(overrideTensors);
         String env = System.getenv("LLAMA_ARG_OVERRIDE_TENSOR");
         if (specs.isEmpty() && env != null && !env.isBlank()) {

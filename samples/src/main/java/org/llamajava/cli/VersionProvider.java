@@ -8,21 +8,27 @@ import picocli.CommandLine.IVersionProvider;
 
 /**
  * {@code --version}: the llama-java version, the llama.cpp source it was built from (with the
- * pinned source's checksum) and its backend, and the backends loaded at run time.
+ * pinned source's checksum) and its backend, the backends loaded at run time, and the CPU backend's
+ * extra buffer types with whether Intel AMX kernels are used.
  */
 final class VersionProvider implements IVersionProvider {
     @Override
     public String[] getVersion() {
         Properties p = properties();
         String backends;
+        String cpu;
         try {
             backends = String.join(", ", Llama.backendNames());
+            java.util.List<String> extra = Llama.cpuExtraBufferTypes();
+            cpu = "CPU extra buffer types: " + (extra.isEmpty() ? "none" : String.join(", ", extra))
+                    + (Llama.amxUsed() ? "; AMX: used (off with --no-repack)" : "; AMX: not used");
         } catch (RuntimeException | LinkageError e) {
             backends = "not loadable: " + e.getMessage();
+            cpu = "CPU extra buffer types: unknown";
         }
         return new String[] {"llama-java " + p.getProperty("llama-java"),
                 "llama.cpp " + p.getProperty("llama.cpp") + " (build: " + p.getProperty("backend") + ")",
-                "backends: " + backends};
+                "backends: " + backends, cpu};
     }
 
     /**
