@@ -227,11 +227,10 @@ public final class Llama {
      */
     public static java.util.List<String> cpuExtraBufferTypes() {
         init();
-        try (BytePointer buf = new BytePointer(512)) {
-            int n = org.llamajava.bindings.global.llama.llamajava_cpu_extra_buffer_types(buf, 512);
-            String names = buf.getString(StandardCharsets.UTF_8);
-            return n == 0 || names.isEmpty() ? java.util.List.of() : java.util.List.of(names.split(","));
-        }
+        byte[] buf = new byte[512];
+        int n = llamajava_cpu_extra_buffer_types(buf, buf.length);
+        String names = NativeStrings.untilNul(buf);
+        return n == 0 || names.isEmpty() ? java.util.List.of() : java.util.List.of(names.split(","));
     }
 
     /**

@@ -245,11 +245,7 @@ final class RpcGuard {
     private static String nativeMessage() {
         byte[] buf = new byte[1024];
         llamajava_rpc_guard_message(buf, buf.length);
-        int n = 0;
-        while (n < buf.length && buf[n] != 0) {
-            n++;
-        }
-        String m = new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+        String m = org.llamajava.internal.NativeStrings.untilNul(buf);
         int colon = m.indexOf(": ");
         return colon >= 0 && m.substring(0, colon).contains("ggml-rpc") ? m.substring(colon + 2).trim() : m.trim();
     }

@@ -14,7 +14,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.llamajava.batch.BatchEngine;
 import org.llamajava.batch.BatchRequest;
 import org.llamajava.batch.EngineParams;
-import org.llamajava.gguf.GgmlType;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
@@ -29,6 +28,10 @@ import org.llamajava.gguf.ModelShape;
  * {@link ModelParams#extraBufferTypes()} off, and the batching engine must equal it token for token.
  * A prompt of more than 32 tokens takes ggml's AMX tile kernels (where ggml's AMX tile configuration
  * crashed), and the tokens after it the single-row ones.
+ *
+ * <p>The weights' spread is 16 times the default, so that the logits have clear leaders: with flat
+ * logits (spread 4, Q4_K_M) ggml's repacked kernels and its plain ones, whose float sums differ in
+ * the last bits, pick different tokens after a few steps in llama-completion itself.
  */
 class QuantizedParityTest {
     /** Llama-3.2-1B's widths: every matrix row a multiple of 256, so Q4_K_M keeps its k-quants. */
@@ -44,7 +47,7 @@ class QuantizedParityTest {
     @BeforeAll
     static void write() {
         f32 = tmp.resolve("llama1b-layer-f32.gguf");
-        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(17).scale(4f).write(f32);
+        new LlamaModelWriter(SHAPE, TestSupport.tinyVocabulary()).seed(17).scale(16f).write(f32);
     }
 
     static Path quantize(String type) {
@@ -60,11 +63,13 @@ class QuantizedParityTest {
     void greedyEqualsLlamaCompletionWithoutRepacking(String type, String matrixType) throws Exception {
         Path model = quantize(type);
         GgufFile gguf = GgufFile.read(model);
-        assertEquals(GgmlType.valueOf(matrixType), gguf.tensors().stream()
-                .filter(t -> t.name().equals("blk.0.ffn_up.weight")).findFirst().orElseThrow().type(),
-                "the model's matrices are " + matrixType);
+        String stored = gguf.tensors().stream().filter(t -> t.name().equals("blk.0.ffn_up.weight")).findFirst()
+                .orElseThrow().type().name();
+        assertTrue(matrixType.equalsIgnoreCase(stored), "the model's matrices are " + matrixType + ", not " + stored);
         String expected = TestSupport.llamaCompletionText(model, PROMPT, N, "--no-repack");
         assertTrue(expected.length() > 0, "llama-completion generates text");
+        assertEquals(expected, TestSupport.llamaCompletionText(model, PROMPT, N),
+                "llama-completion with its extra buffer types gives the same text (else the logits are too flat)");
 
         List<String> mismatches = new ArrayList<>();
         for (boolean extra : new boolean[] {true, false}) {
@@ -95,8 +100,17 @@ class QuantizedParityTest {
     }
 
     @Test
-    void extraBufferTypesAreReportedAndCanBeTurnedOff() {
+    void extraBufferTypesAreReportedAndCanBeTurnedOff() throws Exception {
         List<String> extra = Llama.cpuExtraBufferTypes();
+        // the oracle: the buffers llama.cpp loads a Q4_0 model's matrices into, with repacking on
+        TestSupport.Run r = TestSupport.runTool("llama-completion", "-m", quantize("Q4_0").toString(), "-p", "a", "-n",
+                "1", "-t", "1", "-no-cnv", "--no-warmup");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(r.stderr().contains("AMX model buffer size"), extra.contains("AMX"),
+                "AMX is offered exactly where llama.cpp uses it: " + extra + "\n" + r.stderr());
+        if (r.stderr().contains("CPU_REPACK model buffer size")) {
+            assertTrue(extra.contains("CPU_REPACK"), extra + "\n" + r.stderr());
+        }
         assertEquals(extra.contains("AMX"), Llama.amxUsed());
         String info = Llama.systemInfo();
         assertTrue(info.contains("AMX_USED = " + (Llama.amxUsed() ? 1 : 0) + " | "), info);

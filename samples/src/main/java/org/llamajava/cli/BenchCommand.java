@@ -70,6 +70,10 @@ final class BenchCommand extends CliCommand {
     @picocli.CommandLine.Mixin
     RpcOption rpc;
 
+    @Option(names = {"-nr", "--no-repack"}, description = "keep every weight in plain CPU memory: no repacked"
+            + " weights and no Intel AMX kernels (llama.cpp's --no-repack), to measure what they bring")
+    boolean noRepack;
+
     @Option(names = {"-ngl", "--n-gpu-layers"}, paramLabel = "N[,...]", defaultValue = "99",
             description = "layers offloaded to a GPU (default: 99)")
     String nglList;
@@ -114,7 +118,8 @@ final class BenchCommand extends CliCommand {
         try (Progress bar = Progress.start("bench", perModel * models.size() * gpuLayers.size(), "", 1, false, err)) {
             for (String file : models) {
                 for (int ngl : gpuLayers) {
-                    try (Model m = Model.load(store.locate(file, err), rpc.apply(ModelParams.builder().gpuLayers(ngl)).build())) {
+                    try (Model m = Model.load(store.locate(file, err), rpc.apply(ModelParams.builder().gpuLayers(ngl))
+                            .extraBufferTypes(!noRepack).build())) {
                         for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
                             tests(out, ttft, m, table, p, prompts, gens, reps, bar);
                         }

@@ -33,6 +33,11 @@ final class WriteModelCommand extends CliCommand {
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42", description = "weights' seed (default: 42)")
     long seed;
 
+    @Option(names = "--scale", paramLabel = "X", defaultValue = "1",
+            description = "multiplies the weights' spread (default: 1, uniform in +-1/sqrt(fan-in)); larger values"
+                    + " give peakier logits, so greedy text depends less on rounding")
+    float scale;
+
     @Override
     protected int run() {
         if (output == null) {
@@ -47,7 +52,10 @@ final class WriteModelCommand extends CliCommand {
         VocabularySpec vocab = vocabFrom != null
                 ? VocabularySpec.from(GgufFile.read(vocabFrom))
                 : VocabularySpec.byteFallback(List.of("▁the", "▁a", "▁and", "e", "t", "a", "o", "i", "n", "s"));
-        new LlamaModelWriter(shape, vocab).weightType(type).seed(seed).name("random " + shapeName).write(output);
+        if (!(scale > 0) || Float.isInfinite(scale)) {
+            throw new UsageException("--scale must be a positive number");
+        }
+        new LlamaModelWriter(shape, vocab).weightType(type).seed(seed).scale(scale).name("random " + shapeName).write(output);
         err.printf("wrote %s: %s, %d tokens, %s%n", output, shape, vocab.size(), type);
         return 0;
     }

@@ -26,6 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Q4_0, Q8_0 and Q4_K_M. Greedy {@code generate} (with and without {@code --no-repack}), {@code chat}
  * and {@code serve} must give exactly the text of {@code llama-completion --no-repack} (llama.cpp's
  * plain kernels) for the same prompt; {@code --version} says whether AMX is used.
+ *
+ * <p>The model's weights have 64 times the default spread ({@code write-model --scale 64}): with
+ * flatter logits ggml's repacked Q4_K kernels and its plain ones, whose float sums differ in the last
+ * bits, already pick different tokens in llama-completion itself, which the test checks first.
  */
 class CliQuantizedTest {
     private static final String SHAPE = "2048,1,32,8,8192";
@@ -40,7 +44,7 @@ class CliQuantizedTest {
     @BeforeAll
     static void writeModel() {
         f16 = tmp.resolve("layer-f16.gguf");
-        CliTestSupport.Result w = CliTestSupport.runCli(tmp, "write-model", "--shape", SHAPE, "--seed", "9", "-o",
+        CliTestSupport.Result w = CliTestSupport.runCli(tmp, "write-model", "--shape", SHAPE, "--seed", "9", "--scale", "64", "-o",
                 f16.toString());
         assertEquals(0, w.exitCode(), w::describe);
     }
@@ -54,13 +58,18 @@ class CliQuantizedTest {
         return out;
     }
 
-    /** llama-completion's greedy continuation with llama.cpp's plain kernels, retried while its logger drops output. */
-    private static String llamaCompletion(Path model, String prompt) {
+    /**
+     * llama-completion's greedy continuation (with llama.cpp's plain kernels unless {@code repack}),
+     * retried while its logger drops output.
+     */
+    private static String llamaCompletion(Path model, String prompt, boolean repack, String... extra) {
+        List<String> args = new ArrayList<>(List.of("-m", model.toString(), "-p", prompt, "-n", Integer.toString(N),
+                "--temp", "0", "--top-k", "1", "--seed", "1", "-t", "1", "-c", "512", "-no-cnv", "--no-display-prompt",
+                "--simple-io", "--no-warmup", repack ? "--repack" : "--no-repack"));
+        args.addAll(List.of(extra));
         for (int attempt = 0; attempt < 10; attempt++) {
             CliTestSupport.Result r = CliTestSupport.runTool("llama-completion", tmp.resolve("oracle-" + attempt),
-                    "-m", model.toString(), "-p", prompt, "-n", Integer.toString(N), "--temp", "0", "--top-k", "1",
-                    "--seed", "1", "-t", "1", "-c", "512", "-no-cnv", "--no-display-prompt", "--simple-io",
-                    "--no-warmup", "--no-repack");
+                    args.toArray(String[]::new));
             assertEquals(0, r.exitCode(), r::describe);
             if (r.stdout().endsWith("\n\n") && r.stderr().contains("common_perf_print")) {
                 String text = r.stdout().substring(0, r.stdout().length() - 2);
@@ -84,19 +93,22 @@ class CliQuantizedTest {
     @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K_M"})
     void generateChatAndServeEqualLlamaCompletionWithoutRepacking(String type) throws Exception {
         Path model = quantized(type);
-        String expected = llamaCompletion(model, PROMPT);
+        String expected = llamaCompletion(model, PROMPT, false);
         assertTrue(!expected.isEmpty(), "llama-completion generates text");
+        assertEquals(expected, llamaCompletion(model, PROMPT, true),
+                "llama-completion with its extra buffer types gives the same text (else the logits are too flat)");
         assertEquals(expected, generate(model), "generate (extra buffer types on)");
         assertEquals(expected, generate(model, "--no-repack"), "generate --no-repack");
 
         // chat: one user turn in the built-in chatml template is llama-completion's continuation of the
-        // templated prompt
+        // templated prompt. llama-java renders a control token the model emits mid-reply (here BOS) as
+        // its text, as llama-completion does with --special (without it, llama.cpp's tools drop it)
         String user = "the cat sat on a tin";
         String templated = "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n";
         CliTestSupport.Result chat = CliTestSupport.runCliWithInput(tmp, user + "\n", "chat", "-m", model.toString(),
                 "--chat-template", "chatml", "--temp", "0", "-n", Integer.toString(N), "-t", "1", "-c", "512");
         assertEquals(0, chat.exitCode(), chat::describe);
-        assertEquals(llamaCompletion(model, templated).strip(), chat.stdout().strip(), "chat's reply");
+        assertEquals(llamaCompletion(model, templated, false, "--special").strip(), chat.stdout().strip(), "chat's reply");
 
         try (CliTestSupport.Served served = CliTestSupport.serve(tmp, "-m", model.toString(), "--port", "0", "-np", "2",
                 "-c", "1024", "-t", "1")) {
@@ -125,6 +137,16 @@ class CliQuantizedTest {
         assertEquals(0, r.exitCode(), r::describe);
         assertEquals(r.stderr().contains("AMX model buffer size"), used,
                 () -> "llama-completion's use of the AMX buffer\n" + line + "\n" + r.describe());
+    }
+
+    /** {@code bench} on each quantized model runs to its table: prompt processing takes the tile kernels. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q4_K_M"})
+    void benchRunsOnQuantizedModels(String type) {
+        CliTestSupport.Result r = CliTestSupport.runCli(tmp, "bench", "-m", quantized(type).toString(), "-p", "64",
+                "-n", "4", "-r", "1", "-t", "2");
+        assertEquals(0, r.exitCode(), r::describe);
+        assertEquals(2 + 2, r.stdout().lines().filter(l -> l.startsWith("|")).count(), r::describe);
     }
 
     @Test

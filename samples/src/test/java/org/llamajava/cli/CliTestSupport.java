@@ -213,12 +213,10 @@ final class CliTestSupport {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
-                fail("timed out after " + timeout.toSeconds() + " s: " + new Result(cmd, -1,
-                        Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8),
+                fail("timed out after " + timeout.toSeconds() + " s: " + new Result(cmd, -1, text(out), text(err),
                         workDir).describe());
             }
-            return new Result(cmd, p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8), workDir);
+            return new Result(cmd, p.exitValue(), text(out), text(err), workDir);
         } catch (IOException e) {
             throw new AssertionError("cannot run " + cmd + ": " + e, e);
         } catch (InterruptedException e) {
@@ -229,6 +227,14 @@ final class CliTestSupport {
             deleteQuietly(err);
             deleteQuietly(in);
         }
+    }
+
+    /**
+     * A file's text as UTF-8, a malformed sequence read as U+FFFD (as llama-java decodes a piece):
+     * random-weight models emit byte tokens that are no whole character.
+     */
+    private static String text(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
     }
 
     private static void deleteQuietly(Path p) {

@@ -74,6 +74,15 @@ public final class NativeStrings {
         return java.util.Collections.unmodifiableMap(out);
     }
 
+    /** The UTF-8 string a native call wrote into {@code buf}, up to its first NUL (or the whole buffer). */
+    public static String untilNul(byte[] buf) {
+        int n = 0;
+        while (n < buf.length && buf[n] != 0) {
+            n++;
+        }
+        return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+
     /** A NUL-terminated UTF-8 string from native memory, or null for a null pointer. */
     public static String utf8(BytePointer p) {
         return p == null || p.isNull() ? null : p.getString(StandardCharsets.UTF_8);
