@@ -8,7 +8,7 @@
 # per-round ratios llama-java / native and native A/A. batched-bench feeds random tokens and never
 # samples; the engine samples every token (greedy), assembles text and schedules, so the ratio is
 # what serving costs over the bare decode loop. Not part of the tests; results go to
-# ci/bench-results.md. Needs a build first (./mvnw -q install -DskipTests, or verify).
+# docs/results/bench-results.md. Needs a build first (./mvnw -q install -DskipTests, or verify).
 #   ROUNDS (5), REPS per run (3, median), THREADS (2), PP (128), TG (64), PL ("1 4 8 16"),
 #   BATCH (2048), MODEL (../shared/models/stories260K.gguf); SMOL=1 instead benchmarks a
 #   random-weight model in SmolLM2-135M's shape (f16, written by the CLI's write-model);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # linux-arm64, cross-built on x86-64 and run under qemu-user with Debian's arm64 JDK.
 #
-#   ci/cross-arm64.sh          # builds, checks, prints a report (recorded in ci/platforms.md); exit 0 = all passed
+#   ci/cross-arm64.sh          # builds, checks, prints a report (recorded in docs/results/platforms.md); exit 0 = all passed
 #
 # 1. cross-compiles llama.cpp and the shim (cmake/toolchains/linux-arm64.cmake, its own build key in the
 #    native build cache), the JavaCPP JNI library (aarch64-linux-gnu-g++), and packages

@@ -2,7 +2,7 @@
 # windows-x86_64, cross-built with MinGW-w64 and run under Wine: proves llama.cpp's DLLs, and builds the
 # JNI library and the native jar as far as a Linux machine without a Windows JVM can.
 #
-#   ci/cross-windows.sh        # builds, runs, prints PASS/FAIL lines (recorded in ci/platforms.md); exit 0 = all passed
+#   ci/cross-windows.sh        # builds, runs, prints PASS/FAIL lines (recorded in docs/results/platforms.md); exit 0 = all passed
 #
 # 1. builds llama.cpp (libllama, libllama-common, libmtmd, libggml*, llama-simple.exe) and the shim
 #    (libllamajava.dll; SHIM_OPTIONAL: left out if it fails) from the pinned source with
@@ -21,7 +21,7 @@
 #    MinGW-built program (their imports resolve; JNI_OnLoad is exported, not called).
 #
 # Not done here (no Windows JVM on this machine): loading the libraries through a JVM and JavaCPP's
-# Loader, any Java test on Windows. See ci/platforms.md.
+# Loader, any Java test on Windows. See docs/results/platforms.md.
 #
 # Needs (Debian 12): apt-get install g++-mingw-w64-x86-64-posix wine64; a JDK 17 for Maven.
 set -uo pipefail

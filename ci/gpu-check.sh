@@ -2,13 +2,13 @@
 # GPU check, for a machine with an NVIDIA GPU and a CUDA toolkit (with cuBLAS): builds the CUDA
 # variant, runs the test suite with every layer offloaded (ModelParams' default), and benchmarks
 # llama-java against native llama-bench's CUDA build from the same source. Writes its report to
-# ci/gpu-results.md (device, date, tables).
+# docs/results/gpu-results.md (device, date, tables).
 #
 #   CUDA_ARCHS=90 ci/gpu-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 archs=${CUDA_ARCHS:-native}
-report=ci/gpu-results.md
+report=docs/results/gpu-results.md
 {
   echo "# GPU check, $(date -u +%F)"
   echo

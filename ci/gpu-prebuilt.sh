@@ -11,7 +11,7 @@
 #      equals llama-java's own on the CPU (-ngl 0);
 #   3. runs the two-turn chat sample and a short soak (model and context cycles) on the GPU;
 #   4. ci/bench.sh on the GPU (-ngl 99), then on the CPU (-ngl 0) with THREADS threads.
-# Writes the report to $REPORT (default ci/gpu-results.md) and prints it.
+# Writes the report to $REPORT (default docs/results/gpu-results.md) and prints it.
 #
 #   LLAMA_CPP_DIR=/path/to/llama.cpp JAR=llama-java.jar JAVA=/path/to/bin/java \
 #   MODELS_DIR=/path/with/stories260K.gguf+llama-2-tiny-random.gguf ci/gpu-prebuilt.sh [PHASE...]
@@ -34,7 +34,7 @@ models=${MODELS_DIR:-../shared/models}
 work=${WORK:-/tmp/llama-java-gpu}
 out=$work/llama
 gjar=$work/llama-java-gpu.jar
-report=${REPORT:-ci/gpu-results.md}
+report=${REPORT:-docs/results/gpu-results.md}
 export LD_LIBRARY_PATH="$out/lib${CUDA_HOME:+:$CUDA_HOME/lib64}:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 mkdir -p "$work"

@@ -7,7 +7,7 @@
 #     variants and licences (NativeJarContentsTest), generation equals llama-simple's (GenerationOracleTest);
 #   - every module has its sources and javadoc jars and an SBOM.
 #
-#   ci/release-check.sh        # exit 0 = all passed; the report is recorded in ci/platforms.md
+#   ci/release-check.sh        # exit 0 = all passed; the report is recorded in docs/results/platforms.md
 #
 # The full llama.cpp build of 14 x86-64 CPU variants takes long (about an hour on 2 loaded cores);
 # it is cached under its own key. Build this checkout first (samples/target/llama-java.jar).

@@ -19,8 +19,8 @@ export CI=true
 
 # The release profile's packaging, as a smoke test: -Prelease with the host-native natives (the 14 portable
 # CPU variants take about an hour to build on 2 cores; ci/release-check.sh builds them and runs the release
-# checks against them, its recorded run is in ci/platforms.md). Every module gets its sources and javadoc
-# jars and an SBOM; the classes and natives verify just built are reused.
+# checks against them, its recorded run is in docs/results/platforms.md). Every module gets its sources and
+# javadoc jars and an SBOM; the classes and natives verify just built are reused.
 ./mvnw -B -Prelease -Dllama.cpu.all.variants=OFF package -DskipTests
 missing=0
 for m in native java-api/core java-api/server java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter samples; do

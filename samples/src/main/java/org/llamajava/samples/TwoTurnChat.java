@@ -11,7 +11,7 @@ import org.llamajava.chat.ChatSession;
 import org.llamajava.chat.ChatTemplate;
 
 /**
- * The README's two-turn chat: the second turn evaluates only its new tokens.
+ * The two-turn chat of docs/guide.md: the second turn evaluates only its new tokens.
  *
  * <p>{@code java -cp samples/target/llama-java.jar org.llamajava.samples.TwoTurnChat [MODEL]}
  */

@@ -98,7 +98,7 @@ class CliEmbedTest {
         assertEquals(2, bad.exitCode(), bad::describe);
     }
 
-    /** The README's retrieval sample runs as written and finds the document that answers. */
+    /** The retrieval sample of docs/guide.md runs as written and finds the document that answers. */
     @Test
     void theSemanticSearchSampleFindsTheAnswer() {
         Path model = CliTestSupport.model("all-MiniLM-L6-v2-f16.gguf");

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * The tests of LangChain4j's kits that are not run against llama-java's adapters, each with its
  * reason: every one asserts what a capable chat model knows (the test models are tiny or random).
- * The README lists them. Everything else in the kits runs.
+ * docs/integrations.md lists them. Everything else in the kits runs.
  */
 public final class KitExclusions implements ExecutionCondition {
     static final String KNOWLEDGE = "needs a capable chat model's knowledge (the test models are tiny or random): ";

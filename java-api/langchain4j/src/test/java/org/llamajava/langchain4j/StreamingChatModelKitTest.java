@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * LangChain4j's common {@code StreamingChatModel} tests ({@code langchain4j-core:tests}) against
  * {@link LlamaStreamingChatModel} on stories260K. Tests whose assertions need a capable model's knowledge
  * (the answer names Berlin, translates to German, remembers "green", calls a tool with
- * {"city":"Munich"}) are disabled by {@link KitExclusions} with that reason; the README lists them.
+ * {"city":"Munich"}) are disabled by {@link KitExclusions} with that reason; docs/integrations.md lists them.
  */
 @ExtendWith(KitExclusions.class)
 class StreamingChatModelKitTest extends AbstractStreamingChatModelIT {

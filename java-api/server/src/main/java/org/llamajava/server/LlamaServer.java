@@ -237,7 +237,7 @@ public final class LlamaServer implements AutoCloseable {
             cfg.routes.error(404, ctx -> {
                 if (ctx.attribute("llamajava.answered") == null) {
                     answer(ctx, ApiException.notFound("no endpoint " + ctx.method() + " " + ctx.path()
-                            + ": see the README for the endpoints"));
+                            + ": see docs/server.md for the endpoints"));
                 }
             });
         });
