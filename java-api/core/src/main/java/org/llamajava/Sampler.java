@@ -17,6 +17,7 @@ import org.llamajava.bindings.llama_sampler;
 import org.llamajava.bindings.llama_sampler_chain_params;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.internal.NativeState;
+import org.llamajava.internal.NativeStrings;
 
 /**
  * Chooses the next token from a context's logits, through llama.cpp's sampler chain.
@@ -79,6 +80,24 @@ public final class Sampler implements AutoCloseable {
             }
         } finally {
             Reference.reachabilityFence(this); // not freed by the Cleaner during the native call
+        }
+    }
+
+    /**
+     * The names llama.cpp gives the stages of the native chain, in order (for example
+     * {@code [top-k, top-p, min-p, temp, dist]}); a grammar is sampled apart and not among them.
+     */
+    public List<String> stageNames() {
+        try {
+            llama_sampler chain = handle();
+            int n = llama_sampler_chain_n(chain);
+            List<String> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(NativeStrings.utf8(llama_sampler_name(llama_sampler_chain_get(chain, i))));
+            }
+            return List.copyOf(out);
+        } finally {
+            Reference.reachabilityFence(this);
         }
     }
 

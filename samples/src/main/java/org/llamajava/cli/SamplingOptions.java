@@ -3,13 +3,14 @@ package org.llamajava.cli;
 import java.nio.file.Path;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
+import org.llamajava.SamplingSettings;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.grammar.JsonSchema;
 import picocli.CommandLine.Option;
 
 /**
- * The sampling flags that {@code generate} and {@code chat} share, with llama.cpp's names,
- * defaults and environment variables: {@code -n}, {@code --temp}, {@code -s/--seed},
+ * The sampling flags that {@code generate} and {@code chat} share, with llama.cpp's names and
+ * environment variables, over the defaults every front end shares ({@link SamplingSettings}): {@code -n}, {@code --temp}, {@code -s/--seed},
  * {@code --top-k}, {@code --top-p}, {@code --min-p}, and one of {@code --grammar},
  * {@code --grammar-file}, {@code -j/--json-schema}, {@code -jf/--json-schema-file}. Every value is
  * checked by {@link #check()}, before any model is loaded.
@@ -108,15 +109,35 @@ final class SamplingOptions {
         return grammar;
     }
 
-    /**
-     * The sampler settings without the grammar, in llama.cpp's default order: top-k, top-p,
-     * min-p, temperature, then the seeded draw.
-     */
-    Sampler.Builder samplerSettings() {
+    /** The flags over llama-java's (llama-server's) sampling defaults, {@link SamplingSettings}. */
+    SamplingSettings settings() {
         check();
-        int s = seed == null ? Sampler.RANDOM_SEED : (int) seed.longValue();
-        return Sampler.builder().topK(topK == null ? 40 : topK).topP(topP == null ? 0.95f : topP)
-                .minP(minP == null ? 0.05f : minP).temperature(temperature == null ? 0.8f : temperature).dist(s);
+        SamplingSettings.Builder b = SamplingSettings.builder();
+        if (topK != null) {
+            b.topK(topK);
+        }
+        if (topP != null) {
+            b.topP(topP);
+        }
+        if (minP != null) {
+            b.minP(minP);
+        }
+        if (temperature != null) {
+            b.temperature(temperature);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** The sampler chain of {@link #settings()}, without the grammar. */
+    Sampler.Builder samplerSettings() {
+        return settings().samplerBuilder();
     }
 
     /** A new sampler chain for this model, with the grammar flags' grammar if any; the caller closes it. */

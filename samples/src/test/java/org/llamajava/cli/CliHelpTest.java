@@ -142,12 +142,14 @@ class CliHelpTest {
         CliTestSupport.Result r = result("version");
         assertEquals(0, r.exitCode(), r::describe);
         List<String> lines = r.stdout().lines().toList();
-        assertEquals(3, lines.size(), r::describe);
+        assertEquals(4, lines.size(), r::describe);
         assertTrue(lines.get(0).matches("llama-java \\d+\\.\\d+\\.\\d+.*"), r::describe);
         String source = CliTestSupport.buildProperties().getProperty("llama.source.id");
         String backend = CliTestSupport.buildProperties().getProperty("llama.backend");
         assertEquals("llama.cpp " + source + " (build: " + backend + ")", lines.get(1), r::describe);
         assertTrue(lines.get(2).startsWith("backends: ") && lines.get(2).contains("CPU"), r::describe);
+        // whether AMX is used: CliQuantizedTest checks it against llama-completion's own buffers
+        assertTrue(lines.get(3).startsWith("CPU extra buffer types: ") && lines.get(3).contains("; AMX: "), r::describe);
     }
 
     @Test

@@ -96,6 +96,41 @@ public final class ChatTemplate {
         }
     }
 
+    /** The built-in template that llama.cpp's chat API also knows, as Jinja: {@value}. */
+    public static final String CHATML = "chatml";
+
+    /**
+     * Whether {@link #apply} (tools, reasoning, JSON replies: what the chat adapters and
+     * {@link ChatSession#respond} use) works with this template: the model's own, a Jinja template,
+     * or the built-in {@value #CHATML} (which llama.cpp's chat API renders as its own Jinja chatml).
+     * Other built-in templates render plain chats only ({@link #render}).
+     */
+    public boolean supportsChatApi() {
+        return builtin == null || builtin.equals(CHATML);
+    }
+
+    private static String noChatApi(String name) {
+        return "built-in template '" + name + "' renders plain chats only, not tools, reasoning or JSON replies"
+                + " (llama.cpp's chat API knows no built-in template but " + CHATML + "): use " + CHATML
+                + ", a Jinja template file, or the model's own template";
+    }
+
+    /**
+     * The configuration-time check for a front end that needs {@link #apply} (the chat adapters):
+     * as {@link #checkResolvable}, and refuses a built-in template other than {@value #CHATML} with
+     * the reason, so that a template that is accepted also works for every request.
+     *
+     * @throws IllegalArgumentException when the name or file is not resolvable, or names such a
+     *     built-in template
+     */
+    public static Path checkResolvableForChatApi(String nameOrFile) {
+        Path p = checkResolvable(nameOrFile);
+        if (nameOrFile != null && p == null && !nameOrFile.equals(CHATML)) {
+            throw new IllegalArgumentException(noChatApi(nameOrFile));
+        }
+        return p;
+    }
+
     /**
      * Checks, without a model, that {@link #resolve} can resolve this name or file: a built-in
      * template's name (then null) or a regular file (then its path).
@@ -167,16 +202,16 @@ public final class ChatTemplate {
      * in this template's format.
      *
      * @param addGenerationPrompt end with the start of the assistant's reply
-     * @throws IllegalStateException for a built-in (non-Jinja) template, which has no tool support
+     * @throws IllegalStateException for a built-in template other than {@value #CHATML}, which has
+     *     no tool support ({@link #supportsChatApi()})
      * @throws LlamaException if llama.cpp cannot render the request (e.g. a malformed message)
      */
     public ChatFormat apply(List<ChatMessage> messages, ChatOptions options, boolean addGenerationPrompt) {
         if (messages == null || options == null) {
             throw new IllegalArgumentException("messages and options are required (e.g. ChatOptions.DEFAULT)");
         }
-        if (builtin != null) {
-            throw new IllegalStateException("built-in template '" + builtin + "' has no tool or reasoning support:"
-                    + " use the model's own template (ChatTemplate.of) or a Jinja template (ChatTemplate.jinja)");
+        if (!supportsChatApi()) {
+            throw new IllegalStateException(noChatApi(builtin));
         }
         ObjectNode req = Json.MAPPER.createObjectNode();
         ArrayNode msgs = req.putArray("messages");
@@ -213,7 +248,9 @@ public final class ChatTemplate {
         List<BytePointer> held = new ArrayList<>();
         try {
             llama_model m = model == null ? null : Handles.model(model);
-            BytePointer src = source == null ? null : hold(held, source);
+            // the built-in chatml: llama.cpp's chat API takes the name for its own Jinja chatml
+            String text = builtin != null ? CHATML : source;
+            BytePointer src = text == null ? null : hold(held, text);
             BytePointer b = bos == null ? null : hold(held, bos);
             BytePointer e = eos == null ? null : hold(held, eos);
             BytePointer req = new BytePointer(requestJson, StandardCharsets.UTF_8);

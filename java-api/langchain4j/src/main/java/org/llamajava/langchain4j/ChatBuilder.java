@@ -4,18 +4,18 @@ import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.llamajava.ContextParams;
 import org.llamajava.Model;
+import org.llamajava.SamplingSettings;
 import org.llamajava.chat.ChatTemplate;
 
 /**
  * The settings both chat adapters take: a model path (loaded and closed by the adapter) or an
  * already loaded {@link Model} (shared, left open), the chat template, the context, sampling
- * defaults for requests that do not set them, llama.cpp sampler stages LangChain4j's requests
- * cannot express (logit biases, repetition penalties), and listeners.
+ * defaults for requests that do not set them (core's {@link SamplingSettings}, llama-server's
+ * defaults), llama.cpp sampler stages LangChain4j's requests cannot express (min-p, logit biases,
+ * repetition penalties), and listeners.
  *
  * @param <B> the concrete builder
  */
@@ -25,13 +25,8 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
     ChatTemplate template;
     int contextSize = 4096;
     int threads = ContextParams.defaults().threads();
-    double temperature = 0.8;
-    Integer topK = 40;
-    Double topP = 0.95;
     int maxTokens = 512;
-    int seed = 42;
-    final Map<Integer, Float> logitBias = new LinkedHashMap<>();
-    Penalties penalties;
+    final SamplingSettings.Builder sampling = SamplingSettings.builder();
     ChatRequestParameters defaultRequestParameters;
     final List<ChatModelListener> listeners = new ArrayList<>();
 
@@ -52,16 +47,21 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
     public B contextSize(int v) { this.contextSize = v; return self(); }
     /** Threads of the context (default: llama-java's default). */
     public B threads(int v) { this.threads = v; return self(); }
-    /** Default temperature; 0 or less samples greedily. */
-    public B temperature(double v) { this.temperature = v; return self(); }
-    /** Default top-k (null: none). */
-    public B topK(Integer v) { this.topK = v; return self(); }
-    /** Default top-p (null: none). */
-    public B topP(Double v) { this.topP = v; return self(); }
+    /** Default temperature (0.8); 0 or less samples greedily. */
+    public B temperature(double v) { sampling.temperature((float) v); return self(); }
+    /** Default top-k (40; null or 0: none). */
+    public B topK(Integer v) { sampling.topK(v == null ? 0 : v); return self(); }
+    /** Default top-p (0.95; null or 1: none). */
+    public B topP(Double v) { sampling.topP(v == null ? 1f : v.floatValue()); return self(); }
+    /** Min-p (0.05; 0: none); LangChain4j's requests carry none. */
+    public B minP(double v) { sampling.minP((float) v); return self(); }
     /** Default most tokens of a reply. */
     public B maxTokens(int v) { this.maxTokens = v; return self(); }
-    /** Seed of the sampler (LangChain4j's requests carry none). */
-    public B seed(int v) { this.seed = v; return self(); }
+    /**
+     * Seed of the sampler (default: random, as llama-server's; LangChain4j's requests carry none).
+     * llama.cpp's seeds are 32-bit: the low 32 bits are used.
+     */
+    public B seed(long v) { sampling.seed(v); return self(); }
 
     /**
      * Adds {@code bias} to the logit of {@code token} at every step of every request (llama.cpp's
@@ -71,7 +71,7 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
         if (token < 0) {
             throw new IllegalArgumentException("logitBias: token id must be >= 0, got " + token);
         }
-        logitBias.put(token, bias);
+        sampling.logitBias(token, bias);
         return self();
     }
 
@@ -81,7 +81,7 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
      * penalties, when set, take the place of these two.
      */
     public B penalties(int lastN, float repeat, float frequency, float presence) {
-        this.penalties = new Penalties(lastN, repeat, frequency, presence);
+        sampling.penaltyLastN(lastN).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence);
         return self();
     }
 
@@ -98,8 +98,13 @@ public abstract class ChatBuilder<B extends ChatBuilder<B>> {
     public B listeners(ChatModelListener... v) { return listeners(List.of(v)); }
 
     ChatEngine engine() {
-        ChatSettings settings = new ChatSettings(contextSize, threads, temperature, topK, topP, maxTokens, seed,
-                Map.copyOf(logitBias), penalties);
+        // before the model loads: a template that is accepted works for every request (tools too)
+        if (template != null && !template.supportsChatApi()) {
+            throw new IllegalArgumentException(template + " renders plain chats only, not the tools, reasoning and JSON"
+                    + " replies this adapter offers: use ChatTemplate.builtin(\"chatml\"), a Jinja template or the"
+                    + " model's own");
+        }
+        ChatSettings settings = new ChatSettings(contextSize, threads, maxTokens, sampling.build());
         return ModelSource.open(modelPath, model, m -> new ChatEngine(m, model == null, template, settings,
                 defaultRequestParameters, listeners));
     }

@@ -30,6 +30,7 @@ import org.llamajava.ContextParams;
 import org.llamajava.GenerateOptions;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
+import org.llamajava.SamplingSettings;
 import org.llamajava.chat.ChatMessage;
 import org.llamajava.chat.ChatOptions;
 import org.llamajava.chat.ChatReply;
@@ -66,7 +67,8 @@ final class ChatEngine implements AutoCloseable {
         this.defaults = settings;
         this.listeners = List.copyOf(listeners);
         ChatRequestParameters base = DefaultChatRequestParameters.builder().modelName(modelName(model))
-                .temperature(settings.temperature()).topP(settings.topP()).topK(settings.topK())
+                .temperature(decimal(settings.sampling().temperature())).topP(decimal(settings.sampling().topP()))
+                .topK(settings.sampling().topK() > 0 ? settings.sampling().topK() : null)
                 .maxOutputTokens(settings.maxTokens()).build();
         this.defaultParameters = overrides == null ? base : base.overrideWith(overrides);
         if (!defaultParameters.modelName().equals(modelName(model))) {
@@ -79,6 +81,11 @@ final class ChatEngine implements AutoCloseable {
 
     Model model() {
         return model;
+    }
+
+    /** A float setting as the decimal it was written as (0.8f: 0.8, not 0.800000011920929). */
+    private static double decimal(float v) {
+        return Double.parseDouble(Float.toString(v));
     }
 
     private UnsupportedFeatureException unsupportedModelName(String name) {
@@ -129,32 +136,29 @@ final class ChatEngine implements AutoCloseable {
         return response(reply, modelName(model));
     }
 
+    /** The adapter's sampling settings with what the request sets (temperature, top-k, top-p, penalties). */
+    SamplingSettings settings(ChatRequestParameters p) {
+        SamplingSettings.Builder b = defaults.sampling().toBuilder();
+        if (p.temperature() != null) {
+            b.temperature(p.temperature().floatValue());
+        }
+        if (p.topK() != null) {
+            b.topK(p.topK());
+        }
+        if (p.topP() != null) {
+            b.topP(p.topP().floatValue());
+        }
+        if (p.frequencyPenalty() != null) {
+            b.frequencyPenalty(p.frequencyPenalty().floatValue());
+        }
+        if (p.presencePenalty() != null) {
+            b.presencePenalty(p.presencePenalty().floatValue());
+        }
+        return b.build();
+    }
+
     private Sampler.Builder sampling(ChatRequestParameters p) {
-        Sampler.Builder b = Sampler.builder();
-        for (Map.Entry<Integer, Float> e : defaults.logitBias().entrySet()) {
-            b.logitBias(e.getKey(), e.getValue());
-        }
-        Penalties pen = defaults.penalties();
-        if (pen != null || p.frequencyPenalty() != null || p.presencePenalty() != null) {
-            float frequency = p.frequencyPenalty() != null ? p.frequencyPenalty().floatValue()
-                    : pen != null ? pen.frequency() : 0f;
-            float presence = p.presencePenalty() != null ? p.presencePenalty().floatValue()
-                    : pen != null ? pen.presence() : 0f;
-            b.penalties(pen != null ? pen.lastN() : 64, pen != null ? pen.repeat() : 1f, frequency, presence);
-        }
-        Integer topK = p.topK() != null ? p.topK() : defaults.topK();
-        Double topP = p.topP() != null ? p.topP() : defaults.topP();
-        double temperature = p.temperature() != null ? p.temperature() : defaults.temperature();
-        if (temperature <= 0) {
-            return b.greedy();
-        }
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (topP != null) {
-            b.topP(topP.floatValue());
-        }
-        return b.temperature((float) temperature).dist(defaults.seed());
+        return settings(p).samplerBuilder();
     }
 
     private static ChatOptions options(ChatRequestParameters p) {

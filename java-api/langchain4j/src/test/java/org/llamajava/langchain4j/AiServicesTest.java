@@ -110,7 +110,7 @@ class AiServicesTest {
         return LlamaChatModel.builder().model(model)
                 .chatTemplate(ChatTemplate.jinja(Files.readString(template), model))
                 .logitBias(open[open.length - 1], 30f).logitBias(newlines[newlines.length - 1], 25f)
-                .logitBias(stop, 40f).penalties(64, 100f, 0f, 0f).temperature(1.0).seed(3).maxTokens(200).build();
+                .logitBias(stop, 40f).penalties(64, 100f, 0f, 0f).temperature(1.0).minP(0).seed(3).maxTokens(200).build();
     }
 
     @Test
@@ -181,7 +181,7 @@ class AiServicesTest {
     @Test
     void aRecordResultComesBackTyped() throws Exception {
         Path file = TestSupport.sharedModel("llama-2-tiny-random.gguf");
-        try (LlamaChatModel chat = LlamaChatModel.builder().modelPath(file).temperature(1.0).seed(7).maxTokens(200)
+        try (LlamaChatModel chat = LlamaChatModel.builder().modelPath(file).temperature(1.0).minP(0).seed(7).maxTokens(200)
                 .build()) {
             Recording recording = new Recording(chat);
             Forecaster forecaster = AiServices.create(Forecaster.class, recording);

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
  * max tokens, the tool) and the response with id, usage and finish reason; a failing call (a
  * closed adapter) reaches {@code onError}. The model: the random-weight tool model
  * with Qwen 2.5's template, since the request carries a tool. All of the kit runs.
+ *
+ * <p>The models pin their seed (42) and leave min-p out: the kit's checks on a random model's
+ * replies (lengths, stop sequences) were written against that chain, and llama-java's default seed
+ * is random.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ChatModelListenerKitTest extends AbstractChatModelListenerIT {
@@ -29,7 +33,7 @@ class ChatModelListenerKitTest extends AbstractChatModelListenerIT {
 
     @Override
     protected ChatModel createModel(ChatModelListener listener) {
-        return kit.track(LlamaChatModel.builder().model(kit.tools(tmp)).chatTemplate(KitModels.qwen(kit.tools(tmp)))
+        return kit.track(LlamaChatModel.builder().seed(42).minP(0).model(kit.tools(tmp)).chatTemplate(KitModels.qwen(kit.tools(tmp)))
                 .contextSize(1024).temperature(temperature()).topP(topP()).maxTokens(maxTokens()).listeners(listener)
                 .build());
     }
@@ -42,7 +46,7 @@ class ChatModelListenerKitTest extends AbstractChatModelListenerIT {
     /** A closed adapter: the call fails with IllegalStateException before generating anything. */
     @Override
     protected ChatModel createFailingModel(ChatModelListener listener) {
-        LlamaChatModel model = LlamaChatModel.builder().model(kit.stories()).listeners(listener).build();
+        LlamaChatModel model = LlamaChatModel.builder().seed(42).minP(0).model(kit.stories()).listeners(listener).build();
         model.close();
         return model;
     }

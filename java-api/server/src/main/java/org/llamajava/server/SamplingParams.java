@@ -7,26 +7,20 @@ import java.util.List;
 import java.util.Map;
 import org.llamajava.GenerateOptions;
 import org.llamajava.Sampler;
+import org.llamajava.SamplingSettings;
 import org.llamajava.Vocabulary;
 
 /**
  * The generation fields shared by {@code /v1/chat/completions} and {@code /v1/completions}, read
- * and range-checked. Sampling defaults are llama-server's (temperature 0.8, top_k 40, top_p 0.95,
- * min_p 0.05); {@code temperature <= 0} is greedy. llama-server's {@code top_k}, {@code min_p},
+ * and range-checked. Sampling maps onto core's {@link SamplingSettings}, whose defaults are
+ * llama-server's (temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, seed random);
+ * {@code temperature <= 0} is greedy. llama-server's {@code top_k}, {@code min_p},
  * {@code repeat_penalty} and {@code ignore_eos} are read too.
  *
  * @param n                choices to generate
  * @param maxTokens        most tokens per choice
  * @param stop             stop strings (never part of the text)
- * @param temperature      sampling temperature
- * @param topP             nucleus mass
- * @param topK             most likely tokens kept (0: all)
- * @param minP             minimum probability relative to the most likely token
- * @param presencePenalty  OpenAI's presence penalty
- * @param frequencyPenalty OpenAI's frequency penalty
- * @param repeatPenalty    llama.cpp's repetition penalty (1: off)
- * @param logitBias        token id to bias added to its logit
- * @param seed             seed of choice 0 (choice i gets seed + i), or null for random
+ * @param sampling         the sampler settings of choice 0 (choice i gets seed + i unless random)
  * @param logprobs         whether to report each token's log-probability
  * @param topLogprobs      alternatives to report per token
  * @param stream           whether to stream server-sent events
@@ -34,10 +28,8 @@ import org.llamajava.Vocabulary;
  * @param lora             llama-server's {@code lora}: the request's LoRA adapters and scales, or
  *                         null for the server's
  */
-record SamplingParams(int n, int maxTokens, List<String> stop, float temperature, float topP, int topK, float minP,
-                      float presencePenalty, float frequencyPenalty, float repeatPenalty, Map<Integer, Float> logitBias,
-                      Integer seed, boolean logprobs, int topLogprobs, boolean stream, boolean includeUsage,
-                      Map<org.llamajava.LoraAdapter, Float> lora) {
+record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings sampling, boolean logprobs,
+                      int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -65,16 +57,17 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
                 throw ApiException.invalid("stop", "stop strings must have 1 to " + MAX_STOP_LENGTH + " characters");
             }
         }
-        float temperature = (float) b.number("temperature", 0.8, 0, 100);
-        float topP = (float) b.number("top_p", 0.95, 0, 1);
-        int topK = (int) b.integer("top_k", 40, 0, Integer.MAX_VALUE);
-        float minP = (float) b.number("min_p", 0.05, 0, 1);
+        SamplingSettings d = SamplingSettings.defaults();
+        float temperature = (float) b.number("temperature", d.temperature(), 0, 100);
+        float topP = (float) b.number("top_p", d.topP(), 0, 1);
+        int topK = (int) b.integer("top_k", d.topK(), 0, Integer.MAX_VALUE);
+        float minP = (float) b.number("min_p", d.minP(), 0, 1);
         if (minP >= 1) {
             throw ApiException.invalid("min_p", "'min_p' must be below 1");
         }
         float presence = (float) b.number("presence_penalty", 0, -2, 2);
         float frequency = (float) b.number("frequency_penalty", 0, -2, 2);
-        float repeat = (float) b.number("repeat_penalty", 1, 0.01, 100);
+        float repeat = (float) b.number("repeat_penalty", d.repeatPenalty(), 0.01, 100);
         Map<Integer, Float> bias = logitBias(b, vocab);
         if (b.bool("ignore_eos", false)) { // llama-server's extension: generate max_tokens whatever the model says
             for (int t : new int[] {vocab.eos(), vocab.eot()}) {
@@ -83,7 +76,7 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
                 }
             }
         }
-        long seed = b.integer("seed", -1, Long.MIN_VALUE, Long.MAX_VALUE);
+        long seed = b.integer("seed", SamplingSettings.RANDOM_SEED, Long.MIN_VALUE, Long.MAX_VALUE);
         boolean logprobs;
         int top;
         if (chat) {
@@ -105,8 +98,10 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
             }
             includeUsage = new JsonBody((com.fasterxml.jackson.databind.node.ObjectNode) so).bool("include_usage", false);
         }
-        return new SamplingParams(n, max, List.copyOf(stop), temperature, topP, topK, minP, presence, frequency, repeat,
-                bias, seed == -1 ? null : (int) seed, logprobs, top, stream, includeUsage, loras.read(b));
+        SamplingSettings sampling = SamplingSettings.builder().temperature(temperature).topP(topP).topK(topK).minP(minP)
+                .penaltyLastN(PENALTY_LAST_N).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence)
+                .logitBias(bias).seed(seed).build();
+        return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b));
     }
 
     private static Map<Integer, Float> logitBias(JsonBody b, Vocabulary vocab) {
@@ -141,27 +136,10 @@ record SamplingParams(int n, int maxTokens, List<String> stop, float temperature
         return out;
     }
 
-    /** The sampler chain of choice {@code i}. */
+    /** The sampler chain of choice {@code i}: the request's settings, choice i seeded seed + i unless random. */
     Sampler.Builder sampler(int i) {
-        Sampler.Builder s = Sampler.builder();
-        logitBias.forEach(s::logitBias);
-        if (presencePenalty != 0 || frequencyPenalty != 0 || repeatPenalty != 1) {
-            s.penalties(PENALTY_LAST_N, repeatPenalty, frequencyPenalty, presencePenalty);
-        }
-        if (temperature <= 0 || topP == 0) {
-            return s.greedy();
-        }
-        if (topK > 0) {
-            s.topK(topK);
-        }
-        if (topP < 1) {
-            s.topP(topP);
-        }
-        if (minP > 0) {
-            s.minP(minP);
-        }
-        s.temperature(temperature);
-        return s.dist(seed == null ? Sampler.RANDOM_SEED : seed + i);
+        long seed = sampling.seed();
+        return (seed == SamplingSettings.RANDOM_SEED ? sampling : sampling.withSeed(seed + i)).samplerBuilder();
     }
 
     /** Options with the limits and stop strings; the caller adds callbacks. */

@@ -92,7 +92,7 @@ class SpringAiToolsAndLifecycleTest {
         int stop = v.tokenize("<|im_end|>", false, true)[0];
         return LlamaJavaChatOptions.builder().toolChoice(LlamaJavaChatOptions.REQUIRED)
                 .logitBias(open[open.length - 1], 30f).logitBias(newlines[newlines.length - 1], 25f).logitBias(stop, 40f)
-                .repeatPenalty(64, 100).temperature(1.0).seed(3).maxTokens(200);
+                .repeatPenalty(64, 100).temperature(1.0).minP(0.0).seed(3L).maxTokens(200);
     }
 
     @Test

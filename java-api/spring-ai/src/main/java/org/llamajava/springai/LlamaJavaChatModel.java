@@ -13,6 +13,7 @@ import org.llamajava.GenerateOptions;
 import org.llamajava.Model;
 import org.llamajava.ModelParams;
 import org.llamajava.Sampler;
+import org.llamajava.SamplingSettings;
 import org.llamajava.chat.ChatMessage;
 import org.llamajava.chat.ChatOptions;
 import org.llamajava.chat.ChatReply;
@@ -91,8 +92,9 @@ public final class LlamaJavaChatModel implements ChatModel, AutoCloseable {
     }
 
     private static LlamaJavaChatOptions baseOptions(Model model) {
-        LlamaJavaChatOptions o = LlamaJavaChatOptions.builder().temperature(0.8).topK(40).topP(0.95).maxTokens(512)
-                .seed(42).build();
+        SamplingSettings d = SamplingSettings.defaults();
+        LlamaJavaChatOptions o = LlamaJavaChatOptions.builder().temperature(decimal(d.temperature())).topK(d.topK())
+                .topP(decimal(d.topP())).minP(decimal(d.minP())).maxTokens(512).build();
         o.setModel(model.path().getFileName().toString());
         return o;
     }
@@ -234,21 +236,31 @@ public final class LlamaJavaChatModel implements ChatModel, AutoCloseable {
         return b.build();
     }
 
-    private static Sampler.Builder sampling(LlamaJavaChatOptions o) {
-        Sampler.Builder b = Sampler.builder();
+    /** A float setting as the decimal it was written as (0.8f: 0.8, not 0.800000011920929). */
+    private static double decimal(float v) {
+        return Double.parseDouble(Float.toString(v));
+    }
+
+    /** The options over core's sampling defaults (llama-server's), as every llama-java front end maps them. */
+    static SamplingSettings settings(LlamaJavaChatOptions o) {
+        SamplingSettings.Builder b = SamplingSettings.builder();
         if (o.getLogitBias() != null) {
-            for (Map.Entry<Integer, Float> e : o.getLogitBias().entrySet()) {
-                b.logitBias(e.getKey(), e.getValue());
-            }
+            b.logitBias(o.getLogitBias());
         }
-        if (o.getRepeatPenalty() != null || o.getFrequencyPenalty() != null || o.getPresencePenalty() != null) {
-            b.penalties(o.getRepeatLastN() != null ? o.getRepeatLastN() : 64,
-                    o.getRepeatPenalty() != null ? o.getRepeatPenalty().floatValue() : 1f,
-                    o.getFrequencyPenalty() != null ? o.getFrequencyPenalty().floatValue() : 0f,
-                    o.getPresencePenalty() != null ? o.getPresencePenalty().floatValue() : 0f);
+        if (o.getRepeatLastN() != null) {
+            b.penaltyLastN(o.getRepeatLastN());
         }
-        if (o.getTemperature() == null || o.getTemperature() <= 0) {
-            return b.greedy();
+        if (o.getRepeatPenalty() != null) {
+            b.repeatPenalty(o.getRepeatPenalty().floatValue());
+        }
+        if (o.getFrequencyPenalty() != null) {
+            b.frequencyPenalty(o.getFrequencyPenalty().floatValue());
+        }
+        if (o.getPresencePenalty() != null) {
+            b.presencePenalty(o.getPresencePenalty().floatValue());
+        }
+        if (o.getTemperature() != null) {
+            b.temperature(o.getTemperature().floatValue());
         }
         if (o.getTopK() != null) {
             b.topK(o.getTopK());
@@ -256,7 +268,17 @@ public final class LlamaJavaChatModel implements ChatModel, AutoCloseable {
         if (o.getTopP() != null) {
             b.topP(o.getTopP().floatValue());
         }
-        return b.temperature(o.getTemperature().floatValue()).dist(o.getSeed() != null ? o.getSeed() : 42);
+        if (o.getMinP() != null) {
+            b.minP(o.getMinP().floatValue());
+        }
+        if (o.getSeed() != null) {
+            b.seed(o.getSeed());
+        }
+        return b.build();
+    }
+
+    private static Sampler.Builder sampling(LlamaJavaChatOptions o) {
+        return settings(o).samplerBuilder();
     }
 
     private static void convert(Message m, List<ChatMessage> out) {
@@ -360,6 +382,8 @@ public final class LlamaJavaChatModel implements ChatModel, AutoCloseable {
             if ((modelPath == null) == (model == null)) {
                 throw new IllegalArgumentException("give the builder either modelPath(...) or model(...)");
             }
+            // before the model loads: a template that is accepted works for every request (tools too)
+            ChatTemplate.checkResolvableForChatApi(chatTemplate);
             Model m = model != null ? model : Model.load(modelPath, ModelParams.builder().gpuLayers(gpuLayers).build());
             try {
                 return new LlamaJavaChatModel(this, m);

@@ -40,7 +40,8 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
     private Double temperature;
     private Integer topK;
     private Double topP;
-    private Integer seed;
+    private Long seed;
+    private Double minP;
     private String toolChoice;
     private Map<Integer, Float> logitBias;
     private Double repeatPenalty;
@@ -70,9 +71,12 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
     public void setTopK(Integer v) { this.topK = v; }
     @Override public Double getTopP() { return topP; }
     public void setTopP(Double v) { this.topP = v; }
-    /** Seed of the sampler (null: the model's default). */
-    public Integer getSeed() { return seed; }
-    public void setSeed(Integer seed) { this.seed = seed; }
+    /** Seed of the sampler (null: random, as llama-server's); llama.cpp uses its low 32 bits. */
+    public Long getSeed() { return seed; }
+    public void setSeed(Long seed) { this.seed = seed; }
+    /** Min-p (null: 0.05, llama-server's; 0: off). */
+    public Double getMinP() { return minP; }
+    public void setMinP(Double minP) { this.minP = minP; }
     public String getToolChoice() { return toolChoice; }
 
     /** One of {@link #AUTO}, {@link #REQUIRED}, {@link #NONE} (or null: auto). */
@@ -109,6 +113,7 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
         o.setTopK(getTopK());
         o.setTopP(getTopP());
         o.seed = seed;
+        o.minP = minP;
         o.toolChoice = toolChoice;
         o.logitBias = logitBias == null ? null : new LinkedHashMap<>(logitBias);
         o.repeatPenalty = repeatPenalty;
@@ -144,6 +149,7 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
         }
         if (runtime instanceof LlamaJavaChatOptions l) {
             if (l.seed != null) o.seed = l.seed;
+            if (l.minP != null) o.minP = l.minP;
             if (l.toolChoice != null) o.toolChoice = l.toolChoice;
             if (l.logitBias != null) o.logitBias = new LinkedHashMap<>(l.logitBias);
             if (l.repeatPenalty != null) o.repeatPenalty = l.repeatPenalty;
@@ -169,7 +175,8 @@ public class LlamaJavaChatOptions implements ToolCallingChatOptions {
         public Builder stopSequences(List<String> v) { o.setStopSequences(v); return this; }
         public Builder frequencyPenalty(Double v) { o.setFrequencyPenalty(v); return this; }
         public Builder presencePenalty(Double v) { o.setPresencePenalty(v); return this; }
-        public Builder seed(Integer v) { o.setSeed(v); return this; }
+        public Builder seed(Long v) { o.setSeed(v); return this; }
+        public Builder minP(Double v) { o.setMinP(v); return this; }
         /** {@link #AUTO}, {@link #REQUIRED} or {@link #NONE}. */
         public Builder toolChoice(String v) { o.setToolChoice(v); return this; }
 

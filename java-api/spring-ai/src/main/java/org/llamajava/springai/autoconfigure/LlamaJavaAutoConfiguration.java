@@ -50,14 +50,14 @@ public class LlamaJavaAutoConfiguration {
                     p.getContextSize(), "must be positive");
         }
         try {
-            ChatTemplate.checkResolvable(p.getChatTemplate());
+            ChatTemplate.checkResolvableForChatApi(p.getChatTemplate());
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigurationPropertyValueException(LlamaJavaChatProperties.PREFIX + ".chat-template",
                     p.getChatTemplate(), e.getMessage());
         }
         LlamaJavaChatProperties.Options o = p.getOptions();
         LlamaJavaChatOptions defaults = LlamaJavaChatOptions.builder().temperature(o.getTemperature()).topP(o.getTopP())
-                .topK(o.getTopK()).maxTokens(o.getMaxTokens()).seed(o.getSeed()).build();
+                .topK(o.getTopK()).minP(o.getMinP()).maxTokens(o.getMaxTokens()).seed(o.getSeed()).build();
         try {
             return LlamaJavaChatModel.builder().modelPath(p.getModel()).gpuLayers(p.getGpuLayers())
                     .contextSize(p.getContextSize()).threads(p.getThreads()).chatTemplate(p.getChatTemplate())

@@ -39,14 +39,16 @@ public class LlamaJavaChatProperties {
 
     /** {@code spring.ai.llamajava.chat.options.*}: sampling defaults. */
     public static class Options {
-        /** Temperature; 0 samples greedily. */
+        /** Temperature; 0 samples greedily. The defaults are llama-server's (core's SamplingSettings). */
         private Double temperature = 0.8;
         private Double topP = 0.95;
         private Integer topK = 40;
         /** Most tokens of a reply. */
         private Integer maxTokens = 512;
-        /** Seed of the sampler. */
-        private Integer seed = 42;
+        /** Min-p; 0 is off. */
+        private Double minP = 0.05;
+        /** Seed of the sampler (unset: random, as llama-server's). */
+        private Long seed;
 
         public Double getTemperature() { return temperature; }
         public void setTemperature(Double temperature) { this.temperature = temperature; }
@@ -56,7 +58,9 @@ public class LlamaJavaChatProperties {
         public void setTopK(Integer topK) { this.topK = topK; }
         public Integer getMaxTokens() { return maxTokens; }
         public void setMaxTokens(Integer maxTokens) { this.maxTokens = maxTokens; }
-        public Integer getSeed() { return seed; }
-        public void setSeed(Integer seed) { this.seed = seed; }
+        public Double getMinP() { return minP; }
+        public void setMinP(Double minP) { this.minP = minP; }
+        public Long getSeed() { return seed; }
+        public void setSeed(Long seed) { this.seed = seed; }
     }
 }

@@ -1,4 +1,0 @@
-package org.llamajava.langchain4j;
-
-/** llama.cpp's penalties sampler settings. */
-record Penalties(int lastN, float repeat, float frequency, float presence) {}

@@ -1,0 +1,42 @@
+package org.llamajava.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.Model;
+import org.llamajava.SamplingSettings;
+import org.llamajava.TestSupport;
+
+/**
+ * The server maps a request's sampling fields onto core's {@link SamplingSettings}, as every
+ * front end does: the same request gives the same settings (and chain) here as through the CLI and
+ * the adapters (their tests check the same request against the same settings), and a request that
+ * sets nothing gets llama-server's defaults, seed random.
+ */
+class SamplingParamsTest {
+    @TempDir
+    static Path tmp;
+
+    private static SamplingParams read(String json) throws Exception {
+        try (Model m = Model.load(TestSupport.writeTinyModel(tmp))) {
+            ObjectNode body = (ObjectNode) new ObjectMapper().readTree(json);
+            return SamplingParams.read(new JsonBody(body), true, 512, 4, m.vocabulary(), new LoraApi(null, null));
+        }
+    }
+
+    /** The request every front end's test sends, as core's settings. */
+    static final SamplingSettings SAME_REQUEST = SamplingSettings.builder().temperature(0.5f).topK(20).topP(0.9f)
+            .frequencyPenalty(0.5f).presencePenalty(0.25f).seed(5_000_000_000L).build();
+
+    @Test
+    void theSameRequestGivesCoresSettings() throws Exception {
+        SamplingParams p = read("{\"temperature\": 0.5, \"top_k\": 20, \"top_p\": 0.9, \"frequency_penalty\": 0.5,"
+                + " \"presence_penalty\": 0.25, \"seed\": 5000000000}");
+        assertEquals(SAME_REQUEST, p.sampling());
+        assertEquals(SamplingSettings.defaults(), read("{}").sampling(), "nothing set: llama-server's defaults");
+    }
+}
