@@ -2,8 +2,6 @@ package org.llamajava.batch;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -25,7 +23,6 @@ import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.LogProbs;
-import org.llamajava.internal.TextAssembler;
 
 /**
  * Continuous batching: many requests generated at once over one {@link Context}, every active
@@ -76,28 +73,12 @@ public final class BatchEngine implements AutoCloseable {
     private final int[] sampleSlots;
     private final int[] pieceLength = new int[1];
 
+    private final SlotChooser chooser;
+    private final LoraScheduler lora;
     /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
     static final int LORA_QUANTUM = 8;
-    /** The adapters of requests that name none (as given: zero scales kept). */
-    private volatile Map<LoraAdapter, Float> defaultLoras = Map.of();
-    /** The adapters the context applies now, without zero scales (engine thread). */
-    private Map<LoraAdapter, Float> appliedLoras = Map.of();
-    /** Steps decoded in a row with {@link #appliedLoras} while another set waited. */
-    private int loraSteps;
-    /** Where the search for the next set of adapters starts. */
-    private int loraCursor;
-
-    /** Idle slots' caches moved to host memory, least recently saved first; null when off (engine thread). */
-    private final java.util.LinkedList<Cached> promptCache;
-    /** Bytes of state in {@link #promptCache}, and its entries (read by {@link #stats()}). */
-    private volatile long promptCacheUsed;
-    private volatile int promptCacheCount;
-    private final AtomicLong promptCacheRestores = new AtomicLong();
-    /** Most saved caches kept, whatever their size. */
-    static final int PROMPT_CACHE_ENTRIES = 256;
-
-    /** A slot's cache saved to host memory: its tokens, the adapters they were evaluated with, the KV state. */
-    private record Cached(int[] tokens, Map<LoraAdapter, Float> loras, byte[] state) {}
+    /** Idle slots' caches in host memory; null when off. */
+    private final PromptCache promptCache;
 
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong promptEvaluated = new AtomicLong();
@@ -117,60 +98,6 @@ public final class BatchEngine implements AutoCloseable {
                 ((BatchEngine) engine).submitMedia(prompt, sampler, options, loras));
     }
 
-    /** One sequence of the context: the tokens its cache holds, and the request it serves. */
-    private static final class Slot {
-        final int id;
-        int[] cache = new int[256];
-        int length;
-        Run run;
-        /** The LoRA adapters the cached tokens were evaluated with (no zero scales). */
-        Map<LoraAdapter, Float> loras = Map.of();
-
-        Slot(int id) {
-            this.id = id;
-        }
-
-        void remember(int token) {
-            if (length == cache.length) {
-                cache = Arrays.copyOf(cache, length * 2);
-            }
-            cache[length++] = token;
-        }
-    }
-
-    /** A request being served. */
-    private static final class Run {
-        final BatchRequest request;
-        final BatchHandle handle;
-        final GenerateOptions options;
-        final Sampler sampler;
-        final TextAssembler text;
-        final long start = System.nanoTime();
-        /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
-        MediaPrompt media;
-        /** The LoRA adapters it generates with (no zero scales). */
-        Map<LoraAdapter, Float> loras = Map.of();
-        long promptDone;
-        int next;
-        int cached;
-        int last = -1;
-        int[] out;
-        int n;
-
-        Run(BatchRequest request, BatchHandle handle, Sampler sampler) {
-            this.request = request;
-            this.handle = handle;
-            this.options = request.options();
-            this.sampler = sampler;
-            this.text = new TextAssembler(options.stop(), options.onText());
-            this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
-        }
-
-        boolean prefilling() {
-            return next < request.promptLength();
-        }
-    }
-
     private BatchEngine(Model model, EngineParams params) {
         this.model = model;
         this.vocab = model.vocabulary();
@@ -186,7 +113,10 @@ public final class BatchEngine implements AutoCloseable {
         }
         this.sampleSlots = new int[slots.length];
         this.queue = new ArrayBlockingQueue<>(params.maxQueue());
-        this.promptCache = params.promptCacheBytes() != 0 ? new java.util.LinkedList<>() : null;
+        this.chooser = new SlotChooser(slots);
+        this.lora = new LoraScheduler(context, slots);
+        this.promptCache = params.promptCacheBytes() != 0
+                ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
         this.thread = new Thread(this::loop, "llama-java-engine");
         this.thread.setDaemon(true);
     }
@@ -227,14 +157,7 @@ public final class BatchEngine implements AutoCloseable {
                 throw x;
             }
         }
-        e.defaultLoras = e.context.loraAdapters();
-        e.appliedLoras = effective(e.defaultLoras);
-        for (Slot s : e.slots) {
-            s.loras = e.appliedLoras;
-        }
-        for (LoraAdapter a : e.defaultLoras.keySet()) {
-            Handles.holdLora(e.context, a);
-        }
+        e.lora.started(e.context.loraAdapters());
         e.thread.start();
         synchronized (e.startLock) {
             while (!e.started && e.startFailure == null) {
@@ -265,7 +188,7 @@ public final class BatchEngine implements AutoCloseable {
      * order, including any at scale 0.
      */
     public Map<LoraAdapter, Float> loraAdapters() {
-        return defaultLoras;
+        return lora.defaults();
     }
 
     /**
@@ -283,22 +206,7 @@ public final class BatchEngine implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
-        Map<LoraAdapter, Float> copy = BatchRequest.checkedCopy(adapters);
-        for (LoraAdapter a : copy.keySet()) {
-            Handles.holdLora(context, a);
-        }
-        defaultLoras = copy;
-    }
-
-    /** The adapters that change the weights: those with a scale other than 0 (llama.cpp ignores the rest). */
-    private static Map<LoraAdapter, Float> effective(Map<LoraAdapter, Float> adapters) {
-        Map<LoraAdapter, Float> out = new LinkedHashMap<>();
-        adapters.forEach((a, scale) -> {
-            if (scale != 0f) {
-                out.put(a, scale);
-            }
-        });
-        return out.isEmpty() ? Map.of() : Collections.unmodifiableMap(out);
+        lora.setDefaults(BatchRequest.checkedCopy(adapters));
     }
 
     /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
@@ -322,7 +230,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         vocab.checkTokens(request.prompt());
-        holdLoras(request.loraAdapters());
+        lora.hold(request.loraAdapters());
         if (request.options().speculation() != null) {
             throw new IllegalArgumentException("the batching engine does not speculate: generate through a Sequence"
                     + " for speculative decoding, or leave GenerateOptions.speculation unset");
@@ -362,7 +270,7 @@ public final class BatchEngine implements AutoCloseable {
                     + " engine with a larger contextSize or fewer slots");
         }
         BatchRequest request = new BatchRequest(prompt.keys(), sampler, options, loras);
-        holdLoras(request.loraAdapters());
+        lora.hold(request.loraAdapters());
         BatchHandle h = new BatchHandle();
         if (!queue.offer(new Pending(request, h, prompt))) {
             throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
@@ -371,20 +279,11 @@ public final class BatchEngine implements AutoCloseable {
         return h;
     }
 
-    /** Checks a request's adapters against the model and keeps them from being closed while the engine runs. */
-    private void holdLoras(Map<LoraAdapter, Float> adapters) {
-        if (adapters != null) {
-            for (LoraAdapter a : adapters.keySet()) {
-                Handles.holdLora(context, a);
-            }
-        }
-    }
-
     /** Counters since the engine started. */
     public EngineStats stats() {
         return new EngineStats(slots.length, active, queue.size(), completed.get(), promptEvaluated.get(),
-                promptCached.get(), generated.get(), decodes.get(), promptCacheCount, promptCacheUsed,
-                promptCacheRestores.get());
+                promptCached.get(), generated.get(), decodes.get(), promptCache == null ? 0 : promptCache.entries(),
+                promptCache == null ? 0 : promptCache.bytes(), promptCache == null ? 0 : promptCache.restores());
     }
 
     /** Whether {@link #close()} was called. */
@@ -479,64 +378,6 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
-    /**
-     * Moves an idle slot's cache into the prompt cache (if it holds only text tokens and fits) and
-     * clears the slot; a saved cache it extends is dropped.
-     */
-    private void stash(Slot s) {
-        if (s.length == 0) {
-            return;
-        }
-        save(s);
-        decoder.removeFrom(s.id, 0);
-        s.length = 0;
-    }
-
-    /** Copies a slot's cache into the prompt cache, if it holds only text tokens and fits; a saved cache it extends is dropped. */
-    private void save(Slot s) {
-        boolean text = true;
-        for (int i = 0; i < s.length && text; i++) {
-            text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
-        }
-        long limit = params.promptCacheBytes();
-        byte[] state = null;
-        if (text) {
-            try {
-                state = decoder.saveSequence(s.id);
-            } catch (RuntimeException | OutOfMemoryError e) {
-                state = null; // not saved (no memory for it, or the model's RPC server failed): only a lost cache
-            }
-        }
-        if (state != null && (limit < 0 || state.length <= limit)) {
-            int[] tokens = Arrays.copyOf(s.cache, s.length);
-            Map<LoraAdapter, Float> loras = s.loras;
-            for (java.util.Iterator<Cached> it = promptCache.iterator(); it.hasNext();) {
-                Cached c = it.next();
-                if (c.loras().equals(loras) && c.tokens().length <= tokens.length
-                        && Arrays.equals(c.tokens(), 0, c.tokens().length, tokens, 0, c.tokens().length)) {
-                    it.remove();
-                    promptCacheUsed -= c.state().length;
-                }
-            }
-            promptCache.addLast(new Cached(tokens, loras, state));
-            promptCacheUsed += state.length;
-            while (promptCache.size() > PROMPT_CACHE_ENTRIES || (limit > 0 && promptCacheUsed > limit)) {
-                promptCacheUsed -= promptCache.removeFirst().state().length;
-            }
-            promptCacheCount = promptCache.size();
-        }
-    }
-
-    /** How many of the first {@code length} {@code tokens} the request's prompt starts with. */
-    private static int shared(int[] tokens, int length, BatchRequest r) {
-        int max = Math.min(length, r.promptLength());
-        int n = 0;
-        while (n < max && tokens[n] == r.promptToken(n)) {
-            n++;
-        }
-        return n;
-    }
-
     /** Starts a request in the free slot whose cache shares the longest prefix with its prompt. */
     private void begin(Pending p) {
         BatchRequest r = p.request();
@@ -545,65 +386,16 @@ public final class BatchEngine implements AutoCloseable {
                     new Timings(0, 0, 0, 0)));
             return;
         }
-        Map<LoraAdapter, Float> loras = effective(r.loraAdapters() != null ? r.loraAdapters() : defaultLoras);
-        Slot best = null;
-        int bestLcp = -1;
-        for (Slot s : slots) {
-            if (s.run != null) {
-                continue;
-            }
-            // a cache evaluated with other adapters holds other values: reuse none of it
-            int lcp = s.loras.equals(loras) ? shared(s.cache, s.length, r) : 0;
-            if (lcp > bestLcp) {
-                best = s;
-                bestLcp = lcp;
-            }
-        }
-        if (best == null) {
-            throw new IllegalStateException("no free slot"); // admit() checks first
-        }
+        Map<LoraAdapter, Float> loras = lora.forRequest(r.loraAdapters());
+        Slot best = chooser.choose(loras, r);
+        int bestLcp = chooser.shared();
         boolean restored = false;
         if (promptCache != null) {
             // a saved cache sharing a longer prefix than any free slot's: back into the slot
-            Cached hit = null;
-            int hitLcp = 0;
-            for (Cached c : promptCache) {
-                if (!c.loras().equals(loras)) {
-                    continue;
-                }
-                int n = shared(c.tokens(), c.tokens().length, r);
-                if (n > hitLcp) {
-                    hit = c;
-                    hitLcp = n;
-                }
-            }
-            if (hit != null && hitLcp > bestLcp) {
-                promptCache.remove(hit);
-                promptCacheUsed -= hit.state().length;
-                stash(best);
-                int kept = Math.min(hitLcp, r.promptLength() - 1);
-                if (hit.tokens().length - kept >= Math.max(1, kept)) {
-                    promptCache.addLast(hit); // most of it will be cut: it stays saved, now the most recent
-                    promptCacheUsed += hit.state().length;
-                } // else it lives on in the slot
+            int back = promptCache.restore(best, loras, r, bestLcp);
+            if (back >= 0) {
                 restored = true;
-                promptCacheCount = promptCache.size();
-                boolean back;
-                try {
-                    back = decoder.restoreSequence(best.id, hit.state());
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    decoder.removeFrom(best.id, 0);
-                    back = false;
-                }
-                if (back) {
-                    promptCacheRestores.incrementAndGet();
-                    best.cache = Arrays.copyOf(hit.tokens(), Math.max(256, hit.tokens().length));
-                    best.length = hit.tokens().length;
-                    best.loras = hit.loras();
-                    bestLcp = hitLcp;
-                } else {
-                    bestLcp = 0;
-                }
+                bestLcp = back;
             }
         }
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
@@ -611,7 +403,7 @@ public final class BatchEngine implements AutoCloseable {
             lcp = p.media().alignDown(lcp);
         }
         if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)) {
-            save(best); // most of the slot's cache is about to go: keep a copy for a later request
+            promptCache.save(best); // most of the slot's cache is about to go: keep a copy for a later request
         }
         Sampler sampler;
         try {
@@ -631,13 +423,7 @@ public final class BatchEngine implements AutoCloseable {
         best.run = run;
         active++;
         if (promptCache != null) {
-            // as llama-server with a unified KV cache: idle slots leave the KV cache (saved in host
-            // memory), so that the running requests' attention spans fewer cells
-            for (Slot s : slots) {
-                if (s.run == null && s.length > 0) {
-                    stash(s);
-                }
-            }
+            promptCache.stashIdle(slots);
         }
         if (r.options().maxTokens() == 0) {
             finish(best, FinishReason.MAX_TOKENS);
@@ -654,7 +440,7 @@ public final class BatchEngine implements AutoCloseable {
             }
         }
         evaluateMedia();
-        Map<LoraAdapter, Float> group = loraGroup();
+        Map<LoraAdapter, Float> group = lora.group();
         if (group == null || !applyLoras(group)) {
             return;
         }
@@ -733,49 +519,12 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     /**
-     * The set of LoRA adapters whose requests this step decodes: the one applied now while its
-     * requests have work and no other set has waited {@value #LORA_QUANTUM} steps, else the next
-     * set with work in slot order; null if no request has work.
-     */
-    private Map<LoraAdapter, Float> loraGroup() {
-        boolean current = false;
-        Slot other = null;
-        for (int k = 0; k < slots.length; k++) {
-            Slot s = slots[(loraCursor + k) % slots.length];
-            Run run = s.run;
-            if (run == null || (run.last < 0 && !run.prefilling())) {
-                continue;
-            }
-            if (run.loras.equals(appliedLoras)) {
-                current = true;
-            } else if (other == null) {
-                other = s;
-            }
-        }
-        if (other == null) {
-            loraSteps = 0;
-            return current ? appliedLoras : null;
-        }
-        if (current && loraSteps < LORA_QUANTUM) {
-            loraSteps++;
-            return appliedLoras;
-        }
-        loraSteps = 0;
-        loraCursor = (other.id + 1) % slots.length;
-        return other.run.loras;
-    }
-
-    /**
      * Makes the context apply {@code loras}, keeping every slot's cache; false if that failed
      * (e.g. an adapter was closed meanwhile), after failing the requests that wanted them.
      */
     private boolean applyLoras(Map<LoraAdapter, Float> loras) {
-        if (loras.equals(appliedLoras)) {
-            return true;
-        }
         try {
-            Handles.switchLoras(context, loras);
-            appliedLoras = loras;
+            lora.apply(loras);
             return true;
         } catch (RuntimeException e) {
             for (Slot s : slots) {
