@@ -74,6 +74,7 @@ public final class BatchEngine implements AutoCloseable {
     private final int[] pieceLength = new int[1];
 
     private final SlotChooser chooser;
+    private final MediaChunks media;
     private final LoraScheduler lora;
     /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
     static final int LORA_QUANTUM = 8;
@@ -87,11 +88,7 @@ public final class BatchEngine implements AutoCloseable {
     private final AtomicLong decodes = new AtomicLong();
     private volatile int active;
 
-    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {
-        Pending(BatchRequest request, BatchHandle handle) {
-            this(request, handle, null);
-        }
-    }
+    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {}
 
     static {
         Handles.registerBatchMedia((engine, prompt, sampler, options, loras) ->
@@ -114,6 +111,7 @@ public final class BatchEngine implements AutoCloseable {
         this.sampleSlots = new int[slots.length];
         this.queue = new ArrayBlockingQueue<>(params.maxQueue());
         this.chooser = new SlotChooser(slots);
+        this.media = new MediaChunks(context, decoder);
         this.lora = new LoraScheduler(context, slots);
         this.promptCache = params.promptCacheBytes() != 0
                 ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
@@ -240,12 +238,7 @@ public final class BatchEngine implements AutoCloseable {
                     + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
                     + " with a larger contextSize or fewer slots");
         }
-        BatchHandle h = new BatchHandle();
-        if (!queue.offer(new Pending(request, h))) {
-            throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
-                    + " requests are waiting: retry later");
-        }
-        return h;
+        return enqueue(request, null);
     }
 
     /**
@@ -258,21 +251,16 @@ public final class BatchEngine implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
-        for (org.llamajava.internal.PromptSegment seg : prompt.segments()) {
-            if (!seg.isMedia()) {
-                vocab.checkTokens(seg.tokens());
-            }
-        }
-        if (prompt.length() >= perSlot) {
-            throw new org.llamajava.ContextOverflowException("the prompt takes " + prompt.length() + " positions ("
-                    + prompt.mediaPositions() + " of them image or audio embeddings); a slot holds " + perSlot
-                    + " (contextSize / slots), prompt and reply together: send smaller or fewer images, or start the"
-                    + " engine with a larger contextSize or fewer slots");
-        }
+        MediaChunks.check(prompt, vocab, perSlot);
         BatchRequest request = new BatchRequest(prompt.keys(), sampler, options, loras);
         lora.hold(request.loraAdapters());
+        return enqueue(request, prompt);
+    }
+
+    /** Queues a checked request ({@code media}: its prompt's text and media, or null). */
+    private BatchHandle enqueue(BatchRequest request, MediaPrompt media) {
         BatchHandle h = new BatchHandle();
-        if (!queue.offer(new Pending(request, h, prompt))) {
+        if (!queue.offer(new Pending(request, h, media))) {
             throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
                     + " requests are waiting: retry later");
         }
@@ -434,8 +422,7 @@ public final class BatchEngine implements AutoCloseable {
     private void step() {
         for (Slot s : slots) {
             Run run = s.run;
-            if (run != null && (run.handle.isCancelled()
-                    || (run.options.abortSignal() != null && run.options.abortSignal().isAborted()))) {
+            if (run != null && run.cancelled()) {
                 finish(s, FinishReason.CANCELLED);
             }
         }
@@ -554,23 +541,14 @@ public final class BatchEngine implements AutoCloseable {
                 }
                 int rc;
                 try {
-                    org.llamajava.bindings.llama_context lctx = Handles.context(context);
-                    int id = s.id;
-                    int from = s.length;
-                    int nBatch = decoder.capacity();
-                    rc = Handles.guardedDecode(context, "evaluating an image or audio chunk",
-                            () -> seg.media().decode(lctx, id, from, nBatch));
+                    rc = media.decode(s, seg);
                 } catch (RuntimeException e) {
-                    decoder.decode();
                     fail(s, e);
                     break;
                 }
-                decoder.decode(); // empty: forgets the logits the media decode overwrote
                 decodes.incrementAndGet();
                 if (rc != 0) {
-                    fail(s, rc == 2 ? new org.llamajava.AbortedException("decode was aborted")
-                            : new LlamaException("evaluating an image or audio chunk of " + seg.positions()
-                            + " positions failed with code " + rc));
+                    fail(s, MediaChunks.failure(rc, seg));
                     break;
                 }
                 for (int i = 0; i < seg.positions(); i++) {
@@ -592,10 +570,7 @@ public final class BatchEngine implements AutoCloseable {
                 finish(s, FinishReason.GRAMMAR_REJECTED); // the request's grammar allows no token
                 return;
             }
-            if (run.n == run.out.length) {
-                run.out = Arrays.copyOf(run.out, run.n * 2);
-            }
-            run.out[run.n++] = token;
+            run.add(token);
             generated.incrementAndGet();
             if (run.options.onToken() != null) {
                 run.options.onToken().accept(run.options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
@@ -625,13 +600,9 @@ public final class BatchEngine implements AutoCloseable {
         Run run = s.run;
         s.run = null;
         active--;
-        FinishReason r = reason;
+        FinishReason r;
         try {
-            boolean before = run.text.stopped();
-            run.text.finish();
-            if (!before && run.text.stopped()) {
-                r = FinishReason.STOP_STRING;
-            }
+            r = run.endText(reason);
         } catch (RuntimeException e) {
             run.sampler.close();
             run.handle.completion().completeExceptionally(e);
@@ -639,14 +610,10 @@ public final class BatchEngine implements AutoCloseable {
         }
         run.sampler.close();
         long now = System.nanoTime();
-        long promptDone = run.promptDone == 0 ? now : run.promptDone;
-        int evaluated = run.next - run.cached;
-        promptEvaluated.addAndGet(evaluated);
+        promptEvaluated.addAndGet(run.next - run.cached);
         promptCached.addAndGet(run.cached);
         completed.incrementAndGet();
-        run.handle.completion().complete(new Completion(run.text.text(), Arrays.copyOf(run.out, run.n), evaluated,
-                run.cached, r, new Timings(evaluated, promptDone - run.start, run.n, now - promptDone),
-                run.media == null ? 0 : run.media.mediaPositions()));
+        run.handle.completion().complete(run.completion(r, now));
     }
 
     /** Ends a request with an error; its slot's cache is dropped (it may be half written). */
