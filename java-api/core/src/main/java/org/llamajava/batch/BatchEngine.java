@@ -1,31 +1,19 @@
 package org.llamajava.batch;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.llamajava.Completion;
 import org.llamajava.Context;
 import org.llamajava.ContextParams;
-import org.llamajava.FinishReason;
 import org.llamajava.GenerateOptions;
-import org.llamajava.LlamaException;
 import org.llamajava.LoraAdapter;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
-import org.llamajava.Timings;
 import org.llamajava.Vocabulary;
-import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.MediaPrompt;
-import org.llamajava.internal.LogProbs;
-import org.llamajava.internal.TextAssembler;
 
 /**
  * Continuous batching: many requests generated at once over one {@link Context}, every active
@@ -59,134 +47,39 @@ import org.llamajava.internal.TextAssembler;
  * runs is refused.
  */
 public final class BatchEngine implements AutoCloseable {
-    private final Model model;
     private final Vocabulary vocab;
     private final EngineParams params;
     private final Context context;
-    private final BatchDecoder decoder;
     private final int perSlot;
-    private final Slot[] slots;
     private final BlockingQueue<Pending> queue;
     private final Thread thread;
     private volatile boolean closing;
     private final Object startLock = new Object();
     private Throwable startFailure;
     private boolean started;
-    private int prefillCursor;
-    private final int[] sampleSlots;
-    private final int[] pieceLength = new int[1];
-
+    /** The slots and what the engine thread does with them. */
+    private final Stepper stepper;
+    private final LoraScheduler lora;
     /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
     static final int LORA_QUANTUM = 8;
-    /** The adapters of requests that name none (as given: zero scales kept). */
-    private volatile Map<LoraAdapter, Float> defaultLoras = Map.of();
-    /** The adapters the context applies now, without zero scales (engine thread). */
-    private Map<LoraAdapter, Float> appliedLoras = Map.of();
-    /** Steps decoded in a row with {@link #appliedLoras} while another set waited. */
-    private int loraSteps;
-    /** Where the search for the next set of adapters starts. */
-    private int loraCursor;
 
-    /** Idle slots' caches moved to host memory, least recently saved first; null when off (engine thread). */
-    private final java.util.LinkedList<Cached> promptCache;
-    /** Bytes of state in {@link #promptCache}, and its entries (read by {@link #stats()}). */
-    private volatile long promptCacheUsed;
-    private volatile int promptCacheCount;
-    private final AtomicLong promptCacheRestores = new AtomicLong();
-    /** Most saved caches kept, whatever their size. */
-    static final int PROMPT_CACHE_ENTRIES = 256;
-
-    /** A slot's cache saved to host memory: its tokens, the adapters they were evaluated with, the KV state. */
-    private record Cached(int[] tokens, Map<LoraAdapter, Float> loras, byte[] state) {}
-
-    private final AtomicLong completed = new AtomicLong();
-    private final AtomicLong promptEvaluated = new AtomicLong();
-    private final AtomicLong promptCached = new AtomicLong();
-    private final AtomicLong generated = new AtomicLong();
-    private final AtomicLong decodes = new AtomicLong();
-    private volatile int active;
-
-    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {
-        Pending(BatchRequest request, BatchHandle handle) {
-            this(request, handle, null);
-        }
-    }
+    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {}
 
     static {
         Handles.registerBatchMedia((engine, prompt, sampler, options, loras) ->
                 ((BatchEngine) engine).submitMedia(prompt, sampler, options, loras));
     }
 
-    /** One sequence of the context: the tokens its cache holds, and the request it serves. */
-    private static final class Slot {
-        final int id;
-        int[] cache = new int[256];
-        int length;
-        Run run;
-        /** The LoRA adapters the cached tokens were evaluated with (no zero scales). */
-        Map<LoraAdapter, Float> loras = Map.of();
-
-        Slot(int id) {
-            this.id = id;
-        }
-
-        void remember(int token) {
-            if (length == cache.length) {
-                cache = Arrays.copyOf(cache, length * 2);
-            }
-            cache[length++] = token;
-        }
-    }
-
-    /** A request being served. */
-    private static final class Run {
-        final BatchRequest request;
-        final BatchHandle handle;
-        final GenerateOptions options;
-        final Sampler sampler;
-        final TextAssembler text;
-        final long start = System.nanoTime();
-        /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
-        MediaPrompt media;
-        /** The LoRA adapters it generates with (no zero scales). */
-        Map<LoraAdapter, Float> loras = Map.of();
-        long promptDone;
-        int next;
-        int cached;
-        int last = -1;
-        int[] out;
-        int n;
-
-        Run(BatchRequest request, BatchHandle handle, Sampler sampler) {
-            this.request = request;
-            this.handle = handle;
-            this.options = request.options();
-            this.sampler = sampler;
-            this.text = new TextAssembler(options.stop(), options.onText());
-            this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
-        }
-
-        boolean prefilling() {
-            return next < request.promptLength();
-        }
-    }
-
     private BatchEngine(Model model, EngineParams params) {
-        this.model = model;
         this.vocab = model.vocabulary();
         this.params = params;
         this.context = model.createContext(ContextParams.builder().contextSize(params.contextSize())
                 .batchSize(params.batchSize()).ubatchSize(Math.min(512, params.batchSize())).sequences(params.slots())
                 .threads(params.threads()).build());
-        this.decoder = Handles.decoder(context);
         this.perSlot = context.contextSize() / params.slots();
-        this.slots = new Slot[params.slots()];
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = new Slot(i);
-        }
-        this.sampleSlots = new int[slots.length];
         this.queue = new ArrayBlockingQueue<>(params.maxQueue());
-        this.promptCache = params.promptCacheBytes() != 0 ? new java.util.LinkedList<>() : null;
+        this.stepper = new Stepper(model, context, params, perSlot);
+        this.lora = stepper.lora();
         this.thread = new Thread(this::loop, "llama-java-engine");
         this.thread.setDaemon(true);
     }
@@ -227,14 +120,7 @@ public final class BatchEngine implements AutoCloseable {
                 throw x;
             }
         }
-        e.defaultLoras = e.context.loraAdapters();
-        e.appliedLoras = effective(e.defaultLoras);
-        for (Slot s : e.slots) {
-            s.loras = e.appliedLoras;
-        }
-        for (LoraAdapter a : e.defaultLoras.keySet()) {
-            Handles.holdLora(e.context, a);
-        }
+        e.lora.started(e.context.loraAdapters());
         e.thread.start();
         synchronized (e.startLock) {
             while (!e.started && e.startFailure == null) {
@@ -265,7 +151,7 @@ public final class BatchEngine implements AutoCloseable {
      * order, including any at scale 0.
      */
     public Map<LoraAdapter, Float> loraAdapters() {
-        return defaultLoras;
+        return lora.defaults();
     }
 
     /**
@@ -283,22 +169,7 @@ public final class BatchEngine implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
-        Map<LoraAdapter, Float> copy = BatchRequest.checkedCopy(adapters);
-        for (LoraAdapter a : copy.keySet()) {
-            Handles.holdLora(context, a);
-        }
-        defaultLoras = copy;
-    }
-
-    /** The adapters that change the weights: those with a scale other than 0 (llama.cpp ignores the rest). */
-    private static Map<LoraAdapter, Float> effective(Map<LoraAdapter, Float> adapters) {
-        Map<LoraAdapter, Float> out = new LinkedHashMap<>();
-        adapters.forEach((a, scale) -> {
-            if (scale != 0f) {
-                out.put(a, scale);
-            }
-        });
-        return out.isEmpty() ? Map.of() : Collections.unmodifiableMap(out);
+        lora.setDefaults(BatchRequest.checkedCopy(adapters));
     }
 
     /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
@@ -322,7 +193,7 @@ public final class BatchEngine implements AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         vocab.checkTokens(request.prompt());
-        holdLoras(request.loraAdapters());
+        lora.hold(request.loraAdapters());
         if (request.options().speculation() != null) {
             throw new IllegalArgumentException("the batching engine does not speculate: generate through a Sequence"
                     + " for speculative decoding, or leave GenerateOptions.speculation unset");
@@ -332,12 +203,7 @@ public final class BatchEngine implements AutoCloseable {
                     + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
                     + " with a larger contextSize or fewer slots");
         }
-        BatchHandle h = new BatchHandle();
-        if (!queue.offer(new Pending(request, h))) {
-            throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
-                    + " requests are waiting: retry later");
-        }
-        return h;
+        return enqueue(request, null);
     }
 
     /**
@@ -350,41 +216,25 @@ public final class BatchEngine implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
-        for (org.llamajava.internal.PromptSegment seg : prompt.segments()) {
-            if (!seg.isMedia()) {
-                vocab.checkTokens(seg.tokens());
-            }
-        }
-        if (prompt.length() >= perSlot) {
-            throw new org.llamajava.ContextOverflowException("the prompt takes " + prompt.length() + " positions ("
-                    + prompt.mediaPositions() + " of them image or audio embeddings); a slot holds " + perSlot
-                    + " (contextSize / slots), prompt and reply together: send smaller or fewer images, or start the"
-                    + " engine with a larger contextSize or fewer slots");
-        }
+        MediaChunks.check(prompt, vocab, perSlot);
         BatchRequest request = new BatchRequest(prompt.keys(), sampler, options, loras);
-        holdLoras(request.loraAdapters());
+        lora.hold(request.loraAdapters());
+        return enqueue(request, prompt);
+    }
+
+    /** Queues a checked request ({@code media}: its prompt's text and media, or null). */
+    private BatchHandle enqueue(BatchRequest request, MediaPrompt media) {
         BatchHandle h = new BatchHandle();
-        if (!queue.offer(new Pending(request, h, prompt))) {
-            throw new QueueFullException("all " + slots.length + " slots are busy and " + params.maxQueue()
+        if (!queue.offer(new Pending(request, h, media))) {
+            throw new QueueFullException("all " + params.slots() + " slots are busy and " + params.maxQueue()
                     + " requests are waiting: retry later");
         }
         return h;
     }
 
-    /** Checks a request's adapters against the model and keeps them from being closed while the engine runs. */
-    private void holdLoras(Map<LoraAdapter, Float> adapters) {
-        if (adapters != null) {
-            for (LoraAdapter a : adapters.keySet()) {
-                Handles.holdLora(context, a);
-            }
-        }
-    }
-
     /** Counters since the engine started. */
     public EngineStats stats() {
-        return new EngineStats(slots.length, active, queue.size(), completed.get(), promptEvaluated.get(),
-                promptCached.get(), generated.get(), decodes.get(), promptCacheCount, promptCacheUsed,
-                promptCacheRestores.get());
+        return stepper.stats(queue.size());
     }
 
     /** Whether {@link #close()} was called. */
@@ -441,483 +291,38 @@ public final class BatchEngine implements AutoCloseable {
         try {
             while (!closing) {
                 admit();
-                if (active == 0) {
+                if (stepper.active() == 0) {
                     Pending p = queue.poll(50, TimeUnit.MILLISECONDS);
                     if (p != null) {
-                        begin(p);
+                        stepper.begin(p.request(), p.handle(), p.media());
                     }
                     continue;
                 }
-                step();
+                stepper.step();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            for (Slot s : slots) {
-                if (s.run != null) {
-                    fail(s, t);
-                }
-            }
+            stepper.failAll(t);
         } finally {
-            for (Slot s : slots) {
-                if (s.run != null) {
-                    fail(s, new java.util.concurrent.CancellationException("the engine closed"));
-                }
-            }
+            stepper.failAll(new java.util.concurrent.CancellationException("the engine closed"));
             Handles.exit(context);
         }
     }
 
     /** Moves queued requests into free slots. */
     private void admit() {
-        while (active < slots.length) {
+        while (stepper.active() < params.slots()) {
             Pending p = queue.poll();
             if (p == null) {
                 return;
             }
-            begin(p);
+            stepper.begin(p.request(), p.handle(), p.media());
         }
-    }
-
-    /**
-     * Moves an idle slot's cache into the prompt cache (if it holds only text tokens and fits) and
-     * clears the slot; a saved cache it extends is dropped.
-     */
-    private void stash(Slot s) {
-        if (s.length == 0) {
-            return;
-        }
-        save(s);
-        decoder.removeFrom(s.id, 0);
-        s.length = 0;
-    }
-
-    /** Copies a slot's cache into the prompt cache, if it holds only text tokens and fits; a saved cache it extends is dropped. */
-    private void save(Slot s) {
-        boolean text = true;
-        for (int i = 0; i < s.length && text; i++) {
-            text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
-        }
-        long limit = params.promptCacheBytes();
-        byte[] state = null;
-        if (text) {
-            try {
-                state = decoder.saveSequence(s.id);
-            } catch (RuntimeException | OutOfMemoryError e) {
-                state = null; // not saved (no memory for it, or the model's RPC server failed): only a lost cache
-            }
-        }
-        if (state != null && (limit < 0 || state.length <= limit)) {
-            int[] tokens = Arrays.copyOf(s.cache, s.length);
-            Map<LoraAdapter, Float> loras = s.loras;
-            for (java.util.Iterator<Cached> it = promptCache.iterator(); it.hasNext();) {
-                Cached c = it.next();
-                if (c.loras().equals(loras) && c.tokens().length <= tokens.length
-                        && Arrays.equals(c.tokens(), 0, c.tokens().length, tokens, 0, c.tokens().length)) {
-                    it.remove();
-                    promptCacheUsed -= c.state().length;
-                }
-            }
-            promptCache.addLast(new Cached(tokens, loras, state));
-            promptCacheUsed += state.length;
-            while (promptCache.size() > PROMPT_CACHE_ENTRIES || (limit > 0 && promptCacheUsed > limit)) {
-                promptCacheUsed -= promptCache.removeFirst().state().length;
-            }
-            promptCacheCount = promptCache.size();
-        }
-    }
-
-    /** How many of the first {@code length} {@code tokens} the request's prompt starts with. */
-    private static int shared(int[] tokens, int length, BatchRequest r) {
-        int max = Math.min(length, r.promptLength());
-        int n = 0;
-        while (n < max && tokens[n] == r.promptToken(n)) {
-            n++;
-        }
-        return n;
-    }
-
-    /** Starts a request in the free slot whose cache shares the longest prefix with its prompt. */
-    private void begin(Pending p) {
-        BatchRequest r = p.request();
-        if (p.handle().isCancelled()) {
-            p.handle().completion().complete(new Completion("", new int[0], 0, 0, FinishReason.CANCELLED,
-                    new Timings(0, 0, 0, 0)));
-            return;
-        }
-        Map<LoraAdapter, Float> loras = effective(r.loraAdapters() != null ? r.loraAdapters() : defaultLoras);
-        Slot best = null;
-        int bestLcp = -1;
-        for (Slot s : slots) {
-            if (s.run != null) {
-                continue;
-            }
-            // a cache evaluated with other adapters holds other values: reuse none of it
-            int lcp = s.loras.equals(loras) ? shared(s.cache, s.length, r) : 0;
-            if (lcp > bestLcp) {
-                best = s;
-                bestLcp = lcp;
-            }
-        }
-        if (best == null) {
-            throw new IllegalStateException("no free slot"); // admit() checks first
-        }
-        boolean restored = false;
-        if (promptCache != null) {
-            // a saved cache sharing a longer prefix than any free slot's: back into the slot
-            Cached hit = null;
-            int hitLcp = 0;
-            for (Cached c : promptCache) {
-                if (!c.loras().equals(loras)) {
-                    continue;
-                }
-                int n = shared(c.tokens(), c.tokens().length, r);
-                if (n > hitLcp) {
-                    hit = c;
-                    hitLcp = n;
-                }
-            }
-            if (hit != null && hitLcp > bestLcp) {
-                promptCache.remove(hit);
-                promptCacheUsed -= hit.state().length;
-                stash(best);
-                int kept = Math.min(hitLcp, r.promptLength() - 1);
-                if (hit.tokens().length - kept >= Math.max(1, kept)) {
-                    promptCache.addLast(hit); // most of it will be cut: it stays saved, now the most recent
-                    promptCacheUsed += hit.state().length;
-                } // else it lives on in the slot
-                restored = true;
-                promptCacheCount = promptCache.size();
-                boolean back;
-                try {
-                    back = decoder.restoreSequence(best.id, hit.state());
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    decoder.removeFrom(best.id, 0);
-                    back = false;
-                }
-                if (back) {
-                    promptCacheRestores.incrementAndGet();
-                    best.cache = Arrays.copyOf(hit.tokens(), Math.max(256, hit.tokens().length));
-                    best.length = hit.tokens().length;
-                    best.loras = hit.loras();
-                    bestLcp = hitLcp;
-                } else {
-                    bestLcp = 0;
-                }
-            }
-        }
-        int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
-        if (p.media() != null) {
-            lcp = p.media().alignDown(lcp);
-        }
-        if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)) {
-            save(best); // most of the slot's cache is about to go: keep a copy for a later request
-        }
-        Sampler sampler;
-        try {
-            sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build(model);
-        } catch (RuntimeException e) {
-            p.handle().completion().completeExceptionally(e);
-            return;
-        }
-        decoder.removeFrom(best.id, lcp);
-        best.length = lcp;
-        best.loras = loras;
-        Run run = new Run(r, p.handle(), sampler);
-        run.loras = loras;
-        run.media = p.media();
-        run.next = lcp;
-        run.cached = lcp;
-        best.run = run;
-        active++;
-        if (promptCache != null) {
-            // as llama-server with a unified KV cache: idle slots leave the KV cache (saved in host
-            // memory), so that the running requests' attention spans fewer cells
-            for (Slot s : slots) {
-                if (s.run == null && s.length > 0) {
-                    stash(s);
-                }
-            }
-        }
-        if (r.options().maxTokens() == 0) {
-            finish(best, FinishReason.MAX_TOKENS);
-        }
-    }
-
-    /** One decode: each generating request's next token, then chunks of prompts in the room left. */
-    private void step() {
-        for (Slot s : slots) {
-            Run run = s.run;
-            if (run != null && (run.handle.isCancelled()
-                    || (run.options.abortSignal() != null && run.options.abortSignal().isAborted()))) {
-                finish(s, FinishReason.CANCELLED);
-            }
-        }
-        evaluateMedia();
-        Map<LoraAdapter, Float> group = loraGroup();
-        if (group == null || !applyLoras(group)) {
-            return;
-        }
-        int budget = decoder.capacity();
-        int ns = 0;
-        for (Slot s : slots) {
-            Run run = s.run;
-            if (run == null || run.last < 0 || !run.loras.equals(group)) {
-                continue;
-            }
-            if (s.length >= perSlot) {
-                finish(s, FinishReason.MAX_TOKENS); // the slot's share of the context is full
-                continue;
-            }
-            decoder.add(s.id, run.last, s.length, true);
-            s.remember(run.last);
-            run.last = -1;
-            sampleSlots[ns++] = s.id;
-            budget--;
-        }
-        int prefillers = 0;
-        for (Slot s : slots) {
-            if (s.run != null && s.run.prefilling() && s.run.loras.equals(group)) {
-                prefillers++;
-            }
-        }
-        // round-robin over the prefilling slots, so that each gets a share of the room
-        for (int k = 0; k < slots.length && budget > 0 && prefillers > 0; k++) {
-            Slot s = slots[(prefillCursor + k) % slots.length];
-            Run run = s.run;
-            if (run == null || !run.prefilling() || !run.loras.equals(group)) {
-                continue;
-            }
-            int take = Math.min(run.request.promptLength() - run.next, Math.max(1, budget / prefillers));
-            if (run.media != null) {
-                take = Math.min(take, run.media.nextMediaStart(run.next) - run.next); // a media chunk: next step
-                if (take == 0) {
-                    prefillers--;
-                    continue;
-                }
-            }
-            prefillers--;
-            for (int i = 0; i < take; i++) {
-                int token = run.request.promptToken(run.next++);
-                boolean last = !run.prefilling();
-                decoder.add(s.id, token, s.length, last);
-                s.remember(token);
-            }
-            budget -= take;
-            if (!run.prefilling()) {
-                sampleSlots[ns++] = s.id;
-            }
-        }
-        prefillCursor = (prefillCursor + 1) % slots.length;
-        int rows = decoder.rows();
-        if (rows == 0) {
-            return;
-        }
-        int rc = decoder.decode();
-        decodes.incrementAndGet();
-        if (rc != 0) {
-            RuntimeException e = decoder.failure(rc, rows);
-            for (Slot s : slots) {
-                if (s.run != null) {
-                    fail(s, e);
-                }
-            }
-            return;
-        }
-        for (int i = 0; i < ns; i++) {
-            Slot s = slots[sampleSlots[i]];
-            if (s.run != null) {
-                accept(s);
-            }
-        }
-    }
-
-    /**
-     * The set of LoRA adapters whose requests this step decodes: the one applied now while its
-     * requests have work and no other set has waited {@value #LORA_QUANTUM} steps, else the next
-     * set with work in slot order; null if no request has work.
-     */
-    private Map<LoraAdapter, Float> loraGroup() {
-        boolean current = false;
-        Slot other = null;
-        for (int k = 0; k < slots.length; k++) {
-            Slot s = slots[(loraCursor + k) % slots.length];
-            Run run = s.run;
-            if (run == null || (run.last < 0 && !run.prefilling())) {
-                continue;
-            }
-            if (run.loras.equals(appliedLoras)) {
-                current = true;
-            } else if (other == null) {
-                other = s;
-            }
-        }
-        if (other == null) {
-            loraSteps = 0;
-            return current ? appliedLoras : null;
-        }
-        if (current && loraSteps < LORA_QUANTUM) {
-            loraSteps++;
-            return appliedLoras;
-        }
-        loraSteps = 0;
-        loraCursor = (other.id + 1) % slots.length;
-        return other.run.loras;
-    }
-
-    /**
-     * Makes the context apply {@code loras}, keeping every slot's cache; false if that failed
-     * (e.g. an adapter was closed meanwhile), after failing the requests that wanted them.
-     */
-    private boolean applyLoras(Map<LoraAdapter, Float> loras) {
-        if (loras.equals(appliedLoras)) {
-            return true;
-        }
-        try {
-            Handles.switchLoras(context, loras);
-            appliedLoras = loras;
-            return true;
-        } catch (RuntimeException e) {
-            for (Slot s : slots) {
-                if (s.run != null && s.run.loras.equals(loras)) {
-                    fail(s, e);
-                }
-            }
-            return false;
-        }
-    }
-
-    /**
-     * Evaluates, each by its own decode, the media chunks that prefilling requests have reached,
-     * before this step's batch is built (no rows are queued, and every slot's logits have been
-     * sampled).
-     */
-    private void evaluateMedia() {
-        for (Slot s : slots) {
-            Run run = s.run;
-            while (run != null && run.media != null && run.prefilling()) {
-                org.llamajava.internal.PromptSegment seg = run.media.mediaAt(run.next);
-                if (seg == null) {
-                    break;
-                }
-                if (!applyLoras(run.loras)) {
-                    break;
-                }
-                int rc;
-                try {
-                    org.llamajava.bindings.llama_context lctx = Handles.context(context);
-                    int id = s.id;
-                    int from = s.length;
-                    int nBatch = decoder.capacity();
-                    rc = Handles.guardedDecode(context, "evaluating an image or audio chunk",
-                            () -> seg.media().decode(lctx, id, from, nBatch));
-                } catch (RuntimeException e) {
-                    decoder.decode();
-                    fail(s, e);
-                    break;
-                }
-                decoder.decode(); // empty: forgets the logits the media decode overwrote
-                decodes.incrementAndGet();
-                if (rc != 0) {
-                    fail(s, rc == 2 ? new org.llamajava.AbortedException("decode was aborted")
-                            : new LlamaException("evaluating an image or audio chunk of " + seg.positions()
-                            + " positions failed with code " + rc));
-                    break;
-                }
-                for (int i = 0; i < seg.positions(); i++) {
-                    s.remember(run.request.promptToken(run.next++));
-                }
-            }
-        }
-    }
-
-    /** Samples the slot's next token and hands it to the request. */
-    private void accept(Slot s) {
-        Run run = s.run;
-        if (run.promptDone == 0) {
-            run.promptDone = System.nanoTime(); // the decode that evaluated the prompt's last chunk is done
-        }
-        try {
-            int token = decoder.sample(s.id, run.sampler);
-            if (token < 0) {
-                finish(s, FinishReason.GRAMMAR_REJECTED); // the request's grammar allows no token
-                return;
-            }
-            if (run.n == run.out.length) {
-                run.out = Arrays.copyOf(run.out, run.n * 2);
-            }
-            run.out[run.n++] = token;
-            generated.incrementAndGet();
-            if (run.options.onToken() != null) {
-                run.options.onToken().accept(run.options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
-                        : LogProbs.describe(decoder.logits(s.id), token, run.options.logprobs()));
-            }
-            if (vocab.isEndOfGeneration(token)) {
-                finish(s, FinishReason.END_OF_GENERATION);
-                return;
-            }
-            byte[] piece = decoder.piece(token, pieceLength);
-            run.text.push(piece, pieceLength[0]);
-            if (run.text.stopped()) {
-                finish(s, FinishReason.STOP_STRING);
-                return;
-            }
-            if (run.n == run.options.maxTokens()) {
-                finish(s, FinishReason.MAX_TOKENS);
-                return;
-            }
-            run.last = token;
-        } catch (RuntimeException e) {
-            fail(s, e);
-        }
-    }
-
-    private void finish(Slot s, FinishReason reason) {
-        Run run = s.run;
-        s.run = null;
-        active--;
-        FinishReason r = reason;
-        try {
-            boolean before = run.text.stopped();
-            run.text.finish();
-            if (!before && run.text.stopped()) {
-                r = FinishReason.STOP_STRING;
-            }
-        } catch (RuntimeException e) {
-            run.sampler.close();
-            run.handle.completion().completeExceptionally(e);
-            return;
-        }
-        run.sampler.close();
-        long now = System.nanoTime();
-        long promptDone = run.promptDone == 0 ? now : run.promptDone;
-        int evaluated = run.next - run.cached;
-        promptEvaluated.addAndGet(evaluated);
-        promptCached.addAndGet(run.cached);
-        completed.incrementAndGet();
-        run.handle.completion().complete(new Completion(run.text.text(), Arrays.copyOf(run.out, run.n), evaluated,
-                run.cached, r, new Timings(evaluated, promptDone - run.start, run.n, now - promptDone),
-                run.media == null ? 0 : run.media.mediaPositions()));
-    }
-
-    /** Ends a request with an error; its slot's cache is dropped (it may be half written). */
-    private void fail(Slot s, Throwable t) {
-        Run run = s.run;
-        s.run = null;
-        active--;
-        decoder.removeFrom(s.id, 0);
-        s.length = 0;
-        run.sampler.close();
-        run.handle.completion().completeExceptionally(t instanceof LlamaException || t instanceof RuntimeException
-                || t instanceof java.util.concurrent.CancellationException ? t : new LlamaException(String.valueOf(t), t));
     }
 
     /** For tests: the tokens each slot's cache holds. */
     List<int[]> cachedTokens() {
-        List<int[]> out = new ArrayList<>();
-        for (Slot s : slots) {
-            out.add(Arrays.copyOf(s.cache, s.length));
-        }
-        return out;
+        return stepper.cachedTokens();
     }
 }

@@ -1,0 +1,364 @@
+package org.llamajava.batch;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.FinishReason;
+import org.llamajava.LlamaException;
+import org.llamajava.LoraAdapter;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.Timings;
+import org.llamajava.Vocabulary;
+import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.Handles;
+import org.llamajava.internal.LogProbs;
+import org.llamajava.internal.MediaPrompt;
+import org.llamajava.internal.PromptSegment;
+
+/**
+ * The engine thread's work over the slots of a {@link BatchEngine}: starting a request in a slot
+ * (slot choice, prompt-cache reuse), each step's decode (media chunks, one set of LoRA adapters,
+ * the generating requests' next tokens and chunks of prompts in the room left), sampling, and
+ * ending requests; and the counters of {@link EngineStats}. Engine thread only, but for
+ * {@link #active()} and {@link #stats}, which any thread may read.
+ */
+final class Stepper {
+    private final Model model;
+    private final Vocabulary vocab;
+    private final BatchDecoder decoder;
+    private final int perSlot;
+    private final Slot[] slots;
+    private int prefillCursor;
+    private final int[] sampleSlots;
+    private final int[] pieceLength = new int[1];
+
+    private final SlotChooser chooser;
+    private final MediaChunks media;
+    private final LoraScheduler lora;
+    /** Idle slots' caches in host memory; null when off. */
+    private final PromptCache promptCache;
+
+    private final AtomicLong completed = new AtomicLong();
+    private final AtomicLong promptEvaluated = new AtomicLong();
+    private final AtomicLong promptCached = new AtomicLong();
+    private final AtomicLong generated = new AtomicLong();
+    private final AtomicLong decodes = new AtomicLong();
+    private volatile int active;
+
+    /** Over {@code context}, of {@code params.slots()} slots of {@code perSlot} tokens each. */
+    Stepper(Model model, Context context, EngineParams params, int perSlot) {
+        this.model = model;
+        this.vocab = model.vocabulary();
+        this.decoder = Handles.decoder(context);
+        this.perSlot = perSlot;
+        this.slots = new Slot[params.slots()];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new Slot(i);
+        }
+        this.sampleSlots = new int[slots.length];
+        this.chooser = new SlotChooser(slots);
+        this.media = new MediaChunks(context, decoder);
+        this.lora = new LoraScheduler(context, slots);
+        this.promptCache = params.promptCacheBytes() != 0
+                ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
+    }
+
+    /** The engine's LoRA adapters: the defaults, the set applied, which set each step decodes. */
+    LoraScheduler lora() {
+        return lora;
+    }
+
+    /**
+     * Starts a request in the free slot whose cache shares the longest prefix with its prompt
+     * ({@code prompt}: its text and media, or null); a slot must be free.
+     */
+    void begin(BatchRequest r, BatchHandle handle, MediaPrompt prompt) {
+        if (handle.isCancelled()) {
+            handle.completion().complete(new Completion("", new int[0], 0, 0, FinishReason.CANCELLED,
+                    new Timings(0, 0, 0, 0)));
+            return;
+        }
+        Map<LoraAdapter, Float> loras = lora.forRequest(r.loraAdapters());
+        Slot best = chooser.choose(loras, r);
+        int bestLcp = chooser.shared();
+        boolean restored = false;
+        if (promptCache != null) {
+            // a saved cache sharing a longer prefix than any free slot's: back into the slot
+            int back = promptCache.restore(best, loras, r, bestLcp);
+            if (back >= 0) {
+                restored = true;
+                bestLcp = back;
+            }
+        }
+        int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
+        if (prompt != null) {
+            lcp = prompt.alignDown(lcp);
+        }
+        if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)) {
+            promptCache.save(best); // most of the slot's cache is about to go: keep a copy for a later request
+        }
+        Sampler sampler;
+        try {
+            sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build(model);
+        } catch (RuntimeException e) {
+            handle.completion().completeExceptionally(e);
+            return;
+        }
+        decoder.removeFrom(best.id, lcp);
+        best.length = lcp;
+        best.loras = loras;
+        Run run = new Run(r, handle, sampler);
+        run.loras = loras;
+        run.media = prompt;
+        run.next = lcp;
+        run.cached = lcp;
+        best.run = run;
+        active++;
+        if (promptCache != null) {
+            promptCache.stashIdle(slots);
+        }
+        if (r.options().maxTokens() == 0) {
+            finish(best, FinishReason.MAX_TOKENS);
+        }
+    }
+
+    /** One decode: each generating request's next token, then chunks of prompts in the room left. */
+    void step() {
+        for (Slot s : slots) {
+            Run run = s.run;
+            if (run != null && run.cancelled()) {
+                finish(s, FinishReason.CANCELLED);
+            }
+        }
+        evaluateMedia();
+        Map<LoraAdapter, Float> group = lora.group();
+        if (group == null || !applyLoras(group)) {
+            return;
+        }
+        int budget = decoder.capacity();
+        int ns = 0;
+        for (Slot s : slots) {
+            Run run = s.run;
+            if (run == null || run.last < 0 || !run.loras.equals(group)) {
+                continue;
+            }
+            if (s.length >= perSlot) {
+                finish(s, FinishReason.MAX_TOKENS); // the slot's share of the context is full
+                continue;
+            }
+            decoder.add(s.id, run.last, s.length, true);
+            s.remember(run.last);
+            run.last = -1;
+            sampleSlots[ns++] = s.id;
+            budget--;
+        }
+        int prefillers = 0;
+        for (Slot s : slots) {
+            if (s.run != null && s.run.prefilling() && s.run.loras.equals(group)) {
+                prefillers++;
+            }
+        }
+        // round-robin over the prefilling slots, so that each gets a share of the room
+        for (int k = 0; k < slots.length && budget > 0 && prefillers > 0; k++) {
+            Slot s = slots[(prefillCursor + k) % slots.length];
+            Run run = s.run;
+            if (run == null || !run.prefilling() || !run.loras.equals(group)) {
+                continue;
+            }
+            int take = Math.min(run.request.promptLength() - run.next, Math.max(1, budget / prefillers));
+            if (run.media != null) {
+                take = Math.min(take, run.media.nextMediaStart(run.next) - run.next); // a media chunk: next step
+                if (take == 0) {
+                    prefillers--;
+                    continue;
+                }
+            }
+            prefillers--;
+            for (int i = 0; i < take; i++) {
+                int token = run.request.promptToken(run.next++);
+                boolean last = !run.prefilling();
+                decoder.add(s.id, token, s.length, last);
+                s.remember(token);
+            }
+            budget -= take;
+            if (!run.prefilling()) {
+                sampleSlots[ns++] = s.id;
+            }
+        }
+        prefillCursor = (prefillCursor + 1) % slots.length;
+        int rows = decoder.rows();
+        if (rows == 0) {
+            return;
+        }
+        int rc = decoder.decode();
+        decodes.incrementAndGet();
+        if (rc != 0) {
+            failAll(decoder.failure(rc, rows));
+            return;
+        }
+        for (int i = 0; i < ns; i++) {
+            Slot s = slots[sampleSlots[i]];
+            if (s.run != null) {
+                accept(s);
+            }
+        }
+    }
+
+    /**
+     * Makes the context apply {@code loras}, keeping every slot's cache; false if that failed
+     * (e.g. an adapter was closed meanwhile), after failing the requests that wanted them.
+     */
+    private boolean applyLoras(Map<LoraAdapter, Float> loras) {
+        try {
+            lora.apply(loras);
+            return true;
+        } catch (RuntimeException e) {
+            for (Slot s : slots) {
+                if (s.run != null && s.run.loras.equals(loras)) {
+                    fail(s, e);
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Evaluates, each by its own decode, the media chunks that prefilling requests have reached,
+     * before this step's batch is built (no rows are queued, and every slot's logits have been
+     * sampled).
+     */
+    private void evaluateMedia() {
+        for (Slot s : slots) {
+            Run run = s.run;
+            while (run != null && run.media != null && run.prefilling()) {
+                PromptSegment seg = run.media.mediaAt(run.next);
+                if (seg == null) {
+                    break;
+                }
+                if (!applyLoras(run.loras)) {
+                    break;
+                }
+                int rc;
+                try {
+                    rc = media.decode(s, seg);
+                } catch (RuntimeException e) {
+                    fail(s, e);
+                    break;
+                }
+                decodes.incrementAndGet();
+                if (rc != 0) {
+                    fail(s, MediaChunks.failure(rc, seg));
+                    break;
+                }
+                for (int i = 0; i < seg.positions(); i++) {
+                    s.remember(run.request.promptToken(run.next++));
+                }
+            }
+        }
+    }
+
+    /** Samples the slot's next token and hands it to the request. */
+    private void accept(Slot s) {
+        Run run = s.run;
+        if (run.promptDone == 0) {
+            run.promptDone = System.nanoTime(); // the decode that evaluated the prompt's last chunk is done
+        }
+        try {
+            int token = decoder.sample(s.id, run.sampler);
+            if (token < 0) {
+                finish(s, FinishReason.GRAMMAR_REJECTED); // the request's grammar allows no token
+                return;
+            }
+            run.add(token);
+            generated.incrementAndGet();
+            if (run.options.onToken() != null) {
+                run.options.onToken().accept(run.options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
+                        : LogProbs.describe(decoder.logits(s.id), token, run.options.logprobs()));
+            }
+            if (vocab.isEndOfGeneration(token)) {
+                finish(s, FinishReason.END_OF_GENERATION);
+                return;
+            }
+            byte[] piece = decoder.piece(token, pieceLength);
+            run.text.push(piece, pieceLength[0]);
+            if (run.text.stopped()) {
+                finish(s, FinishReason.STOP_STRING);
+                return;
+            }
+            if (run.n == run.options.maxTokens()) {
+                finish(s, FinishReason.MAX_TOKENS);
+                return;
+            }
+            run.last = token;
+        } catch (RuntimeException e) {
+            fail(s, e);
+        }
+    }
+
+    private void finish(Slot s, FinishReason reason) {
+        Run run = s.run;
+        s.run = null;
+        active--;
+        FinishReason r;
+        try {
+            r = run.endText(reason);
+        } catch (RuntimeException e) {
+            run.sampler.close();
+            run.handle.completion().completeExceptionally(e);
+            return;
+        }
+        run.sampler.close();
+        long now = System.nanoTime();
+        promptEvaluated.addAndGet(run.next - run.cached);
+        promptCached.addAndGet(run.cached);
+        completed.incrementAndGet();
+        run.handle.completion().complete(run.completion(r, now));
+    }
+
+    /** Ends a request with an error; its slot's cache is dropped (it may be half written). */
+    private void fail(Slot s, Throwable t) {
+        Run run = s.run;
+        s.run = null;
+        active--;
+        decoder.removeFrom(s.id, 0);
+        s.length = 0;
+        run.sampler.close();
+        run.handle.completion().completeExceptionally(t instanceof LlamaException || t instanceof RuntimeException
+                || t instanceof java.util.concurrent.CancellationException ? t : new LlamaException(String.valueOf(t), t));
+    }
+
+    /** Ends every running request with {@code t}. */
+    void failAll(Throwable t) {
+        for (Slot s : slots) {
+            if (s.run != null) {
+                fail(s, t);
+            }
+        }
+    }
+
+    /** Requests running now (any thread). */
+    int active() {
+        return active;
+    }
+
+    /** Counters since the engine started, with {@code queued} requests waiting (any thread). */
+    EngineStats stats(int queued) {
+        return new EngineStats(slots.length, active, queued, completed.get(), promptEvaluated.get(),
+                promptCached.get(), generated.get(), decodes.get(), promptCache == null ? 0 : promptCache.entries(),
+                promptCache == null ? 0 : promptCache.bytes(), promptCache == null ? 0 : promptCache.restores());
+    }
+
+    /** The tokens each slot's cache holds. */
+    List<int[]> cachedTokens() {
+        List<int[]> out = new ArrayList<>();
+        for (Slot s : slots) {
+            out.add(Arrays.copyOf(s.cache, s.length));
+        }
+        return out;
+    }
+}
