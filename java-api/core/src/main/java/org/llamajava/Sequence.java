@@ -2,29 +2,22 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import java.util.List;
-import org.bytedeco.javacpp.BytePointer;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.PromptSegment;
 import org.llamajava.internal.SequenceAccess;
-import org.llamajava.internal.LogProbs;
 import org.llamajava.internal.NativeErrors;
-import org.llamajava.internal.StateFile;
-import org.llamajava.internal.TextAssembler;
 
 /**
  * One conversation's part of a {@link Context}'s KV cache, with the tokens it holds.
@@ -38,9 +31,6 @@ import org.llamajava.internal.TextAssembler;
  * <p>Like its Context, a Sequence is single-threaded.
  */
 public final class Sequence implements AutoCloseable {
-    /** The kind of this class's files in llama-java's state-file format. */
-    private static final String STATE_KIND = "sequence";
-
     static {
         Handles.registerSequences(new SequenceAccess() {
             @Override
@@ -65,17 +55,17 @@ public final class Sequence implements AutoCloseable {
         });
     }
 
-    private final Context ctx;
-    private final Decoder decoder;
-    private final Vocabulary vocab;
-    private final int id;
-    private int[] history = new int[64];
-    private int length;
+    final Context ctx;
+    final Decoder decoder;
+    final Vocabulary vocab;
+    final int id;
+    int[] history = new int[64];
+    int length;
     private boolean closed;
     // reused on the per-token path
-    private final int[] one = new int[1];
+    final int[] one = new int[1];
     private final int[] done = new int[1];
-    private final int[] pieceLength = new int[1];
+    final int[] pieceLength = new int[1];
 
     Sequence(Context ctx, int id) {
         this.ctx = ctx;
@@ -167,7 +157,7 @@ public final class Sequence implements AutoCloseable {
         // one generation, registered once with the abort signal, from the prompt to the last token
         Generation g = null;
         try {
-            g = new Generation(sampler, options);
+            g = new Generation(this, sampler, options);
             long t0 = System.nanoTime();
             int reused;
             try {
@@ -206,7 +196,7 @@ public final class Sequence implements AutoCloseable {
         enter();
         Generation g = null;
         try {
-            g = new Generation(sampler, options);
+            g = new Generation(this, sampler, options);
             g.prompted(0, length, 0);
             return g.run();
         } finally {
@@ -330,7 +320,7 @@ public final class Sequence implements AutoCloseable {
         enter();
         Generation g = null;
         try {
-            g = new Generation(sampler, options);
+            g = new Generation(this, sampler, options);
             g.media = media;
             long t0 = System.nanoTime();
             int reused;
@@ -359,7 +349,7 @@ public final class Sequence implements AutoCloseable {
         enter();
         Generation g;
         try {
-            g = new Generation(sampler, options);
+            g = new Generation(this, sampler, options);
         } catch (RuntimeException e) {
             ctx.exit();
             throw e;
@@ -463,41 +453,7 @@ public final class Sequence implements AutoCloseable {
      * {@code sequence}), e.g. to keep in a database; {@link #loadState} restores them.
      */
     public byte[] saveState() {
-        enter();
-        try {
-            for (int i = 0; i < length; i++) {
-                if (history[i] < 0) {
-                    throw new UnsupportedOperationException("this sequence holds image or audio embeddings (from a"
-                            + " Projector), which cannot be saved yet: clear() it, or save before evaluating media");
-                }
-            }
-            long size = llama_state_seq_get_size(ctx.handle(), id);
-            if (size > Integer.MAX_VALUE - 1024) {
-                throw new LlamaException("the sequence's KV state is " + size + " bytes; at most 2 GiB can be saved");
-            }
-            byte[] kv;
-            try (BytePointer buf = new BytePointer(Math.max(1, size))) {
-                llama_context c = ctx.handle();
-                long n = ctx.guarded("reading a sequence's state", () -> llama_state_seq_get_data(c, buf, size, id));
-                if (n != size) {
-                    throw new LlamaException("llama.cpp wrote " + n + " of " + size + " bytes of sequence state");
-                }
-                kv = new byte[(int) n];
-                buf.get(kv);
-            }
-            byte[] tokens = StateFile.section(out -> {
-                out.writeInt(length);
-                for (int i = 0; i < length; i++) {
-                    out.writeInt(history[i]);
-                }
-            });
-            Map<String, byte[]> sections = new LinkedHashMap<>();
-            sections.put("tokens", tokens);
-            sections.put("kv", kv);
-            return StateFile.write(STATE_KIND, ctx.model().fingerprint(), sections);
-        } finally {
-            ctx.exit();
-        }
+        return SequenceState.save(this);
     }
 
     /**
@@ -513,7 +469,7 @@ public final class Sequence implements AutoCloseable {
         } catch (IOException e) {
             throw new LlamaException("could not read sequence state " + file + ": " + e.getMessage(), e);
         }
-        restore(all, file.toString());
+        SequenceState.restore(this, all, file.toString());
     }
 
     /**
@@ -525,45 +481,7 @@ public final class Sequence implements AutoCloseable {
         if (state == null) {
             throw new IllegalArgumentException("state is null");
         }
-        restore(state, "the given sequence state");
-    }
-
-    private void restore(byte[] all, String source) {
-        StateFile file = StateFile.read(all, STATE_KIND, source);
-        enter();
-        try (DataInputStream in = file.open("tokens")) {
-            if (!file.fingerprint().equals(ctx.model().fingerprint())) {
-                throw new LlamaException("sequence state " + source + " was saved from another model ("
-                        + file.fingerprint() + "), not " + ctx.model().fingerprint());
-            }
-            int n = in.readInt();
-            if (n < 0 || n > ctx.contextSize()) {
-                throw new LlamaException("sequence state " + source + " holds " + n + " tokens; this context holds "
-                        + ctx.contextSize());
-            }
-            int[] tokens = new int[n];
-            for (int i = 0; i < n; i++) {
-                tokens[i] = in.readInt();
-            }
-            vocab.checkTokens(tokens);
-            byte[] kv = file.section("kv");
-            cut(0);
-            try (BytePointer buf = new BytePointer(kv)) {
-                llama_context c = ctx.handle();
-                long used = ctx.guarded("restoring a sequence's state", () -> llama_state_seq_set_data(c, buf, kv.length, id));
-                if (used == 0) {
-                    cut(0);
-                    throw new LlamaException("llama.cpp could not restore the sequence state from " + source
-                            + NativeErrors.suffix());
-                }
-            }
-            history = Arrays.copyOf(tokens, Math.max(64, n));
-            length = n;
-        } catch (IOException e) {
-            throw new LlamaException("corrupt sequence state " + source + ": " + e.getMessage(), e);
-        } finally {
-            ctx.exit();
-        }
+        SequenceState.restore(this, state, "the given sequence state");
     }
 
     /** Whether this sequence was closed (or its context). */
@@ -592,7 +510,7 @@ public final class Sequence implements AutoCloseable {
 
     // ---- internals -------------------------------------------------------------------------------
 
-    private void enter() {
+    void enter() {
         ctx.enter();
         if (closed) {
             ctx.exit();
@@ -600,7 +518,7 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    private void cut(int newLength) {
+    void cut(int newLength) {
         if (newLength < length) {
             llama_memory_seq_rm(ctx.memory(), id, newLength, -1);
             length = newLength;
@@ -609,7 +527,7 @@ public final class Sequence implements AutoCloseable {
     }
 
     /** Decodes {@code tokens[off..off+n)} after what is held, making room first. */
-    private void evaluate(int[] tokens, int off, int n) {
+    void evaluate(int[] tokens, int off, int n) {
         makeRoom(n);
         try {
             decoder.decode(id, tokens, off, n, length, done);
@@ -618,7 +536,7 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    private void remember(int[] tokens, int off, int n) {
+    void remember(int[] tokens, int off, int n) {
         if (length + n > history.length) {
             history = Arrays.copyOf(history, Math.max(length + n, history.length * 2));
         }
@@ -655,7 +573,7 @@ public final class Sequence implements AutoCloseable {
     }
 
     /** Makes the context's current logits this sequence's, evaluating the last token again if needed. */
-    private void ensureLogits() {
+    void ensureLogits() {
         if (decoder.hasLogits(id)) {
             return;
         }
@@ -665,237 +583,5 @@ public final class Sequence implements AutoCloseable {
         one[0] = history[length - 1];
         cut(length - 1);
         evaluate(one, 0, 1);
-    }
-
-    /** One generation in progress: sampling, evaluating, streaming, stopping. */
-    private final class Generation {
-        final Sampler sampler;
-        final GenerateOptions options;
-        int promptTokens;
-        int cached;
-        int media;
-        long promptNanos;
-        final TextAssembler text;
-        final Runnable unregister;
-        int[] out;
-        int n;
-        long genNanos;
-        boolean finished;
-        FinishReason reason = FinishReason.MAX_TOKENS;
-        /** Drafts tokens, or null. */
-        final Speculation speculation;
-        /** Drafted and accepted tokens so far. */
-        int drafted;
-        int accepted;
-        /** A token sampled and emitted by a speculative batch but not yet evaluated, or -1. */
-        int pending = -1;
-        int[] draft;
-
-        /** Checks the arguments and registers with the abort signal; {@link #close()} unregisters. */
-        Generation(Sampler sampler, GenerateOptions options) {
-            if (sampler == null || options == null) {
-                throw new IllegalArgumentException("sampler and options are required; e.g. Sampler.greedy()");
-            }
-            sampler.handle();
-            this.speculation = options.speculation();
-            if (speculation != null) {
-                speculation.prepare(ctx.model(), ctx.contextSize(), ctx.params().threads());
-            }
-            this.sampler = sampler;
-            this.options = options;
-            this.text = new TextAssembler(options.stop(), options.onText());
-            // sized for the whole generation up to a bound, so that short ones never grow it
-            this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
-            AbortSignal signal = options.abortSignal();
-            this.unregister = signal == null ? null : signal.onAbort(() -> decoder.setAbort(true));
-            if (options.maxTokens() == 0) {
-                finish(FinishReason.MAX_TOKENS, null);
-            }
-        }
-
-        /** Records the prompt's figures, once it is evaluated. */
-        void prompted(int promptTokens, int cached, long promptNanos) {
-            this.promptTokens = promptTokens;
-            this.cached = cached;
-            this.promptNanos = promptNanos;
-        }
-
-        /** Ends the generation before its first token (aborted during the prompt). */
-        void finishCancelled() {
-            finish(FinishReason.CANCELLED, null);
-        }
-
-        /** Generates until finished. */
-        Completion run() {
-            try {
-                while (!finished) {
-                    step(null);
-                }
-            } catch (ContextOverflowException e) {
-                throw new ContextOverflowException(e.getMessage(), result());
-            }
-            return result();
-        }
-
-        /**
-         * Generates one token, or with speculation a verified batch of them; appends emitted text
-         * to {@code sink} if given.
-         */
-        void step(StringBuilder sink) {
-            long t0 = System.nanoTime();
-            try {
-                if (options.abortSignal() != null && options.abortSignal().isAborted()) {
-                    finish(FinishReason.CANCELLED, sink);
-                    return;
-                }
-                int token;
-                if (pending >= 0) { // sampled and emitted by the last speculative batch
-                    token = pending;
-                    pending = -1;
-                } else {
-                    ensureLogits();
-                    token = decoder.sample(id, sampler);
-                    if (token == Decoder.GRAMMAR_REJECTED) {
-                        finish(FinishReason.GRAMMAR_REJECTED, sink);
-                        return;
-                    }
-                    if (emit(token, sink)) {
-                        return;
-                    }
-                }
-                if (speculation != null && speculate(token, sink)) {
-                    return;
-                }
-                one[0] = token;
-                evaluate(one, 0, 1);
-            } catch (AbortedException e) {
-                finish(FinishReason.CANCELLED, sink);
-            } finally {
-                genNanos += System.nanoTime() - t0;
-            }
-        }
-
-        /** Records and streams a sampled token; returns whether the generation ended with it. */
-        private boolean emit(int token, StringBuilder sink) {
-            if (n == out.length) {
-                out = Arrays.copyOf(out, n * 2);
-            }
-            out[n++] = token;
-            if (options.onToken() != null) {
-                options.onToken().accept(describe(token));
-            }
-            if (vocab.isEndOfGeneration(token)) {
-                finish(FinishReason.END_OF_GENERATION, sink);
-                return true;
-            }
-            byte[] piece = decoder.piece(token, pieceLength);
-            sink(text.push(piece, pieceLength[0]), sink);
-            if (text.stopped()) {
-                finish(FinishReason.STOP_STRING, sink);
-                return true;
-            }
-            if (n == options.maxTokens()) {
-                finish(FinishReason.MAX_TOKENS, sink);
-                return true;
-            }
-            return false;
-        }
-
-        /**
-         * Drafts tokens to follow {@code token} (sampled and emitted, not yet evaluated), decodes
-         * it and the draft in one batch, and samples every row in order while the samples agree
-         * with the draft: the first disagreement (or the row after the last drafted token) is the
-         * next token, kept pending for the next step; the KV cache keeps {@code token} and the
-         * accepted draft, and loses the rest.
-         *
-         * @return false when nothing was drafted (the caller evaluates {@code token} alone)
-         */
-        private boolean speculate(int token, StringBuilder sink) {
-            int max = Math.min(Math.min(decoder.capacity() - 1, ctx.contextSize() - length - 1),
-                    options.maxTokens() - n - 1);
-            if (max <= 0) {
-                return false;
-            }
-            if (length + 1 > history.length) {
-                history = Arrays.copyOf(history, history.length * 2);
-            }
-            history[length] = token; // what the draft continues; length counts it once it is decoded
-            if (draft == null || draft.length < max) {
-                draft = new int[Math.max(max, speculation.params().draftMax())];
-            }
-            int k = speculation.draft(history, length + 1, draft, max);
-            if (k == 0) {
-                return false;
-            }
-            int base = length;
-            decoder.add(id, token, base, true);
-            for (int i = 0; i < k; i++) {
-                decoder.add(id, draft[i], base + 1 + i, true);
-            }
-            int rc = decoder.decode();
-            if (rc != 0) {
-                llama_memory_seq_rm(ctx.memory(), id, base, -1);
-                decoder.forgetLogits(id);
-                throw decoder.failure(rc, k + 1);
-            }
-            drafted += k;
-            one[0] = token;
-            remember(one, 0, 1);
-            remember(draft, 0, k);
-            for (int i = 0; i <= k; i++) {
-                decoder.useRow(id, i);
-                int s = decoder.sampleAt(i, sampler);
-                if (s == Decoder.GRAMMAR_REJECTED) {
-                    cut(base + 1 + i);
-                    decoder.useRow(id, i);
-                    finish(FinishReason.GRAMMAR_REJECTED, sink);
-                    return true;
-                }
-                boolean agreed = i < k && s == draft[i];
-                if (agreed) {
-                    accepted++;
-                }
-                boolean ended = emit(s, sink);
-                if (ended || !agreed) {
-                    cut(base + 1 + i);
-                    decoder.useRow(id, i);
-                    if (!ended) {
-                        pending = s;
-                    }
-                    return true;
-                }
-            }
-            throw new AssertionError("the row after the last drafted token is never accepted");
-        }
-
-        private GeneratedToken describe(int token) {
-            return options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
-                    : LogProbs.describe(decoder.logits(id), token, options.logprobs());
-        }
-
-        private void sink(String s, StringBuilder sink) {
-            if (sink != null) {
-                sink.append(s);
-            }
-        }
-
-        private void finish(FinishReason r, StringBuilder sink) {
-            boolean stoppedBefore = text.stopped();
-            sink(text.finish(), sink);
-            reason = !stoppedBefore && text.stopped() ? FinishReason.STOP_STRING : r;
-            finished = true;
-        }
-
-        Completion result() {
-            return new Completion(text.text(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
-                    new Timings(promptTokens, promptNanos, n, genNanos), drafted, accepted, media);
-        }
-
-        void close() {
-            if (unregister != null) {
-                unregister.run();
-                decoder.setAbort(false);
-            }
-        }
     }
 }
