@@ -34,6 +34,18 @@ public final class ArchitectureRules {
             .and().resideOutsideOfPackages(SATELLITES).should().dependOnClassesThat().resideInAnyPackage(SATELLITES)
             .because("a framework or server dependency lives in its satellite");
 
+    /**
+     * Checks {@link #SATELLITES_USE_ONLY_THE_API} on a satellite's main classes (its packages on the
+     * classpath), after making sure they were found.
+     */
+    public static void checkSatellite(String... packages) {
+        JavaClasses classes = mainClasses(packages);
+        if (classes.size() <= 3) {
+            throw new AssertionError("the satellite's classes were not found on the classpath: " + classes.size());
+        }
+        SATELLITES_USE_ONLY_THE_API.check(classes);
+    }
+
     /** The main (not test) classes of the given packages on the classpath. */
     public static JavaClasses mainClasses(String... packages) {
         return new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
