@@ -3,23 +3,17 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
-import java.lang.ref.Reference;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.embed.Pooling;
-import org.llamajava.internal.Handles;
+import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.ContextPort;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 
@@ -45,24 +39,6 @@ import org.llamajava.internal.NativeState;
  * }</pre>
  */
 public final class Context implements AutoCloseable {
-    static {
-        Handles.registerContexts(c -> ((Context) c).handle());
-        Handles.registerDecoders(c -> ((Context) c).decoder());
-        Handles.registerGuards(c -> ((Context) c).enter(), c -> ((Context) c).exit());
-        Handles.registerGuardedDecode((c, what, call) -> ((Context) c).guardedDecode(what, call));
-        Handles.registerLoraSwitch(new Handles.LoraSwitch() {
-            @Override
-            public void hold(Object c, LoraAdapter adapter) {
-                ((Context) c).holdAdapter(adapter);
-            }
-
-            @Override
-            public void apply(Object c, java.util.Map<LoraAdapter, Float> adapters) {
-                ((Context) c).applyLoras(new java.util.LinkedHashMap<>(adapters), false);
-            }
-        });
-    }
-
     private final Model model;
     private final Vocabulary vocab;
     private final ContextParams params;
@@ -72,8 +48,8 @@ public final class Context implements AutoCloseable {
     private final boolean canShift;
     private final Sequence[] sequences;
     private Sequence defaultSequence;
-    private final java.util.Map<LoraAdapter, Float> loras = new java.util.LinkedHashMap<>();
-    private ControlVector controlVector;
+    private final ContextAdapters adapters;
+    private final Port port = new Port();
 
     Context(Model model, ContextParams params) {
         if (model.isVocabOnly()) {
@@ -128,6 +104,7 @@ public final class Context implements AutoCloseable {
                 model.rpcGuard()), pools, model.rpcGuard());
         llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
         this.sequences = new Sequence[params.sequences()];
+        this.adapters = new ContextAdapters(this);
         this.cleanable = state.register(this);
         state.detach = model.addDependent(state);
     }
@@ -272,7 +249,7 @@ public final class Context implements AutoCloseable {
         return prompt.length == 0 ? seq.generate(sampler, opts) : seq.generate(all, sampler, opts);
     }
 
-    // ---- adapters -------------------------------------------------------------------------------
+    // ---- adapters (kept by ContextAdapters) ----------------------------------------------------
 
     /**
      * Applies a LoRA adapter of this context's model at {@code scale} (1 is the adapter as
@@ -284,9 +261,7 @@ public final class Context implements AutoCloseable {
      * @throws IllegalStateException if the adapter is closed
      */
     public void setLoraAdapter(LoraAdapter adapter, float scale) {
-        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>(loras);
-        next.put(checkAdapter(adapter, scale), scale);
-        applyLoras(next);
+        adapters.setLora(adapter, scale);
     }
 
     /**
@@ -294,120 +269,22 @@ public final class Context implements AutoCloseable {
      * see {@link #setLoraAdapter}.
      */
     public void setLoraAdapters(java.util.Map<LoraAdapter, Float> adapters) {
-        if (adapters == null) {
-            throw new IllegalArgumentException("adapters is null; pass an empty map to remove them all");
-        }
-        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>();
-        adapters.forEach((a, s) -> {
-            if (s == null) {
-                throw new IllegalArgumentException("the scale of " + a + " is null");
-            }
-            next.put(checkAdapter(a, s), s);
-        });
-        applyLoras(next);
+        this.adapters.setLoras(adapters);
     }
 
     /** Stops applying a LoRA adapter (nothing happens if it is not applied); see {@link #setLoraAdapter}. */
     public void removeLoraAdapter(LoraAdapter adapter) {
-        if (adapter == null) {
-            throw new IllegalArgumentException("adapter is null");
-        }
-        if (!loras.containsKey(adapter)) {
-            return;
-        }
-        java.util.Map<LoraAdapter, Float> next = new java.util.LinkedHashMap<>(loras);
-        next.remove(adapter);
-        applyLoras(next);
+        adapters.removeLora(adapter);
     }
 
     /** Removes every LoRA adapter; see {@link #setLoraAdapter}. */
     public void clearLoraAdapters() {
-        if (!loras.isEmpty()) {
-            applyLoras(new java.util.LinkedHashMap<>());
-        }
+        adapters.clearLoras();
     }
 
     /** The LoRA adapters applied now, with their scales, in the order they were applied. */
     public java.util.Map<LoraAdapter, Float> loraAdapters() {
-        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(loras));
-    }
-
-    private LoraAdapter checkAdapter(LoraAdapter adapter, Float scale) {
-        if (adapter == null) {
-            throw new IllegalArgumentException("adapter is null");
-        }
-        if (scale == null || !Float.isFinite(scale)) {
-            throw new IllegalArgumentException("a LoRA scale must be a finite number, not " + scale);
-        }
-        adapter.handle();
-        if (adapter.model() != model) {
-            throw new IllegalArgumentException("LoraAdapter " + adapter.path().getFileName() + " was loaded for another"
-                    + " Model (" + adapter.model().path().getFileName() + "); load it for this context's model");
-        }
-        return adapter;
-    }
-
-    private void applyLoras(java.util.Map<LoraAdapter, Float> next) {
-        applyLoras(next, true);
-    }
-
-    /**
-     * Marks {@code adapter} as in use by this context until it closes, so that it cannot be closed
-     * (for the batching engine, whose requests name adapters that it applies step by step).
-     */
-    private void holdAdapter(LoraAdapter adapter) {
-        checkAdapter(adapter, 1f);
-        adapter.appliedTo(this, true);
-        if (adapter.isClosed()) {
-            throw new IllegalStateException("LoraAdapter " + adapter.path().getFileName() + " is closed");
-        }
-    }
-
-    /**
-     * Applies {@code next}; {@code clear}: empty every sequence (the public methods), or keep the
-     * cache (the batching engine, which keeps each slot's cache under the adapters it was computed
-     * with and holds every adapter it applies until it closes).
-     */
-    private void applyLoras(java.util.Map<LoraAdapter, Float> next, boolean clear) {
-        enter();
-        try {
-            if (next.equals(loras)) {
-                return;
-            }
-            int n = next.size();
-            try (org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.llama_adapter_lora> ptrs =
-                         new org.bytedeco.javacpp.PointerPointer<>(Math.max(1, n));
-                 FloatPointer scales = new FloatPointer(Math.max(1, n))) {
-                int i = 0;
-                for (java.util.Map.Entry<LoraAdapter, Float> e : next.entrySet()) {
-                    ptrs.put(i, e.getKey().handle());
-                    scales.put(i, e.getValue());
-                    i++;
-                }
-                int rc = n == 0 ? llama_set_adapters_lora(handle(), (org.bytedeco.javacpp.PointerPointer<?>) null, 0, (FloatPointer) null)
-                        : llama_set_adapters_lora(handle(), ptrs, n, scales);
-                if (rc != 0) {
-                    throw new LlamaException("llama_set_adapters_lora failed (" + rc + ")");
-                }
-            } finally {
-                Reference.reachabilityFence(next);
-            }
-            for (LoraAdapter a : loras.keySet()) {
-                if (clear && !next.containsKey(a)) {
-                    a.appliedTo(this, false);
-                }
-            }
-            for (LoraAdapter a : next.keySet()) {
-                a.appliedTo(this, true);
-            }
-            loras.clear();
-            loras.putAll(next);
-            if (clear) {
-                clearSequences();
-            }
-        } finally {
-            exit();
-        }
+        return adapters.loras();
     }
 
     /**
@@ -419,35 +296,7 @@ public final class Context implements AutoCloseable {
      * @throws IllegalArgumentException if its embedding size is not the model's or the range is outside 1..layers
      */
     public void setControlVector(ControlVector vector, int layerStart, int layerEnd) {
-        if (vector == null) {
-            throw new IllegalArgumentException("vector is null; clearControlVector() removes it");
-        }
-        if (vector.embeddingSize() != model.embeddingSize()) {
-            throw new IllegalArgumentException("the control vector's embedding size is " + vector.embeddingSize()
-                    + " but the model's is " + model.embeddingSize() + ": it was made for another model");
-        }
-        int layers = model.layerCount();
-        if (layerStart < 1 || layerEnd > layers || layerStart > layerEnd) {
-            throw new IllegalArgumentException("layer range " + layerStart + ".." + layerEnd + " must lie within 1.."
-                    + layers + " with start <= end");
-        }
-        enter();
-        // every layer's direction is written, zeros past the vector's own, so none of an earlier one stays
-        float[] padded = java.util.Arrays.copyOf(vector.data(), Math.max(vector.data().length, vector.embeddingSize() * layers));
-        try (FloatPointer data = new FloatPointer(padded)) {
-            llama_context c = handle();
-            RpcGuard rpc = model.rpcGuard();
-            int rc = rpc == null ? llama_set_adapter_cvec(c, data, padded.length, vector.embeddingSize(), layerStart, layerEnd)
-                    : rpc.callInt("applying a control vector",
-                            () -> llama_set_adapter_cvec(c, data, padded.length, vector.embeddingSize(), layerStart, layerEnd));
-            if (rc != 0) {
-                throw new LlamaException("llama_set_adapter_cvec failed" + NativeErrors.suffix());
-            }
-            controlVector = vector;
-            clearSequences();
-        } finally {
-            exit();
-        }
+        adapters.setControlVector(vector, layerStart, layerEnd);
     }
 
     /** Applies a control vector to every layer its data covers, as llama.cpp's common does by default. */
@@ -457,32 +306,15 @@ public final class Context implements AutoCloseable {
 
     /** Removes the control vector (nothing happens if none is applied); empties every sequence if there was one. */
     public void clearControlVector() {
-        enter();
-        try {
-            if (controlVector == null) {
-                return;
-            }
-            llama_context c = handle();
-            int n = model.embeddingSize();
-            RpcGuard rpc = model.rpcGuard();
-            if (rpc == null) {
-                llama_set_adapter_cvec(c, (FloatPointer) null, 0, n, -1, -1);
-            } else {
-                rpc.callInt("removing a control vector", () -> llama_set_adapter_cvec(c, (FloatPointer) null, 0, n, -1, -1));
-            }
-            controlVector = null;
-            clearSequences();
-        } finally {
-            exit();
-        }
+        adapters.clearControlVector();
     }
 
     /** The control vector applied now, or null. */
     public ControlVector controlVector() {
-        return controlVector;
+        return adapters.controlVector();
     }
 
-    private void clearSequences() {
+    void clearSequences() {
         for (Sequence s : sequences) {
             if (s != null && !s.isClosed()) {
                 s.clear();
@@ -517,6 +349,52 @@ public final class Context implements AutoCloseable {
                     : "cannot close a Context while thread '" + state.user().getName() + "' is using it");
         }
         cleanable.clean();
+    }
+
+    /**
+     * Not API: how llama-java's own packages ({@code batch}, {@code embed}, {@code multimodal})
+     * reach this context's decode path. Applications must not use it; its type is in
+     * {@code org.llamajava.internal}, which no code outside llama-java's core may use.
+     */
+    public ContextPort<LoraAdapter> port() {
+        return port;
+    }
+
+    private final class Port implements ContextPort<LoraAdapter> {
+        @Override
+        public llama_context handle() {
+            return Context.this.handle();
+        }
+
+        @Override
+        public BatchDecoder decoder() {
+            return Context.this.decoder();
+        }
+
+        @Override
+        public void enter() {
+            Context.this.enter();
+        }
+
+        @Override
+        public void exit() {
+            Context.this.exit();
+        }
+
+        @Override
+        public int guardedDecode(String what, java.util.function.IntSupplier call) {
+            return Context.this.guardedDecode(what, call);
+        }
+
+        @Override
+        public void holdLora(LoraAdapter adapter) {
+            adapters.hold(adapter);
+        }
+
+        @Override
+        public void switchLoras(java.util.Map<LoraAdapter, Float> adapters) {
+            Context.this.adapters.apply(new java.util.LinkedHashMap<>(adapters), false);
+        }
     }
 
     // ---- package-private: used by Sequence ------------------------------------------------------

@@ -379,6 +379,11 @@ final class Decoder implements BatchDecoder {
 
     // ---- pieces and abort -------------------------------------------------------------------------
 
+    @Override
+    public boolean isEndOfGeneration(int token) {
+        return vocab.isEndOfGeneration(token);
+    }
+
     /** Writes the token's piece into a reused buffer and returns it (valid until the next call). */
     @Override
     public byte[] piece(int token, int[] length) {

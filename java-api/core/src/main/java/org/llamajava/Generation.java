@@ -3,14 +3,14 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.util.Arrays;
-import org.llamajava.internal.LogProbs;
-import org.llamajava.internal.TextAssembler;
+import org.llamajava.internal.TokenLoop;
 
 /**
  * One generation in progress on a {@link Sequence}, on the caller's thread: sampling (with the
- * sampler's grammar), evaluating, speculation, streaming text and tokens (with log-probabilities),
- * stop strings, the finish reason and cancellation. Its sequence owns the KV cache and the token
- * history it reads and extends.
+ * sampler's grammar), evaluating and speculation; what happens to each sampled token (streaming,
+ * log-probabilities, stop strings, limits, the finish reason, cancellation) is its
+ * {@link TokenLoop}'s, the one the batching engine steps too. Its sequence owns the KV cache and
+ * the token history it reads and extends.
  */
 final class Generation {
     private final Sequence seq;
@@ -20,13 +20,9 @@ final class Generation {
     int cached;
     int media;
     long promptNanos;
-    final TextAssembler text;
+    final TokenLoop loop;
     final Runnable unregister;
-    int[] out;
-    int n;
     long genNanos;
-    boolean finished;
-    FinishReason reason = FinishReason.MAX_TOKENS;
     /** Drafts tokens, or null. */
     final Speculation speculation;
     /** Drafted and accepted tokens so far. */
@@ -49,14 +45,24 @@ final class Generation {
         }
         this.sampler = sampler;
         this.options = options;
-        this.text = new TextAssembler(options.stop(), options.onText());
-        // sized for the whole generation up to a bound, so that short ones never grow it
-        this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
         AbortSignal signal = options.abortSignal();
+        this.loop = loop(seq.decoder, seq.id, options, signal == null ? null : signal::isAborted);
         this.unregister = signal == null ? null : signal.onAbort(() -> seq.decoder.setAbort(true));
-        if (options.maxTokens() == 0) {
-            finish(FinishReason.MAX_TOKENS, null);
-        }
+    }
+
+    /** The token loop of a request with {@code options} on sequence {@code seq} of {@code decoder}. */
+    static TokenLoop loop(org.llamajava.internal.BatchDecoder decoder, int seq, GenerateOptions options,
+                          java.util.function.BooleanSupplier cancelled) {
+        java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
+        int k = options.logprobs();
+        return new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
+                onToken == null ? null : (token, logits) -> onToken.accept(GeneratedToken.of(token, logits, k)),
+                k > 0, cancelled);
+    }
+
+    /** Whether it has ended. */
+    boolean finished() {
+        return loop.finished();
     }
 
     /** Records the prompt's figures, once it is evaluated. */
@@ -68,13 +74,13 @@ final class Generation {
 
     /** Ends the generation before its first token (aborted during the prompt). */
     void finishCancelled() {
-        finish(FinishReason.CANCELLED, null);
+        loop.finish(TokenLoop.End.CANCELLED, null);
     }
 
     /** Generates until finished. */
     Completion run() {
         try {
-            while (!finished) {
+            while (!loop.finished()) {
                 step(null);
             }
         } catch (ContextOverflowException e) {
@@ -90,8 +96,7 @@ final class Generation {
     void step(StringBuilder sink) {
         long t0 = System.nanoTime();
         try {
-            if (options.abortSignal() != null && options.abortSignal().isAborted()) {
-                finish(FinishReason.CANCELLED, sink);
+            if (loop.checkCancelled(sink)) {
                 return;
             }
             int token;
@@ -101,11 +106,7 @@ final class Generation {
             } else {
                 seq.ensureLogits();
                 token = seq.decoder.sample(seq.id, sampler);
-                if (token == Decoder.GRAMMAR_REJECTED) {
-                    finish(FinishReason.GRAMMAR_REJECTED, sink);
-                    return;
-                }
-                if (emit(token, sink)) {
+                if (loop.take(token, sink)) {
                     return;
                 }
             }
@@ -115,36 +116,10 @@ final class Generation {
             seq.one[0] = token;
             seq.evaluate(seq.one, 0, 1);
         } catch (AbortedException e) {
-            finish(FinishReason.CANCELLED, sink);
+            loop.finish(TokenLoop.End.CANCELLED, sink);
         } finally {
             genNanos += System.nanoTime() - t0;
         }
-    }
-
-    /** Records and streams a sampled token; returns whether the generation ended with it. */
-    private boolean emit(int token, StringBuilder sink) {
-        if (n == out.length) {
-            out = Arrays.copyOf(out, n * 2);
-        }
-        out[n++] = token;
-        if (options.onToken() != null) {
-            options.onToken().accept(describe(token));
-        }
-        if (seq.vocab.isEndOfGeneration(token)) {
-            finish(FinishReason.END_OF_GENERATION, sink);
-            return true;
-        }
-        byte[] piece = seq.decoder.piece(token, seq.pieceLength);
-        sink(text.push(piece, seq.pieceLength[0]), sink);
-        if (text.stopped()) {
-            finish(FinishReason.STOP_STRING, sink);
-            return true;
-        }
-        if (n == options.maxTokens()) {
-            finish(FinishReason.MAX_TOKENS, sink);
-            return true;
-        }
-        return false;
     }
 
     /**
@@ -158,7 +133,7 @@ final class Generation {
      */
     private boolean speculate(int token, StringBuilder sink) {
         int max = Math.min(Math.min(seq.decoder.capacity() - 1, seq.ctx.contextSize() - seq.length - 1),
-                options.maxTokens() - n - 1);
+                loop.left() - 1);
         if (max <= 0) {
             return false;
         }
@@ -191,17 +166,17 @@ final class Generation {
         for (int i = 0; i <= k; i++) {
             seq.decoder.useRow(seq.id, i);
             int s = seq.decoder.sampleAt(i, sampler);
-            if (s == Decoder.GRAMMAR_REJECTED) {
+            if (s < 0) { // the grammar allows no token
                 seq.cut(base + 1 + i);
                 seq.decoder.useRow(seq.id, i);
-                finish(FinishReason.GRAMMAR_REJECTED, sink);
+                loop.take(s, sink);
                 return true;
             }
             boolean agreed = i < k && s == draft[i];
             if (agreed) {
                 accepted++;
             }
-            boolean ended = emit(s, sink);
+            boolean ended = loop.emit(s, sink);
             if (ended || !agreed) {
                 seq.cut(base + 1 + i);
                 seq.decoder.useRow(seq.id, i);
@@ -214,27 +189,9 @@ final class Generation {
         throw new AssertionError("the row after the last drafted token is never accepted");
     }
 
-    private GeneratedToken describe(int token) {
-        return options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
-                : LogProbs.describe(seq.decoder.logits(seq.id), token, options.logprobs());
-    }
-
-    private void sink(String s, StringBuilder sink) {
-        if (sink != null) {
-            sink.append(s);
-        }
-    }
-
-    private void finish(FinishReason r, StringBuilder sink) {
-        boolean stoppedBefore = text.stopped();
-        sink(text.finish(), sink);
-        reason = !stoppedBefore && text.stopped() ? FinishReason.STOP_STRING : r;
-        finished = true;
-    }
-
     Completion result() {
-        return new Completion(text.text(), n == out.length ? out : Arrays.copyOf(out, n), promptTokens, cached, reason,
-                new Timings(promptTokens, promptNanos, n, genNanos), drafted, accepted, media);
+        return new Completion(loop.text(), loop.tokens(), promptTokens, cached, FinishReason.valueOf(loop.end().name()),
+                new Timings(promptTokens, promptNanos, loop.count(), genNanos), drafted, accepted, media);
     }
 
     void close() {

@@ -17,7 +17,7 @@ import org.llamajava.bindings.llama_model_params;
 import org.llamajava.bindings.llama_model_tensor_buft_override;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.Fence;
-import org.llamajava.internal.Handles;
+import org.llamajava.internal.ModelPort;
 import org.llamajava.internal.LoadProgress;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
@@ -38,11 +38,6 @@ import org.llamajava.internal.SplitFiles;
  * }</pre>
  */
 public final class Model implements AutoCloseable {
-    static {
-        Handles.registerModels(m -> ((Model) m).handle());
-        Handles.registerDependents((m, d) -> ((Model) m).addDependent(d));
-    }
-
     private final State state;
     private final Cleaner.Cleanable cleanable;
     private final Path path;
@@ -371,6 +366,27 @@ public final class Model implements AutoCloseable {
     RpcGuard rpcGuard() {
         return state.rpc;
     }
+
+    /**
+     * Not API: how llama-java's own packages ({@code chat}, {@code embed}, {@code multimodal})
+     * reach this model's native state. Applications must not use it; its type is in
+     * {@code org.llamajava.internal}, which no code outside llama-java's core may use.
+     */
+    public ModelPort port() {
+        return port;
+    }
+
+    private final ModelPort port = new ModelPort() {
+        @Override
+        public llama_model handle() {
+            return Model.this.handle();
+        }
+
+        @Override
+        public Runnable addDependent(NativeState dependent) {
+            return Model.this.addDependent(dependent);
+        }
+    };
 
     /** The native model, or IllegalStateException once closed. */
     llama_model handle() {

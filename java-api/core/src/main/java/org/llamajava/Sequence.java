@@ -13,10 +13,9 @@ import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import java.util.List;
-import org.llamajava.bindings.llama_context;
-import org.llamajava.internal.Handles;
+import org.llamajava.internal.ContextPort;
 import org.llamajava.internal.PromptSegment;
-import org.llamajava.internal.SequenceAccess;
+import org.llamajava.internal.SequencePort;
 import org.llamajava.internal.NativeErrors;
 
 /**
@@ -31,30 +30,6 @@ import org.llamajava.internal.NativeErrors;
  * <p>Like its Context, a Sequence is single-threaded.
  */
 public final class Sequence implements AutoCloseable {
-    static {
-        Handles.registerSequences(new SequenceAccess() {
-            @Override
-            public Completion generate(Object seq, List<PromptSegment> prompt, Sampler sampler, GenerateOptions options) {
-                return ((Sequence) seq).generateSegments(prompt, sampler, options);
-            }
-
-            @Override
-            public int prompt(Object seq, List<PromptSegment> prompt) {
-                return ((Sequence) seq).promptSegments(prompt);
-            }
-
-            @Override
-            public Object model(Object seq) {
-                return ((Sequence) seq).ctx.model();
-            }
-
-            @Override
-            public llama_context context(Object seq) {
-                return ((Sequence) seq).ctx.handle();
-            }
-        });
-    }
-
     final Context ctx;
     final Decoder decoder;
     final Vocabulary vocab;
@@ -207,7 +182,33 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    // ---- multimodal prompts (org.llamajava.multimodal, through Handles) --------------------------
+    // ---- multimodal prompts (org.llamajava.multimodal, through port()) ---------------------------
+
+    /**
+     * Not API: how {@code org.llamajava.multimodal} evaluates prompts of text and media on this
+     * sequence. Applications must not use it; its type is in {@code org.llamajava.internal}, which
+     * no code outside llama-java's core may use.
+     */
+    public SequencePort<Sampler, GenerateOptions, Completion> port() {
+        return port;
+    }
+
+    private final SequencePort<Sampler, GenerateOptions, Completion> port = new SequencePort<>() {
+        @Override
+        public int prompt(List<PromptSegment> prompt) {
+            return promptSegments(prompt);
+        }
+
+        @Override
+        public Completion generate(List<PromptSegment> prompt, Sampler sampler, GenerateOptions options) {
+            return generateSegments(prompt, sampler, options);
+        }
+
+        @Override
+        public ContextPort<?> context() {
+            return ctx.port();
+        }
+    };
 
     /**
      * Makes this sequence hold the prompt's text tokens and media chunks, evaluating only what
@@ -274,7 +275,7 @@ public final class Sequence implements AutoCloseable {
                 int end = start + seg.positions();
                 if (end > length) {
                     if (seg.isMedia()) {
-                        llama_context c = ctx.handle();
+                        org.llamajava.bindings.llama_context c = ctx.handle();
                         int from = length;
                         int rc = ctx.guardedDecode("evaluating an image or audio chunk",
                                 () -> seg.media().decode(c, id, from, nBatch));
@@ -371,11 +372,11 @@ public final class Sequence implements AutoCloseable {
 
             @Override
             public boolean hasNext() {
-                if (next == null && !g.finished) {
+                if (next == null && !g.finished()) {
                     enter();
                     try {
                         StringBuilder sb = new StringBuilder();
-                        while (!g.finished && sb.length() == 0) {
+                        while (!g.finished() && sb.length() == 0) {
                             g.step(sb);
                         }
                         if (sb.length() > 0) {

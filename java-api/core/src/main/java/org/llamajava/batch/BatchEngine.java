@@ -12,7 +12,6 @@ import org.llamajava.LoraAdapter;
 import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Vocabulary;
-import org.llamajava.internal.Handles;
 import org.llamajava.internal.MediaPrompt;
 
 /**
@@ -64,11 +63,6 @@ public final class BatchEngine implements AutoCloseable {
     static final int LORA_QUANTUM = 8;
 
     private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {}
-
-    static {
-        Handles.registerBatchMedia((engine, prompt, sampler, options, loras) ->
-                ((BatchEngine) engine).submitMedia(prompt, sampler, options, loras));
-    }
 
     private BatchEngine(Model model, EngineParams params) {
         this.vocab = model.vocabulary();
@@ -210,9 +204,11 @@ public final class BatchEngine implements AutoCloseable {
      * Queues a prompt of text and media chunks (from {@code org.llamajava.multimodal.Projector}):
      * text is batched with the other requests; each media chunk is evaluated by its own decode
      * when the request's prefill reaches it. A slot holding the same text and media reuses them.
+     * Not API: applications call {@code Projector.submit}; {@link MediaPrompt} is in
+     * {@code org.llamajava.internal}, which no code outside llama-java's core may use.
      */
-    private BatchHandle submitMedia(MediaPrompt prompt, Sampler.Builder sampler, GenerateOptions options,
-                                    Map<LoraAdapter, Float> loras) {
+    public BatchHandle submitMedia(MediaPrompt prompt, Sampler.Builder sampler, GenerateOptions options,
+                                   Map<LoraAdapter, Float> loras) {
         if (closing) {
             throw new IllegalStateException("the engine is closed");
         }
@@ -276,7 +272,7 @@ public final class BatchEngine implements AutoCloseable {
 
     private void loop() {
         try {
-            Handles.enter(context); // the engine thread owns the context while it runs
+            context.port().enter(); // the engine thread owns the context while it runs
         } catch (Throwable t) {
             synchronized (startLock) {
                 startFailure = t;
@@ -306,7 +302,7 @@ public final class BatchEngine implements AutoCloseable {
             stepper.failAll(t);
         } finally {
             stepper.failAll(new java.util.concurrent.CancellationException("the engine closed"));
-            Handles.exit(context);
+            context.port().exit();
         }
     }
 

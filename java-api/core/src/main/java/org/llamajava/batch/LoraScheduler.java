@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.llamajava.Context;
 import org.llamajava.LoraAdapter;
-import org.llamajava.internal.Handles;
 
 /**
  * LoRA scheduling: the adapters of requests that name none, the set the context applies, and
@@ -60,7 +59,7 @@ final class LoraScheduler {
     void hold(Map<LoraAdapter, Float> adapters) {
         if (adapters != null) {
             for (LoraAdapter a : adapters.keySet()) {
-                Handles.holdLora(context, a);
+                context.port().holdLora(a);
             }
         }
     }
@@ -121,7 +120,7 @@ final class LoraScheduler {
      */
     void apply(Map<LoraAdapter, Float> loras) {
         if (!loras.equals(applied)) {
-            Handles.switchLoras(context, loras);
+            context.port().switchLoras(loras);
             applied = loras;
         }
     }

@@ -7,7 +7,6 @@ import org.llamajava.LlamaException;
 import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.internal.BatchDecoder;
-import org.llamajava.internal.Handles;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.PromptSegment;
 
@@ -54,11 +53,11 @@ final class MediaChunks {
     int decode(Slot s, PromptSegment seg) {
         int rc;
         try {
-            llama_context lctx = Handles.context(context);
+            llama_context lctx = context.port().handle();
             int id = s.id;
             int from = s.length;
             int nBatch = decoder.capacity();
-            rc = Handles.guardedDecode(context, "evaluating an image or audio chunk",
+            rc = context.port().guardedDecode("evaluating an image or audio chunk",
                     () -> seg.media().decode(lctx, id, from, nBatch));
         } catch (RuntimeException e) {
             decoder.decode();

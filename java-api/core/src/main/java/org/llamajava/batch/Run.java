@@ -1,26 +1,28 @@
 package org.llamajava.batch;
 
-import java.util.Arrays;
 import java.util.Map;
 import org.llamajava.Completion;
 import org.llamajava.FinishReason;
+import org.llamajava.GeneratedToken;
 import org.llamajava.GenerateOptions;
 import org.llamajava.LoraAdapter;
 import org.llamajava.Sampler;
 import org.llamajava.Timings;
+import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.MediaPrompt;
-import org.llamajava.internal.TextAssembler;
+import org.llamajava.internal.TokenLoop;
 
 /**
- * A request being served by a {@link Slot}: its sampler and text, how far its prompt has been
- * evaluated, and the tokens it has generated. Engine thread only.
+ * A request being served by a {@link Slot}: its sampler, how far its prompt has been evaluated,
+ * and its {@link TokenLoop} (the same loop a {@code Sequence} runs), which takes the tokens
+ * sampled for it. Engine thread only.
  */
 final class Run {
     final BatchRequest request;
     final BatchHandle handle;
     final GenerateOptions options;
     final Sampler sampler;
-    final TextAssembler text;
+    final TokenLoop loop;
     final long start = System.nanoTime();
     /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
     MediaPrompt media;
@@ -30,16 +32,18 @@ final class Run {
     int next;
     int cached;
     int last = -1;
-    int[] out;
-    int n;
 
-    Run(BatchRequest request, BatchHandle handle, Sampler sampler) {
+    /** A request in slot {@code seq} of {@code decoder}'s context. */
+    Run(BatchRequest request, BatchHandle handle, Sampler sampler, BatchDecoder decoder, int seq) {
         this.request = request;
         this.handle = handle;
         this.options = request.options();
         this.sampler = sampler;
-        this.text = new TextAssembler(options.stop(), options.onText());
-        this.out = new int[Math.max(1, Math.min(options.maxTokens(), 1024))];
+        java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
+        int k = options.logprobs();
+        this.loop = new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
+                onToken == null ? null : (token, logits) -> onToken.accept(GeneratedToken.of(token, logits, k)),
+                k > 0, this::cancelled);
     }
 
     boolean prefilling() {
@@ -51,31 +55,12 @@ final class Run {
         return handle.isCancelled() || (options.abortSignal() != null && options.abortSignal().isAborted());
     }
 
-    /** Adds a generated token. */
-    void add(int token) {
-        if (n == out.length) {
-            out = Arrays.copyOf(out, n * 2);
-        }
-        out[n++] = token;
-    }
-
-    /**
-     * Ends its text (text held back for a stop string is let out, or matches one) and tells why
-     * it ends: {@code reason}, or {@link FinishReason#STOP_STRING} if that ending matched a stop string.
-     *
-     * @throws RuntimeException from the request's text callback
-     */
-    FinishReason endText(FinishReason reason) {
-        boolean before = text.stopped();
-        text.finish();
-        return !before && text.stopped() ? FinishReason.STOP_STRING : reason;
-    }
-
-    /** Its completion, ended at {@code now} (from {@link System#nanoTime()}) for {@code reason}. */
-    Completion completion(FinishReason reason, long now) {
+    /** Its completion, ended at {@code now} (from {@link System#nanoTime()}). */
+    Completion completion(long now) {
         long done = promptDone == 0 ? now : promptDone;
         int evaluated = next - cached;
-        return new Completion(text.text(), Arrays.copyOf(out, n), evaluated, cached, reason,
+        int n = loop.count();
+        return new Completion(loop.text(), loop.tokens(), evaluated, cached, FinishReason.valueOf(loop.end().name()),
                 new Timings(evaluated, done - start, n, now - done), media == null ? 0 : media.mediaPositions());
     }
 }

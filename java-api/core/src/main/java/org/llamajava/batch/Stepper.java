@@ -15,10 +15,9 @@ import org.llamajava.Sampler;
 import org.llamajava.Timings;
 import org.llamajava.Vocabulary;
 import org.llamajava.internal.BatchDecoder;
-import org.llamajava.internal.Handles;
-import org.llamajava.internal.LogProbs;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.PromptSegment;
+import org.llamajava.internal.TokenLoop;
 
 /**
  * The engine thread's work over the slots of a {@link BatchEngine}: starting a request in a slot
@@ -35,7 +34,6 @@ final class Stepper {
     private final Slot[] slots;
     private int prefillCursor;
     private final int[] sampleSlots;
-    private final int[] pieceLength = new int[1];
 
     private final SlotChooser chooser;
     private final MediaChunks media;
@@ -54,7 +52,7 @@ final class Stepper {
     Stepper(Model model, Context context, EngineParams params, int perSlot) {
         this.model = model;
         this.vocab = model.vocabulary();
-        this.decoder = Handles.decoder(context);
+        this.decoder = context.port().decoder();
         this.perSlot = perSlot;
         this.slots = new Slot[params.slots()];
         for (int i = 0; i < slots.length; i++) {
@@ -112,7 +110,7 @@ final class Stepper {
         decoder.removeFrom(best.id, lcp);
         best.length = lcp;
         best.loras = loras;
-        Run run = new Run(r, handle, sampler);
+        Run run = new Run(r, handle, sampler, decoder, best.id);
         run.loras = loras;
         run.media = prompt;
         run.next = lcp;
@@ -122,8 +120,8 @@ final class Stepper {
         if (promptCache != null) {
             promptCache.stashIdle(slots);
         }
-        if (r.options().maxTokens() == 0) {
-            finish(best, FinishReason.MAX_TOKENS);
+        if (run.loop.finished()) { // a limit of 0 tokens
+            finish(best, TokenLoop.End.MAX_TOKENS);
         }
     }
 
@@ -131,8 +129,8 @@ final class Stepper {
     void step() {
         for (Slot s : slots) {
             Run run = s.run;
-            if (run != null && run.cancelled()) {
-                finish(s, FinishReason.CANCELLED);
+            if (run != null && run.loop.checkCancelled(null)) {
+                finish(s, TokenLoop.End.CANCELLED);
             }
         }
         evaluateMedia();
@@ -148,7 +146,7 @@ final class Stepper {
                 continue;
             }
             if (s.length >= perSlot) {
-                finish(s, FinishReason.MAX_TOKENS); // the slot's share of the context is full
+                finish(s, TokenLoop.End.MAX_TOKENS); // the slot's share of the context is full
                 continue;
             }
             decoder.add(s.id, run.last, s.length, true);
@@ -270,28 +268,11 @@ final class Stepper {
         }
         try {
             int token = decoder.sample(s.id, run.sampler);
-            if (token < 0) {
-                finish(s, FinishReason.GRAMMAR_REJECTED); // the request's grammar allows no token
-                return;
+            if (token >= 0) {
+                generated.incrementAndGet();
             }
-            run.add(token);
-            generated.incrementAndGet();
-            if (run.options.onToken() != null) {
-                run.options.onToken().accept(run.options.logprobs() == 0 ? LogProbs.describe(null, token, 0)
-                        : LogProbs.describe(decoder.logits(s.id), token, run.options.logprobs()));
-            }
-            if (vocab.isEndOfGeneration(token)) {
-                finish(s, FinishReason.END_OF_GENERATION);
-                return;
-            }
-            byte[] piece = decoder.piece(token, pieceLength);
-            run.text.push(piece, pieceLength[0]);
-            if (run.text.stopped()) {
-                finish(s, FinishReason.STOP_STRING);
-                return;
-            }
-            if (run.n == run.options.maxTokens()) {
-                finish(s, FinishReason.MAX_TOKENS);
+            if (run.loop.take(token, null)) {
+                finish(s, run.loop.end());
                 return;
             }
             run.last = token;
@@ -300,13 +281,13 @@ final class Stepper {
         }
     }
 
-    private void finish(Slot s, FinishReason reason) {
+    /** Ends the slot's request for {@code reason} (unless its loop ended already) and completes it. */
+    private void finish(Slot s, TokenLoop.End reason) {
         Run run = s.run;
         s.run = null;
         active--;
-        FinishReason r;
         try {
-            r = run.endText(reason);
+            run.loop.finish(reason, null);
         } catch (RuntimeException e) {
             run.sampler.close();
             run.handle.completion().completeExceptionally(e);
@@ -317,7 +298,7 @@ final class Stepper {
         promptEvaluated.addAndGet(run.next - run.cached);
         promptCached.addAndGet(run.cached);
         completed.incrementAndGet();
-        run.handle.completion().complete(run.completion(r, now));
+        run.handle.completion().complete(run.completion(now));
     }
 
     /** Ends a request with an error; its slot's cache is dropped (it may be half written). */

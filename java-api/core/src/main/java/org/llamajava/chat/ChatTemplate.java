@@ -19,7 +19,6 @@ import org.llamajava.bindings.llama_chat_message;
 import org.llamajava.bindings.llama_model;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.llamajava.internal.Handles;
 import org.llamajava.internal.Json;
 import org.llamajava.internal.NativeStrings;
 
@@ -52,14 +51,14 @@ public final class ChatTemplate {
 
     /** The model's own chat template (chatml if the model has none). */
     public static ChatTemplate of(Model model) {
-        Handles.model(model);
+        model.port().handle();
         return new ChatTemplate(model, null, null, null, null);
     }
 
     /** A Jinja template rendered with the model's BOS and EOS tokens. */
     public static ChatTemplate jinja(String source, Model model) {
         requireSource(source);
-        Handles.model(model);
+        model.port().handle();
         return new ChatTemplate(model, source, null, null, null);
     }
 
@@ -247,7 +246,7 @@ public final class ChatTemplate {
     String applyRaw(String requestJson) {
         List<BytePointer> held = new ArrayList<>();
         try {
-            llama_model m = model == null ? null : Handles.model(model);
+            llama_model m = model == null ? null : model.port().handle();
             // the built-in chatml: llama.cpp's chat API takes the name for its own Jinja chatml
             String text = builtin != null ? CHATML : source;
             BytePointer src = text == null ? null : hold(held, text);
@@ -273,7 +272,7 @@ public final class ChatTemplate {
                 roles.put(i, hold(held, messages.get(i).role()));
                 contents.put(i, hold(held, messages.get(i).content()));
             }
-            llama_model m = model == null ? null : Handles.model(model);
+            llama_model m = model == null ? null : model.port().handle();
             BytePointer src = source == null ? null : hold(held, source);
             BytePointer b = bos == null ? null : hold(held, bos);
             BytePointer e = eos == null ? null : hold(held, eos);

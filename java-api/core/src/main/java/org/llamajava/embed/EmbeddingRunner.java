@@ -13,7 +13,6 @@ import org.llamajava.Model;
 import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.internal.BatchDecoder;
-import org.llamajava.internal.Handles;
 
 /**
  * The engine under {@link Embedder} and {@link Reranker}: a context that computes embeddings,
@@ -49,7 +48,7 @@ final class EmbeddingRunner implements AutoCloseable {
         if (model.isVocabOnly()) {
             throw new IllegalStateException("Model " + model.path() + " was loaded vocabOnly; it has no weights to embed with");
         }
-        llama_model m = Handles.model(model);
+        llama_model m = model.port().handle();
         try {
             if (llama_model_has_encoder(m) && llama_model_has_decoder(m)) {
                 throw new IllegalArgumentException("embeddings from encoder-decoder models (" + model.architecture()
@@ -79,7 +78,7 @@ final class EmbeddingRunner implements AutoCloseable {
         }
         this.context = model.createContext(ContextParams.builder().contextSize(n).batchSize(n).ubatchSize(n)
                 .sequences(sequences).threads(params.threads()).pooling(pooling).build());
-        this.decoder = Handles.decoder(context);
+        this.decoder = context.port().decoder();
         this.capacity = decoder.capacity();
         this.maxSequences = sequences;
     }
@@ -192,7 +191,7 @@ final class EmbeddingRunner implements AutoCloseable {
                     + "'; it is single-threaded: give each thread its own, or wait for that call to finish");
         }
         try {
-            Handles.enter(context); // closing the model meanwhile is refused instead of freeing the context
+            context.port().enter(); // closing the model meanwhile is refused instead of freeing the context
         } catch (RuntimeException e) {
             user.set(null);
             throw e;
@@ -200,7 +199,7 @@ final class EmbeddingRunner implements AutoCloseable {
     }
 
     private void exit() {
-        Handles.exit(context);
+        context.port().exit();
         user.set(null);
     }
 

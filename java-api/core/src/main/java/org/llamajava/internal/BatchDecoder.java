@@ -5,7 +5,7 @@ import java.nio.FloatBuffer;
 /**
  * A context's one decode path, as llama-java's other packages (embeddings, the batched engine)
  * drive it: queue tokens of several sequences, decode them in one {@code llama_decode}, read each
- * sequence's outputs in place. {@code Handles.decoder(context)} gives it; callers hold the
+ * sequence's outputs in place. {@code ContextPort.decoder()} gives it; callers hold the
  * context for the duration (they own it, or are inside one of its calls). Internal: not API.
  */
 public interface BatchDecoder {
@@ -49,6 +49,9 @@ public interface BatchDecoder {
     int sample(int seq, Object sampler);
 
     /** The token's text bytes in a reused buffer (valid until the next call); {@code length[0]} gets their count. */
+    /** Whether {@code token} ends a generation (end of generation, end of turn). */
+    boolean isEndOfGeneration(int token);
+
     byte[] piece(int token, int[] length);
 
     /** Drops sequence {@code seq}'s cache from position {@code pos} on (0: all of it). */

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
@@ -23,13 +22,11 @@ import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.mtmd.mtmd_bitmap;
 import org.llamajava.bindings.mtmd.mtmd_context;
 import org.llamajava.bindings.mtmd.mtmd_context_params;
-import org.llamajava.bindings.mtmd.mtmd_helper_bitmap_wrapper;
-import org.llamajava.bindings.mtmd.mtmd_helper_init_opt;
 import org.llamajava.bindings.mtmd.mtmd_input_chunk;
 import org.llamajava.bindings.mtmd.mtmd_input_chunks;
 import org.llamajava.bindings.mtmd.mtmd_input_text;
 import org.llamajava.gguf.GgufFile;
-import org.llamajava.internal.Handles;
+import org.llamajava.internal.NativeLog;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.PromptSegment;
@@ -61,8 +58,6 @@ import org.llamajava.internal.PromptSegment;
  */
 public final class Projector implements AutoCloseable {
     /** A path no ffmpeg can be in: mtmd's helper then never starts ffmpeg (no video support). */
-    private static final String NO_FFMPEG = "/nonexistent/llama-java-has-no-video-support";
-
     private final State state;
     private final Cleaner.Cleanable cleanable;
     private final Model model;
@@ -96,7 +91,7 @@ public final class Projector implements AutoCloseable {
         if (mmproj == null || model == null || params == null) {
             throw new IllegalArgumentException("mmproj, model and params are required");
         }
-        Handles.model(model); // open?
+        model.port().handle(); // open?
         GgufFile gguf = GgufFile.read(mmproj);
         if (!"clip".equals(gguf.architecture())) {
             throw new LlamaException(mmproj + " is not a multimodal projector (mmproj) file: its general.architecture is "
@@ -115,14 +110,14 @@ public final class Projector implements AutoCloseable {
                     + " another model; use the mmproj file published with this model");
         }
         Llama.init();
-        mtmd_log_set(Handles.logCallback(), null);
-        mtmd_helper_log_set(Handles.logCallback(), null);
+        mtmd_log_set(NativeLog.callback(), null);
+        mtmd_helper_log_set(NativeLog.callback(), null);
         mtmd_context ctx;
         try (mtmd_context_params p = mtmd_context_params_default();
              BytePointer file = new BytePointer(mmproj.toAbsolutePath().toString(), StandardCharsets.UTF_8)) {
             p.use_gpu(params.gpu()).n_threads(params.threads()).print_timings(false).warmup(params.warmup());
             NativeErrors.clear();
-            ctx = mtmd_init_from_file(file, Handles.model(model), p);
+            ctx = mtmd_init_from_file(file, model.port().handle(), p);
         }
         if (ctx == null || ctx.isNull()) {
             throw new LlamaException("mtmd could not load projector " + mmproj.toAbsolutePath()
@@ -135,7 +130,7 @@ public final class Projector implements AutoCloseable {
         }
         State state = new State(ctx);
         try {
-            state.detach = Handles.addDependent(model, state);
+            state.detach = model.port().addDependent(state);
         } catch (RuntimeException e) {
             state.run();
             throw e;
@@ -248,7 +243,7 @@ public final class Projector implements AutoCloseable {
             checkSequence(sequence);
             try (Tokenized t = tokenize(prompt, media, true)) {
                 checkBatch(sequence, t);
-                return Handles.sequences().generate(sequence, t.segments, sampler, options);
+                return sequence.port().generate(t.segments, sampler, options);
             }
         });
     }
@@ -263,7 +258,7 @@ public final class Projector implements AutoCloseable {
             checkSequence(sequence);
             try (Tokenized t = tokenize(prompt, media, true)) {
                 checkBatch(sequence, t);
-                return Handles.sequences().prompt(sequence, t.segments);
+                return sequence.port().prompt(t.segments);
             }
         });
     }
@@ -303,7 +298,7 @@ public final class Projector implements AutoCloseable {
                 if (t.segments.isEmpty() || t.segments.get(t.segments.size() - 1).isMedia()) {
                     throw new IllegalArgumentException("a multimodal prompt must end with text after its last image");
                 }
-                org.llamajava.batch.BatchHandle h = (org.llamajava.batch.BatchHandle) Handles.submitMedia(engine,
+                org.llamajava.batch.BatchHandle h = engine.submitMedia(
                         new org.llamajava.internal.MediaPrompt(t.segments), sampler, options, loraAdapters);
                 h.completion().whenComplete((c, e) -> t.close());
                 return h;
@@ -319,14 +314,14 @@ public final class Projector implements AutoCloseable {
             throw new IllegalArgumentException("sequence is null");
         }
         handle();
-        if (Handles.sequences().model(sequence) != model) {
+        if (sequence.context().model() != model) {
             throw new IllegalArgumentException("the sequence belongs to a context of another model than this projector's");
         }
     }
 
     /** Non-causal encoders' chunks (e.g. Gemma 3's images) must be decoded in one micro-batch. */
     private void checkBatch(Sequence sequence, Tokenized t) {
-        llama_context lctx = Handles.sequences().context(sequence);
+        llama_context lctx = sequence.port().context().handle();
         int ubatch = org.llamajava.bindings.global.llama.llama_n_ubatch(lctx);
         for (int i = 0; i < t.segments.size(); i++) {
             PromptSegment s = t.segments.get(i);
@@ -386,7 +381,7 @@ public final class Projector implements AutoCloseable {
         boolean ok = false;
         try {
             for (Media m : media) {
-                bitmaps.add(bitmap(ctx, m));
+                bitmaps.add(Bitmaps.of(ctx, m));
             }
             org.llamajava.Vocabulary vocab = model.vocabulary();
             boolean bos = addBos && vocab.addsBos() && vocab.bos() != org.llamajava.Vocabulary.NO_TOKEN
@@ -427,7 +422,7 @@ public final class Projector implements AutoCloseable {
                     int positions = mtmd_input_chunk_get_n_pos(chunk);
                     BytePointer id = mtmd_input_chunk_get_id(chunk);
                     String key = id == null || id.isNull() ? "" : id.getString(StandardCharsets.UTF_8);
-                    t.segments.add(PromptSegment.media(keyOf(key, i), positions, (lctx, seq, pos, nBatch) -> {
+                    t.segments.add(PromptSegment.media(Bitmaps.key(key, i), positions, (lctx, seq, pos, nBatch) -> {
                         state.lock.lock(); // also called from a batching engine's thread
                         try (IntPointer newPos = new IntPointer(1)) {
                             if (state.isFreed()) {
@@ -452,63 +447,6 @@ public final class Projector implements AutoCloseable {
                 bitmaps.forEach(b -> mtmd_bitmap_free(b));
             }
         }
-    }
-
-    private static long keyOf(String id, long index) {
-        if (id.isEmpty()) {
-            // no content id: never equal to anything held before
-            return System.nanoTime() ^ (index * 0x9E3779B97F4A7C15L) ^ System.identityHashCode(id);
-        }
-        long h = 1125899906842597L;
-        for (int i = 0; i < id.length(); i++) {
-            h = 31 * h + id.charAt(i);
-        }
-        return h;
-    }
-
-    private mtmd_bitmap bitmap(mtmd_context ctx, Media m) {
-        mtmd_bitmap b;
-        if (m.encoded() != null) {
-            byte[] data = m.encoded();
-            try (BytePointer buf = new BytePointer(data);
-                 mtmd_helper_init_opt opt = mtmd_helper_init_opt_default();
-                 BytePointer noFfmpeg = new BytePointer(NO_FFMPEG, StandardCharsets.UTF_8)) {
-                opt.video_params().ffmpeg_bin_dir(noFfmpeg);
-                NativeErrors.clear();
-                mtmd_helper_bitmap_wrapper w = mtmd_helper_bitmap_init_from_buf(ctx, buf, data.length, false, opt);
-                try (w) {
-                    if (w.video_ctx() != null && !w.video_ctx().isNull()) {
-                        mtmd_helper_video_free(w.video_ctx());
-                        if (w.bitmap() != null && !w.bitmap().isNull()) {
-                            mtmd_bitmap_free(w.bitmap());
-                        }
-                        throw new IllegalArgumentException("unsupported media type: " + m + " is a video");
-                    }
-                    b = w.bitmap();
-                }
-            }
-            if (b == null || b.isNull()) {
-                throw new LlamaException("could not decode " + m + ": a corrupt, truncated or unsupported "
-                        + (m.type() == MediaType.IMAGE ? "image" : "audio file") + NativeErrors.suffix());
-            }
-            return b;
-        }
-        if (m.rgb() != null) {
-            try (BytePointer px = new BytePointer(m.rgb())) {
-                b = mtmd_bitmap_init(m.width(), m.height(), px);
-            }
-        } else {
-            try (FloatPointer pcm = new FloatPointer(m.pcm())) {
-                b = mtmd_bitmap_init_from_audio(m.pcm().length, pcm);
-            }
-        }
-        if (b == null || b.isNull()) {
-            throw new LlamaException("mtmd could not make a bitmap of " + m);
-        }
-        try (BytePointer id = new BytePointer(m.id(), StandardCharsets.UTF_8)) {
-            mtmd_bitmap_set_id(b, id);
-        }
-        return b;
     }
 
     mtmd_context handle() {
