@@ -15,21 +15,13 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * The Spring AI adapter samples as every llama-java front end does (core's {@link SamplingSettings},
+ * Through Spring Boot's auto-configuration (the mapping itself is tested in llama-java-spring-ai's
+ * LlamaJavaModelsTest): the Spring AI adapter samples as every llama-java front end does (core's {@link SamplingSettings},
  * llama-server's defaults, seed random unless set, min-p on) and follows core's one rule for chat
  * templates: the built-in chatml works for every call, tools or not; another built-in template is
  * refused when it is configured, with the reason.
  */
 class SpringAiSamplingAndTemplateTest {
-
-    @Test
-    void theSameRequestGivesCoresSettings() {
-        LlamaJavaChatOptions o = LlamaJavaChatOptions.builder().temperature(0.5).topK(20).topP(0.9)
-                .frequencyPenalty(0.5).presencePenalty(0.25).seed(5_000_000_000L).build();
-        // the request every front end's test sends
-        assertEquals(SamplingSettings.builder().temperature(0.5f).topK(20).topP(0.9f).frequencyPenalty(0.5f)
-                .presencePenalty(0.25f).seed(5_000_000_000L).build(), LlamaJavaChatModel.settings(o));
-    }
 
     @Test
     void theDefaultsAreCoresAndTheSeedIsRandom() {
