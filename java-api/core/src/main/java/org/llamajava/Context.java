@@ -18,7 +18,6 @@ import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
 import org.llamajava.bindings.llama_model;
-import org.llamajava.embed.Pooling;
 import org.llamajava.internal.Handles;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
