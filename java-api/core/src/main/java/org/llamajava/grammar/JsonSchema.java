@@ -25,7 +25,7 @@ import org.llamajava.internal.RecordSchemas;
  * }</pre>
  *
  * <p>{@link #of(Class)} derives the schema of a Java type (records, lists, enums, ...); see
- * {@link Structured} to generate and parse such values in one call.
+ * {@link org.llamajava.structured.Structured} to generate and parse such values in one call.
  */
 public final class JsonSchema {
     /** Deepest nesting of arrays and objects in a schema handed to llama.cpp (its converter recurses). */
