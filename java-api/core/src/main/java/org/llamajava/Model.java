@@ -18,11 +18,9 @@ import org.llamajava.bindings.llama_model_tensor_buft_override;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.Fence;
 import org.llamajava.internal.Handles;
-import org.llamajava.internal.LoadProgress;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.NativeStrings;
-import org.llamajava.internal.SplitFiles;
 
 /**
  * A GGUF model loaded into memory: its weights, vocabulary and metadata.

@@ -17,7 +17,6 @@ import org.llamajava.bindings.llama_model_quantize_params;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeLogLines;
-import org.llamajava.internal.SplitFiles;
 
 /**
  * Quantizes a GGUF model with llama.cpp's {@code llama_model_quantize}, as {@code llama-quantize}

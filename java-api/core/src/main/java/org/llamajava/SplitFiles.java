@@ -1,11 +1,10 @@
-package org.llamajava.internal;
+package org.llamajava;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.llamajava.LlamaException;
 import org.llamajava.gguf.GgufFile;
 
 /**
@@ -14,7 +13,7 @@ import org.llamajava.gguf.GgufFile;
  * (present, GGUF, its {@code split.no} and {@code split.count}) before llama.cpp opens them.
  * Internal: not part of the API.
  */
-public final class SplitFiles {
+final class SplitFiles {
     /** llama.cpp's split naming (llama_split_path): PREFIX-%05d-of-%05d.gguf. */
     private static final Pattern NAME = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
 
