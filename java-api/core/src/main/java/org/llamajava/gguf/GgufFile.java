@@ -21,11 +21,11 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
-import org.llamajava.Llama;
 import org.llamajava.LlamaException;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.bindings.gguf_init_params;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeStrings;
 
 /**
@@ -103,7 +103,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
      */
     public static GgufFile read(Path path) {
         checkReadableGguf(path);
-        Llama.init();
+        NativeLibrary.init();
         try (Native n = open(path)) {
             gguf_context ctx = n.ctx;
             Map<String, Object> meta = new LinkedHashMap<>();

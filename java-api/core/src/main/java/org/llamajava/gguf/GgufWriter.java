@@ -19,13 +19,13 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.llamajava.Llama;
 import org.llamajava.LlamaException;
 import org.llamajava.bindings.ggml_context;
 import org.llamajava.bindings.ggml_init_params;
 import org.llamajava.bindings.ggml_tensor;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeState;
 
 /**
@@ -57,7 +57,7 @@ public final class GgufWriter implements AutoCloseable {
     private final Set<String> names = new HashSet<>();
 
     public GgufWriter() {
-        Llama.init();
+        NativeLibrary.init();
         state = new State(gguf_init_empty());
         cleanable = state.register(this);
     }
