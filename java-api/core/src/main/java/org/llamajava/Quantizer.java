@@ -94,9 +94,9 @@ public final class Quantizer {
         if (input == null || output == null) {
             throw new IllegalArgumentException("input and output are required");
         }
-        GgufFile.checkReadableGguf(input);
+        GgufFiles.checkReadable(input);
         Llama.init();
-        GgufFile gguf = GgufFile.read(input);
+        GgufFile gguf = GgufFiles.read(input);
         if (gguf.architecture() == null) {
             throw new LlamaException(input.toAbsolutePath() + " is not a model (it has no general.architecture)");
         }

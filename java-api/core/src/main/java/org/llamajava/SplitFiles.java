@@ -26,7 +26,7 @@ final class SplitFiles {
      * @throws LlamaException for a part that is missing, not GGUF, or of another split
      */
     public static List<Path> parts(Path first) {
-        GgufFile head = GgufFile.read(first);
+        GgufFile head = GgufFiles.read(first);
         int count = count(head);
         if (count <= 1) {
             return List.of(first);
@@ -64,7 +64,7 @@ final class SplitFiles {
                 throw new IllegalArgumentException("a model part path is null");
             }
         }
-        GgufFile head = GgufFile.read(parts.get(0));
+        GgufFile head = GgufFiles.read(parts.get(0));
         int count = count(head);
         if (parts.size() > 1 || count > 1) {
             if (count != parts.size()) {
@@ -86,7 +86,7 @@ final class SplitFiles {
             Path p = parts.get(i);
             GgufFile part;
             try {
-                part = GgufFile.read(p);
+                part = GgufFiles.read(p);
             } catch (LlamaException e) {
                 throw new LlamaException("part " + (i + 1) + " of " + count + " of the split model "
                         + parts.get(0).getFileName() + " is missing or unreadable: " + e.getMessage(), e);

@@ -19,7 +19,6 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.llamajava.LlamaException;
 import org.llamajava.bindings.ggml_context;
 import org.llamajava.bindings.ggml_init_params;
 import org.llamajava.bindings.ggml_tensor;
@@ -227,7 +226,7 @@ public final class GgufWriter implements AutoCloseable {
         String file = path.toAbsolutePath().toString();
         try (BytePointer f = utf8(file)) {
             if (!gguf_write_to_file(ctx, f, true)) {
-                throw new LlamaException("could not write GGUF header to " + file + NativeErrors.suffix());
+                throw new GgufException("could not write GGUF header to " + file + NativeErrors.suffix());
             }
         }
         long meta = gguf_get_meta_size(ctx);
@@ -254,7 +253,7 @@ public final class GgufWriter implements AutoCloseable {
                 ch.write(ByteBuffer.allocate((int) (padded - end)), end);
             }
         } catch (IOException e) {
-            throw new LlamaException("could not write tensor data to " + file + ": " + e.getMessage(), e);
+            throw new GgufException("could not write tensor data to " + file + ": " + e.getMessage(), e);
         }
     }
 
