@@ -11,7 +11,6 @@ import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
 import org.llamajava.bindings.llama_model;
-import org.llamajava.embed.Pooling;
 import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.ContextPort;
 import org.llamajava.internal.NativeErrors;

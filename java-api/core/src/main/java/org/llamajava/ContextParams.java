@@ -1,6 +1,5 @@
 package org.llamajava;
 
-import org.llamajava.embed.Pooling;
 
 /**
  * How to create a {@link Context}. Build with {@link #builder()}.

@@ -64,7 +64,7 @@ public final class ControlVector {
      *     {@code direction.N} tensors (N &gt;= 1) of one length
      */
     public static ControlVector load(Path file, float strength) {
-        GgufFile gguf = GgufFile.read(file);
+        GgufFile gguf = GgufFiles.read(file);
         String name = file.toAbsolutePath().toString();
         if (gguf.tensors().isEmpty()) {
             throw new LlamaException("no direction tensors found in control vector " + name);

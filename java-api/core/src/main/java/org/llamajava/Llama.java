@@ -2,14 +2,9 @@ package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.Pointer;
-import org.llamajava.bindings.ggml_log_callback;
-import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLibrary;
+import org.llamajava.internal.NativeLog;
 import org.llamajava.internal.NativeStrings;
 
 /**
@@ -27,90 +22,28 @@ import org.llamajava.internal.NativeStrings;
 public final class Llama {
 
     /** Name of the {@link System.Logger} that receives llama.cpp's own log lines. */
-    public static final String NATIVE_LOGGER = "org.llamajava.native";
-
-    private static final Logger LOG = System.getLogger(NATIVE_LOGGER);
-    private static volatile boolean initialised;
-    private static boolean gpuBuild;
-    // Kept strongly reachable for as long as native code may call it.
-    private static LogRouter logRouter;
-    // the CPU variant ggml loaded in a distributable build (libggml-cpu-haswell.so: "haswell"), or null
-    private static volatile String cpuVariant;
-    private static final java.util.regex.Pattern LOADED_CPU =
-            java.util.regex.Pattern.compile("load_backend: loaded CPU backend from .*?ggml-cpu-([A-Za-z0-9_.]+?)\\.(?:so|dylib|dll)\\s*$");
+    public static final String NATIVE_LOGGER = NativeLog.LOGGER;
 
     /** JavaCPP's system property for its resident-memory limit (see {@link #init()}). */
-    static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
+    static final String MAX_PHYSICAL_BYTES = NativeLibrary.MAX_PHYSICAL_BYTES;
 
     static {
         // lift JavaCPP's resident-memory limit unless the application set one (see the class javadoc)
-        if (System.getProperty(MAX_PHYSICAL_BYTES) == null && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase()) == null) {
-            System.setProperty(MAX_PHYSICAL_BYTES, "0");
-        }
+        NativeLibrary.liftJavaCppMemoryLimit();
     }
 
     private Llama() {}
 
-    /** Loads the natives and initialises llama.cpp's backends; idempotent and thread-safe. */
-    public static void init() {
-        if (initialised) {
-            return;
-        }
-        synchronized (Llama.class) {
-            if (initialised) {
-                return;
-            }
-            try {
-                Loader.load(org.llamajava.bindings.global.llama.class);
-            } catch (UnsatisfiedLinkError e) {
-                throw new LlamaException("could not load llama.cpp's native libraries for platform "
-                        + Loader.getPlatform() + "; is org.llamajava:native with classifier "
-                        + Loader.getPlatform() + " on the classpath? (" + e.getMessage() + ")", e);
-            }
-            if (Pointer.maxPhysicalBytes() > 0 && System.getProperty(MAX_PHYSICAL_BYTES, "").equals("0")) {
-                LOG.log(Level.WARNING, "JavaCPP was initialised before llama-java with a resident-memory limit of "
-                        + (Pointer.maxPhysicalBytes() >> 20) + " MiB, which llama.cpp's native memory counts toward: "
-                        + "allocations past it throw OutOfMemoryError. Start the JVM with -D" + MAX_PHYSICAL_BYTES
-                        + "=0 to lift it.");
-            }
-            logRouter = new LogRouter();
-            llama_log_set(logRouter, null);
-            ggml_log_set(logRouter, null);
-            org.llamajava.internal.Handles.setLogCallback(logRouter);
-            loadDynamicBackends();
-            llama_backend_init();
-            initialised = true;
-        }
-    }
-
     /**
-     * In a distributable build (GGML_BACKEND_DL) the CPU variants and GPU backends are separate
-     * libraries named in {@code ggml-backends.txt} next to the others: extract them and let ggml
-     * load the ones this machine supports.
+     * Loads the natives and initialises llama.cpp's backends; idempotent and thread-safe.
+     *
+     * @throws LlamaException if the natives or ggml's backends cannot be loaded on this machine
      */
-    private static void loadDynamicBackends() {
-        preloadCudaRuntime();
-        String folder = "/org/llamajava/bindings/" + Loader.getPlatform();
-        String list = folder + "/ggml-backends.txt";
-        try (java.io.InputStream in = Llama.class.getResourceAsStream(list)) {
-            if (in == null) {
-                return; // backends are linked in
-            }
-            java.io.File dir = null;
-            for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
-                gpuBuild |= name.contains("cuda") || name.contains("metal");
-                if (!name.isBlank()) {
-                    dir = Loader.cacheResource(Llama.class, folder + "/" + name.strip()).getParentFile();
-                }
-            }
-            if (dir != null) {
-                ggml_backend_load_all_from_path(dir.getAbsolutePath());
-            }
-        } catch (java.io.IOException e) {
-            throw new LlamaException("could not extract ggml's backends: " + e.getMessage(), e);
-        }
-        if (ggml_backend_reg_count() == 0) {
-            throw new LlamaException("no ggml backend could be loaded on this machine (" + Loader.getPlatform() + ")");
+    public static void init() {
+        try {
+            NativeLibrary.init();
+        } catch (IllegalStateException e) {
+            throw e.getCause() == null ? new LlamaException(e.getMessage()) : new LlamaException(e.getMessage(), e.getCause());
         }
     }
 
@@ -173,29 +106,12 @@ public final class Llama {
     /** Whether the natives on the classpath were built with a GPU backend (CUDA or Metal). */
     public static boolean isGpuBuild() {
         init();
-        return gpuBuild;
+        return NativeLibrary.isGpuBuild();
     }
 
     /** Whether a GPU is available to offload layers to. */
     public static boolean hasGpu() {
         return devices().stream().anyMatch(Device::isGpu);
-    }
-
-    /**
-     * If the JavaCPP CUDA presets' redistributable runtime ({@code org.bytedeco:cuda-platform-redist})
-     * is on the classpath, load cudart and cuBLAS from it, so that the CUDA backend needs only the
-     * NVIDIA driver on the machine.
-     */
-    private static void preloadCudaRuntime() {
-        for (String cls : new String[] {"org.bytedeco.cuda.global.cudart", "org.bytedeco.cuda.global.cublas"}) {
-            try {
-                Loader.load(Class.forName(cls));
-            } catch (ClassNotFoundException e) {
-                return; // not on the classpath: the system's CUDA runtime is used, if any
-            } catch (Throwable e) {
-                LOG.log(Level.WARNING, "could not load " + cls + " from the classpath: " + e);
-            }
-        }
     }
 
     /**
@@ -212,7 +128,7 @@ public final class Llama {
         java.util.List<String> extra = cpuExtraBufferTypes();
         info += "EXTRA_BUFFER_TYPES = " + (extra.isEmpty() ? "none" : String.join(",", extra)) + " | AMX_USED = "
                 + (extra.contains(AMX_BUFFER_TYPE) ? 1 : 0) + " | ";
-        String variant = cpuVariant;
+        String variant = NativeLibrary.cpuVariant();
         return variant == null ? info : info + "CPU_VARIANT = " + variant + " | ";
     }
 
@@ -250,60 +166,15 @@ public final class Llama {
      */
     public static java.util.Optional<String> cpuVariant() {
         init();
-        return java.util.Optional.ofNullable(cpuVariant);
+        return java.util.Optional.ofNullable(NativeLibrary.cpuVariant());
     }
 
     static void restoreCpuVariantForTests(String variant) {
-        cpuVariant = variant;
+        NativeLibrary.restoreCpuVariant(variant);
     }
 
     /** Notes which CPU variant ggml's loader reports having loaded. */
     static void noteBackendLoaded(String logLine) {
-        java.util.regex.Matcher m = LOADED_CPU.matcher(logLine);
-        if (m.find()) {
-            cpuVariant = m.group(1);
-        }
-    }
-
-    /** Collects log fragments into lines and forwards each line to {@link System.Logger}. */
-    private static final class LogRouter extends ggml_log_callback {
-        private final StringBuilder line = new StringBuilder();
-        private Level lineLevel = Level.DEBUG;
-
-        @Override
-        public synchronized void call(int level, BytePointer text, Pointer userData) {
-            if (text == null || text.isNull()) {
-                return;
-            }
-            if (level != GGML_LOG_LEVEL_CONT) {
-                lineLevel = toLevel(level);
-            }
-            line.append(text.getString(StandardCharsets.UTF_8));
-            int nl;
-            while ((nl = line.indexOf("\n")) >= 0) {
-                String msg = line.substring(0, nl);
-                line.delete(0, nl + 1);
-                if (lineLevel == Level.ERROR || lineLevel == Level.WARNING) {
-                    NativeErrors.record(msg.strip());
-                } else if (msg.startsWith("load_backend: loaded ")) {
-                    noteBackendLoaded(msg);
-                }
-                org.llamajava.internal.NativeLogLines.deliver(msg);
-                if (!msg.isEmpty() && LOG.isLoggable(lineLevel)) {
-                    LOG.log(lineLevel, msg);
-                }
-            }
-        }
-
-        private static Level toLevel(int level) {
-            if (level == GGML_LOG_LEVEL_ERROR) {
-                return Level.ERROR;
-            } else if (level == GGML_LOG_LEVEL_WARN) {
-                return Level.WARNING;
-            } else if (level == GGML_LOG_LEVEL_INFO) {
-                return Level.DEBUG;
-            }
-            return Level.TRACE;
-        }
+        NativeLibrary.noteBackendLoaded(logLine);
     }
 }

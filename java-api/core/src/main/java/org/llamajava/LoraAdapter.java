@@ -73,8 +73,8 @@ public final class LoraAdapter implements AutoCloseable {
         if (model.isVocabOnly()) {
             throw new IllegalStateException("Model " + model.path() + " was loaded vocabOnly; it has no weights to adapt");
         }
-        GgufFile.checkReadableGguf(path);
-        GgufFile adapter = GgufFile.read(path);
+        GgufFiles.checkReadable(path);
+        GgufFile adapter = GgufFiles.read(path);
         check(adapter, model);
         llama_adapter_lora a;
         NativeErrors.clear();
@@ -112,7 +112,7 @@ public final class LoraAdapter implements AutoCloseable {
         }
         Map<String, long[]> base = new HashMap<>();
         for (Path part : model.parts()) {
-            for (GgufFile.TensorInfo t : GgufFile.read(part).tensors()) {
+            for (GgufFile.TensorInfo t : GgufFiles.read(part).tensors()) {
                 base.put(t.name(), t.shape());
             }
         }

@@ -18,11 +18,9 @@ import org.llamajava.bindings.llama_model_tensor_buft_override;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.Fence;
 import org.llamajava.internal.ModelPort;
-import org.llamajava.internal.LoadProgress;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 import org.llamajava.internal.NativeStrings;
-import org.llamajava.internal.SplitFiles;
 
 /**
  * A GGUF model loaded into memory: its weights, vocabulary and metadata.
@@ -87,10 +85,10 @@ public final class Model implements AutoCloseable {
         if (params == null) {
             throw new IllegalArgumentException("params is null; use ModelParams.defaults()");
         }
-        GgufFile.checkReadableGguf(path);
+        GgufFiles.checkReadable(path);
         Llama.init();
         // Validate the header, metadata and tensor directory before llama.cpp sees the file.
-        GgufFile gguf = GgufFile.read(path);
+        GgufFile gguf = GgufFiles.read(path);
         // a split model: every part present and of this split, before llama.cpp opens them
         if (parts == null) {
             parts = SplitFiles.parts(path);
@@ -101,7 +99,7 @@ public final class Model implements AutoCloseable {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "
                     + path.toAbsolutePath());
         }
-        gguf.checkLoadable(params.vocabOnly());
+        GgufFiles.checkLoadable(gguf, params.vocabOnly());
         boolean wantsGpu = params.gpuLayers() > 0 || (params.gpuLayers() == ModelParams.ALL_LAYERS && Llama.isGpuBuild());
         if (wantsGpu && !params.vocabOnly() && !Llama.hasGpu()) {
             System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING,

@@ -17,7 +17,6 @@ import org.llamajava.bindings.llama_model_quantize_params;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeLogLines;
-import org.llamajava.internal.SplitFiles;
 
 /**
  * Quantizes a GGUF model with llama.cpp's {@code llama_model_quantize}, as {@code llama-quantize}
@@ -95,9 +94,9 @@ public final class Quantizer {
         if (input == null || output == null) {
             throw new IllegalArgumentException("input and output are required");
         }
-        GgufFile.checkReadableGguf(input);
+        GgufFiles.checkReadable(input);
         Llama.init();
-        GgufFile gguf = GgufFile.read(input);
+        GgufFile gguf = GgufFiles.read(input);
         if (gguf.architecture() == null) {
             throw new LlamaException(input.toAbsolutePath() + " is not a model (it has no general.architecture)");
         }

@@ -11,6 +11,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.StateFile;
+import org.llamajava.internal.StateFileException;
 
 /**
  * A {@link Sequence}'s tokens and KV state in llama-java's state-file format (kind
@@ -56,6 +57,8 @@ final class SequenceState {
             sections.put("tokens", tokens);
             sections.put("kv", kv);
             return StateFile.write(KIND, s.ctx.model().fingerprint(), sections);
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
         } finally {
             s.ctx.exit();
         }
@@ -63,7 +66,12 @@ final class SequenceState {
 
     /** Replaces the sequence's tokens and KV state with those {@code all} holds (read from {@code source}). */
     static void restore(Sequence s, byte[] all, String source) {
-        StateFile file = StateFile.read(all, KIND, source);
+        StateFile file;
+        try {
+            file = StateFile.read(all, KIND, source);
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
+        }
         s.enter();
         try (DataInputStream in = file.open("tokens")) {
             if (!file.fingerprint().equals(s.ctx.model().fingerprint())) {
@@ -95,6 +103,8 @@ final class SequenceState {
             s.length = n;
         } catch (IOException e) {
             throw new LlamaException("corrupt sequence state " + source + ": " + e.getMessage(), e);
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
         } finally {
             s.ctx.exit();
         }

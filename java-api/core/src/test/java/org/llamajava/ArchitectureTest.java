@@ -24,15 +24,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The core's architecture (ArchUnit): it never depends on a satellite, and no package joins a
- * dependency cycle. Today's cycle (the root package, {@code embed}, {@code gguf}, {@code grammar}
- * and {@code internal} use each other; issue #29) is listed in {@link #KNOWN_CYCLES}: a package that
- * joins a cycle, or a new cycle, fails this test, and so does breaking one (then shrink the list).
+ * dependency cycle. Today's cycle (the root package, {@code gguf}, {@code grammar} and
+ * {@code internal}: {@code gguf} and {@code grammar} use only {@code internal}, but
+ * {@code internal}'s {@code Handles}, {@code SequenceAccess} and {@code LogProbs} still use the root
+ * package; issue #29) is listed in {@link #KNOWN_CYCLES}: a package that joins a cycle, or a new
+ * cycle, fails this test, and so does breaking one (then shrink the list).
  * The check is on packages, not on the classes involved, so code may move inside a cycle freely.
  */
 class ArchitectureTest {
     /** The core's package cycles today, each as its sorted packages: to shrink to none. */
-    static final Set<List<String>> KNOWN_CYCLES = Set.of(List.of("org.llamajava", "org.llamajava.embed",
-            "org.llamajava.gguf", "org.llamajava.grammar", "org.llamajava.internal"));
+    static final Set<List<String>> KNOWN_CYCLES = Set.of(List.of("org.llamajava", "org.llamajava.gguf",
+            "org.llamajava.grammar", "org.llamajava.internal"));
 
     static JavaClasses core;
 

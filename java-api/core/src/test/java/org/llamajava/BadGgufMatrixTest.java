@@ -28,13 +28,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.llamajava.gguf.GgmlType;
+import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.gguf.GgufWriter;
 
 /**
  * A matrix of corrupt GGUF files, made by editing a valid model's bytes field by field (see
- * {@link Layout}): every one gives a {@link LlamaException} with a message from
- * {@link GgufFile#read}, {@link Model#load} and a vocab-only load, and the JVM survives (a native
+ * {@link Layout}): every one gives an exception with a message from {@link GgufFile#read} (a
+ * {@link GgufException}), {@link Model#load} and a vocab-only load (a {@link LlamaException}), and
+ * the JVM survives (a native
  * crash would kill the forked test JVM and fail the build).
  *
  * <p>A few files are well-formed GGUF but not a loadable model (an unknown architecture, a
@@ -96,7 +98,7 @@ class BadGgufMatrixTest {
         Path p = Files.write(tmp.resolve("case.gguf"), c.data());
         try {
             if (c.expect() == Expect.ALL) {
-                rejects(() -> GgufFile.read(p), p);
+                rejects(GgufException.class, () -> GgufFile.read(p), p);
             } else {
                 assertDoesNotThrow(() -> GgufFile.read(p), "well-formed GGUF metadata is readable");
             }
@@ -105,9 +107,9 @@ class BadGgufMatrixTest {
                     assertTrue(m.vocabulary().size() > 0);
                 }
             } else {
-                rejects(() -> Model.load(p, ModelParams.builder().vocabOnly(true).build()), p);
+                rejects(LlamaException.class, () -> Model.load(p, ModelParams.builder().vocabOnly(true).build()), p);
             }
-            rejects(() -> Model.load(p), p);
+            rejects(LlamaException.class, () -> Model.load(p), p);
         } finally {
             Files.deleteIfExists(p);
         }
@@ -122,9 +124,9 @@ class BadGgufMatrixTest {
     void truncatedAtSectionBoundary(long at) throws IOException {
         Path p = Files.write(tmp.resolve("cut.gguf"), Arrays.copyOf(bytes, (int) at));
         try {
-            rejects(() -> GgufFile.read(p), p);
-            rejects(() -> Model.load(p, ModelParams.builder().vocabOnly(true).build()), p);
-            rejects(() -> Model.load(p), p);
+            rejects(GgufException.class, () -> GgufFile.read(p), p);
+            rejects(LlamaException.class, () -> Model.load(p, ModelParams.builder().vocabOnly(true).build()), p);
+            rejects(LlamaException.class, () -> Model.load(p), p);
         } finally {
             Files.deleteIfExists(p);
         }
@@ -167,10 +169,10 @@ class BadGgufMatrixTest {
         }
     }
 
-    private static void rejects(Executable call, Path p) {
+    private static void rejects(Class<? extends RuntimeException> expected, Executable call, Path p) {
         Throwable t = assertThrows(Throwable.class, call);
-        if (!(t instanceof LlamaException)) {
-            throw new AssertionError("expected a LlamaException for " + p + ", got " + t, t);
+        if (!expected.isInstance(t)) {
+            throw new AssertionError("expected a " + expected.getSimpleName() + " for " + p + ", got " + t, t);
         }
         assertNotNull(t.getMessage());
         assertFalse(t.getMessage().isBlank());

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
 
 /**
@@ -67,7 +68,7 @@ class BadInputTest {
         for (int n : new int[] {4, 7, 16, 23, 100, 1000}) {
             Path p = Files.write(tmp.resolve("head" + n + ".gguf"), Arrays.copyOf(bytes, n));
             loadFails(p);
-            assertThrows(LlamaException.class, () -> GgufFile.read(p));
+            assertThrows(GgufException.class, () -> GgufFile.read(p));
             assertThrows(LlamaException.class,
                     () -> Model.load(p, ModelParams.builder().vocabOnly(true).build()));
         }

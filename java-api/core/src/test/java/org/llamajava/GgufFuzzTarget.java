@@ -4,13 +4,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
 
 /**
  * Jazzer fuzz target for GGUF loading: each input is written to a file, which is then read by
  * {@link GgufFile#read}, loaded vocab-only (and its vocabulary exercised), and loaded in full
- * (and a token decoded). A {@link LlamaException} is the expected answer to a bad file; any other
- * exception is a finding, and a native crash kills the JVM, leaving the input in the file named by
+ * (and a token decoded). A {@link GgufException} from {@link GgufFile#read}, or a
+ * {@link LlamaException} from a load, is the expected answer to a bad file; any other exception is
+ * a finding, and a native crash kills the JVM, leaving the input in the file named by
  * {@code -Dllama.fuzz.input} for {@code ci/fuzz.sh} to keep as a reproducer.
  *
  * <p>Run by {@code ci/fuzz.sh} (fixed budget) and {@link GgufFuzzSmokeTest} (CI); seeds and the
@@ -41,7 +43,7 @@ public final class GgufFuzzTarget {
     static void run(Path file) {
         try {
             GgufFile.read(file);
-        } catch (LlamaException e) {
+        } catch (GgufException e) {
             return; // Model.load reads the same directory first, so both loads would fail the same way
         }
         try (Model m = Model.load(file, ModelParams.builder().vocabOnly(true).useMmap(false).build())) {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.llamajava.chat.ChatSession;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.internal.StateFile;
+import org.llamajava.internal.StateFileException;
 
 /** Sequences and chat sessions share one state-file format, read back by its own reader. */
 class StateFileTest {
@@ -97,12 +98,12 @@ class StateFileTest {
             byte[] bad = file.clone();
             bad[i] ^= 0x5a;
             int at = i;
-            assertThrows(LlamaException.class, () -> StateFile.read(bad, "sequence", "byte " + at),
+            assertThrows(StateFileException.class, () -> StateFile.read(bad, "sequence", "byte " + at),
                     "a change at byte " + i);
         }
         for (int n = 0; n < file.length; n++) {
             int len = n;
-            assertThrows(LlamaException.class, () -> StateFile.read(Arrays.copyOf(file, len), "sequence", "cut"),
+            assertThrows(StateFileException.class, () -> StateFile.read(Arrays.copyOf(file, len), "sequence", "cut"),
                     "truncated to " + n + " bytes");
         }
     }

@@ -12,7 +12,7 @@ import org.llamajava.Model;
 import org.llamajava.embed.Embedder;
 import org.llamajava.embed.EmbedderParams;
 import org.llamajava.embed.Normalization;
-import org.llamajava.embed.Pooling;
+import org.llamajava.Pooling;
 import org.llamajava.embed.Similarity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

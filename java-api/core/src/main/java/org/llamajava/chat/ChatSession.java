@@ -21,6 +21,7 @@ import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.internal.StateFile;
+import org.llamajava.internal.StateFileException;
 
 /**
  * A conversation over a {@link Sequence}: messages rendered with a {@link ChatTemplate}. Each
@@ -339,7 +340,12 @@ public final class ChatSession {
         messages.forEach(m -> json.add(m.toJson()));
         sections.put("messages.json", org.llamajava.internal.Json.write(json).getBytes(StandardCharsets.UTF_8));
         sections.put("sequence", sequence.saveState());
-        byte[] all = StateFile.write(STATE_KIND, sequence.context().model().fingerprint(), sections);
+        byte[] all;
+        try {
+            all = StateFile.write(STATE_KIND, sequence.context().model().fingerprint(), sections);
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
+        }
         try {
             Files.write(file, all);
         } catch (IOException e) {
@@ -357,7 +363,12 @@ public final class ChatSession {
         } catch (IOException e) {
             throw new LlamaException("could not read chat " + file + ": " + e.getMessage(), e);
         }
-        StateFile state = StateFile.read(all, STATE_KIND, file.toString());
+        StateFile state;
+        try {
+            state = StateFile.read(all, STATE_KIND, file.toString());
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
+        }
         List<ChatMessage> loaded = new ArrayList<>();
         try (DataInputStream in = state.open("messages")) {
             int n = in.readInt();
@@ -369,6 +380,8 @@ public final class ChatSession {
             }
         } catch (IOException | IllegalArgumentException e) {
             throw new LlamaException("corrupt or truncated chat file " + file + ": " + e.getMessage(), e);
+        } catch (StateFileException e) {
+            throw new LlamaException(e.getMessage(), e);
         }
         if (state.has("messages.json")) {
             try {
@@ -385,7 +398,7 @@ public final class ChatSession {
         }
         try {
             sequence.loadState(state.section("sequence"));
-        } catch (LlamaException e) {
+        } catch (LlamaException | StateFileException e) {
             throw new LlamaException("chat file " + file + ": " + e.getMessage(), e);
         }
         setMessages(loaded);

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.llamajava.Model;
+import org.llamajava.Pooling;
 
 /**
  * Turns texts into vectors with an embedding model (or any model, by its last token): one

@@ -1,6 +1,7 @@
 package org.llamajava.embed;
 
 import org.llamajava.ContextParams;
+import org.llamajava.Pooling;
 
 /**
  * How to create an {@link Embedder} or a {@link Reranker}. Build with {@link #builder()}.

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.llamajava.Context;
 import org.llamajava.ContextParams;
 import org.llamajava.Model;
+import org.llamajava.Pooling;
 import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.internal.BatchDecoder;

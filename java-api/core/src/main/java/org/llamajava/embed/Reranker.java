@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.llamajava.Model;
+import org.llamajava.Pooling;
 import org.llamajava.Vocabulary;
 
 /**

@@ -1,7 +1,6 @@
 package org.llamajava.gguf;
 
 import java.util.Map;
-import org.llamajava.LlamaException;
 
 /**
  * Metadata that llama.cpp checks with GGML_ASSERT while loading a model (which aborts the whole
@@ -28,7 +27,7 @@ final class AssertedMetadata {
                 Object t = tokens.get(i);
                 Integer before = seen.put("".equals(t) ? "[EMPTY_" + i + "]" : t, i);
                 if (before != null) {
-                    throw new LlamaException("corrupt vocabulary in " + file + ": tokens " + before + " and " + i
+                    throw new GgufException("corrupt vocabulary in " + file + ": tokens " + before + " and " + i
                             + " are both '" + t + "'");
                 }
             }
@@ -36,7 +35,7 @@ final class AssertedMetadata {
         if ("bert".equals(gguf.getString("tokenizer.ggml.model"))
                 && meta.get("tokenizer.ggml.token_type") instanceof java.util.List<?> types
                 && types.contains(VocabularySpec.TYPE_BYTE)) {
-            throw new LlamaException("corrupt vocabulary in " + file + ": a WordPiece (bert) vocabulary has byte tokens");
+            throw new GgufException("corrupt vocabulary in " + file + ": a WordPiece (bert) vocabulary has byte tokens");
         }
         String arch = gguf.architecture();
         if (vocabOnly || "clip".equals(arch)) {
@@ -46,7 +45,7 @@ final class AssertedMetadata {
         for (Map.Entry<String, Object> e : meta.entrySet()) {
             if (e.getKey().startsWith(arch + ".") && e.getKey().endsWith("epsilon") && e.getValue() instanceof Float eps
                     && !(eps >= 0f)) {
-                throw new LlamaException(e.getKey() + " is " + eps + " in " + file
+                throw new GgufException(e.getKey() + " is " + eps + " in " + file
                         + "; a normalization epsilon must be a number >= 0");
             }
         }
@@ -56,12 +55,12 @@ final class AssertedMetadata {
             return; // missing or of another type: llama.cpp fails with an error
         }
         if (layers < 1 || layers > MAX_LAYERS) {
-            throw new LlamaException(arch + ".block_count is " + layers + " in " + file + "; llama.cpp supports 1 to "
+            throw new GgufException(arch + ".block_count is " + layers + " in " + file + "; llama.cpp supports 1 to "
                     + MAX_LAYERS + " layers");
         }
         long nextn = orZero(unsigned(meta, arch + ".nextn_predict_layers"));
         if (nextn > layers) {
-            throw new LlamaException(arch + ".nextn_predict_layers (" + nextn + ") exceeds " + arch + ".block_count ("
+            throw new GgufException(arch + ".nextn_predict_layers (" + nextn + ") exceeds " + arch + ".block_count ("
                     + layers + ") in " + file);
         }
         long experts = orZero(unsigned(meta, arch + ".expert_count"));
@@ -90,13 +89,13 @@ final class AssertedMetadata {
             ok &= used == 0 && groups == 0;
         }
         if (!ok) {
-            throw new LlamaException("inconsistent mixture-of-experts metadata in " + file + ": expert_count " + experts
+            throw new GgufException("inconsistent mixture-of-experts metadata in " + file + ": expert_count " + experts
                     + ", expert_used_count " + used + ", expert_group_count " + groups + ", expert_group_used_count "
                     + groupsUsed);
         }
         Object scaling = meta.get(arch + ".rope.scaling.type");
         if (scaling instanceof String s && !java.util.List.of("none", "linear", "yarn", "longrope").contains(s)) {
-            throw new LlamaException("unknown " + arch + ".rope.scaling.type '" + s + "' in " + file);
+            throw new GgufException("unknown " + arch + ".rope.scaling.type '" + s + "' in " + file);
         }
     }
 

@@ -2,7 +2,7 @@ package org.llamajava.gguf;
 
 import static org.llamajava.bindings.global.llama.*;
 
-import org.llamajava.Llama;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeStrings;
 
 /**
@@ -22,13 +22,13 @@ public record GgmlType(int id, String name) {
         if (id < 0 || id >= GGML_TYPE_COUNT) {
             throw new IllegalArgumentException("unknown ggml type id " + id);
         }
-        Llama.init();
+        NativeLibrary.init();
         return new GgmlType(id, NativeStrings.utf8(ggml_type_name(id)));
     }
 
     /** Bytes taken by {@code n} elements of this type (n must be a multiple of the block size). */
     public long bytesFor(long n) {
-        Llama.init();
+        NativeLibrary.init();
         long block = ggml_blck_size(id);
         if (n % block != 0) {
             throw new IllegalArgumentException(n + " elements is not a multiple of " + name + "'s block size " + block);

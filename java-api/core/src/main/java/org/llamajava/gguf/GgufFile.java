@@ -21,11 +21,10 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
-import org.llamajava.Llama;
-import org.llamajava.LlamaException;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.bindings.gguf_init_params;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeStrings;
 
 /**
@@ -99,11 +98,11 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
      * Reads the header, metadata and tensor directory of a GGUF file, and checks that every
      * tensor's data lies within the file.
      *
-     * @throws LlamaException if the path is not a readable, well-formed GGUF file
+     * @throws GgufException if the path is not a readable, well-formed GGUF file
      */
     public static GgufFile read(Path path) {
         checkReadableGguf(path);
-        Llama.init();
+        NativeLibrary.init();
         try (Native n = open(path)) {
             gguf_context ctx = n.ctx;
             Map<String, Object> meta = new LinkedHashMap<>();
@@ -151,19 +150,19 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
         try {
             size = Files.size(path);
         } catch (IOException e) {
-            throw new LlamaException("cannot read " + path.toAbsolutePath() + ": " + e.getMessage(), e);
+            throw new GgufException("cannot read " + path.toAbsolutePath() + ": " + e.getMessage(), e);
         }
         for (TensorInfo t : tensors) {
             long end = dataOffset + t.offset() + t.sizeBytes();
             if (t.offset() < 0 || end < 0 || end > size) {
-                throw new LlamaException("truncated or corrupt GGUF file " + path.toAbsolutePath() + ": tensor '" + t.name()
+                throw new GgufException("truncated or corrupt GGUF file " + path.toAbsolutePath() + ": tensor '" + t.name()
                         + "' ends at byte " + end + " but the file has " + size + " bytes");
             }
         }
     }
 
     /**
-     * Throws {@link LlamaException} for metadata that llama.cpp would assert on (aborting the
+     * Throws {@link GgufException} for metadata that llama.cpp would assert on (aborting the
      * process) instead of rejecting with an error while loading this file as a model: duplicate or
      * inconsistent vocabulary entries, negative normalization epsilons, layer and expert counts out
      * of range, an unknown RoPE scaling type. {@link org.llamajava.Model#load} calls it.
@@ -183,26 +182,26 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             throw new IllegalArgumentException("model path is null");
         }
         if (!Files.exists(path)) {
-            throw new LlamaException("model file not found: " + path.toAbsolutePath());
+            throw new GgufException("model file not found: " + path.toAbsolutePath());
         }
         if (Files.isDirectory(path)) {
-            throw new LlamaException("model path is a directory, not a GGUF file: " + path.toAbsolutePath());
+            throw new GgufException("model path is a directory, not a GGUF file: " + path.toAbsolutePath());
         }
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-            throw new LlamaException("model file is not a readable regular file: " + path.toAbsolutePath());
+            throw new GgufException("model file is not a readable regular file: " + path.toAbsolutePath());
         }
         byte[] head = new byte[4];
         int n;
         try (InputStream in = Files.newInputStream(path)) {
             n = in.readNBytes(head, 0, 4);
         } catch (IOException e) {
-            throw new LlamaException("cannot read model file " + path.toAbsolutePath() + ": " + e.getMessage(), e);
+            throw new GgufException("cannot read model file " + path.toAbsolutePath() + ": " + e.getMessage(), e);
         }
         if (n == 0) {
-            throw new LlamaException("model file is empty: " + path.toAbsolutePath());
+            throw new GgufException("model file is empty: " + path.toAbsolutePath());
         }
         if (n < 4 || !java.util.Arrays.equals(head, MAGIC)) {
-            throw new LlamaException("not a GGUF file (bad magic): " + path.toAbsolutePath());
+            throw new GgufException("not a GGUF file (bad magic): " + path.toAbsolutePath());
         }
     }
 
@@ -212,7 +211,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             NativeErrors.clear();
             gguf_context ctx = gguf_init_from_file(path.toAbsolutePath().toString(), params);
             if (ctx == null || ctx.isNull()) {
-                throw new LlamaException("corrupt or truncated GGUF file " + path.toAbsolutePath()
+                throw new GgufException("corrupt or truncated GGUF file " + path.toAbsolutePath()
                         + NativeErrors.suffix());
             }
             return new Native(ctx);
@@ -257,7 +256,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             case GGUF_TYPE_FLOAT64 -> gguf_get_val_f64(ctx, i);
             case GGUF_TYPE_BOOL -> gguf_get_val_bool(ctx, i);
             case GGUF_TYPE_STRING -> NativeStrings.utf8(gguf_get_val_str(ctx, i));
-            default -> throw new LlamaException("unknown GGUF value type " + type);
+            default -> throw new GgufException("unknown GGUF value type " + type);
         };
     }
 
@@ -273,7 +272,7 @@ public record GgufFile(Path path, int version, long alignment, long dataOffset,
             case GGUF_TYPE_FLOAT32 -> new FloatPointer(data).get(k);
             case GGUF_TYPE_FLOAT64 -> new DoublePointer(data).get(k);
             case GGUF_TYPE_BOOL -> new BytePointer(data).get(k) != 0;
-            default -> throw new LlamaException("unknown GGUF array element type " + type);
+            default -> throw new GgufException("unknown GGUF array element type " + type);
         };
     }
 

@@ -19,13 +19,12 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.llamajava.Llama;
-import org.llamajava.LlamaException;
 import org.llamajava.bindings.ggml_context;
 import org.llamajava.bindings.ggml_init_params;
 import org.llamajava.bindings.ggml_tensor;
 import org.llamajava.bindings.gguf_context;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeState;
 
 /**
@@ -57,7 +56,7 @@ public final class GgufWriter implements AutoCloseable {
     private final Set<String> names = new HashSet<>();
 
     public GgufWriter() {
-        Llama.init();
+        NativeLibrary.init();
         state = new State(gguf_init_empty());
         cleanable = state.register(this);
     }
@@ -227,7 +226,7 @@ public final class GgufWriter implements AutoCloseable {
         String file = path.toAbsolutePath().toString();
         try (BytePointer f = utf8(file)) {
             if (!gguf_write_to_file(ctx, f, true)) {
-                throw new LlamaException("could not write GGUF header to " + file + NativeErrors.suffix());
+                throw new GgufException("could not write GGUF header to " + file + NativeErrors.suffix());
             }
         }
         long meta = gguf_get_meta_size(ctx);
@@ -254,7 +253,7 @@ public final class GgufWriter implements AutoCloseable {
                 ch.write(ByteBuffer.allocate((int) (padded - end)), end);
             }
         } catch (IOException e) {
-            throw new LlamaException("could not write tensor data to " + file + ": " + e.getMessage(), e);
+            throw new GgufException("could not write tensor data to " + file + ": " + e.getMessage(), e);
         }
     }
 

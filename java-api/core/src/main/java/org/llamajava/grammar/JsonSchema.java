@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.BytePointer;
-import org.llamajava.Llama;
 import org.llamajava.internal.Json;
+import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeStrings;
 import org.llamajava.internal.RecordSchemas;
 
@@ -25,7 +25,7 @@ import org.llamajava.internal.RecordSchemas;
  * }</pre>
  *
  * <p>{@link #of(Class)} derives the schema of a Java type (records, lists, enums, ...); see
- * {@link Structured} to generate and parse such values in one call.
+ * {@link org.llamajava.structured.Structured} to generate and parse such values in one call.
  */
 public final class JsonSchema {
     /** Deepest nesting of arrays and objects in a schema handed to llama.cpp (its converter recurses). */
@@ -114,7 +114,7 @@ public final class JsonSchema {
      *     unresolvable {@code $ref}, an unsupported pattern, ...), with llama.cpp's reason
      */
     public String toGbnf() {
-        Llama.init();
+        NativeLibrary.init();
         try (BytePointer s = new BytePointer(json, StandardCharsets.UTF_8)) {
             return NativeStrings.shim(error -> llamajava_json_schema_to_grammar(s, error),
                     why -> new IllegalArgumentException("llama.cpp cannot turn this JSON Schema into a grammar: " + why));

@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
-import org.llamajava.LlamaException;
 
 /**
  * llama-java's one state-file format, shared by every object that saves state (a sequence's
@@ -61,14 +60,18 @@ public final class StateFile {
         return bytes.toByteArray();
     }
 
-    /** A whole file of {@code kind}, with its sections in the order given. */
+    /**
+     * A whole file of {@code kind}, with its sections in the order given.
+     *
+     * @throws StateFileException if the file would be larger than 2 GiB
+     */
     public static byte[] write(String kind, String fingerprint, Map<String, byte[]> sections) {
         long size = 64;
         for (Map.Entry<String, byte[]> e : sections.entrySet()) {
             size += e.getKey().length() + 16L + e.getValue().length;
         }
         if (size > Integer.MAX_VALUE - 16) {
-            throw new LlamaException("the " + kind + " state is " + size + " bytes; at most 2 GiB can be saved");
+            throw new StateFileException("the " + kind + " state is " + size + " bytes; at most 2 GiB can be saved");
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) size);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -95,35 +98,35 @@ public final class StateFile {
     /**
      * Reads a file that must be of {@code kind}; {@code source} names it in messages.
      *
-     * @throws LlamaException if it is not a llama-java state file, is of another kind or a newer
+     * @throws StateFileException if it is not a llama-java state file, is of another kind or a newer
      *     version, or is corrupt or truncated
      */
     public static StateFile read(byte[] all, String kind, String source) {
         if (all.length >= MAGIC.length) {
             String old = OLD_MAGICS.get(new String(all, 0, MAGIC.length, StandardCharsets.ISO_8859_1));
             if (old != null) {
-                throw new LlamaException(source + " is a " + old + " state in the format of an earlier llama-java,"
+                throw new StateFileException(source + " is a " + old + " state in the format of an earlier llama-java,"
                         + " which this version does not read: save it again");
             }
         }
         if (all.length < MAGIC.length + 8 || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-            throw new LlamaException("not a llama-java " + kind + " state: " + source);
+            throw new StateFileException("not a llama-java " + kind + " state: " + source);
         }
         CRC32 crc = new CRC32();
         crc.update(all, 0, all.length - 8);
         if (crc.getValue() != ByteBuffer.wrap(all, all.length - 8, 8).getLong()) {
-            throw new LlamaException("corrupt or truncated " + kind + " state (checksum mismatch): " + source);
+            throw new StateFileException("corrupt or truncated " + kind + " state (checksum mismatch): " + source);
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, MAGIC.length,
                 all.length - 8 - MAGIC.length))) {
             int version = in.readUnsignedShort();
             if (version > VERSION) {
-                throw new LlamaException(source + " was written by a newer llama-java (state format " + version
+                throw new StateFileException(source + " was written by a newer llama-java (state format " + version
                         + "; this version reads " + VERSION + ")");
             }
             String k = in.readUTF();
             if (!k.equals(kind)) {
-                throw new LlamaException(source + " holds a " + k + " state, not a " + kind + " state");
+                throw new StateFileException(source + " holds a " + k + " state, not a " + kind + " state");
             }
             String fingerprint = in.readUTF();
             int n = in.readInt();
@@ -145,7 +148,7 @@ public final class StateFile {
             }
             return new StateFile(k, fingerprint, Collections.unmodifiableMap(sections), source);
         } catch (IOException e) {
-            throw new LlamaException("corrupt " + kind + " state " + source + ": " + e.getMessage(), e);
+            throw new StateFileException("corrupt " + kind + " state " + source + ": " + e.getMessage(), e);
         }
     }
 
@@ -159,11 +162,15 @@ public final class StateFile {
         return fingerprint;
     }
 
-    /** A section's bytes. */
+    /**
+     * A section's bytes.
+     *
+     * @throws StateFileException if the state has no such section
+     */
     public byte[] section(String name) {
         byte[] b = sections.get(name);
         if (b == null) {
-            throw new LlamaException("corrupt " + kind + " state " + source + ": it has no '" + name + "' section");
+            throw new StateFileException("corrupt " + kind + " state " + source + ": it has no '" + name + "' section");
         }
         return b;
     }
@@ -173,7 +180,11 @@ public final class StateFile {
         return sections.containsKey(name);
     }
 
-    /** A section to read from. */
+    /**
+     * A section to read from.
+     *
+     * @throws StateFileException if the state has no such section
+     */
     public DataInputStream open(String name) {
         return new DataInputStream(new ByteArrayInputStream(section(name)));
     }

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.llamajava.Model;
+import org.llamajava.Pooling;
 import org.llamajava.TestSupport;
 
 /**

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llamajava.Model;
 import org.llamajava.ModelParams;
+import org.llamajava.Pooling;
 import org.llamajava.TestSupport;
 
 /**

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.llamajava.Pooling;
 import org.llamajava.gguf.GgmlType;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.gguf.GgufWriter;

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.llamajava.LlamaException;
 import org.llamajava.chat.ChatTemplate;
 import org.llamajava.embed.EmbedderParams;
+import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.springai.LlamaJavaChatModel;
 import org.llamajava.springai.LlamaJavaChatOptions;
@@ -97,7 +98,7 @@ public class LlamaJavaAutoConfiguration {
         try {
             GgufFile.checkReadableGguf(file);
             return GgufFile.read(file);
-        } catch (LlamaException | IllegalArgumentException e) {
+        } catch (GgufException | IllegalArgumentException e) {
             throw new InvalidConfigurationPropertyValueException(property, file, "not a readable GGUF model: "
                     + e.getMessage());
         }

@@ -1,4 +1,4 @@
-package org.llamajava.grammar;
+package org.llamajava.structured;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -40,6 +40,7 @@ import org.llamajava.Sequence;
 import org.llamajava.TestSupport;
 import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
+import org.llamajava.grammar.JsonSchema;
 import org.llamajava.internal.Json;
 
 /**

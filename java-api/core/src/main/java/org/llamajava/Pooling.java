@@ -1,10 +1,6 @@
-package org.llamajava.embed;
+package org.llamajava;
 
 import static org.llamajava.bindings.global.llama.*;
-
-
-
-
 
 /**
  * How the per-token embeddings of one input become one vector (llama.cpp's pooling type, and

@@ -1,11 +1,10 @@
-package org.llamajava.internal;
+package org.llamajava;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.llamajava.LlamaException;
 import org.llamajava.gguf.GgufFile;
 
 /**
@@ -14,7 +13,7 @@ import org.llamajava.gguf.GgufFile;
  * (present, GGUF, its {@code split.no} and {@code split.count}) before llama.cpp opens them.
  * Internal: not part of the API.
  */
-public final class SplitFiles {
+final class SplitFiles {
     /** llama.cpp's split naming (llama_split_path): PREFIX-%05d-of-%05d.gguf. */
     private static final Pattern NAME = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
 
@@ -27,7 +26,7 @@ public final class SplitFiles {
      * @throws LlamaException for a part that is missing, not GGUF, or of another split
      */
     public static List<Path> parts(Path first) {
-        GgufFile head = GgufFile.read(first);
+        GgufFile head = GgufFiles.read(first);
         int count = count(head);
         if (count <= 1) {
             return List.of(first);
@@ -65,7 +64,7 @@ public final class SplitFiles {
                 throw new IllegalArgumentException("a model part path is null");
             }
         }
-        GgufFile head = GgufFile.read(parts.get(0));
+        GgufFile head = GgufFiles.read(parts.get(0));
         int count = count(head);
         if (parts.size() > 1 || count > 1) {
             if (count != parts.size()) {
@@ -87,7 +86,7 @@ public final class SplitFiles {
             Path p = parts.get(i);
             GgufFile part;
             try {
-                part = GgufFile.read(p);
+                part = GgufFiles.read(p);
             } catch (LlamaException e) {
                 throw new LlamaException("part " + (i + 1) + " of " + count + " of the split model "
                         + parts.get(0).getFileName() + " is missing or unreadable: " + e.getMessage(), e);

@@ -1,4 +1,4 @@
-package org.llamajava.grammar;
+package org.llamajava.structured;
 
 import org.llamajava.Completion;
 

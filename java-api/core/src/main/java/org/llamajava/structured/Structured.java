@@ -1,4 +1,4 @@
-package org.llamajava.grammar;
+package org.llamajava.structured;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import org.llamajava.Completion;
@@ -8,6 +8,8 @@ import org.llamajava.LlamaException;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.Vocabulary;
+import org.llamajava.grammar.Grammar;
+import org.llamajava.grammar.JsonSchema;
 import org.llamajava.internal.Json;
 
 /**

@@ -1,12 +1,10 @@
-package org.llamajava.internal;
+package org.llamajava;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.llamajava.LlamaException;
-import org.llamajava.LoadProgressListener;
 import org.llamajava.bindings.llama_model_params;
 import org.llamajava.bindings.llama_progress_callback;
 
@@ -14,7 +12,7 @@ import org.llamajava.bindings.llama_progress_callback;
  * One model load's progress reporting. A single native callback serves every load; each load
  * is found by the id passed as the callback's user data. Internal: not part of the API.
  */
-public final class LoadProgress {
+final class LoadProgress {
     private static final Map<Long, LoadProgress> ACTIVE = new ConcurrentHashMap<>();
     private static final AtomicLong IDS = new AtomicLong();
     private static final Router ROUTER = new Router();
