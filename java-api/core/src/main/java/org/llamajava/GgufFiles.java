@@ -3,11 +3,12 @@ package org.llamajava;
 import java.nio.file.Path;
 import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
+import org.llamajava.gguf.SplitFiles;
 
 /**
  * The root package's reads of GGUF files: {@link GgufFile}'s, with a {@link GgufException}
  * reported as the {@link LlamaException} that {@link Model}, {@link LoraAdapter},
- * {@link ControlVector} and {@link Quantizer} throw (the same message, the {@code GgufException}
+ * {@link ControlVector} (and {@code quantize.Quantizer}, the same way) throw (the same message, the {@code GgufException}
  * as its cause).
  */
 final class GgufFiles {
@@ -35,6 +36,24 @@ final class GgufFiles {
     static void checkLoadable(GgufFile gguf, boolean vocabOnly) {
         try {
             gguf.checkLoadable(vocabOnly);
+        } catch (GgufException e) {
+            throw asLlamaException(e);
+        }
+    }
+
+    /** {@link SplitFiles#parts}. */
+    static java.util.List<Path> splitParts(Path first) {
+        try {
+            return SplitFiles.parts(first);
+        } catch (GgufException e) {
+            throw asLlamaException(e);
+        }
+    }
+
+    /** {@link SplitFiles#check}. */
+    static void checkSplit(java.util.List<Path> parts) {
+        try {
+            SplitFiles.check(parts);
         } catch (GgufException e) {
             throw asLlamaException(e);
         }

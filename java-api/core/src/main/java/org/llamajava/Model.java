@@ -91,9 +91,9 @@ public final class Model implements AutoCloseable {
         GgufFile gguf = GgufFiles.read(path);
         // a split model: every part present and of this split, before llama.cpp opens them
         if (parts == null) {
-            parts = SplitFiles.parts(path);
+            parts = GgufFiles.splitParts(path);
         } else {
-            SplitFiles.check(parts);
+            GgufFiles.checkSplit(parts);
         }
         if (gguf.architecture() == null) {
             throw new LlamaException("GGUF file has no general.architecture key, so it is not a model: "

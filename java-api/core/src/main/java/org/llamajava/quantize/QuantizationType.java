@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.quantize;
 
 import static org.llamajava.bindings.global.llama.*;
 

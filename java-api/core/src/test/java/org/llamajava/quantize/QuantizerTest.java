@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.quantize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.llamajava.AbortSignal;
+import org.llamajava.AbortedException;
+import org.llamajava.Completion;
+import org.llamajava.Context;
+import org.llamajava.ContextParams;
+import org.llamajava.LlamaException;
+import org.llamajava.Model;
+import org.llamajava.Sampler;
+import org.llamajava.TestSupport;
 import org.llamajava.gguf.GgmlType;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.gguf.GgufWriter;

@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.quantize;
 
 import static org.llamajava.bindings.global.llama.*;
 
@@ -14,7 +14,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.llamajava.bindings.llama_model_quantize_params;
+import org.llamajava.AbortSignal;
+import org.llamajava.AbortedException;
+import org.llamajava.Llama;
+import org.llamajava.LlamaException;
+import org.llamajava.gguf.GgufException;
 import org.llamajava.gguf.GgufFile;
+import org.llamajava.gguf.SplitFiles;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeLogLines;
 
@@ -94,13 +100,16 @@ public final class Quantizer {
         if (input == null || output == null) {
             throw new IllegalArgumentException("input and output are required");
         }
-        GgufFiles.checkReadable(input);
+        gguf(() -> {
+            GgufFile.checkReadableGguf(input);
+            return null;
+        });
         Llama.init();
-        GgufFile gguf = GgufFiles.read(input);
+        GgufFile gguf = gguf(() -> GgufFile.read(input));
         if (gguf.architecture() == null) {
             throw new LlamaException(input.toAbsolutePath() + " is not a model (it has no general.architecture)");
         }
-        List<Path> inputs = SplitFiles.parts(input);
+        List<Path> inputs = gguf(() -> SplitFiles.parts(input));
         Path out = output.toAbsolutePath();
         Path dir = out.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
@@ -404,6 +413,15 @@ public final class Quantizer {
 
         public Quantizer build() {
             return new Quantizer(this);
+        }
+    }
+
+    /** Runs a read of GGUF files, reporting a {@link GgufException} as the {@link LlamaException} callers get. */
+    private static <T> T gguf(java.util.function.Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (GgufException e) {
+            throw new LlamaException(e.getMessage(), e);
         }
     }
 }

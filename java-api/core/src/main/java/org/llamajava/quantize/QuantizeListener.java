@@ -1,4 +1,4 @@
-package org.llamajava;
+package org.llamajava.quantize;
 
 /**
  * Progress of a {@link Quantizer} run, reported on the thread that called
