@@ -12,7 +12,9 @@ import org.llamajava.internal.NativeStrings;
  * initialises the backends once and routes llama.cpp's log into {@link System.Logger} under the
  * logger name {@value #NATIVE_LOGGER}, never to stdout.
  *
- * <p>Every API entry point calls {@link #init()}; applications need not call it themselves.
+ * <p>Every API entry point calls {@link #init()} (the {@code gguf} and {@code grammar} packages,
+ * below this one, call the same bootstrap in {@code org.llamajava.internal.NativeLibrary});
+ * applications need not call it themselves.
  *
  * <p>JavaCPP's own resident-memory limit ({@code org.bytedeco.javacpp.maxPhysicalBytes}, by default
  * four times the Java heap's maximum) is lifted unless the application sets it: model weights, KV
