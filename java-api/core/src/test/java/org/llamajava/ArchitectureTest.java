@@ -107,7 +107,8 @@ class ArchitectureTest {
     void theApiNeverUsesThePackagesOverIt() {
         noClasses().that().resideInAPackage("org.llamajava")
                 .should().dependOnClassesThat().resideInAnyPackage("org.llamajava.batch..", "org.llamajava.chat..",
-                        "org.llamajava.embed..", "org.llamajava.multimodal..", "org.llamajava.structured..")
+                        "org.llamajava.embed..", "org.llamajava.multimodal..", "org.llamajava.quantize..",
+                        "org.llamajava.structured..")
                 .check(core);
     }
 

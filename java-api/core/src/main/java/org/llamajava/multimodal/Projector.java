@@ -92,7 +92,12 @@ public final class Projector implements AutoCloseable {
             throw new IllegalArgumentException("mmproj, model and params are required");
         }
         model.port().handle(); // open?
-        GgufFile gguf = GgufFile.read(mmproj);
+        GgufFile gguf;
+        try {
+            gguf = GgufFile.read(mmproj);
+        } catch (org.llamajava.gguf.GgufException e) {
+            throw new LlamaException(e.getMessage(), e);
+        }
         if (!"clip".equals(gguf.architecture())) {
             throw new LlamaException(mmproj + " is not a multimodal projector (mmproj) file: its general.architecture is "
                     + gguf.architecture() + ", not clip; pass the model as the model and its mmproj file as the projector");

@@ -52,6 +52,14 @@ class ProjectorErrorsTest {
     }
 
     @Test
+    void aFileThatIsNotGgufIsALlamaException() throws Exception {
+        Path text = java.nio.file.Files.writeString(tmp.resolve("mmproj.gguf"), "not a GGUF file");
+        LlamaException e = assertThrows(LlamaException.class, () -> Projector.load(text, model));
+        assertTrue(e.getMessage().contains("not a GGUF file"), e.getMessage());
+        assertThrows(LlamaException.class, () -> Projector.load(tmp.resolve("missing-mmproj.gguf"), model));
+    }
+
+    @Test
     void aModelIsNotAProjector() {
         LlamaException e = assertThrows(LlamaException.class, () -> Projector.load(model.path(), model));
         assertTrue(e.getMessage().contains("not a multimodal projector"), e.getMessage());
