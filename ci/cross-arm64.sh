@@ -61,7 +61,7 @@ rm -rf "$work" && git clone -q "$src" "$work" || exit 1
 cd "$work"
 if [ "${ALL_VARIANTS:-0}" = 1 ]; then cpu=(-Dllama.cpu.all.variants=ON); else cpu=(-Dllama.extra.args=-DGGML_NATIVE=OFF); fi
 start=$(date +%s)
-nice -n 10 ./mvnw -B -o package dependency:build-classpath -pl native,java-api/core,java-api/server,samples -DskipTests \
+nice -n 10 ./mvnw -B -o package dependency:build-classpath -pl native,java-api/core,java-api/server,samples/demos,samples/cli -DskipTests \
     -Djavacpp.platform=linux-arm64 -Djavacpp.compiler=aarch64-linux-gnu-g++ \
     -Dllama.toolchain.file="$work/cmake/toolchains/linux-arm64.cmake" "${cpu[@]}" \
     '-Dllama.targets=llama;ggml;common;llama-common;mtmd;llama-simple' -Dllama.shim.tools=OFF \
