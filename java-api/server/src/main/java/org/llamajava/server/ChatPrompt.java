@@ -57,10 +57,11 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         ToolChoice choice = toolChoice(b, tools);
         JsonSchema schema = responseFormat(b);
         boolean toolTurns = messages.stream().anyMatch(m -> m.hasToolCalls() || m.role().equals(ChatMessage.TOOL));
-        if (template.isBuiltin()) {
+        if (!template.supportsChatApi()) { // core's one rule: a built-in template other than chatml renders plain chats
             if ((!tools.isEmpty() && choice != ToolChoice.NONE) || toolTurns) {
                 throw ApiException.invalid("tools", "this server's chat template is llama.cpp's built-in " + template
-                        + ", which has no tool calling: start the server with the model's own template or"
+                        + ", which renders plain chats only (llama.cpp's chat API knows no built-in template but chatml):"
+                        + " start the server with --chat-template chatml, the model's own template or"
                         + " --chat-template-file");
             }
             String prompt;

@@ -140,6 +140,58 @@ class ToolsAndJsonTest {
         }
     }
 
+    /**
+     * Core's one template rule, through the server: the built-in chatml goes through llama.cpp's chat
+     * API, so a request with tools is answered as the adapters answer it (llama.cpp's chatml source
+     * renders no tools: the prompt is the plain chat's, the reply plain content); another built-in
+     * template is refused for tools with the reason, and works for plain chats.
+     */
+    @Test
+    void theBuiltinChatmlTakesToolRequestsAndAnotherBuiltinSaysWhyNot() throws Exception {
+        FunctionDefinition weather = FunctionDefinition.builder().name("get_weather")
+                .description("The weather in a city for some days")
+                .parameters(FunctionParameters.builder().putAllAdditionalProperties(jsonMap(PARAMS)).build()).build();
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            try (LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1).slots(1)
+                    .contextSize(2048).chatTemplate(ChatTemplate.builtin("chatml")).build())) {
+                OpenAIClient client = client(s);
+                try {
+                    ChatCompletion withTools = client.chat().completions().create(ChatCompletionCreateParams.builder()
+                            .model("any").addUserMessage("What is the weather in Paris?").addFunctionTool(weather)
+                            .temperature(0.0).maxCompletionTokens(8).build());
+                    ChatCompletion plain = client.chat().completions().create(ChatCompletionCreateParams.builder()
+                            .model("any").addUserMessage("What is the weather in Paris?")
+                            .temperature(0.0).maxCompletionTokens(8).build());
+                    assertEquals(plain.usage().orElseThrow().promptTokens(), withTools.usage().orElseThrow().promptTokens(),
+                            "chatml renders no tools");
+                    assertEquals(plain.choices().get(0).message().content(), withTools.choices().get(0).message().content());
+                    assertEquals("length", withTools.choices().get(0).finishReason().asString());
+                } finally {
+                    client.close();
+                }
+            }
+            try (LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1).slots(1)
+                    .contextSize(2048).chatTemplate(ChatTemplate.builtin("llama2")).build())) {
+                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.baseUrl() + "/v1/chat/completions"))
+                                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers
+                                        .ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                                + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+                                                + "\"parameters\":{\"type\":\"object\"}}}],\"max_tokens\":4}")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(400, r.statusCode(), r.body());
+                assertTrue(r.body().contains("plain chats only") && r.body().contains("chatml"), r.body());
+                java.net.http.HttpResponse<String> plain = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.baseUrl() + "/v1/chat/completions"))
+                                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers
+                                        .ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                                                + "\"max_tokens\":4}")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, plain.statusCode(), "a plain chat works with it: " + plain.body());
+            }
+        }
+    }
+
     @Test
     void jsonSchemaAndJsonObjectRepliesValidate() throws Exception {
         try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
