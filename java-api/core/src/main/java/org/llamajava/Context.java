@@ -355,18 +355,18 @@ public final class Context implements AutoCloseable {
      * reach this context's decode path. Applications must not use it; its type is in
      * {@code org.llamajava.internal}, which no code outside llama-java's core may use.
      */
-    public ContextPort<LoraAdapter> port() {
+    public ContextPort<LoraAdapter, Sampler> port() {
         return port;
     }
 
-    private final class Port implements ContextPort<LoraAdapter> {
+    private final class Port implements ContextPort<LoraAdapter, Sampler> {
         @Override
         public llama_context handle() {
             return Context.this.handle();
         }
 
         @Override
-        public BatchDecoder decoder() {
+        public BatchDecoder<Sampler> decoder() {
             return Context.this.decoder();
         }
 

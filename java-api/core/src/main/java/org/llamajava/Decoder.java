@@ -28,7 +28,7 @@ import org.llamajava.internal.NativeErrors;
  * <p>Not thread-safe: its callers hold their {@link Context}'s single-thread guard. Its native
  * memory belongs to the context's state, which calls {@link #free()} after freeing the context.
  */
-final class Decoder implements BatchDecoder {
+final class Decoder implements BatchDecoder<Sampler> {
     /** What {@link #sample} returns when the sampler's grammar allows no token. */
     static final int GRAMMAR_REJECTED = -1;
 
@@ -283,11 +283,6 @@ final class Decoder implements BatchDecoder {
     }
 
     @Override
-    public int sample(int seq, Object sampler) {
-        return sample(seq, (Sampler) sampler);
-    }
-
-    @Override
     public void removeFrom(int seq, int pos) {
         llama_memory_seq_rm(llama_get_memory(ctx), seq, pos, -1);
         forgetLogits(seq);
@@ -326,7 +321,8 @@ final class Decoder implements BatchDecoder {
     }
 
     /** Samples from sequence {@code seq}'s logits. */
-    int sample(int seq, Sampler sampler) {
+    @Override
+    public int sample(int seq, Sampler sampler) {
         requireLogits(seq);
         return sampleRow(logitsRow[seq], sampler);
     }

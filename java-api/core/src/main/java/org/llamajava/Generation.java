@@ -51,7 +51,7 @@ final class Generation {
     }
 
     /** The token loop of a request with {@code options} on sequence {@code seq} of {@code decoder}. */
-    static TokenLoop loop(org.llamajava.internal.BatchDecoder decoder, int seq, GenerateOptions options,
+    static TokenLoop loop(org.llamajava.internal.BatchDecoder<?> decoder, int seq, GenerateOptions options,
                           java.util.function.BooleanSupplier cancelled) {
         java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
         int k = options.logprobs();

@@ -205,7 +205,7 @@ public final class Sequence implements AutoCloseable {
         }
 
         @Override
-        public ContextPort<?> context() {
+        public ContextPort<?, Sampler> context() {
             return ctx.port();
         }
     };

@@ -6,6 +6,7 @@ import org.llamajava.ContextOverflowException;
 import org.llamajava.LlamaException;
 import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_context;
+import org.llamajava.Sampler;
 import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.PromptSegment;
@@ -17,9 +18,9 @@ import org.llamajava.internal.PromptSegment;
  */
 final class MediaChunks {
     private final Context context;
-    private final BatchDecoder decoder;
+    private final BatchDecoder<Sampler> decoder;
 
-    MediaChunks(Context context, BatchDecoder decoder) {
+    MediaChunks(Context context, BatchDecoder<Sampler> decoder) {
         this.context = context;
         this.decoder = decoder;
     }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.llamajava.LoraAdapter;
 import org.llamajava.Vocabulary;
+import org.llamajava.Sampler;
 import org.llamajava.internal.BatchDecoder;
 
 /**
@@ -23,7 +24,7 @@ final class PromptCache {
     /** A slot's cache saved to host memory: its tokens, the adapters they were evaluated with, the KV state. */
     private record Cached(int[] tokens, Map<LoraAdapter, Float> loras, byte[] state) {}
 
-    private final BatchDecoder decoder;
+    private final BatchDecoder<Sampler> decoder;
     private final Vocabulary vocab;
     /** Most bytes of state kept; -1 for no limit. */
     private final long limit;
@@ -34,7 +35,7 @@ final class PromptCache {
     private volatile int count;
     private final AtomicLong restores = new AtomicLong();
 
-    PromptCache(BatchDecoder decoder, Vocabulary vocab, long limit) {
+    PromptCache(BatchDecoder<Sampler> decoder, Vocabulary vocab, long limit) {
         this.decoder = decoder;
         this.vocab = vocab;
         this.limit = limit;

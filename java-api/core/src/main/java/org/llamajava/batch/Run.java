@@ -34,7 +34,7 @@ final class Run {
     int last = -1;
 
     /** A request in slot {@code seq} of {@code decoder}'s context. */
-    Run(BatchRequest request, BatchHandle handle, Sampler sampler, BatchDecoder decoder, int seq) {
+    Run(BatchRequest request, BatchHandle handle, Sampler sampler, BatchDecoder<Sampler> decoder, int seq) {
         this.request = request;
         this.handle = handle;
         this.options = request.options();

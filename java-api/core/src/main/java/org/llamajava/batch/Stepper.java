@@ -29,7 +29,7 @@ import org.llamajava.internal.TokenLoop;
 final class Stepper {
     private final Model model;
     private final Vocabulary vocab;
-    private final BatchDecoder decoder;
+    private final BatchDecoder<Sampler> decoder;
     private final int perSlot;
     private final Slot[] slots;
     private int prefillCursor;

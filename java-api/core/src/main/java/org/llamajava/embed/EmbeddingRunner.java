@@ -13,6 +13,7 @@ import org.llamajava.Model;
 import org.llamajava.Pooling;
 import org.llamajava.Vocabulary;
 import org.llamajava.bindings.llama_model;
+import org.llamajava.Sampler;
 import org.llamajava.internal.BatchDecoder;
 
 /**
@@ -35,7 +36,7 @@ final class EmbeddingRunner implements AutoCloseable {
     /** The owning API type's name, for messages. */
     private final String name;
     private final Context context;
-    private final BatchDecoder decoder;
+    private final BatchDecoder<Sampler> decoder;
     private final int capacity;
     private final int maxSequences;
     /** The thread inside a call, or null. */

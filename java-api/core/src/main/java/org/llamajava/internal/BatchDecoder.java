@@ -8,7 +8,7 @@ import java.nio.FloatBuffer;
  * sequence's outputs in place. {@code ContextPort.decoder()} gives it; callers hold the
  * context for the duration (they own it, or are inside one of its calls). Internal: not API.
  */
-public interface BatchDecoder {
+public interface BatchDecoder<S> {
     /** Most tokens one {@link #decode()} takes (n_batch). */
     int capacity();
 
@@ -43,10 +43,10 @@ public interface BatchDecoder {
     void clearMemory();
 
     /**
-     * Samples sequence {@code seq}'s logits with {@code sampler} (an {@code org.llamajava.Sampler});
+     * Samples sequence {@code seq}'s logits with {@code sampler};
      * -1 when the sampler's grammar allows no token.
      */
-    int sample(int seq, Object sampler);
+    int sample(int seq, S sampler);
 
     /** The token's text bytes in a reused buffer (valid until the next call); {@code length[0]} gets their count. */
     /** Whether {@code token} ends a generation (end of generation, end of turn). */

@@ -11,8 +11,9 @@ import org.llamajava.bindings.llama_context;
  * {@code Context.port()}. Internal: not API.
  *
  * @param <A> the LoRA adapter type ({@code org.llamajava.LoraAdapter})
+ * @param <S> the sampler type ({@code org.llamajava.Sampler})
  */
-public interface ContextPort<A> {
+public interface ContextPort<A, S> {
     /**
      * The native handle.
      *
@@ -21,7 +22,7 @@ public interface ContextPort<A> {
     llama_context handle();
 
     /** The decode path; callers hold the context ({@link #enter()}). */
-    BatchDecoder decoder();
+    BatchDecoder<S> decoder();
 
     /**
      * Claims the context for the calling thread, as its own calls do: another thread's call, and

@@ -22,5 +22,5 @@ public interface SequencePort<S, O, C> {
     C generate(List<PromptSegment> prompt, S sampler, O options);
 
     /** The sequence's context. */
-    ContextPort<?> context();
+    ContextPort<?, S> context();
 }

@@ -24,7 +24,7 @@ public final class TokenLoop {
         void token(int token, FloatBuffer logits);
     }
 
-    private final BatchDecoder decoder;
+    private final BatchDecoder<?> decoder;
     private final int seq;
     private final int maxTokens;
     private final boolean wantLogits;
@@ -46,7 +46,7 @@ public final class TokenLoop {
      * @param logprobs whether {@code onToken} wants the logits
      * @param cancelled whether the request was cancelled (polled before each token); may be null
      */
-    public TokenLoop(BatchDecoder decoder, int seq, int maxTokens, List<String> stop, Consumer<String> onText,
+    public TokenLoop(BatchDecoder<?> decoder, int seq, int maxTokens, List<String> stop, Consumer<String> onText,
                      TokenListener onToken, boolean logprobs, BooleanSupplier cancelled) {
         this.decoder = decoder;
         this.seq = seq;
