@@ -125,7 +125,7 @@ class PlatformArtifactTest {
         List<String> missing = new ArrayList<>();
         for (String pom : List.of("native/pom.xml", "java-api/core/pom.xml", "java-api/server/pom.xml",
                 "java-api/langchain4j/pom.xml", "java-api/platform/pom.xml", "java-api/platform-gpu/pom.xml",
-                "samples/pom.xml")) {
+                "samples/cli/pom.xml", "samples/demos/pom.xml")) {
             if (!read(pom).contains("<Automatic-Module-Name>org.llamajava")) {
                 missing.add(pom);
             }
