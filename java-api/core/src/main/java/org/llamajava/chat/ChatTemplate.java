@@ -19,6 +19,7 @@ import org.llamajava.bindings.llama_chat_message;
 import org.llamajava.bindings.llama_model;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.llamajava.internal.DeepNative;
 import org.llamajava.internal.Json;
 import org.llamajava.internal.NativeStrings;
 
@@ -254,8 +255,9 @@ public final class ChatTemplate {
             BytePointer e = eos == null ? null : hold(held, eos);
             BytePointer req = new BytePointer(requestJson, StandardCharsets.UTF_8);
             held.add(req);
-            return NativeStrings.shim(error -> llamajava_chat_templates_apply(m, src, b, e, req, error),
-                    why -> new LlamaException("llama.cpp's chat API failed: " + why));
+            // the request's tool schemas become grammars natively, recursing with them: on a deep stack
+            return DeepNative.call(() -> NativeStrings.shim(error -> llamajava_chat_templates_apply(m, src, b, e, req, error),
+                    why -> new LlamaException("llama.cpp's chat API failed: " + why)));
         } finally {
             held.forEach(BytePointer::close);
             Reference.reachabilityFence(model); // not freed by its Cleaner during the native call

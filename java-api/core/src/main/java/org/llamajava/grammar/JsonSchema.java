@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.BytePointer;
+import org.llamajava.internal.DeepNative;
 import org.llamajava.internal.Json;
 import org.llamajava.internal.NativeLibrary;
 import org.llamajava.internal.NativeStrings;
@@ -31,6 +32,17 @@ public final class JsonSchema {
     /** Deepest nesting of arrays and objects in a schema handed to llama.cpp (its converter recurses). */
     public static final int MAX_DEPTH = 128;
 
+    /**
+     * Most optional properties (listed in {@code properties}, not in {@code required}) of one
+     * object: llama.cpp's converter writes a rule for every suffix of them, so its time grows with
+     * their square (256 take about 0.06 s, 2,000 take 9 s, 5,000 take minutes) and its recursion with
+     * their number. Required properties cost little and are not counted.
+     */
+    public static final int MAX_OPTIONAL_PROPERTIES = 256;
+
+    /** Most properties in the whole schema, required or not. */
+    public static final int MAX_PROPERTIES = 8192;
+
     private final JsonNode schema;
     private final String json;
 
@@ -43,8 +55,50 @@ public final class JsonSchema {
             throw new IllegalArgumentException("the schema nests " + depth + " levels deep; at most " + MAX_DEPTH
                     + " are supported");
         }
+        checkProperties(schema);
         this.schema = schema.deepCopy();
         this.json = Json.write(schema);
+    }
+
+    /** Refuses objects with more optional properties, or schemas with more properties, than llama.cpp converts quickly. */
+    private static void checkProperties(JsonNode schema) {
+        int total = 0;
+        java.util.ArrayDeque<JsonNode> nodes = new java.util.ArrayDeque<>();
+        nodes.push(schema);
+        while (!nodes.isEmpty()) {
+            JsonNode x = nodes.pop();
+            if (!x.isContainerNode()) {
+                continue;
+            }
+            JsonNode properties = x.isObject() ? x.get("properties") : null;
+            if (properties != null && properties.isObject()) {
+                int n = properties.size();
+                total += n;
+                java.util.Set<String> required = new java.util.HashSet<>();
+                JsonNode r = x.get("required");
+                if (r != null && r.isArray()) {
+                    r.forEach(e -> required.add(e.asText()));
+                }
+                int optional = 0;
+                for (java.util.Iterator<String> it = properties.fieldNames(); it.hasNext(); ) {
+                    if (!required.contains(it.next())) {
+                        optional++;
+                    }
+                }
+                if (optional > MAX_OPTIONAL_PROPERTIES) {
+                    throw new IllegalArgumentException("an object of the schema has " + optional + " optional properties;"
+                            + " at most " + MAX_OPTIONAL_PROPERTIES + " are supported (llama.cpp's grammar for optional"
+                            + " properties grows with their square): list more of them in 'required', or split the object");
+                }
+                if (total > MAX_PROPERTIES) {
+                    throw new IllegalArgumentException("the schema has more than " + MAX_PROPERTIES + " properties;"
+                            + " at most " + MAX_PROPERTIES + " are supported");
+                }
+            }
+            for (JsonNode c : x) {
+                nodes.push(c);
+            }
+        }
     }
 
     /**
@@ -115,10 +169,13 @@ public final class JsonSchema {
      */
     public String toGbnf() {
         NativeLibrary.init();
-        try (BytePointer s = new BytePointer(json, StandardCharsets.UTF_8)) {
-            return NativeStrings.shim(error -> llamajava_json_schema_to_grammar(s, error),
-                    why -> new IllegalArgumentException("llama.cpp cannot turn this JSON Schema into a grammar: " + why));
-        }
+        // llama.cpp's converter recurses with the schema: on a deep stack (DeepNative), never on the caller's
+        return DeepNative.call(() -> {
+            try (BytePointer s = new BytePointer(json, StandardCharsets.UTF_8)) {
+                return NativeStrings.shim(error -> llamajava_json_schema_to_grammar(s, error),
+                        why -> new IllegalArgumentException("llama.cpp cannot turn this JSON Schema into a grammar: " + why));
+            }
+        });
     }
 
     /** {@link #toGbnf()} as a {@link Grammar}. */

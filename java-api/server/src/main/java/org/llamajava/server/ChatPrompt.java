@@ -306,7 +306,12 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                     throw ApiException.invalid("response_format", "'response_format.json_schema.schema' must be a JSON"
                             + " Schema object");
                 }
-                JsonSchema schema = JsonSchema.of(s);
+                JsonSchema schema;
+                try {
+                    schema = JsonSchema.of(s); // bounded: too many optional properties, too deep, ... are refused here
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.invalid("response_format", e.getMessage());
+                }
                 try {
                     schema.toGrammar();
                 } catch (IllegalArgumentException | LlamaException e) {

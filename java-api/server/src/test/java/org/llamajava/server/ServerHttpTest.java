@@ -123,7 +123,8 @@ class ServerHttpTest {
         assertError(chat("{" + m + ",\"top_logprobs\":3}"), 400, "top_logprobs");
         assertError(chat("{" + m + ",\"logit_bias\":{\"999999\":1}}"), 400, "logit_bias");
         assertError(chat("{" + m + ",\"seed\":\"x\"}"), 400, "seed");
-        assertError(chat("{" + m + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}"), 400, "tools");
+        assertError(chat("{" + m + ",\"tools\":[{\"type\":\"function\",\"function\":{\"description\":\"f\"}}]}"), 400,
+                "tools");
         assertError(chat("{" + m + ",\"response_format\":{\"type\":\"xml\"}}"), 400, "response_format");
         assertError(chat("{" + m + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":3}}}"),
                 400, "response_format");
