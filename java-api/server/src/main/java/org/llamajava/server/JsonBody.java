@@ -43,6 +43,12 @@ final class JsonBody {
     static JsonNode readAny(Context ctx, ObjectMapper mapper, long limit) {
         long declared = ctx.req().getContentLengthLong();
         byte[] bytes;
+        // a body that stalls holds a worker thread: it gets BODY_TIMEOUT_MS without a byte, not the connection's idle timeout
+        org.eclipse.jetty.io.EndPoint endPoint = endPoint(ctx);
+        long idle = endPoint == null ? 0 : endPoint.getIdleTimeout();
+        if (endPoint != null) {
+            endPoint.setIdleTimeout(Math.min(idle <= 0 ? Long.MAX_VALUE : idle, BODY_TIMEOUT_MS));
+        }
         try (InputStream in = ctx.req().getInputStream()) {
             if (declared > limit) {
                 drain(in);
@@ -55,6 +61,10 @@ final class JsonBody {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the request body: " + e.getMessage(), e);
+        } finally {
+            if (endPoint != null) {
+                endPoint.setIdleTimeout(idle);
+            }
         }
         if (bytes.length == 0) {
             throw ApiException.invalid("the request has no body: send a JSON object");
@@ -201,5 +211,18 @@ final class JsonBody {
             return "an array";
         }
         return "an object";
+    }
+
+    /** How long a request body may pause between bytes before the request fails and its thread is freed. */
+    static final long BODY_TIMEOUT_MS = 10_000;
+
+    /** The Jetty endpoint under the request, or null if it cannot be reached. */
+    private static org.eclipse.jetty.io.EndPoint endPoint(io.javalin.http.Context ctx) {
+        try {
+            return org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
+                    .getConnectionMetaData().getConnection().getEndPoint();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 }

@@ -176,6 +176,11 @@ public final class LlamaServer implements AutoCloseable {
         return s;
     }
 
+    /** Open connections at most (more wait in the kernel's backlog). */
+    static final int MAX_CONNECTIONS = 4096;
+    /** A connection that sends nothing for this long (mid-request or between requests) is closed. */
+    static final long IDLE_TIMEOUT_MS = 30_000;
+
     private Javalin createApp() {
         ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
         GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector, loras);
@@ -184,12 +189,25 @@ public final class LlamaServer implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.http.compressionStrategy = CompressionStrategy.NONE;
-            // bounded threads, and connections past 2 per thread wait in the kernel's backlog
+            // bounded threads; a connection holds no thread until its request has arrived (Jetty reads headers
+            // without one), so the connection limit is far above the threads: connections that send part of a
+            // request and stall (slowloris) cannot crowd out a well-behaved client, and each is closed after
+            // IDLE_TIMEOUT_MS without a byte; connections past the limit wait in the kernel's backlog
             int threads = config.workerThreads();
             cfg.jetty.threadPool = new QueuedThreadPool(threads, Math.min(8, threads), 60_000);
             cfg.jetty.modifyServer(server -> {
                 server.setStopTimeout(0); // close() drains the requests itself; then connections just close
-                server.addBean(new NetworkConnectionLimit(2 * threads, server));
+                server.addBean(new NetworkConnectionLimit(Math.max(MAX_CONNECTIONS, 2 * threads), server));
+                server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+                    @Override
+                    public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
+                        for (org.eclipse.jetty.server.Connector c : server.getConnectors()) {
+                            if (c instanceof org.eclipse.jetty.server.AbstractConnector a) {
+                                a.setIdleTimeout(IDLE_TIMEOUT_MS);
+                            }
+                        }
+                    }
+                });
             });
             if (!config.corsOrigins().isEmpty()) {
                 cfg.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
