@@ -53,7 +53,7 @@ final class GenerationApi {
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab, loras);
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             withImages(ctx, chat, p);
             return;
@@ -199,7 +199,7 @@ final class GenerationApi {
 
     /** Generates from {@code prompt} with the request's sampling fields, answered as {@code /v1/completions}. */
     private void complete(Context ctx, JsonBody b, int[] prompt) {
-        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab, loras);
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         String id = OpenAiFormat.id("cmpl-");
         long created = OpenAiFormat.now();
         if (!p.stream()) {

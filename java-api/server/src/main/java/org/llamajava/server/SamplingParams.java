@@ -35,7 +35,6 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
     static final int MAX_STOP_LENGTH = 256;
     static final int MAX_LOGIT_BIAS = 1024;
     static final int MAX_TOP_LOGPROBS = 20;
-    private static final int PENALTY_LAST_N = 64;
 
     /**
      * Reads the fields.
@@ -47,6 +46,12 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
      * @param loras     reads the {@code lora} field
      */
     static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab, LoraApi loras) {
+        return read(b, chat, maxTokens, maxN, vocab, loras, SamplingSettings.defaults());
+    }
+
+    /** {@link #read(JsonBody, boolean, int, int, Vocabulary, LoraApi)} over the server's defaults {@code d} (its flags). */
+    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab, LoraApi loras,
+                               SamplingSettings d) {
         int n = (int) b.integer("n", 1, 1, maxN);
         String maxField = chat && b.has("max_completion_tokens") ? "max_completion_tokens"
                 : b.has("max_tokens") ? "max_tokens" : "n_predict";
@@ -57,7 +62,6 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
                 throw ApiException.invalid("stop", "stop strings must have 1 to " + MAX_STOP_LENGTH + " characters");
             }
         }
-        SamplingSettings d = SamplingSettings.defaults();
         float temperature = (float) b.number("temperature", d.temperature(), 0, 100);
         float topP = (float) b.number("top_p", d.topP(), 0, 1);
         int topK = (int) b.integer("top_k", d.topK(), 0, Integer.MAX_VALUE);
@@ -65,10 +69,11 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
         if (minP >= 1) {
             throw ApiException.invalid("min_p", "'min_p' must be below 1");
         }
-        float presence = (float) b.number("presence_penalty", 0, -2, 2);
-        float frequency = (float) b.number("frequency_penalty", 0, -2, 2);
+        float presence = (float) b.number("presence_penalty", d.presencePenalty(), -2, 2);
+        float frequency = (float) b.number("frequency_penalty", d.frequencyPenalty(), -2, 2);
         float repeat = (float) b.number("repeat_penalty", d.repeatPenalty(), 0.01, 100);
-        Map<Integer, Float> bias = logitBias(b, vocab);
+        Map<Integer, Float> bias = new LinkedHashMap<>(d.logitBias());
+        bias.putAll(logitBias(b, vocab));
         if (b.bool("ignore_eos", false)) { // llama-server's extension: generate max_tokens whatever the model says
             for (int t : new int[] {vocab.eos(), vocab.eot()}) {
                 if (t != Vocabulary.NO_TOKEN && vocab.isEndOfGeneration(t)) {
@@ -76,7 +81,7 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
                 }
             }
         }
-        long seed = b.integer("seed", SamplingSettings.RANDOM_SEED, Long.MIN_VALUE, Long.MAX_VALUE);
+        long seed = b.integer("seed", d.seed(), Long.MIN_VALUE, Long.MAX_VALUE);
         boolean logprobs;
         int top;
         if (chat) {
@@ -99,7 +104,7 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
             includeUsage = new JsonBody((com.fasterxml.jackson.databind.node.ObjectNode) so).bool("include_usage", false);
         }
         SamplingSettings sampling = SamplingSettings.builder().temperature(temperature).topP(topP).topK(topK).minP(minP)
-                .penaltyLastN(PENALTY_LAST_N).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence)
+                .penaltyLastN(d.penaltyLastN()).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence)
                 .logitBias(bias).seed(seed).build();
         return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b));
     }

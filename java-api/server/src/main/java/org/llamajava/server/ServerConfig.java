@@ -1,6 +1,7 @@
 package org.llamajava.server;
 
 import java.time.Duration;
+import org.llamajava.SamplingSettings;
 import java.util.List;
 import org.llamajava.ContextParams;
 import org.llamajava.chat.ChatTemplate;
@@ -46,7 +47,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
                            int maxQueue, long maxBodyBytes, int maxTokens, int maxPromptTokens, int maxN,
                            int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads,
-                           long promptCacheBytes) {
+                           long promptCacheBytes, SamplingSettings sampling) {
 
     public ServerConfig {
         if (host == null || host.isBlank()) {
@@ -80,6 +81,9 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         if (promptCacheBytes < -1) {
             throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size; got "
                     + promptCacheBytes);
+        }
+        if (sampling == null) {
+            throw new IllegalArgumentException("sampling must not be null; e.g. SamplingSettings.defaults()");
         }
         if (drainTimeout == null || drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout must be zero or positive");
@@ -132,6 +136,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private Duration drainTimeout = Duration.ofSeconds(30);
         private int maxThreads;
         private long promptCacheBytes = org.llamajava.batch.EngineParams.defaultPromptCacheBytes();
+        private SamplingSettings sampling = SamplingSettings.defaults();
 
         private Builder() {}
 
@@ -155,11 +160,16 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder drainTimeout(Duration v) { this.drainTimeout = v; return this; }
         public Builder maxThreads(int v) { this.maxThreads = v; return this; }
         public Builder promptCacheBytes(long v) { this.promptCacheBytes = v; return this; }
+        /**
+         * The sampling a request gets for the fields it leaves out (llama-server's {@code --temp},
+         * {@code --seed}, {@code --top-k}, ... set them); its logit biases apply to every request.
+         */
+        public Builder sampling(SamplingSettings v) { this.sampling = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
-                    drainTimeout, maxThreads, promptCacheBytes);
+                    drainTimeout, maxThreads, promptCacheBytes, sampling);
         }
     }
 }

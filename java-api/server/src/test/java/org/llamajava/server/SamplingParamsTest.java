@@ -39,4 +39,23 @@ class SamplingParamsTest {
         assertEquals(SAME_REQUEST, p.sampling());
         assertEquals(SamplingSettings.defaults(), read("{}").sampling(), "nothing set: llama-server's defaults");
     }
+
+    /** The server's flags (--temp, --seed, --top-k, ...) give the defaults; a request's fields win over them. */
+    @Test
+    void theServersDefaultsFillWhatARequestLeavesOut() throws Exception {
+        SamplingSettings flags = SamplingSettings.defaults().toBuilder().temperature(0f).seed(42).topK(5)
+                .repeatPenalty(1.1f).penaltyLastN(32).logitBias(java.util.Map.of(3, -2f)).build();
+        try (Model m = Model.load(TestSupport.writeTinyModel(tmp))) {
+            ObjectNode empty = (ObjectNode) new ObjectMapper().readTree("{}");
+            SamplingSettings got = SamplingParams.read(new JsonBody(empty), true, 512, 4, m.vocabulary(),
+                    new LoraApi(null, null), flags).sampling();
+            assertEquals(flags, got);
+            ObjectNode some = (ObjectNode) new ObjectMapper().readTree("{\"temperature\": 0.7, \"seed\": 7,"
+                    + " \"logit_bias\": {\"4\": 1}}");
+            SamplingSettings mixed = SamplingParams.read(new JsonBody(some), true, 512, 4, m.vocabulary(),
+                    new LoraApi(null, null), flags).sampling();
+            assertEquals(flags.toBuilder().temperature(0.7f).seed(7).logitBias(java.util.Map.of(3, -2f, 4, 1f)).build(),
+                    mixed);
+        }
+    }
 }

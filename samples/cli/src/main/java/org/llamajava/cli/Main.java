@@ -34,7 +34,7 @@ public final class Main implements Callable<Integer> {
     /** Exit status of bad input. */
     static final int FAILED = 1;
 
-    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "show llama.cpp's own log on stderr")
+    @Option(names = {"-v", "--verbose", "--log-verbose"}, scope = ScopeType.INHERIT, description = "show llama.cpp's own log on stderr")
     boolean verbose;
 
     @picocli.CommandLine.Spec

@@ -11,12 +11,16 @@ import picocli.CommandLine.Option;
  * and {@code --no-mmproj-offload} (keep the image encoder on the CPU).
  */
 final class Multimodal {
-    @Option(names = "--mmproj", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_MMPROJ}",
+    @Option(names = {"-mm", "--mmproj"}, paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_MMPROJ}",
             description = "the model's multimodal projector (mmproj GGUF), for images (env: LLAMA_ARG_MMPROJ)")
     Path mmproj;
 
     @Option(names = "--no-mmproj-offload", description = "run the projector's image encoder on the CPU")
     boolean noOffload;
+
+    /** llama.cpp's default, accepted as its tools accept it. */
+    @Option(names = "--mmproj-offload", hidden = true, description = "run the projector's image encoder on the GPU (the default)")
+    boolean offload;
 
     /** The projector, loaded for {@code model} with {@code threads} (null: its default), or null without --mmproj. */
     Projector load(Model model, Integer threads) {
