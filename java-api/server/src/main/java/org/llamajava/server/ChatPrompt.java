@@ -50,6 +50,16 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
 
     /** {@link #prepare(JsonBody, ChatTemplate, Vocabulary)}; {@code media}: the server has a projector for images. */
     static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media) {
+        return prepare(b, template, vocab, media, ChatOptions.DEFAULT, true);
+    }
+
+    /**
+     * {@link #prepare(JsonBody, ChatTemplate, Vocabulary, boolean)} over the server's chat defaults
+     * ({@code --reasoning}, {@code --chat-template-kwargs}), with or without the assistant's turn
+     * header at the end ({@code /apply-template}'s {@code add_generation_prompt}).
+     */
+    static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
+                              boolean addGenerationPrompt) {
         List<ChatMessage> messages = messages(b, media);
         List<Media> images = new ArrayList<>();
         messages.forEach(m -> images.addAll(m.media()));
@@ -66,7 +76,7 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
             }
             String prompt;
             try {
-                prompt = template.render(messages, true);
+                prompt = template.render(messages, addGenerationPrompt);
             } catch (LlamaException e) {
                 throw ApiException.invalid("messages", "the chat template could not render these messages: "
                         + e.getMessage());
@@ -76,14 +86,14 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         }
         ChatOptions options;
         try {
-            options = ChatOptions.builder().tools(tools).toolChoice(choice)
+            options = defaults.toBuilder().tools(tools).toolChoice(choice)
                     .parallelToolCalls(b.bool("parallel_tool_calls", false)).jsonSchema(schema).build();
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("tool_choice", e.getMessage());
         }
         ChatFormat format;
         try {
-            format = template.apply(messages, options, true);
+            format = template.apply(messages, options, addGenerationPrompt);
         } catch (LlamaException | IllegalArgumentException e) {
             throw ApiException.invalid("messages", "the chat template could not render this request: " + e.getMessage());
         }

@@ -50,9 +50,24 @@ final class GenerationApi {
         this.maxPromptTokens = Math.min(slot - 1, c.maxPromptTokens() > 0 ? c.maxPromptTokens() : slot - 1);
     }
 
+    /**
+     * llama-server's {@code POST /apply-template}: the prompt a chat request's messages (and tools)
+     * render to with the server's template, without generating; {@code add_generation_prompt}
+     * (default true) ends it with the assistant's turn header.
+     */
+    void applyTemplate(Context ctx) {
+        JsonBody b = server.read(ctx);
+        boolean addGenerationPrompt = b.bool("add_generation_prompt", true);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(),
+                addGenerationPrompt);
+        com.fasterxml.jackson.databind.node.ObjectNode out = server.mapper().createObjectNode();
+        out.put("prompt", chat.text());
+        ctx.contentType("application/json").result(server.json(out));
+    }
+
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
         SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             withImages(ctx, chat, p);

@@ -229,6 +229,8 @@ public final class LlamaServer implements AutoCloseable {
                 cfg.routes.post(p, endpoint("/v1/completions", generation == null ? noGeneration : generation::completions));
             }
             cfg.routes.post("/infill", endpoint("/infill", generation == null ? noGeneration : generation::infill));
+            cfg.routes.post("/apply-template", endpoint("/apply-template",
+                    generation == null ? noGeneration : generation::applyTemplate));
             Handler noEmbeddings = ctx -> {
                 throw ApiException.notSupported("this server generates text: start it with --embeddings (and an"
                         + " embedding model) for /v1/embeddings, or with --reranking for /v1/rerank");

@@ -2,6 +2,7 @@ package org.llamajava.server;
 
 import java.time.Duration;
 import org.llamajava.SamplingSettings;
+import org.llamajava.chat.ChatOptions;
 import java.util.List;
 import org.llamajava.ContextParams;
 import org.llamajava.chat.ChatTemplate;
@@ -47,7 +48,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
                            int maxQueue, long maxBodyBytes, int maxTokens, int maxPromptTokens, int maxN,
                            int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads,
-                           long promptCacheBytes, SamplingSettings sampling) {
+                           long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults) {
 
     public ServerConfig {
         if (host == null || host.isBlank()) {
@@ -81,6 +82,9 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         if (promptCacheBytes < -1) {
             throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size; got "
                     + promptCacheBytes);
+        }
+        if (chatDefaults == null) {
+            throw new IllegalArgumentException("chatDefaults must not be null; e.g. ChatOptions.DEFAULT");
         }
         if (sampling == null) {
             throw new IllegalArgumentException("sampling must not be null; e.g. SamplingSettings.defaults()");
@@ -137,6 +141,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private int maxThreads;
         private long promptCacheBytes = org.llamajava.batch.EngineParams.defaultPromptCacheBytes();
         private SamplingSettings sampling = SamplingSettings.defaults();
+        private ChatOptions chatDefaults = ChatOptions.DEFAULT;
 
         private Builder() {}
 
@@ -165,11 +170,17 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
          * {@code --seed}, {@code --top-k}, ... set them); its logit biases apply to every request.
          */
         public Builder sampling(SamplingSettings v) { this.sampling = v; return this; }
+        /**
+         * What every chat request starts from (llama-server's {@code --reasoning} and
+         * {@code --chat-template-kwargs}): thinking on or off, the template's extra variables, the
+         * reasoning format; a request's tools, tool choice and response format are added to it.
+         */
+        public Builder chatDefaults(ChatOptions v) { this.chatDefaults = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
-                    drainTimeout, maxThreads, promptCacheBytes, sampling);
+                    drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults);
         }
     }
 }

@@ -138,6 +138,44 @@ final class ServeCommand extends CliCommand {
             description = "default frequency penalty (default: 0; env: LLAMA_ARG_FREQUENCY_PENALTY)")
     Float frequencyPenalty;
 
+    @Option(names = {"-rea", "--reasoning"}, paramLabel = "on|off|auto", defaultValue = "${env:LLAMA_ARG_REASONING}",
+            description = "thinking in chats: on, off, or auto (the template decides; default; env: LLAMA_ARG_REASONING)")
+    String reasoning;
+
+    @Option(names = "--chat-template-kwargs", paramLabel = "JSON", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE_KWARGS}",
+            description = "extra variables for the chat template, a JSON object (env: LLAMA_ARG_CHAT_TEMPLATE_KWARGS)")
+    String chatTemplateKwargs;
+
+    /** What every chat request starts from: --reasoning and --chat-template-kwargs, as llama-server reads them. */
+    org.llamajava.chat.ChatOptions chatDefaults() {
+        java.util.Map<String, String> kwargs = new java.util.LinkedHashMap<>();
+        if (chatTemplateKwargs != null && !chatTemplateKwargs.isBlank()) {
+            com.fasterxml.jackson.databind.JsonNode n;
+            try {
+                n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(chatTemplateKwargs);
+            } catch (java.io.IOException e) {
+                throw new UsageException("--chat-template-kwargs is not JSON: " + e.getMessage());
+            }
+            if (n == null || !n.isObject()) {
+                throw new UsageException("--chat-template-kwargs must be a JSON object, e.g. '{\"enable_thinking\": false}'");
+            }
+            n.fields().forEachRemaining(e -> kwargs.put(e.getKey(), e.getValue().toString()));
+        }
+        org.llamajava.chat.ChatOptions.Builder b = org.llamajava.chat.ChatOptions.DEFAULT.toBuilder();
+        if (reasoning != null) {
+            switch (reasoning.toLowerCase(java.util.Locale.ROOT)) {
+                case "on", "true", "1", "enabled" -> kwargs.put("enable_thinking", "true");
+                case "off", "false", "0", "disabled" -> {
+                    kwargs.put("enable_thinking", "false");
+                    b.enableThinking(false);
+                }
+                case "auto" -> { }
+                default -> throw new UsageException("--reasoning takes on, off or auto, not '" + reasoning + "'");
+            }
+        }
+        return b.templateKwargs(kwargs).build();
+    }
+
     /** The server's default sampling: core's (llama-server's) defaults, changed by the flags given. */
     org.llamajava.SamplingSettings sampling() {
         org.llamajava.SamplingSettings.Builder b = org.llamajava.SamplingSettings.defaults().toBuilder();
@@ -210,6 +248,7 @@ final class ServeCommand extends CliCommand {
                 .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
                 .maxThreads(threadsHttp).modelName(alias)
                 .sampling(sampling())
+                .chatDefaults(chatDefaults())
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
