@@ -229,6 +229,131 @@ final class GenerationApi {
         server.metrics().generation(g, stream.pump(ctx.res(), g, new CompletionChunks(id, created, prompt.length, p)));
     }
 
+    /**
+     * llama-server's native {@code POST /completion} (and {@code /completions}): the prompt (a
+     * string or token ids), llama-server's sampling fields ({@code n_predict}, {@code temperature},
+     * {@code seed}, ...), {@code return_tokens}; answered in llama-server's own shape
+     * ({@code content}, {@code tokens}, {@code stop}, {@code stop_type}, {@code timings},
+     * {@code generation_settings}, ...), streamed as its events (no {@code [DONE]}) when asked.
+     */
+    void nativeCompletion(Context ctx) {
+        JsonBody b = server.read(ctx);
+        int[] prompt = checkPrompt(prompt(b));
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, 1, vocab, loras, server.config().sampling());
+        boolean returnTokens = b.bool("return_tokens", false);
+        NativeFormat f = new NativeFormat(b, prompt, p, returnTokens);
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, prompt, p, null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            ObjectNode o = f.finalChunk(done.get(0));
+            o.put("content", done.get(0).text());
+            ctx.contentType("application/json").result(server.json(o));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper(), false);
+        Generation g = Generation.start(engine, prompt, p, stream);
+        server.metrics().generation(g, stream.pump(ctx.res(), g, f));
+    }
+
+    /** llama-server's native completion JSON, and its stream's events. */
+    private final class NativeFormat implements SseStream.Format {
+        private final String promptText;
+        private final int promptTokens;
+        private final SamplingParams p;
+        private final boolean returnTokens;
+        private int predicted;
+
+        NativeFormat(JsonBody b, int[] prompt, SamplingParams p, boolean returnTokens) {
+            JsonNode v = b.get("prompt");
+            this.promptText = v != null && v.isTextual() ? v.textValue() : vocab.detokenize(prompt, false, false);
+            this.promptTokens = prompt.length;
+            this.p = p;
+            this.returnTokens = returnTokens;
+        }
+
+        private ObjectNode base(String content, boolean stop) {
+            ObjectNode o = server.mapper().createObjectNode();
+            o.put("index", 0);
+            o.put("content", content);
+            o.put("id_slot", -1);
+            o.put("stop", stop);
+            o.put("model", server.modelName());
+            o.put("tokens_predicted", predicted);
+            o.put("tokens_evaluated", promptTokens);
+            return o;
+        }
+
+        @Override
+        public List<ObjectNode> start(int choice) {
+            return List.of();
+        }
+
+        @Override
+        public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
+            predicted += tokens == null ? 0 : tokens.size();
+            ObjectNode o = base(text, false);
+            ArrayNode ids = o.putArray("tokens");
+            if (tokens != null) {
+                tokens.forEach(t -> ids.add(t.token()));
+            }
+            return o;
+        }
+
+        @Override
+        public ObjectNode finish(int choice, Completion c, List<GeneratedToken> tokens) {
+            return finalChunk(c);
+        }
+
+        /** The last event (and, with its content, the whole answer when not streamed). */
+        ObjectNode finalChunk(Completion c) {
+            predicted = c.tokenCount();
+            ObjectNode o = base("", true);
+            ArrayNode ids = o.putArray("tokens");
+            if (returnTokens) {
+                for (int t : c.tokens()) {
+                    ids.add(t);
+                }
+            }
+            ObjectNode gs = o.putObject("generation_settings");
+            org.llamajava.SamplingSettings s = p.sampling();
+            gs.put("n_predict", p.maxTokens());
+            gs.put("seed", s.seed());
+            gs.put("temperature", s.temperature());
+            gs.put("top_k", s.topK());
+            gs.put("top_p", s.topP());
+            gs.put("min_p", s.minP());
+            gs.put("repeat_last_n", s.penaltyLastN());
+            gs.put("repeat_penalty", s.repeatPenalty());
+            gs.put("presence_penalty", s.presencePenalty());
+            gs.put("frequency_penalty", s.frequencyPenalty());
+            gs.put("adaptive_target", -1.0);
+            gs.put("adaptive_decay", 0.9);
+            gs.put("n_probs", p.topLogprobs());
+            gs.put("stream", p.stream());
+            ArrayNode stop = gs.putArray("stop");
+            p.stop().forEach(stop::add);
+            o.put("prompt", promptText);
+            o.put("has_new_line", c.text().contains("\n"));
+            o.put("truncated", false);
+            o.put("stop_type", switch (c.finishReason()) {
+                case END_OF_GENERATION -> "eos";
+                case MAX_TOKENS -> "limit";
+                case STOP_STRING -> "word";
+                default -> "none";
+            });
+            o.put("stopping_word", "");
+            o.put("tokens_cached", c.cachedTokens() + c.tokenCount());
+            o.set("timings", OpenAiFormat.timings(c));
+            return o;
+        }
+
+        @Override
+        public ObjectNode usage(List<Completion> done) {
+            return null;
+        }
+    }
+
     /** The completions' prompt: a string, or token ids, or an array holding one of them. */
     private int[] prompt(JsonBody b) {
         JsonNode v = b.get("prompt");

@@ -225,8 +225,11 @@ public final class LlamaServer implements AutoCloseable {
             for (String p : new String[] {"/v1/chat/completions", "/chat/completions"}) {
                 cfg.routes.post(p, endpoint("/v1/chat/completions", generation == null ? noGeneration : generation::chat));
             }
-            for (String p : new String[] {"/v1/completions", "/completions"}) {
-                cfg.routes.post(p, endpoint("/v1/completions", generation == null ? noGeneration : generation::completions));
+            cfg.routes.post("/v1/completions", endpoint("/v1/completions",
+                    generation == null ? noGeneration : generation::completions));
+            // llama-server's native format: /completion, and /completions (the OpenAI format is under /v1)
+            for (String p : new String[] {"/completion", "/completions"}) {
+                cfg.routes.post(p, endpoint("/completion", generation == null ? noGeneration : generation::nativeCompletion));
             }
             cfg.routes.post("/infill", endpoint("/infill", generation == null ? noGeneration : generation::infill));
             cfg.routes.post("/apply-template", endpoint("/apply-template",

@@ -53,8 +53,16 @@ final class SseStream implements Generation.Listener {
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final ObjectMapper json;
 
+    /** Whether the stream ends with OpenAI's {@code data: [DONE]} (llama-server's native streams do not). */
+    private final boolean openAiDone;
+
     SseStream(ObjectMapper json) {
+        this(json, true);
+    }
+
+    SseStream(ObjectMapper json, boolean done) {
         this.json = json;
+        this.openAiDone = done;
     }
 
     @Override
@@ -125,7 +133,9 @@ final class SseStream implements Generation.Listener {
             if (usage != null) {
                 send(out, usage);
             }
-            out.write(DONE);
+            if (openAiDone) {
+                out.write(DONE);
+            }
             out.flush();
             return all;
         } catch (IOException e) {

@@ -1,0 +1,83 @@
+package org.llamajava.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.Model;
+import org.llamajava.server.ServerFixture.Reply;
+
+/**
+ * llama-server's native {@code /completion} (and {@code /completions}): the same generation as
+ * {@code /v1/completions} in llama-server's own shape, its stream's events adding up to the
+ * answer, and the fields llama.cpp's server test suite reads ({@code test_completion.py}).
+ */
+class NativeCompletionTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theNativeShapeOfTheSameGeneration() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, ServerFixture.config(null).build())) {
+            String url = s.baseUrl();
+            Reply oai = ServerFixture.post(url + "/v1/completions",
+                    "{\"prompt\": \"Once upon a time\", \"max_tokens\": 12, \"temperature\": 0}");
+            assertEquals(200, oai.status(), oai.raw().body());
+            String expected = oai.json().get("choices").get(0).get("text").asText();
+
+            for (String path : List.of("/completion", "/completions")) {
+                Reply r = ServerFixture.post(url + path, "{\"prompt\": \"Once upon a time\", \"n_predict\": 12,"
+                        + " \"temperature\": 0, \"return_tokens\": true}");
+                assertEquals(200, r.status(), r.raw().body());
+                JsonNode b = r.json();
+                assertEquals(expected, b.get("content").asText(), path);
+                assertTrue(b.get("stop").asBoolean());
+                assertEquals("limit", b.get("stop_type").asText());
+                assertEquals(12, b.get("tokens_predicted").asInt());
+                assertEquals(12, b.get("tokens").size());
+                assertEquals(12, b.get("timings").get("predicted_n").asInt());
+                assertEquals(12, b.get("generation_settings").get("n_predict").asInt());
+                assertEquals("Once upon a time", b.get("prompt").asText());
+                assertFalse(b.get("truncated").asBoolean());
+                assertEquals(b.get("content").asText().contains("\n"), b.get("has_new_line").asBoolean());
+            }
+            Reply noTokens = ServerFixture.post(url + "/completion", "{\"prompt\": \"Once upon a time\", \"n_predict\": 4}");
+            assertEquals(0, noTokens.json().get("tokens").size(), "tokens only with return_tokens");
+
+            HttpResponse<java.util.stream.Stream<String>> stream = ServerFixture.HTTP.send(HttpRequest.newBuilder(
+                    URI.create(url + "/completion")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once upon a time\", \"n_predict\": 12,"
+                            + " \"temperature\": 0, \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofLines());
+            assertEquals(200, stream.statusCode());
+            List<JsonNode> events = new ArrayList<>();
+            List<String> lines = stream.body().toList();
+            for (String line : lines) {
+                if (line.startsWith("data: ")) {
+                    events.add(ServerFixture.JSON.readTree(line.substring(6)));
+                }
+            }
+            assertFalse(lines.contains("data: [DONE]"), "llama-server's native stream has no [DONE]");
+            StringBuilder text = new StringBuilder();
+            for (JsonNode e : events.subList(0, events.size() - 1)) {
+                assertFalse(e.get("stop").asBoolean());
+                assertTrue(e.get("tokens").size() > 0, e.toString());
+                text.append(e.get("content").asText());
+            }
+            JsonNode last = events.get(events.size() - 1);
+            assertTrue(last.get("stop").asBoolean());
+            assertEquals("limit", last.get("stop_type").asText());
+            assertTrue(last.has("generation_settings") && last.get("generation_settings").has("adaptive_target"));
+            assertEquals(expected, text.toString(), "the stream's pieces are the answer");
+        }
+    }
+}
