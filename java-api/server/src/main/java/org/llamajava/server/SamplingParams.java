@@ -34,6 +34,8 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
     static final int MAX_LOGIT_BIAS = 1024;
+    /** Longest text a {@code logit_bias} entry may name. */
+    static final int MAX_LOGIT_BIAS_TEXT = 256;
     static final int MAX_TOP_LOGPROBS = 20;
 
     /**
@@ -109,36 +111,75 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
         return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b));
     }
 
+    /**
+     * {@code logit_bias} in each of llama-server's forms: OpenAI's object of token ids to biases, an
+     * object whose keys are text (each of the text's tokens gets the bias), or an array of
+     * {@code [token id or text, bias]} pairs; a bias of {@code false} bans the token. Token ids
+     * outside the vocabulary are refused (llama-server ignores them).
+     */
     private static Map<Integer, Float> logitBias(JsonBody b, Vocabulary vocab) {
         JsonNode v = b.get("logit_bias");
         Map<Integer, Float> out = new LinkedHashMap<>();
         if (v == null) {
             return out;
         }
-        if (!v.isObject()) {
-            throw JsonBody.wrongType("logit_bias", "an object of token ids to biases", v);
+        if (!v.isObject() && !v.isArray()) {
+            throw JsonBody.wrongType("logit_bias", "an object of token ids (or text) to biases, or an array of"
+                    + " [token id or text, bias] pairs", v);
         }
         if (v.size() > MAX_LOGIT_BIAS) {
             throw ApiException.invalid("logit_bias", "'logit_bias' has " + v.size() + " entries; at most " + MAX_LOGIT_BIAS);
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            int token;
-            try {
-                token = Integer.parseInt(e.getKey());
-            } catch (NumberFormatException x) {
-                throw ApiException.invalid("logit_bias", "'logit_bias' keys are token ids; got '" + e.getKey() + "'");
+        if (v.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode key;
+                try {
+                    key = com.fasterxml.jackson.databind.node.IntNode.valueOf(Integer.parseInt(e.getKey()));
+                } catch (NumberFormatException x) {
+                    key = com.fasterxml.jackson.databind.node.TextNode.valueOf(e.getKey());
+                }
+                put(out, key, e.getValue(), vocab);
             }
-            if (token < 0 || token >= vocab.size()) {
-                throw ApiException.invalid("logit_bias", "token " + token + " is not in the vocabulary (0 to "
-                        + (vocab.size() - 1) + ")");
+        } else {
+            for (JsonNode pair : v) {
+                if (!pair.isArray() || pair.size() != 2) {
+                    throw ApiException.invalid("logit_bias", "each 'logit_bias' entry of an array is a [token id or text,"
+                            + " bias] pair");
+                }
+                put(out, pair.get(0), pair.get(1), vocab);
             }
-            if (!e.getValue().isNumber() || !(Math.abs(e.getValue().doubleValue()) <= 100)) {
-                throw ApiException.invalid("logit_bias", "'logit_bias' values are numbers in [-100, 100]");
-            }
-            out.put(token, e.getValue().floatValue());
         }
         return out;
+    }
+
+    private static void put(Map<Integer, Float> out, JsonNode key, JsonNode value, Vocabulary vocab) {
+        float bias;
+        if (value.isBoolean() && !value.booleanValue()) {
+            bias = Float.NEGATIVE_INFINITY; // llama-server: false bans the token
+        } else if (value.isNumber() && Math.abs(value.doubleValue()) <= 100) {
+            bias = value.floatValue();
+        } else {
+            throw ApiException.invalid("logit_bias", "'logit_bias' values are numbers in [-100, 100], or false to ban");
+        }
+        if (key.isIntegralNumber()) {
+            int token = key.intValue();
+            if (!key.canConvertToInt() || token < 0 || token >= vocab.size()) {
+                throw ApiException.invalid("logit_bias", "token " + key + " is not in the vocabulary (0 to "
+                        + (vocab.size() - 1) + ")");
+            }
+            out.put(token, bias);
+        } else if (key.isTextual()) {
+            if (key.textValue().length() > MAX_LOGIT_BIAS_TEXT) {
+                throw ApiException.invalid("logit_bias", "a 'logit_bias' text has at most " + MAX_LOGIT_BIAS_TEXT
+                        + " characters");
+            }
+            for (int t : vocab.tokenize(key.textValue(), false, false)) { // as llama-server tokenizes it
+                out.put(t, bias);
+            }
+        } else {
+            throw ApiException.invalid("logit_bias", "a 'logit_bias' key is a token id or text, not " + JsonBody.kind(key));
+        }
     }
 
     /** The sampler chain of choice {@code i}: the request's settings, choice i seeded seed + i unless random. */

@@ -1,6 +1,7 @@
 package org.llamajava.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,6 +57,37 @@ class SamplingParamsTest {
                     new LoraApi(null, null), flags).sampling();
             assertEquals(flags.toBuilder().temperature(0.7f).seed(7).logitBias(java.util.Map.of(3, -2f, 4, 1f)).build(),
                     mixed);
+        }
+    }
+
+    /** llama-server's forms of logit_bias: ids, text (its tokens), [key, bias] pairs, false to ban. */
+    @Test
+    void logitBiasInEachOfLlamaServersForms() throws Exception {
+        try (Model m = Model.load(TestSupport.writeTinyModel(tmp))) {
+            int[] hello = m.vocabulary().tokenize(" hello", false, false);
+            assertTrue(hello.length > 0);
+            java.util.function.Function<String, java.util.Map<Integer, Float>> bias = json -> {
+                try {
+                    ObjectNode body = (ObjectNode) new ObjectMapper().readTree("{\"logit_bias\": " + json + "}");
+                    return SamplingParams.read(new JsonBody(body), false, 512, 4, m.vocabulary(), new LoraApi(null, null))
+                            .sampling().logitBias();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            java.util.Map<Integer, Float> byText = new java.util.LinkedHashMap<>();
+            for (int t : hello) {
+                byText.put(t, -100f);
+            }
+            assertEquals(byText, bias.apply("{\" hello\": -100}"), "text keys: each of its tokens");
+            assertEquals(byText, bias.apply("[[\" hello\", -100]]"), "pairs of text and bias");
+            assertEquals(java.util.Map.of(5, 2f), bias.apply("[[5, 2]]"), "pairs of id and bias");
+            assertEquals(java.util.Map.of(5, Float.NEGATIVE_INFINITY), bias.apply("{\"5\": false}"), "false bans");
+            for (String bad : new String[] {"[[5]]", "[5]", "{\"5\": true}", "{\"5\": 1000}", "[[99999999, 1]]", "3"}) {
+                ApiException e = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class, () -> bias.apply(bad), bad);
+                assertTrue(e.getMessage().contains("logit_bias") || e.getMessage().contains("not in the vocabulary"),
+                        bad + ": " + e.getMessage());
+            }
         }
     }
 }
