@@ -14,6 +14,8 @@ src=$(sed -n 's/^llama.source.dir=//p' "$root/native/target/llama/llama-build.pr
 [ -d "$src/tools/server/tests" ] || { echo "no llama.cpp source with tools/server/tests: build first" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+logs=${SUITE_LOGS:-$root/target/server-suite}   # each module's pytest log and JUnit XML are kept here
+mkdir -p "$logs"
 # the suite as it lies in the source tree (its tests read ../../../models/templates), in a copy
 mkdir -p "$work/tools/server"
 cp -r "$src/tools/server/tests" "$work/tools/server/tests"
@@ -40,6 +42,7 @@ except Exception:
     print(0, 0, 1, 0)
 PY
 )
+  cp "$work/$m.log" "$work/$m.xml" "$logs/" 2>/dev/null
   passed=$((tests - failures - errors - skipped))
   total_p=$((total_p + passed)); total_n=$((total_n + tests - skipped))
   printf '%-28s %6s %6s %6s\n' "$m" "$passed" "$failures" "$errors"
