@@ -249,6 +249,7 @@ public final class LlamaServer implements AutoCloseable {
             cfg.routes.get("/models", endpoint("/v1/models", this::models));
             cfg.routes.post("/tokenize", endpoint("/tokenize", this::tokenize));
             cfg.routes.post("/detokenize", endpoint("/detokenize", this::detokenize));
+            cfg.routes.get("/props", endpoint("/props", this::props));
             cfg.routes.get("/health", endpoint("/health", this::health));
             cfg.routes.get("/v1/health", endpoint("/health", this::health));
             cfg.routes.get("/metrics", endpoint("/metrics", ctx -> ctx.contentType(ServerMetrics.CONTENT_TYPE)
@@ -275,6 +276,10 @@ public final class LlamaServer implements AutoCloseable {
                 && !(ctx.method().name().equals("OPTIONS") && !config.corsOrigins().isEmpty())) {
             String h = ctx.header("Authorization");
             String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : "";
+            String apiKey = ctx.header("X-Api-Key"); // Anthropic's clients send the key so; llama-server takes it too
+            if (given.isEmpty() && apiKey != null) {
+                given = apiKey.strip();
+            }
             if (!MessageDigest.isEqual(sha256(given), keyDigest)) {
                 ctx.header("WWW-Authenticate", "Bearer");
                 throw ApiException.unauthorized();
@@ -342,6 +347,35 @@ public final class LlamaServer implements AutoCloseable {
             meta.put("slots", engine.params().slots());
             meta.put("n_ctx_slot", engine.tokensPerSlot());
         }
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /**
+     * llama-server's {@code GET /props}: the model's path and alias, the slots, the default
+     * generation settings (a slot's context, and the server's default sampling), the chat template.
+     */
+    private void props(Context ctx) {
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("model_path", context.model().path().toString());
+        o.put("model_alias", context.modelName());
+        o.put("total_slots", engine == null ? 1 : engine.params().slots());
+        ObjectNode gs = o.putObject("default_generation_settings");
+        gs.put("n_ctx", engine == null ? config.contextSize() : engine.tokensPerSlot());
+        ObjectNode params = gs.putObject("params");
+        org.llamajava.SamplingSettings s = config.sampling();
+        params.put("seed", s.seed());
+        params.put("temperature", s.temperature());
+        params.put("top_k", s.topK());
+        params.put("top_p", s.topP());
+        params.put("min_p", s.minP());
+        params.put("repeat_last_n", s.penaltyLastN());
+        params.put("repeat_penalty", s.repeatPenalty());
+        params.put("presence_penalty", s.presencePenalty());
+        params.put("frequency_penalty", s.frequencyPenalty());
+        params.put("n_predict", config.maxTokens() > 0 ? config.maxTokens() : -1);
+        ChatTemplate t = config.chatTemplate();
+        o.put("chat_template", t == null ? "" : t.toString());
+        o.put("build_info", context.fingerprint());
         ctx.contentType("application/json").result(context.json(o));
     }
 

@@ -93,6 +93,9 @@ class ServerHttpTest {
         assertError(post(url + "/v1/chat/completions", body, "Authorization", "Bearer"), 401, null);
         assertError(post(url + "/tokenize", "{\"content\":\"a\"}", "Authorization", KEY), 401, null);
         assertEquals(200, chat(body).status());
+        // Anthropic's header, as llama-server takes it
+        assertEquals(200, post(url + "/v1/chat/completions", body, "X-Api-Key", KEY).status());
+        assertError(post(url + "/v1/chat/completions", body, "X-Api-Key", KEY + "x"), 401, null);
     }
 
     @Test
@@ -273,6 +276,19 @@ class ServerHttpTest {
                 + "\"ignore_eos\":true}", AUTH);
         assertEquals(200, r.json().get("usage").get("completion_tokens").asInt(), r.raw().body());
         assertEquals("length", r.json().get("choices").get(0).get("finish_reason").asText());
+    }
+
+    /** llama-server's GET /props: the fields llama.cpp's server test suite reads (test_basic.py). */
+    @Test
+    void propsLikeLlamaServers() {
+        Reply r = get(url + "/props", AUTH);
+        assertEquals(200, r.status(), r.raw().body());
+        JsonNode p = r.json();
+        assertTrue(p.get("model_path").asText().endsWith(".gguf"), p.toString());
+        assertEquals(2, p.get("total_slots").asInt());
+        assertEquals(512, p.get("default_generation_settings").get("n_ctx").asInt(), "a slot's share of 1024");
+        assertEquals(-1, p.get("default_generation_settings").get("params").get("seed").asLong(), "random by default");
+        assertEquals(401, get(url + "/props").status(), "behind the key");
     }
 
     @Test
