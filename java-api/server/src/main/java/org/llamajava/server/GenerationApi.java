@@ -285,11 +285,6 @@ final class GenerationApi {
         }
 
         @Override
-        public List<ObjectNode> start(int choice) {
-            return List.of();
-        }
-
-        @Override
         public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
             predicted += tokens == null ? 0 : tokens.size();
             ObjectNode o = base(text, false);
@@ -646,11 +641,6 @@ final class GenerationApi {
             offsets[choice] += text.length();
             ch.put("finish_reason", finish);
             return o;
-        }
-
-        @Override
-        public List<ObjectNode> start(int choice) {
-            return List.of();
         }
 
         @Override

@@ -30,8 +30,10 @@ final class SseStream implements Generation.Listener {
 
     /** The chunks of one endpoint's stream. */
     interface Format {
-        /** Chunks before any text of a choice (chat: the assistant's role). */
-        List<ObjectNode> start(int choice);
+        /** Chunks before any text of a choice (chat: the assistant's role); none by default. */
+        default List<ObjectNode> start(int choice) {
+            return List.of();
+        }
 
         /** A chunk of text, with the tokens sampled for it (for logprobs); null to send nothing yet. */
         ObjectNode text(int choice, String text, List<GeneratedToken> tokens);

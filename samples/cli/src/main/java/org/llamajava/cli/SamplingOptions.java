@@ -6,12 +6,14 @@ import org.llamajava.Sampler;
 import org.llamajava.SamplingSettings;
 import org.llamajava.grammar.Grammar;
 import org.llamajava.grammar.JsonSchema;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The sampling flags that {@code generate} and {@code chat} share, with llama.cpp's names and
- * environment variables, over the defaults every front end shares ({@link SamplingSettings}): {@code -n}, {@code --temp}, {@code -s/--seed},
- * {@code --top-k}, {@code --top-p}, {@code --min-p}, and one of {@code --grammar},
+ * environment variables, over the defaults every front end shares ({@link SamplingSettings}): {@code -n}, the sampler
+ * flags ({@link SamplerFlags}: {@code --temp}, {@code -s/--seed}, {@code --top-k}, {@code --top-p}, {@code --min-p},
+ * the penalties), and one of {@code --grammar},
  * {@code --grammar-file}, {@code -j/--json-schema}, {@code -jf/--json-schema-file}. Every value is
  * checked by {@link #check()}, before any model is loaded.
  */
@@ -20,24 +22,8 @@ final class SamplingOptions {
             description = "tokens to generate (per reply in chat; env: LLAMA_ARG_N_PREDICT)")
     Integer maxTokens;
 
-    @Option(names = "--temp", paramLabel = "T", defaultValue = "${env:LLAMA_ARG_TEMPERATURE}",
-            description = "temperature; 0 is greedy (default: 0.8; env: LLAMA_ARG_TEMPERATURE)")
-    Float temperature;
-
-    @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "sampling seed (default: random)")
-    Long seed;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "${env:LLAMA_ARG_TOP_K}",
-            description = "top-k sampling, 0 = off (default: 40; env: LLAMA_ARG_TOP_K)")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_TOP_P}",
-            description = "top-p sampling, 1.0 = off (default: 0.95; env: LLAMA_ARG_TOP_P)")
-    Float topP;
-
-    @Option(names = "--min-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_MIN_P}",
-            description = "min-p sampling, 0.0 = off (default: 0.05; env: LLAMA_ARG_MIN_P)")
-    Float minP;
+    @Mixin
+    SamplerFlags sampler;
 
     @Option(names = "--grammar", paramLabel = "GBNF", description = "constrain the output with a GBNF grammar")
     String grammarText;
@@ -62,9 +48,7 @@ final class SamplingOptions {
         if (maxTokens != null && maxTokens < 0) {
             throw new UsageException("-n must be >= 0");
         }
-        finite("--temp", temperature);
-        finite("--top-p", topP);
-        finite("--min-p", minP);
+        sampler.settings(); // checks the sampler flags
         String given = null;
         for (String[] f : new String[][] {{"--grammar", grammarText}, {"--grammar-file", str(grammarFile)},
                 {"-j", jsonSchema}, {"-jf", str(jsonSchemaFile)}}) {
@@ -91,12 +75,6 @@ final class SamplingOptions {
         return p == null ? null : p.toString();
     }
 
-    private static void finite(String flag, Float v) {
-        if (v != null && (v.isNaN() || v.isInfinite())) {
-            throw new UsageException(flag + " must be a number, not '" + v + "'");
-        }
-    }
-
     /** {@code -n}, or {@code def} when not given. */
     int maxTokens(int def) {
         check();
@@ -112,27 +90,7 @@ final class SamplingOptions {
     /** The flags over llama-java's (llama-server's) sampling defaults, {@link SamplingSettings}. */
     SamplingSettings settings() {
         check();
-        SamplingSettings.Builder b = SamplingSettings.builder();
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        if (minP != null) {
-            b.minP(minP);
-        }
-        if (temperature != null) {
-            b.temperature(temperature);
-        }
-        if (seed != null) {
-            b.seed(seed);
-        }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        return sampler.settings();
     }
 
     /** The sampler chain of {@link #settings()}, without the grammar. */

@@ -102,41 +102,9 @@ final class ServeCommand extends CliCommand {
     @Option(names = {"--reranking", "--rerank"}, description = "serve /v1/rerank")
     boolean rerank;
 
-    // the sampling a request gets for the fields it leaves out, as llama-server's flags set it
-    @Option(names = {"--temp", "--temperature"}, paramLabel = "T", defaultValue = "${env:LLAMA_ARG_TEMPERATURE}",
-            description = "default temperature (default: 0.8; env: LLAMA_ARG_TEMPERATURE)")
-    Float temp;
-
-    @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "default seed, -1 for random (default: -1)")
-    Long seed;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "${env:LLAMA_ARG_TOP_K}",
-            description = "default top-k, 0 for off (default: 40; env: LLAMA_ARG_TOP_K)")
-    Integer topK;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_TOP_P}",
-            description = "default top-p, 1 for off (default: 0.95; env: LLAMA_ARG_TOP_P)")
-    Float topP;
-
-    @Option(names = "--min-p", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_MIN_P}",
-            description = "default min-p, 0 for off (default: 0.05; env: LLAMA_ARG_MIN_P)")
-    Float minP;
-
-    @Option(names = "--repeat-penalty", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_REPEAT_PENALTY}",
-            description = "default repetition penalty, 1 for off (default: 1; env: LLAMA_ARG_REPEAT_PENALTY)")
-    Float repeatPenalty;
-
-    @Option(names = "--repeat-last-n", paramLabel = "N",
-            description = "tokens the penalties look back over, -1 for the context (default: 64)")
-    Integer repeatLastN;
-
-    @Option(names = "--presence-penalty", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_PRESENCE_PENALTY}",
-            description = "default presence penalty (default: 0; env: LLAMA_ARG_PRESENCE_PENALTY)")
-    Float presencePenalty;
-
-    @Option(names = "--frequency-penalty", paramLabel = "P", defaultValue = "${env:LLAMA_ARG_FREQUENCY_PENALTY}",
-            description = "default frequency penalty (default: 0; env: LLAMA_ARG_FREQUENCY_PENALTY)")
-    Float frequencyPenalty;
+    /** The sampling a request gets for the fields it leaves out, as llama-server's flags set it. */
+    @Mixin
+    SamplerFlags sampler;
 
     @Option(names = {"-rea", "--reasoning"}, paramLabel = "on|off|auto", defaultValue = "${env:LLAMA_ARG_REASONING}",
             description = "thinking in chats: on, off, or auto (the template decides; default; env: LLAMA_ARG_REASONING)")
@@ -176,43 +144,6 @@ final class ServeCommand extends CliCommand {
         return b.templateKwargs(kwargs).build();
     }
 
-    /** The server's default sampling: core's (llama-server's) defaults, changed by the flags given. */
-    org.llamajava.SamplingSettings sampling() {
-        org.llamajava.SamplingSettings.Builder b = org.llamajava.SamplingSettings.defaults().toBuilder();
-        if (temp != null) {
-            b.temperature(temp);
-        }
-        if (seed != null) {
-            b.seed(seed);
-        }
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        if (minP != null) {
-            b.minP(minP);
-        }
-        if (repeatPenalty != null) {
-            b.repeatPenalty(repeatPenalty);
-        }
-        if (repeatLastN != null) {
-            b.penaltyLastN(repeatLastN);
-        }
-        if (presencePenalty != null) {
-            b.presencePenalty(presencePenalty);
-        }
-        if (frequencyPenalty != null) {
-            b.frequencyPenalty(frequencyPenalty);
-        }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-    }
-
     /** What serve's options did not take: llama-server's other flags (see {@link ServerFlags}). */
     @Unmatched
     List<String> unmatched = new java.util.ArrayList<>();
@@ -247,7 +178,7 @@ final class ServeCommand extends CliCommand {
                         : cacheRam < 0 ? -1 : cacheRam << 20)
                 .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
                 .maxThreads(threadsHttp).modelName(alias)
-                .sampling(sampling())
+                .sampling(sampler.settings())
                 .chatDefaults(chatDefaults())
                 .apiKey(apiKey);
         if (context.threads() != null) {

@@ -123,7 +123,8 @@ class TerminalChatTest {
                  Context ctx = m.createContext(ContextParams.builder().contextSize(contextSize).build());
                  Sequence seq = ctx.newSequence()) {
                 SamplingOptions sampling = new SamplingOptions();
-                sampling.temperature = 0f;
+                sampling.sampler = new SamplerFlags();
+                sampling.sampler.temperature = 0f;
                 sampling.grammarText = grammar;
                 try (Sampler sampler = sampling.sampler(m)) {
                     ChatSession chat = new ChatSession(seq, ChatTemplate.builtin("chatml"), null);
