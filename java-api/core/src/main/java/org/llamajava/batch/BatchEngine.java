@@ -62,7 +62,22 @@ public final class BatchEngine implements AutoCloseable {
     /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
     static final int LORA_QUANTUM = 8;
 
-    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media) {}
+    private record Pending(BatchRequest request, BatchHandle handle, MediaPrompt media, int slot) {}
+
+    /** Work for the engine thread between steps (slot actions), with its result. */
+    private record Task<T>(java.util.function.Supplier<T> work, java.util.concurrent.CompletableFuture<T> result) {
+        void run() {
+            try {
+                result.complete(work.get());
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        }
+    }
+
+    private final java.util.concurrent.ConcurrentLinkedQueue<Task<?>> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Requests pinned to a slot that was busy when they came up (engine thread). */
+    private final java.util.ArrayDeque<Pending> deferred = new java.util.ArrayDeque<>();
 
     private BatchEngine(Model model, EngineParams params) {
         this.vocab = model.vocabulary();
@@ -180,6 +195,21 @@ public final class BatchEngine implements AutoCloseable {
      * @throws IllegalStateException once closed
      */
     public BatchHandle submit(BatchRequest request) {
+        return submit(request, -1);
+    }
+
+    /**
+     * Queues a request for slot {@code slot} (0 to {@code slots - 1}), as llama-server's
+     * {@code id_slot}: it waits for that slot, reusing the slot's cache as far as the prompt
+     * starts with it; -1 for any slot, as {@link #submit(BatchRequest)}.
+     *
+     * @throws IllegalArgumentException also for a slot out of range
+     */
+    public BatchHandle submit(BatchRequest request, int slot) {
+        if (slot < -1 || slot >= params.slots()) {
+            throw new IllegalArgumentException("slot " + slot + " is not one of this engine's slots (0 to "
+                    + (params.slots() - 1) + ", or -1 for any)");
+        }
         if (request == null) {
             throw new IllegalArgumentException("request is null");
         }
@@ -197,7 +227,7 @@ public final class BatchEngine implements AutoCloseable {
                     + perSlot + " (contextSize / slots), prompt and reply together: shorten it, or start the engine"
                     + " with a larger contextSize or fewer slots");
         }
-        return enqueue(request, null);
+        return enqueue(request, null, slot);
     }
 
     /**
@@ -215,22 +245,90 @@ public final class BatchEngine implements AutoCloseable {
         MediaChunks.check(prompt, vocab, perSlot);
         BatchRequest request = new BatchRequest(prompt.keys(), sampler, options, loras);
         lora.hold(request.loraAdapters());
-        return enqueue(request, prompt);
+        return enqueue(request, prompt, -1);
     }
 
     /** Queues a checked request ({@code media}: its prompt's text and media, or null). */
-    private BatchHandle enqueue(BatchRequest request, MediaPrompt media) {
+    private BatchHandle enqueue(BatchRequest request, MediaPrompt media, int slot) {
         BatchHandle h = new BatchHandle();
-        if (!queue.offer(new Pending(request, h, media))) {
+        if (!queue.offer(new Pending(request, h, media, slot))) {
             throw new QueueFullException("all " + params.slots() + " slots are busy and " + params.maxQueue()
                     + " requests are waiting: retry later");
         }
         return h;
     }
 
+    /**
+     * Saves slot {@code slot}'s cache (its tokens and KV state) to {@code file}, in llama.cpp's
+     * sequence state file layout, as llama-server's {@code POST /slots/ID?action=save}; the
+     * future gives the tokens saved and bytes written. It runs on the engine's thread between
+     * steps, and fails with {@link IllegalStateException} while the slot generates.
+     */
+    public java.util.concurrent.CompletableFuture<SlotSave> saveSlot(int slot, java.nio.file.Path file) {
+        checkSlot(slot);
+        return task(() -> {
+            SlotFile.Saved s = stepper.saveSlot(slot, file);
+            return new SlotSave(slot, s.tokens(), s.bytes());
+        });
+    }
+
+    /**
+     * Replaces slot {@code slot}'s cache with one {@link #saveSlot} wrote (by an engine over the
+     * same model), as llama-server's {@code action=restore}: a later request starting with those
+     * tokens reuses them. Fails with {@link IllegalStateException} while the slot generates, and
+     * {@link IllegalArgumentException} for a file that is not a saved slot or does not fit.
+     */
+    public java.util.concurrent.CompletableFuture<SlotSave> restoreSlot(int slot, java.nio.file.Path file) {
+        checkSlot(slot);
+        return task(() -> {
+            SlotFile.Saved s = stepper.restoreSlot(slot, file);
+            return new SlotSave(slot, s.tokens(), s.bytes());
+        });
+    }
+
+    /** Empties slot {@code slot}'s cache, as llama-server's {@code action=erase}; the future gives the tokens it held. */
+    public java.util.concurrent.CompletableFuture<Integer> eraseSlot(int slot) {
+        checkSlot(slot);
+        return task(() -> stepper.eraseSlot(slot));
+    }
+
+    private void checkSlot(int slot) {
+        if (slot < 0 || slot >= params.slots()) {
+            throw new IllegalArgumentException("slot " + slot + " is not one of this engine's slots (0 to "
+                    + (params.slots() - 1) + ")");
+        }
+    }
+
+    private <T> java.util.concurrent.CompletableFuture<T> task(java.util.function.Supplier<T> work) {
+        if (closing) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        tasks.add(new Task<>(work, f));
+        if (closing) {
+            failTasks();
+        }
+        return f;
+    }
+
+    private void failTasks() {
+        Task<?> t;
+        while ((t = tasks.poll()) != null) {
+            t.result().completeExceptionally(new java.util.concurrent.CancellationException("the engine closed"));
+        }
+    }
+
     /** Counters since the engine started. */
     public EngineStats stats() {
         return stepper.stats(queue.size());
+    }
+
+    /**
+     * Which slots serve a request now, by slot index (a snapshot, from any thread), as
+     * llama-server's {@code GET /slots} reports them.
+     */
+    public boolean[] busySlots() {
+        return stepper.busySlots();
     }
 
     /** Whether {@link #close()} was called. */
@@ -261,10 +359,11 @@ public final class BatchEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         Pending p;
-        while ((p = queue.poll()) != null) {
+        while ((p = queue.poll()) != null || (p = deferred.poll()) != null) {
             p.handle().completion().completeExceptionally(new java.util.concurrent.CancellationException(
                     "the engine closed before the request started"));
         }
+        failTasks();
         context.close();
     }
 
@@ -286,11 +385,15 @@ public final class BatchEngine implements AutoCloseable {
         }
         try {
             while (!closing) {
+                Task<?> task;
+                while ((task = tasks.poll()) != null) {
+                    task.run();
+                }
                 admit();
                 if (stepper.active() == 0) {
-                    Pending p = queue.poll(50, TimeUnit.MILLISECONDS);
+                    Pending p = queue.poll(tasks.isEmpty() ? 50 : 0, TimeUnit.MILLISECONDS);
                     if (p != null) {
-                        stepper.begin(p.request(), p.handle(), p.media());
+                        stepper.begin(p.request(), p.handle(), p.media(), p.slot());
                     }
                     continue;
                 }
@@ -309,11 +412,30 @@ public final class BatchEngine implements AutoCloseable {
     /** Moves queued requests into free slots. */
     private void admit() {
         while (stepper.active() < params.slots()) {
-            Pending p = queue.poll();
+            Pending p = null;
+            for (java.util.Iterator<Pending> it = deferred.iterator(); it.hasNext();) {
+                Pending d = it.next();
+                if (stepper.isFree(d.slot())) {
+                    it.remove();
+                    p = d;
+                    break;
+                }
+            }
+            while (p == null && deferred.size() < params.maxQueue()) {
+                Pending q = queue.poll();
+                if (q == null) {
+                    return;
+                }
+                if (q.slot() >= 0 && !stepper.isFree(q.slot())) {
+                    deferred.add(q); // waits for its slot; the others go on
+                } else {
+                    p = q;
+                }
+            }
             if (p == null) {
                 return;
             }
-            stepper.begin(p.request(), p.handle(), p.media());
+            stepper.begin(p.request(), p.handle(), p.media(), p.slot());
         }
     }
 

@@ -45,6 +45,21 @@ final class SlotChooser {
         return best;
     }
 
+    /**
+     * Slot {@code id} for request {@code r} (pinned to it, as llama-server's {@code id_slot});
+     * {@link #shared()} then tells how much of its cache the prompt starts with.
+     *
+     * @throws IllegalStateException if that slot is busy
+     */
+    Slot choose(Map<LoraAdapter, Float> loras, BatchRequest r, int id) {
+        Slot s = slots[id];
+        if (s.run != null) {
+            throw new IllegalStateException("slot " + id + " is busy"); // the engine admits only when it is free
+        }
+        shared = s.loras.equals(loras) ? shared(s.cache, s.length, r) : 0;
+        return s;
+    }
+
     /** How many of the cached tokens of the slot the last {@link #choose} chose the prompt starts with. */
     int shared() {
         return shared;

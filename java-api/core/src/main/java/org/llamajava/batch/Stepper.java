@@ -55,6 +55,7 @@ final class Stepper {
         this.decoder = context.port().decoder();
         this.perSlot = perSlot;
         this.slots = new Slot[params.slots()];
+        this.busy = new java.util.concurrent.atomic.AtomicIntegerArray(params.slots());
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(i);
         }
@@ -76,13 +77,18 @@ final class Stepper {
      * ({@code prompt}: its text and media, or null); a slot must be free.
      */
     void begin(BatchRequest r, BatchHandle handle, MediaPrompt prompt) {
+        begin(r, handle, prompt, -1);
+    }
+
+    /** {@link #begin(BatchRequest, BatchHandle, MediaPrompt)} in slot {@code slot} (free), or the best free one (-1). */
+    void begin(BatchRequest r, BatchHandle handle, MediaPrompt prompt, int slot) {
         if (handle.isCancelled()) {
             handle.completion().complete(new Completion("", new int[0], 0, 0, FinishReason.CANCELLED,
                     new Timings(0, 0, 0, 0)));
             return;
         }
         Map<LoraAdapter, Float> loras = lora.forRequest(r.loraAdapters());
-        Slot best = chooser.choose(loras, r);
+        Slot best = slot < 0 ? chooser.choose(loras, r) : chooser.choose(loras, r, slot);
         int bestLcp = chooser.shared();
         boolean restored = false;
         if (promptCache != null) {
@@ -116,6 +122,7 @@ final class Stepper {
         run.next = lcp;
         run.cached = lcp;
         best.run = run;
+        busy.set(best.id, 1);
         active++;
         if (promptCache != null) {
             promptCache.stashIdle(slots);
@@ -285,6 +292,7 @@ final class Stepper {
     private void finish(Slot s, TokenLoop.End reason) {
         Run run = s.run;
         s.run = null;
+        busy.set(s.id, 0);
         active--;
         try {
             run.loop.finish(reason, null);
@@ -305,6 +313,7 @@ final class Stepper {
     private void fail(Slot s, Throwable t) {
         Run run = s.run;
         s.run = null;
+        busy.set(s.id, 0);
         active--;
         decoder.removeFrom(s.id, 0);
         s.length = 0;
@@ -325,6 +334,74 @@ final class Stepper {
     /** Requests running now (any thread). */
     int active() {
         return active;
+    }
+
+    /** Whether slot {@code id} serves no request (engine thread). */
+    boolean isFree(int id) {
+        return slots[id].run == null;
+    }
+
+    /** Slot {@code id}, idle, for a slot action (engine thread). */
+    private Slot idle(int id) {
+        Slot s = slots[id];
+        if (s.run != null) {
+            throw new IllegalStateException("slot " + id + " is generating: try again when its request has finished");
+        }
+        return s;
+    }
+
+    /** Writes idle slot {@code id}'s tokens and KV state to {@code file} (see {@link SlotFile}); the tokens saved. */
+    SlotFile.Saved saveSlot(int id, java.nio.file.Path file) {
+        Slot s = idle(id);
+        for (int i = 0; i < s.length; i++) {
+            if (s.cache[i] < 0 || s.cache[i] >= vocab.size()) {
+                throw new IllegalStateException("slot " + id + " holds image or audio embeddings, which are not saved");
+            }
+        }
+        byte[] state = decoder.saveSequence(id);
+        if (state == null) {
+            throw new IllegalStateException("slot " + id + "'s state is too large to save");
+        }
+        long written = SlotFile.write(file, java.util.Arrays.copyOf(s.cache, s.length), state);
+        return new SlotFile.Saved(s.length, written);
+    }
+
+    /** Replaces idle slot {@code id}'s cache with the one in {@code file}; the tokens restored. */
+    SlotFile.Saved restoreSlot(int id, java.nio.file.Path file) {
+        Slot s = idle(id);
+        SlotFile.Read read = SlotFile.read(file, perSlot, vocab.size());
+        decoder.removeFrom(id, 0);
+        s.length = 0;
+        if (!decoder.restoreSequence(id, read.state())) {
+            throw new IllegalStateException("the state in " + file.getFileName() + " does not fit slot " + id
+                    + " (it was saved by another model or context size)");
+        }
+        int[] tokens = read.tokens();
+        s.cache = java.util.Arrays.copyOf(tokens, Math.max(256, tokens.length));
+        s.length = tokens.length;
+        s.loras = lora.forRequest(null);
+        return new SlotFile.Saved(tokens.length, read.bytes());
+    }
+
+    /** Empties idle slot {@code id}'s cache; the tokens it held. */
+    int eraseSlot(int id) {
+        Slot s = idle(id);
+        int n = s.length;
+        decoder.removeFrom(id, 0);
+        s.length = 0;
+        return n;
+    }
+
+    /** Which slots serve a request (1) or are idle (0), readable from any thread. */
+    final java.util.concurrent.atomic.AtomicIntegerArray busy;
+
+    /** Whether each slot serves a request now (any thread; a snapshot). */
+    boolean[] busySlots() {
+        boolean[] out = new boolean[busy.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = busy.get(i) != 0;
+        }
+        return out;
     }
 
     /** Counters since the engine started, with {@code queued} requests waiting (any thread). */

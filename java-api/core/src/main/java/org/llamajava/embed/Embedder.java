@@ -146,6 +146,40 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
+     * The vectors of inputs given as token ids (as llama-server's {@code /embeddings} takes
+     * them), in order, embedded as they are: no prefix, special tokens or truncation added.
+     *
+     * @throws IllegalStateException if the pooling is {@link Pooling#NONE}
+     * @throws IllegalArgumentException naming the first input that is null, empty, longer than
+     *     {@link #contextSize()} or holds a token outside the vocabulary; nothing is computed then
+     */
+    public List<float[]> embedAllTokens(List<int[]> inputs) {
+        if (runner.pooling == Pooling.NONE) {
+            throw new IllegalStateException("this Embedder pools nothing (Pooling.NONE): create it with another pooling");
+        }
+        if (inputs == null) {
+            throw new IllegalArgumentException("inputs is null");
+        }
+        List<int[]> copies = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] t = inputs.get(i);
+            if (t == null || t.length == 0) {
+                throw new IllegalArgumentException("input " + i + " has no tokens");
+            }
+            if (t.length > runner.capacity()) {
+                throw new IllegalArgumentException("input " + i + " has " + t.length + " tokens; this Embedder takes at"
+                        + " most " + runner.capacity() + " (its context size)");
+            }
+            runner.model.vocabulary().checkTokens(t);
+            copies.add(t.clone());
+        }
+        float[][] out = new float[copies.size()][];
+        runner.run(copies, (input, token, vector) -> out[input] = normalize(vector, runner.dimension, normalization),
+                null);
+        return Collections.unmodifiableList(Arrays.asList(out));
+    }
+
+    /**
      * One vector per token of the text (normalized each), for an Embedder created with
      * {@link Pooling#NONE}.
      */

@@ -14,6 +14,8 @@ final class ApiException extends RuntimeException {
     final String type;
     final String code;
     final String param;
+    /** More fields of the error object (llama-server's {@code n_prompt_tokens}, {@code n_ctx}), or null. */
+    private transient ObjectNode extra;
 
     ApiException(int status, String type, String code, String param, String message) {
         super(message);
@@ -59,9 +61,23 @@ final class ApiException extends RuntimeException {
         return new ApiException(501, "not_supported_error", null, null, message);
     }
 
+    /**
+     * 400 {@code exceed_context_size_error}, as llama-server answers a prompt longer than a slot,
+     * with its {@code n_prompt_tokens} and {@code n_ctx} (a slot's tokens).
+     */
+    static ApiException contextExceeded(int promptTokens, int slotTokens, String message) {
+        ApiException e = new ApiException(400, "exceed_context_size_error", "context_length_exceeded", "messages", message);
+        e.extra = JsonNodeFactory.instance.objectNode().put("n_prompt_tokens", promptTokens).put("n_ctx", slotTokens);
+        return e;
+    }
+
     /** The body: {@code {"error": {"message", "type", "param", "code"}}}. */
     ObjectNode body() {
-        return body(getMessage(), type, param, code);
+        ObjectNode b = body(getMessage(), type, param, code);
+        if (extra != null) {
+            ((ObjectNode) b.get("error")).setAll(extra);
+        }
+        return b;
     }
 
     static ObjectNode body(String message, String type, String param, String code) {

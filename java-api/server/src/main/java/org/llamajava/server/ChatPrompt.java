@@ -60,12 +60,27 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
      */
     static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
                               boolean addGenerationPrompt) {
-        List<ChatMessage> messages = messages(b, media);
+        return prepare(b, template, vocab, media, defaults, addGenerationPrompt, false);
+    }
+
+    /**
+     * {@link #prepare(JsonBody, ChatTemplate, Vocabulary, boolean, ChatOptions, boolean)};
+     * {@code allowEmpty}: an empty {@code messages} array renders as it is (Anthropic's API, as
+     * llama-server takes it), instead of a 400.
+     */
+    static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
+                              boolean addGenerationPrompt, boolean allowEmpty) {
+        List<ChatMessage> messages = messages(b, media, allowEmpty);
         List<Media> images = new ArrayList<>();
         messages.forEach(m -> images.addAll(m.media()));
         List<Tool> tools = tools(b);
         ToolChoice choice = toolChoice(b, tools);
         JsonSchema schema = responseFormat(b);
+        Grammar requested = b.has("grammar") ? SamplingParams.grammar(b) : null; // llama-server's GBNF field
+        if (requested != null && schema != null) {
+            throw ApiException.invalid("grammar", "give 'grammar' or a JSON schema ('response_format', 'json_schema'),"
+                    + " not both");
+        }
         boolean toolTurns = messages.stream().anyMatch(m -> m.hasToolCalls() || m.role().equals(ChatMessage.TOOL));
         if (!template.supportsChatApi()) { // core's one rule: a built-in template other than chatml renders plain chats
             if ((!tools.isEmpty() && choice != ToolChoice.NONE) || toolTurns) {
@@ -82,7 +97,8 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                         + e.getMessage());
             }
             return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(prompt, vocab) : new int[0],
-                    schema == null ? null : schema.toGrammar(), List.of(), null, prompt, images);
+                    requested != null ? requested : schema == null ? null : schema.toGrammar(), List.of(), null, prompt,
+                    images);
         }
         ChatOptions options;
         try {
@@ -100,7 +116,7 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         List<String> stops = format.additionalStops().stream().filter(s -> !s.isEmpty()).toList();
         Grammar grammar;
         try {
-            grammar = format.grammar();
+            grammar = requested != null && format.grammar() == null ? requested : format.grammar();
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("tools", "the tools' or response format's grammar is not usable: " + e.getMessage());
         }
@@ -115,11 +131,15 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
 
     /** The request's messages; {@code media}: {@code image_url} parts are read (else refused). */
     static List<ChatMessage> messages(JsonBody b, boolean media) {
+        return messages(b, media, false);
+    }
+
+    private static List<ChatMessage> messages(JsonBody b, boolean media, boolean allowEmpty) {
         JsonNode v = b.get("messages");
         if (v == null) {
             throw ApiException.invalid("messages", "'messages' is required: an array of {\"role\", \"content\"} objects");
         }
-        if (!v.isArray() || v.isEmpty()) {
+        if (!v.isArray() || (v.isEmpty() && !allowEmpty)) {
             throw ApiException.invalid("messages", "'messages' must be a non-empty array, not " + JsonBody.kind(v));
         }
         if (v.size() > MAX_MESSAGES) {
@@ -295,11 +315,16 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         return ToolChoice.named(name.textValue());
     }
 
-    /** {@code {"type": "text"}}, {@code {"type": "json_object"}} or {@code {"type": "json_schema", "json_schema": {"schema"}}}; null for text. */
+    /**
+     * {@code {"type": "text"}}, {@code {"type": "json_object"}} (with llama-server's optional
+     * {@code "schema"}) or {@code {"type": "json_schema", "json_schema": {"schema"}}}, or
+     * llama-server's top-level {@code json_schema}; null for text.
+     */
     private static JsonSchema responseFormat(JsonBody b) {
+        JsonNode top = b.get("json_schema");
         JsonNode v = b.get("response_format");
         if (v == null) {
-            return null;
+            return top == null ? null : schema("json_schema", top);
         }
         JsonNode type = v.get("type");
         if (!v.isObject() || type == null || !type.isTextual()) {
@@ -309,29 +334,37 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
             case "text":
                 return null;
             case "json_object":
-                return ANY_OBJECT;
+                JsonNode given = v.get("schema");
+                return given == null || given.isNull() ? ANY_OBJECT : schema("response_format", given);
             case "json_schema":
                 JsonNode s = v.path("json_schema").get("schema");
                 if (s == null || !s.isObject()) {
                     throw ApiException.invalid("response_format", "'response_format.json_schema.schema' must be a JSON"
                             + " Schema object");
                 }
-                JsonSchema schema;
-                try {
-                    schema = JsonSchema.of(s); // bounded: too many optional properties, too deep, ... are refused here
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.invalid("response_format", e.getMessage());
-                }
-                try {
-                    schema.toGrammar();
-                } catch (IllegalArgumentException | LlamaException e) {
-                    throw ApiException.invalid("response_format", "the JSON schema cannot be turned into a grammar: "
-                            + e.getMessage());
-                }
-                return schema;
+                return schema("response_format", s);
             default:
                 throw ApiException.invalid("response_format", "'response_format.type' must be text, json_object or"
                         + " json_schema, not '" + type.textValue() + "'");
         }
+    }
+
+    /** A request's JSON Schema, checked: bounded, and convertible to a grammar (else 400 naming {@code field}). */
+    static JsonSchema schema(String field, JsonNode s) {
+        if (!s.isObject()) {
+            throw JsonBody.wrongType(field, "a JSON Schema object", s);
+        }
+        JsonSchema schema;
+        try {
+            schema = JsonSchema.of(s); // bounded: too many optional properties, too deep, ... are refused here
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(field, e.getMessage());
+        }
+        try {
+            schema.toGrammar();
+        } catch (IllegalArgumentException | LlamaException e) {
+            throw ApiException.invalid(field, "the JSON schema cannot be turned into a grammar: " + e.getMessage());
+        }
+        return schema;
     }
 }

@@ -44,7 +44,15 @@ final class EmbeddingApi implements AutoCloseable {
             return t;
         });
         int train = server.model().trainingContextLength();
-        EmbedderParams params = EmbedderParams.builder().threads(c.threads())
+        if (c.pooling() == org.llamajava.Pooling.NONE) {
+            throw new IllegalArgumentException("pooling none (one vector per token) is not served: /v1/embeddings"
+                    + " answers one vector per input; use mean, cls or last");
+        }
+        EmbedderParams.Builder pb = EmbedderParams.builder();
+        if (!rerank && c.pooling() != org.llamajava.Pooling.MODEL) {
+            pb.pooling(c.pooling());
+        }
+        EmbedderParams params = pb.threads(c.threads())
                 .contextSize(train > 0 ? Math.min(c.contextSize(), train) : c.contextSize()).build();
         try {
             worker.submit(() -> {
@@ -74,7 +82,7 @@ final class EmbeddingApi implements AutoCloseable {
             throw ApiException.notSupported("this server was started for reranking (--reranking): it serves /v1/rerank");
         }
         JsonBody b = server.read(ctx);
-        List<String> inputs = inputs(b);
+        List<Object> inputs = inputs(b);
         String format = b.string("encoding_format", "float");
         if (!format.equals("float") && !format.equals("base64")) {
             throw ApiException.invalid("encoding_format", "'encoding_format' must be \"float\" or \"base64\"");
@@ -83,10 +91,17 @@ final class EmbeddingApi implements AutoCloseable {
         record Result(List<float[]> vectors, int tokens) {}
         Result r = call(() -> {
             int tokens = 0;
-            for (String s : inputs) {
-                tokens += embedder.tokenize(s).length;
+            List<int[]> ids = new ArrayList<>();
+            for (Object in : inputs) {
+                int[] t = in instanceof String s ? embedder.tokenize(s) : (int[]) in;
+                tokens += t.length;
+                ids.add(t);
             }
-            return new Result(embedder.embedAll(inputs), tokens);
+            boolean text = inputs.stream().allMatch(in -> in instanceof String);
+            // text through the Embedder's own path (prefix, truncation); token ids as they are
+            List<float[]> vectors = text ? embedder.embedAll(inputs.stream().map(String.class::cast).toList())
+                    : embedder.embedAllTokens(ids);
+            return new Result(vectors, tokens);
         });
         if (dims != 0 && dims != embedder.dimension()) {
             throw ApiException.invalid("dimensions", "this model's embeddings have " + embedder.dimension()
@@ -118,32 +133,65 @@ final class EmbeddingApi implements AutoCloseable {
         ctx.contentType("application/json").result(server.json(o));
     }
 
-    private List<String> inputs(JsonBody b) {
-        JsonNode v = b.get("input");
+    /**
+     * The inputs, as llama-server reads them: a string; token ids (with strings among them,
+     * tokenized in place: one input); or an array of those. Each is its text (null for token
+     * input) or its tokens.
+     */
+    private List<Object> inputs(JsonBody b) {
+        JsonNode v = b.has("input") ? b.get("input") : b.get("content"); // llama-server's /embeddings: "content"
         if (v == null) {
             throw ApiException.invalid("input", "'input' is required: a string or an array of strings");
         }
-        List<String> out = new ArrayList<>();
-        if (v.isTextual()) {
-            out.add(v.textValue());
-        } else if (v.isArray() && !v.isEmpty() && v.get(0).isTextual()) {
+        List<Object> out = new ArrayList<>();
+        if (v.isArray() && !v.isEmpty() && !mixed(v)) {
             if (v.size() > server.config().maxInputs()) {
                 throw ApiException.invalid("input", "'input' has " + v.size() + " items; this server takes at most "
                         + server.config().maxInputs() + " per request");
             }
             for (JsonNode e : v) {
-                if (!e.isTextual()) {
-                    throw JsonBody.wrongType("input", "a string or an array of strings", v);
-                }
-                out.add(e.textValue());
+                out.add(one(e));
             }
-        } else if (v.isArray() && !v.isEmpty() && (v.get(0).isNumber() || v.get(0).isArray())) {
-            throw ApiException.invalid("input", "send 'input' as text: token ids are not supported for embeddings");
         } else {
-            throw ApiException.invalid("input", "'input' must be a string or a non-empty array of strings, not "
-                    + JsonBody.kind(v));
+            out.add(one(v));
         }
         return out;
+    }
+
+    /** Token ids and strings, at least one id: one input. */
+    private static boolean mixed(JsonNode v) {
+        boolean id = false;
+        for (JsonNode e : v) {
+            if (e.isIntegralNumber()) {
+                id = true;
+            } else if (!e.isTextual()) {
+                return false;
+            }
+        }
+        return id;
+    }
+
+    private Object one(JsonNode v) {
+        if (v.isTextual()) {
+            return v.textValue();
+        }
+        if (v.isArray() && !v.isEmpty() && mixed(v)) {
+            Vocabulary vocab = server.model().vocabulary();
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                JsonNode e = v.get(i);
+                if (e.isTextual()) {
+                    for (int t : vocab.tokenize(e.textValue(), false, true)) {
+                        ids.add(t);
+                    }
+                } else {
+                    ids.add((int) JsonBody.integer("input", e, 0, vocab.size() - 1));
+                }
+            }
+            return ids.stream().mapToInt(Integer::intValue).toArray();
+        }
+        throw ApiException.invalid("input", "'input' must be a string, token ids, or an array of those, not "
+                + JsonBody.kind(v));
     }
 
     void rerank(Context ctx) {

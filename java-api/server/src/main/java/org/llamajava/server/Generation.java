@@ -66,7 +66,7 @@ final class Generation {
      * @throws ApiException 503 if the engine's queue is full (nothing stays submitted then)
      */
     static Generation start(BatchEngine engine, int[] prompt, SamplingParams params, Listener listener) {
-        return start(engine, prompt, params, null, List.of(), listener);
+        return start(engine, prompt, params, params.grammar(), List.of(), listener);
     }
 
     /**
@@ -97,7 +97,7 @@ final class Generation {
                 if (grammar != null) {
                     sampler.grammar(grammar);
                 }
-                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora()));
+                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora()), params.slot());
                 if (listener != null) {
                     c.handle.completion().whenComplete((done, error) -> listener.done(c.index, done, error, c.drain()));
                 }
@@ -108,6 +108,9 @@ final class Generation {
         } catch (IllegalStateException e) {
             g.cancel();
             throw ApiException.unavailable("the server is shutting down: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            g.cancel();
+            throw ApiException.invalid(e.getMessage());
         }
         return g;
     }

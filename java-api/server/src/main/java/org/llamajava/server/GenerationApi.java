@@ -80,7 +80,12 @@ final class GenerationApi {
             Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
             List<Completion> done = g.await();
             server.metrics().generation(g, done);
-            ctx.contentType("application/json").result(server.json(chatResponse(id, created, g, done, chat.format())));
+            ObjectNode o = chatResponse(id, created, g, done, chat.format());
+            if (server.config().verbose() || b.bool("verbose", false)) {
+                o.putObject("__verbose").put("prompt", vocab.detokenize(chat.tokens(), false, true))
+                        .put("content", done.get(0).text());
+            }
+            ctx.contentType("application/json").result(server.json(o));
             return;
         }
         SseStream stream = new SseStream(server.mapper());
@@ -88,6 +93,65 @@ final class GenerationApi {
         try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
             server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
         }
+    }
+
+    /**
+     * Anthropic's {@code POST /v1/messages}: see {@link AnthropicApi}. Requests with images go
+     * through {@link #withImages}'s path and are answered whole.
+     */
+    void messages(Context ctx) {
+        JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
+                true);
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, 1, vocab, loras, server.config().sampling());
+        if (!chat.media().isEmpty()) {
+            throw ApiException.invalid("messages", "images in /v1/messages are not supported yet: send them to"
+                    + " /v1/chat/completions as image_url parts");
+        }
+        checkPrompt(chat.tokens());
+        String id = OpenAiFormat.id("msg_");
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            Completion c = done.get(0);
+            ChatMessage reply = ChatMessage.assistant(c.text());
+            if (chat.format() != null) {
+                try (ChatParser parser = chat.format().parser()) {
+                    reply = new ChatReplyStream(parser, null).finish(c.text());
+                }
+            }
+            ctx.contentType("application/json").result(server.json(AnthropicApi.message(id, server.modelName(), c, reply,
+                    chat.tokens().length)));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper(), false);
+        Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
+        try (AnthropicApi.Chunks chunks = new AnthropicApi.Chunks(id, server.modelName(), chat.tokens().length,
+                chat.format())) {
+            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        }
+    }
+
+    /** llama-server's {@code POST /chat/completions/input_tokens}: {@code {"input_tokens"}} of a chat request's prompt. */
+    void chatInputTokens(Context ctx) {
+        JsonBody b = server.read(ctx);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
+        ObjectNode o = server.mapper().createObjectNode();
+        o.put("input_tokens", chat.media().isEmpty() ? chat.tokens().length
+                : ChatTemplate.promptTokens(chat.text(), vocab).length);
+        ctx.contentType("application/json").result(server.json(o));
+    }
+
+    /** Anthropic's {@code POST /v1/messages/count_tokens}: {@code {"input_tokens"}} of the rendered prompt. */
+    void countTokens(Context ctx) {
+        JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
+                true);
+        ObjectNode o = server.mapper().createObjectNode();
+        o.put("input_tokens", chat.media().isEmpty() ? chat.tokens().length
+                : ChatTemplate.promptTokens(chat.text(), vocab).length);
+        ctx.contentType("application/json").result(server.json(o));
     }
 
     /**
@@ -238,22 +302,187 @@ final class GenerationApi {
      */
     void nativeCompletion(Context ctx) {
         JsonBody b = server.read(ctx);
-        int[] prompt = checkPrompt(prompt(b));
+        List<int[]> prompts = nativePrompts(b);
+        prompts.forEach(this::checkPrompt);
         SamplingParams p = SamplingParams.read(b, false, maxTokens, 1, vocab, loras, server.config().sampling());
         boolean returnTokens = b.bool("return_tokens", false);
-        NativeFormat f = new NativeFormat(b, prompt, p, returnTokens);
+        boolean postSampling = b.bool("post_sampling_probs", false);
+        List<String> fields = b.strings("response_fields", 64);
         if (!p.stream()) {
-            Generation g = Generation.start(engine, prompt, p, null);
-            List<Completion> done = g.await();
-            server.metrics().generation(g, done);
-            ObjectNode o = f.finalChunk(done.get(0));
-            o.put("content", done.get(0).text());
-            ctx.contentType("application/json").result(server.json(o));
+            if (prompts.size() > server.config().maxN()) {
+                throw ApiException.invalid("prompt", "'prompt' has " + prompts.size() + " prompts; at most "
+                        + server.config().maxN() + " per request");
+            }
+            List<Generation> gs = new ArrayList<>();
+            try {
+                for (int[] prompt : prompts) {
+                    gs.add(Generation.start(engine, prompt, p, null));
+                }
+            } catch (RuntimeException e) {
+                gs.forEach(Generation::cancel);
+                throw e;
+            }
+            ArrayNode all = OpenAiFormat.F.arrayNode();
+            for (int i = 0; i < gs.size(); i++) {
+                Generation g = gs.get(i);
+                List<Completion> done;
+                try {
+                    done = g.await();
+                } catch (RuntimeException e) {
+                    gs.forEach(Generation::cancel);
+                    throw e;
+                }
+                server.metrics().generation(g, done);
+                NativeFormat f = new NativeFormat(b, prompts.get(i), p, returnTokens, postSampling);
+                ObjectNode o = f.finalChunk(done.get(0));
+                o.put("index", i);
+                o.put("content", done.get(0).text());
+                if (p.logprobs()) {
+                    o.set("completion_probabilities", nativeProbs(g.choices.get(0).tokens, p.topLogprobs(), postSampling));
+                }
+                all.add(fields.isEmpty() ? o : pick(o, fields));
+            }
+            ctx.contentType("application/json").result(server.json(all.size() == 1 ? all.get(0) : all));
             return;
         }
+        if (prompts.size() != 1) {
+            throw ApiException.invalid("prompt", "a streamed /completion takes one prompt; got " + prompts.size());
+        }
+        NativeFormat f = new NativeFormat(b, prompts.get(0), p, returnTokens, postSampling);
         SseStream stream = new SseStream(server.mapper(), false);
-        Generation g = Generation.start(engine, prompt, p, stream);
+        Generation g = Generation.start(engine, prompts.get(0), p, stream);
         server.metrics().generation(g, stream.pump(ctx.res(), g, f));
+    }
+
+    /** llama-server's {@code response_fields}: only these fields, a {@code a/b} path flattened to its key. */
+    private static ObjectNode pick(ObjectNode o, List<String> fields) {
+        ObjectNode out = OpenAiFormat.F.objectNode();
+        for (String f : fields) {
+            JsonNode v = o.at("/" + f);
+            if (!v.isMissingNode()) {
+                out.set(f, v);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * llama-server's {@code completion_probabilities}: per generated token its id, text, bytes and
+     * log-probability with the {@code top} most likely tokens ({@code top_logprobs}); with
+     * {@code post_sampling_probs}, probabilities instead ({@code prob}, {@code top_probs}), the
+     * alternatives renormalized over those reported, none of probability 0.
+     */
+    private ArrayNode nativeProbs(List<GeneratedToken> tokens, int top, boolean postSampling) {
+        ArrayNode a = OpenAiFormat.F.arrayNode();
+        for (GeneratedToken t : tokens) {
+            ObjectNode e = probEntry(t.token(), t.logprob(), postSampling);
+            ArrayNode alts = e.putArray(postSampling ? "top_probs" : "top_logprobs");
+            for (org.llamajava.TokenProbability alt : t.alternatives().subList(0, Math.min(top, t.alternatives().size()))) {
+                if (postSampling && !(Math.exp(alt.logprob()) > 0)) {
+                    continue;
+                }
+                alts.add(probEntry(alt.token(), alt.logprob(), postSampling));
+            }
+            a.add(e);
+        }
+        return a;
+    }
+
+    private ObjectNode probEntry(int token, float logprob, boolean asProb) {
+        String piece = vocab.tokenPiece(token);
+        ObjectNode e = OpenAiFormat.F.objectNode();
+        e.put("id", token);
+        e.put("token", piece);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte x : piece.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            bytes.add(x & 0xff);
+        }
+        if (asProb) {
+            e.put("prob", Math.exp(logprob));
+        } else {
+            e.put("logprob", logprob);
+        }
+        return e;
+    }
+
+    /**
+     * The prompts of a native {@code /completion}, as llama-server reads {@code prompt}: a string, a
+     * JSON prompt ({@code {"prompt_string"}}; {@code multimodal_data} needs a projector), an array
+     * of token ids and strings (one prompt, the strings tokenized in place), or an array of such
+     * prompts (one answer each, in a JSON array).
+     */
+    private List<int[]> nativePrompts(JsonBody b) {
+        JsonNode v = b.get("prompt");
+        if (v == null) {
+            throw ApiException.invalid("prompt", "'prompt' is required: a string, token ids, or an array of prompts");
+        }
+        List<int[]> out = new ArrayList<>();
+        if (v.isArray() && !v.isEmpty() && !isMixed(v)) {
+            if (v.size() > 1024) {
+                throw ApiException.invalid("prompt", "'prompt' has " + v.size() + " prompts; at most 1024");
+            }
+            for (JsonNode one : v) {
+                out.add(onePrompt(one));
+            }
+        } else {
+            out.add(onePrompt(v));
+        }
+        return out;
+    }
+
+    /** An array of token ids and strings, with at least one id: one prompt. */
+    private static boolean isMixed(JsonNode v) {
+        boolean number = false;
+        for (JsonNode e : v) {
+            if (e.isIntegralNumber()) {
+                number = true;
+            } else if (!e.isTextual()) {
+                return false;
+            }
+        }
+        return number;
+    }
+
+    private int[] onePrompt(JsonNode v) {
+        if (v.isTextual()) {
+            return vocab.tokenize(v.textValue(), true, true);
+        }
+        if (v.isObject()) {
+            JsonNode media = v.get("multimodal_data");
+            if (media != null && !media.isNull() && !(media.isArray() && media.isEmpty())) {
+                throw ApiException.invalid("prompt", "this server reads no multimodal_data: it was started without a"
+                        + " projector (serve --mmproj FILE); send images to /v1/chat/completions");
+            }
+            JsonNode text = v.get("prompt_string");
+            if (text == null || !text.isTextual()) {
+                throw ApiException.invalid("prompt", "a JSON prompt is {\"prompt_string\": \"...\"}");
+            }
+            return vocab.tokenize(text.textValue(), true, true);
+        }
+        if (v.isArray() && !v.isEmpty()) {
+            List<int[]> parts = new ArrayList<>();
+            int n = 0;
+            for (int i = 0; i < v.size(); i++) {
+                JsonNode e = v.get(i);
+                int[] part;
+                if (e.isTextual()) {
+                    part = vocab.tokenize(e.textValue(), i == 0, true); // as llama-server: special tokens only first
+                } else {
+                    part = new int[] {(int) JsonBody.integer("prompt", e, 0, vocab.size() - 1)};
+                }
+                parts.add(part);
+                n += part.length;
+            }
+            int[] all = new int[n];
+            int at = 0;
+            for (int[] part : parts) {
+                System.arraycopy(part, 0, all, at, part.length);
+                at += part.length;
+            }
+            return all;
+        }
+        throw ApiException.invalid("prompt", "'prompt' must be a string, an array of token ids (and strings), a JSON"
+                + " prompt {\"prompt_string\"}, or an array of those, not " + JsonBody.kind(v));
     }
 
     /** llama-server's native completion JSON, and its stream's events. */
@@ -262,14 +491,16 @@ final class GenerationApi {
         private final int promptTokens;
         private final SamplingParams p;
         private final boolean returnTokens;
+        private final boolean postSampling;
         private int predicted;
 
-        NativeFormat(JsonBody b, int[] prompt, SamplingParams p, boolean returnTokens) {
-            JsonNode v = b.get("prompt");
-            this.promptText = v != null && v.isTextual() ? v.textValue() : vocab.detokenize(prompt, false, false);
+        NativeFormat(JsonBody b, int[] prompt, SamplingParams p, boolean returnTokens, boolean postSampling) {
+            // llama-server's "prompt" field: the prompt's tokens as text, special tokens shown
+            this.promptText = vocab.detokenize(prompt, false, true);
             this.promptTokens = prompt.length;
             this.p = p;
             this.returnTokens = returnTokens;
+            this.postSampling = postSampling;
         }
 
         private ObjectNode base(String content, boolean stop) {
@@ -291,6 +522,9 @@ final class GenerationApi {
             ArrayNode ids = o.putArray("tokens");
             if (tokens != null) {
                 tokens.forEach(t -> ids.add(t.token()));
+                if (p.logprobs()) {
+                    o.set("completion_probabilities", nativeProbs(tokens, p.topLogprobs(), postSampling));
+                }
             }
             return o;
         }
@@ -377,7 +611,7 @@ final class GenerationApi {
             throw ApiException.invalid("prompt", "the prompt has no tokens");
         }
         if (prompt.length > maxPromptTokens) {
-            throw new ApiException(400, "invalid_request_error", "context_length_exceeded", null, "the prompt has "
+            throw ApiException.contextExceeded(prompt.length, engine.tokensPerSlot(), "the prompt has "
                     + prompt.length + " tokens; this server takes at most " + maxPromptTokens + " (each of its "
                     + engine.params().slots() + " slots holds " + engine.tokensPerSlot() + " tokens of prompt and"
                     + " reply): shorten it, or start the server with a larger context (-c) or fewer slots (-np)");
@@ -553,7 +787,7 @@ final class GenerationApi {
         public List<ObjectNode> start(int choice) {
             ObjectNode delta = OpenAiFormat.F.objectNode();
             delta.put("role", "assistant");
-            delta.put("content", "");
+            delta.putNull("content"); // as llama-server's first chunk
             return List.of(chunk(choice, delta, null, null));
         }
 

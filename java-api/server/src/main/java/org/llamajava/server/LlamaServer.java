@@ -88,7 +88,7 @@ public final class LlamaServer implements AutoCloseable {
         String name = config.modelName() != null ? config.modelName()
                 : model.path() == null ? "model" : model.path().getFileName().toString();
         ServerMetrics metrics = new ServerMetrics(inFlight::get);
-        this.context = new ServerContext(config, model, name, "llama-java-" + digest(model.fingerprint()).substring(0, 12),
+        this.context = new ServerContext(config, model, name, "b-llama-java-" + digest(model.fingerprint()).substring(0, 12),
                 mapper, metrics);
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
         if (config.mode() == ServerMode.COMPLETION) {
@@ -167,7 +167,7 @@ public final class LlamaServer implements AutoCloseable {
         s.projector = projector;
         try {
             s.app = s.createApp();
-            s.app.start(config.host(), config.port());
+            s.app.start(firstHost(config.host()), config.port());
         } catch (RuntimeException e) {
             s.release();
             throw new IllegalStateException("the server could not start on " + config.host() + ":" + config.port() + ": "
@@ -198,6 +198,13 @@ public final class LlamaServer implements AutoCloseable {
             cfg.jetty.modifyServer(server -> {
                 server.setStopTimeout(0); // close() drains the requests itself; then connections just close
                 server.addBean(new NetworkConnectionLimit(Math.max(MAX_CONNECTIONS, 2 * threads), server));
+                String[] hosts = config.host().split(",");
+                for (int i = 1; i < hosts.length; i++) { // llama-server's --host A,B: one listener per address
+                    org.eclipse.jetty.server.ServerConnector more = new org.eclipse.jetty.server.ServerConnector(server);
+                    more.setHost(hosts[i].strip());
+                    more.setPort(config.port());
+                    server.addConnector(more);
+                }
                 server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
                     @Override
                     public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
@@ -231,6 +238,13 @@ public final class LlamaServer implements AutoCloseable {
             for (String p : new String[] {"/completion", "/completions"}) {
                 cfg.routes.post(p, endpoint("/completion", generation == null ? noGeneration : generation::nativeCompletion));
             }
+            cfg.routes.post("/v1/messages", endpoint("/v1/messages", generation == null ? noGeneration : generation::messages));
+            cfg.routes.post("/v1/messages/count_tokens", endpoint("/v1/messages/count_tokens",
+                    generation == null ? noGeneration : generation::countTokens));
+            for (String p : new String[] {"/chat/completions/input_tokens", "/v1/chat/completions/input_tokens"}) {
+                cfg.routes.post(p, endpoint("/chat/completions/input_tokens",
+                        generation == null ? noGeneration : generation::chatInputTokens));
+            }
             cfg.routes.post("/infill", endpoint("/infill", generation == null ? noGeneration : generation::infill));
             cfg.routes.post("/apply-template", endpoint("/apply-template",
                     generation == null ? noGeneration : generation::applyTemplate));
@@ -252,8 +266,14 @@ public final class LlamaServer implements AutoCloseable {
             cfg.routes.get("/props", endpoint("/props", this::props));
             cfg.routes.get("/health", endpoint("/health", this::health));
             cfg.routes.get("/v1/health", endpoint("/health", this::health));
-            cfg.routes.get("/metrics", endpoint("/metrics", ctx -> ctx.contentType(ServerMetrics.CONTENT_TYPE)
-                    .result(context.metrics().scrape())));
+            cfg.routes.get("/metrics", endpoint("/metrics", ctx -> {
+                if (!config.metricsEndpoint()) {
+                    throw ApiException.notSupported("this server does not serve /metrics: start it with --metrics");
+                }
+                ctx.contentType(ServerMetrics.CONTENT_TYPE).result(context.metrics().scrape());
+            }));
+            cfg.routes.get("/slots", endpoint("/slots", this::slots));
+            cfg.routes.post("/slots/{id}", endpoint("/slots", this::slotAction));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 answer(ctx, e);
                 context.metrics().request("other", ctx.statusCode(), 0);
@@ -336,6 +356,10 @@ public final class LlamaServer implements AutoCloseable {
         e.put("object", "model");
         e.put("created", created);
         e.put("owned_by", "llama-java");
+        ArrayNode aliases = e.putArray("aliases");
+        config.modelAliases().forEach(aliases::add);
+        ArrayNode tags = e.putArray("tags");
+        config.modelTags().forEach(tags::add);
         ObjectNode meta = e.putObject("meta");
         meta.put("n_vocab", m.vocabulary().size());
         meta.put("n_ctx_train", m.trainingContextLength());
@@ -377,6 +401,109 @@ public final class LlamaServer implements AutoCloseable {
         o.put("chat_template", t == null ? "" : t.toString());
         o.put("build_info", context.fingerprint());
         ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /**
+     * llama-server's {@code GET /slots}: each slot's id, its tokens ({@code n_ctx}), whether it
+     * generates; 501 when started without the endpoint ({@code --no-slots}).
+     */
+    private void slots(Context ctx) {
+        if (!config.slotsEndpoint()) {
+            throw ApiException.notSupported("this server does not serve /slots: start it with --slots");
+        }
+        ArrayNode a = OpenAiFormat.F.arrayNode();
+        if (engine != null) {
+            boolean[] busy = engine.busySlots();
+            for (int i = 0; i < busy.length; i++) {
+                ObjectNode s = a.addObject();
+                s.put("id", i);
+                s.put("n_ctx", engine.tokensPerSlot());
+                s.put("is_processing", busy[i]);
+            }
+        }
+        ctx.contentType("application/json").result(context.json(a));
+    }
+
+    /** A slot file's name: letters, digits, dot, dash, underscore; no path, no leading dot. */
+    private static final java.util.regex.Pattern SLOT_FILE = java.util.regex.Pattern.compile("[A-Za-z0-9_\\-][A-Za-z0-9_.\\-]{0,254}");
+
+    /**
+     * llama-server's {@code POST /slots/ID?action=save|restore|erase}: save and restore take
+     * {@code {"filename"}}, a plain name inside {@link ServerConfig#slotSavePath()} (no folder, no
+     * {@code ..}: no path escapes it); erase empties the slot's cache. 501 without a save path
+     * (save, restore) or on a server that does not generate; 400 for a busy slot or a bad file.
+     */
+    private void slotAction(Context ctx) {
+        if (engine == null) {
+            throw ApiException.notSupported("this server does not generate, so it has no slots");
+        }
+        int id;
+        try {
+            id = Integer.parseInt(ctx.pathParam("id"));
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("id_slot", "the slot id must be a number, not '" + ctx.pathParam("id") + "'");
+        }
+        if (id < 0 || id >= engine.params().slots()) {
+            throw ApiException.invalid("id_slot", "no slot " + id + ": this server has slots 0 to "
+                    + (engine.params().slots() - 1));
+        }
+        String action = ctx.queryParam("action");
+        ObjectNode o = OpenAiFormat.F.objectNode();
+        o.put("id_slot", id);
+        long t0 = System.nanoTime();
+        if ("erase".equals(action)) {
+            o.put("n_erased", await(engine.eraseSlot(id)));
+            ctx.contentType("application/json").result(context.json(o));
+            return;
+        }
+        if (!"save".equals(action) && !"restore".equals(action)) {
+            throw ApiException.invalid("action", "'action' must be save, restore or erase, not " + action);
+        }
+        if (config.slotSavePath() == null) {
+            throw ApiException.notSupported("this server does not save or restore slots: start it with --slot-save-path");
+        }
+        JsonBody b = context.read(ctx);
+        String name = b.requireString("filename");
+        if (!SLOT_FILE.matcher(name).matches() || name.contains("..")) {
+            throw ApiException.invalid("filename", "'filename' must be a plain file name (letters, digits, '.', '-',"
+                    + " '_'; no folder, no '..')");
+        }
+        java.nio.file.Path file = config.slotSavePath().resolve(name);
+        o.put("filename", name);
+        if (action.equals("save")) {
+            org.llamajava.batch.SlotSave s = await(engine.saveSlot(id, file));
+            o.put("n_saved", s.tokens());
+            o.put("n_written", s.bytes());
+            o.putObject("timings").put("save_ms", (System.nanoTime() - t0) / 1e6);
+        } else {
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw ApiException.invalid("filename", "no saved slot named " + name);
+            }
+            org.llamajava.batch.SlotSave s = await(engine.restoreSlot(id, file));
+            o.put("n_restored", s.tokens());
+            o.put("n_read", s.bytes());
+            o.putObject("timings").put("restore_ms", (System.nanoTime() - t0) / 1e6);
+        }
+        ctx.contentType("application/json").result(context.json(o));
+    }
+
+    /** A slot action's result: 400 for a busy slot or a bad file, 500 for a failed write. */
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IllegalStateException || c instanceof IllegalArgumentException) {
+                throw ApiException.invalid(c.getMessage());
+            }
+            if (c instanceof java.util.concurrent.CancellationException) {
+                throw ApiException.unavailable("the server is shutting down");
+            }
+            throw new IllegalStateException("the slot action failed: " + c.getMessage(), c);
+        }
     }
 
     /** llama-server's {@code /tokenize}: {@code content}, {@code add_special} (false), {@code parse_special} (true), {@code with_pieces} (false). */
@@ -430,7 +557,8 @@ public final class LlamaServer implements AutoCloseable {
 
     /** {@code http://HOST:PORT}, for clients. */
     public String baseUrl() {
-        String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        String first = firstHost(config.host());
+        String h = first.contains(":") ? "[" + first + "]" : first;
         return "http://" + h + ":" + port();
     }
 
@@ -512,6 +640,11 @@ public final class LlamaServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The first of the comma-separated hosts (the one {@link #baseUrl()} names). */
+    private static String firstHost(String hosts) {
+        return hosts.split(",")[0].strip();
     }
 
     private static byte[] sha256(String s) {

@@ -27,9 +27,13 @@ import org.llamajava.Vocabulary;
  * @param includeUsage     whether a stream ends with a usage chunk
  * @param lora             llama-server's {@code lora}: the request's LoRA adapters and scales, or
  *                         null for the server's
+ * @param grammar          completions' {@code grammar} (GBNF) or {@code json_schema}, or null (a
+ *                         chat's come with its prompt, {@link ChatPrompt})
+ * @param slot             llama-server's {@code id_slot}: the slot to generate in, or -1 for any
  */
 record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings sampling, boolean logprobs,
-                      int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora) {
+                      int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora,
+                      org.llamajava.grammar.Grammar grammar, int slot) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -57,7 +61,9 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
         int n = (int) b.integer("n", 1, 1, maxN);
         String maxField = chat && b.has("max_completion_tokens") ? "max_completion_tokens"
                 : b.has("max_tokens") ? "max_tokens" : "n_predict";
-        int max = (int) b.integer(maxField, maxTokens, 0, maxTokens);
+        // llama-server caps what is asked at its -n, and reads -1 as "up to the cap"
+        long asked = b.integer(maxField, maxTokens, -1, Long.MAX_VALUE);
+        int max = asked < 0 ? maxTokens : (int) Math.min(asked, maxTokens);
         List<String> stop = b.strings("stop", MAX_STOP);
         for (String s : stop) {
             if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
@@ -92,6 +98,9 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
             if (top > 0 && !logprobs) {
                 throw ApiException.invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
             }
+        } else if (b.has("n_probs")) { // llama-server's native field
+            top = (int) b.integer("n_probs", 0, 0, MAX_TOP_LOGPROBS);
+            logprobs = top > 0;
         } else {
             logprobs = b.has("logprobs");
             top = (int) b.integer("logprobs", 0, 0, MAX_TOP_LOGPROBS);
@@ -108,7 +117,37 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
         SamplingSettings sampling = SamplingSettings.builder().temperature(temperature).topP(topP).topK(topK).minP(minP)
                 .penaltyLastN(d.penaltyLastN()).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence)
                 .logitBias(bias).seed(seed).build();
-        return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b));
+        return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b),
+                chat ? null : grammar(b), (int) b.integer("id_slot", -1, -1, org.llamajava.ContextParams.MAX_SEQUENCES));
+    }
+
+    /**
+     * llama-server's {@code grammar} (GBNF text) or {@code json_schema} (a JSON Schema object), or
+     * null; 400 for a grammar llama.cpp would not parse or a schema it cannot convert.
+     */
+    static org.llamajava.grammar.Grammar grammar(JsonBody b) {
+        JsonNode g = b.get("grammar");
+        JsonNode schema = b.get("json_schema");
+        if (g != null && schema != null) {
+            throw ApiException.invalid("grammar", "give 'grammar' or 'json_schema', not both");
+        }
+        if (g != null) {
+            if (!g.isTextual()) {
+                throw JsonBody.wrongType("grammar", "GBNF text", g);
+            }
+            if (g.textValue().isBlank()) {
+                return null;
+            }
+            try {
+                return org.llamajava.grammar.Grammar.gbnf(g.textValue());
+            } catch (IllegalArgumentException | org.llamajava.LlamaException e) {
+                throw ApiException.invalid("grammar", "'grammar' is not valid GBNF: " + e.getMessage());
+            }
+        }
+        if (schema != null) {
+            return ChatPrompt.schema("json_schema", schema).toGrammar();
+        }
+        return null;
     }
 
     /**

@@ -11,7 +11,8 @@ import org.llamajava.chat.ChatTemplate;
  * How to run a {@link LlamaServer}. Build with {@link #builder()}; the defaults are safe to
  * expose on one machine: loopback only, bounded bodies, prompts, replies and queue.
  *
- * @param host          interface to bind; {@code 127.0.0.1} by default. Binding another one
+ * @param host          interface to bind (several, comma-separated, as llama-server's {@code --host
+ *                      127.0.0.1,::1}); {@code 127.0.0.1} by default. Binding another one
  *                      (e.g. {@code 0.0.0.0}) exposes the server to the network: set an API key
  * @param port          TCP port; 0 picks a free one ({@link LlamaServer#port()} tells which)
  * @param apiKey        when set, every endpoint but {@code /health} needs
@@ -43,12 +44,28 @@ import org.llamajava.chat.ChatTemplate;
  * @param promptCacheBytes host memory for idle slots' caches, llama-server's {@code --cache-ram}
  *                      (see {@link org.llamajava.batch.EngineParams#promptCacheBytes()}): 0 off,
  *                      -1 no limit
+ * @param metricsEndpoint whether {@code GET /metrics} answers (else 501, as llama-server without
+ *                      {@code --metrics}); on by default here, off by default in {@code serve}
+ * @param slotsEndpoint whether {@code GET /slots} answers (else 501, llama-server's {@code --no-slots})
+ * @param verbose       whether responses carry llama-server's {@code __verbose} object (the rendered
+ *                      prompt), as with its {@code --verbose}; a request's {@code "verbose": true}
+ *                      asks for it too
+ * @param modelAliases  every name the model answers to in {@code /v1/models} (llama-server's
+ *                      comma-separated {@code --alias}); empty for just {@code modelName}
+ * @param modelTags     the model's tags in {@code /v1/models} (llama-server's {@code --tags})
+ * @param pooling       an embedding server's pooling (llama-server's {@code --pooling}); MODEL for
+ *                      the model's own
+ * @param slotSavePath  the folder of {@code POST /slots/ID?action=save|restore} files
+ *                      (llama-server's {@code --slot-save-path}); null: those actions answer 501
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
                            int maxQueue, long maxBodyBytes, int maxTokens, int maxPromptTokens, int maxN,
                            int maxInputs, List<String> corsOrigins, Duration drainTimeout, int maxThreads,
-                           long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults) {
+                           long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults,
+                           boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
+                           java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
+                           org.llamajava.Pooling pooling) {
 
     public ServerConfig {
         if (host == null || host.isBlank()) {
@@ -79,6 +96,11 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
             throw new IllegalArgumentException("maxTokens, maxPromptTokens and maxThreads must be >= 0 (0: the default)");
         }
         corsOrigins = List.copyOf(corsOrigins);
+        modelAliases = modelAliases == null ? List.of() : List.copyOf(modelAliases);
+        modelTags = modelTags == null ? List.of() : List.copyOf(modelTags);
+        if (pooling == null) {
+            pooling = org.llamajava.Pooling.MODEL;
+        }
         if (promptCacheBytes < -1) {
             throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size; got "
                     + promptCacheBytes);
@@ -142,6 +164,13 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private long promptCacheBytes = org.llamajava.batch.EngineParams.defaultPromptCacheBytes();
         private SamplingSettings sampling = SamplingSettings.defaults();
         private ChatOptions chatDefaults = ChatOptions.DEFAULT;
+        private boolean metricsEndpoint = true;
+        private boolean slotsEndpoint = true;
+        private boolean verbose;
+        private java.nio.file.Path slotSavePath;
+        private List<String> modelAliases = List.of();
+        private List<String> modelTags = List.of();
+        private org.llamajava.Pooling pooling = org.llamajava.Pooling.MODEL;
 
         private Builder() {}
 
@@ -176,11 +205,26 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
          * reasoning format; a request's tools, tool choice and response format are added to it.
          */
         public Builder chatDefaults(ChatOptions v) { this.chatDefaults = v; return this; }
+        /** Whether {@code GET /metrics} answers (default true; llama-server's {@code --metrics}). */
+        public Builder metricsEndpoint(boolean v) { this.metricsEndpoint = v; return this; }
+        /** Whether {@code GET /slots} answers (default true; llama-server's {@code --slots}, {@code --no-slots}). */
+        public Builder slotsEndpoint(boolean v) { this.slotsEndpoint = v; return this; }
+        /** Whether responses carry {@code __verbose} (default false; llama-server's {@code --verbose}). */
+        public Builder verbose(boolean v) { this.verbose = v; return this; }
+        /** The folder of saved slots (llama-server's {@code --slot-save-path}); null (default): no save or restore. */
+        public Builder slotSavePath(java.nio.file.Path v) { this.slotSavePath = v; return this; }
+        /** Every name of the model listed in {@code /v1/models} (llama-server's {@code --alias a,b,c}). */
+        public Builder modelAliases(List<String> v) { this.modelAliases = List.copyOf(v); return this; }
+        /** The model's tags listed in {@code /v1/models} (llama-server's {@code --tags}). */
+        public Builder modelTags(List<String> v) { this.modelTags = List.copyOf(v); return this; }
+        /** An embedding server's pooling (llama-server's {@code --pooling}); MODEL (default): the model's own. */
+        public Builder pooling(org.llamajava.Pooling v) { this.pooling = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
-                    drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults);
+                    drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
+                    verbose, slotSavePath, modelAliases, modelTags, pooling);
         }
     }
 }

@@ -43,6 +43,27 @@ final class SseStream implements Generation.Listener {
 
         /** The usage chunk ({@code stream_options.include_usage}). */
         ObjectNode usage(List<Completion> done);
+
+        /** The events for a piece of text: {@link #text}'s chunk, if any, by default. */
+        default List<ObjectNode> textChunks(int choice, String text, List<GeneratedToken> tokens) {
+            ObjectNode o = text(choice, text, tokens);
+            return o == null ? List.of() : List.of(o);
+        }
+
+        /** The events that end a choice: {@link #finish}'s chunk by default. */
+        default List<ObjectNode> finishChunks(int choice, Completion completion, List<GeneratedToken> tokens) {
+            return List.of(finish(choice, completion, tokens));
+        }
+
+        /** The SSE event name a chunk goes with ({@code event: NAME}), or null for none (OpenAI's streams). */
+        default String event(ObjectNode chunk) {
+            return null;
+        }
+
+        /** The chunk that reports a failure, from OpenAI's error body: the body by default. */
+        default ObjectNode error(ObjectNode body) {
+            return body;
+        }
     }
 
     private sealed interface Event permits Text, Done {}
@@ -95,7 +116,7 @@ final class SseStream implements Generation.Listener {
             OutputStream out = res.getOutputStream();
             for (int i = 0; i < n; i++) {
                 for (ObjectNode chunk : format.start(i)) {
-                    send(out, chunk);
+                    send(out, format, chunk);
                 }
             }
             out.flush();
@@ -108,23 +129,24 @@ final class SseStream implements Generation.Listener {
                     continue;
                 }
                 if (e instanceof Text t) {
-                    ObjectNode chunk = format.text(t.choice(), t.text(), t.tokens());
-                    if (chunk != null) {
-                        send(out, chunk);
+                    for (ObjectNode chunk : format.textChunks(t.choice(), t.text(), t.tokens())) {
+                        send(out, format, chunk);
                     }
                 } else if (e instanceof Done d) {
                     if (d.error() != null || d.completion().finishReason() == FinishReason.CANCELLED) {
                         g.cancel();
                         RuntimeException r = d.error() == null
                                 ? ApiException.unavailable("the request was cancelled") : Generation.failure(d.error());
-                        send(out, r instanceof ApiException a ? a.body()
-                                : ApiException.body("generation failed: " + r.getMessage(), "server_error", null, null));
+                        send(out, format, format.error(r instanceof ApiException a ? a.body()
+                                : ApiException.body("generation failed: " + r.getMessage(), "server_error", null, null)));
                         out.flush();
                         return null;
                     }
                     done[d.choice()] = d.completion();
                     remaining--;
-                    send(out, format.finish(d.choice(), d.completion(), d.tokens()));
+                    for (ObjectNode chunk : format.finishChunks(d.choice(), d.completion(), d.tokens())) {
+                        send(out, format, chunk);
+                    }
                 }
                 if (events.isEmpty()) {
                     out.flush();
@@ -133,7 +155,7 @@ final class SseStream implements Generation.Listener {
             List<Completion> all = Arrays.asList(done);
             ObjectNode usage = format.usage(all);
             if (usage != null) {
-                send(out, usage);
+                send(out, format, usage);
             }
             if (openAiDone) {
                 out.write(DONE);
@@ -150,7 +172,11 @@ final class SseStream implements Generation.Listener {
         }
     }
 
-    private void send(OutputStream out, ObjectNode chunk) throws IOException {
+    private void send(OutputStream out, Format format, ObjectNode chunk) throws IOException {
+        String event = format.event(chunk);
+        if (event != null) {
+            out.write(("event: " + event + "\n").getBytes(StandardCharsets.UTF_8));
+        }
         out.write(DATA);
         out.write(json.writeValueAsBytes(chunk)); // JSON strings escape newlines: one data line
         out.write(END);

@@ -111,10 +111,18 @@ class ServerHttpTest {
         assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}"),
                 400, "messages[0].content");
         String m = "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]";
-        assertError(chat("{" + m + ",\"max_tokens\":-1}"), 400, "max_tokens");
+        assertError(chat("{" + m + ",\"max_tokens\":-2}"), 400, "max_tokens");
         assertError(chat("{" + m + ",\"max_tokens\":\"ten\"}"), 400, "max_tokens");
         assertError(chat("{" + m + ",\"max_tokens\":1.5}"), 400, "max_tokens");
-        assertError(chat("{" + m + ",\"max_tokens\":100000000}"), 400, "max_tokens");
+        // as llama-server: a max_tokens above the server's cap (here a slot's size) is capped, -1 means the cap
+        for (String max : new String[] {"100000000", "-1"}) {
+            Reply capped = chat("{" + m + ",\"max_tokens\":" + max + ",\"temperature\":0,\"ignore_eos\":true}");
+            assertEquals(200, capped.status(), capped.raw().body());
+            int generated = capped.json().get("usage").get("completion_tokens").asInt();
+            int prompt = capped.json().get("usage").get("prompt_tokens").asInt();
+            // the slot holds the prompt and every generated token but the last, which is never evaluated
+            assertTrue(generated > 0 && prompt + generated - 1 <= 512, "capped at a slot: " + prompt + " + " + generated);
+        }
         assertError(chat("{" + m + ",\"temperature\":-1}"), 400, "temperature");
         assertError(chat("{" + m + ",\"temperature\":\"hot\"}"), 400, "temperature");
         assertError(chat("{" + m + ",\"top_p\":2}"), 400, "top_p");

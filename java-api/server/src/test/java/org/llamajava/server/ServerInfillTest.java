@@ -170,7 +170,7 @@ class ServerInfillTest {
         assertError(infill("{\"input_prefix\":\"x\",\"input_suffix\":\"y\",\"input_extra\":[{\"text\":\"a\",\"filename\":3}]}"),
                 400, "input_extra");
         assertError(infill("{\"input_prefix\":\"x\",\"input_suffix\":\"y\",\"input_extra\":[7]}"), 400, "input_extra");
-        assertError(infill(body(PREFIX, SUFFIX, null, null, ",\"max_tokens\":100000")), 400, "max_tokens");
+        assertError(infill(body(PREFIX, SUFFIX, null, null, ",\"max_tokens\":-5")), 400, "max_tokens");
         // llama-server's per-request "lora" is read here too; this server has no adapters
         assertError(infill(body(PREFIX, SUFFIX, null, null, ",\"lora\":[{\"id\":0,\"scale\":1}]")), 400, "lora");
         assertError(infill("not json"), 400, null);

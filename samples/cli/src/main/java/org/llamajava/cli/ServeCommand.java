@@ -114,6 +114,72 @@ final class ServeCommand extends CliCommand {
             description = "extra variables for the chat template, a JSON object (env: LLAMA_ARG_CHAT_TEMPLATE_KWARGS)")
     String chatTemplateKwargs;
 
+    @Option(names = "--metrics", defaultValue = "${env:LLAMA_ARG_ENDPOINT_METRICS:-false}",
+            description = "serve GET /metrics (Prometheus text), as llama-server's --metrics; off by default")
+    boolean metrics;
+
+    @Option(names = "--slots", negatable = true, defaultValue = "${env:LLAMA_ARG_ENDPOINT_SLOTS:-true}", fallbackValue = "true",
+            description = "serve GET /slots (on by default; --no-slots: 501)")
+    boolean slotsEndpoint;
+
+    @Option(names = "--tags", paramLabel = "TAG,...", defaultValue = "${env:LLAMA_ARG_TAGS}",
+            description = "the model's tags, listed in /v1/models")
+    String tags;
+
+    @Option(names = "--pooling", paramLabel = "mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
+            description = "an embedding server's pooling (default: the model's)")
+    String pooling;
+
+    @Option(names = "--slot-save-path", paramLabel = "DIR",
+            description = "folder for POST /slots/ID?action=save|restore (created if missing); without it those answer 501")
+    Path slotSavePath;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Whether --verbose was given, before or after the command's name (llama-server's -v adds __verbose to replies). */
+    private boolean verbose() {
+        for (picocli.CommandLine.ParseResult p = spec.root().commandLine().getParseResult(); p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** --alias a,b,c: every name, in order (the first, alphabetically, names the model in replies, as llama-server's). */
+    private List<String> aliases() {
+        return new java.util.ArrayList<>(new java.util.TreeSet<>(split(alias)));
+    }
+
+    private static List<String> split(String commaSeparated) {
+        if (commaSeparated == null || commaSeparated.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+    }
+
+    private org.llamajava.Pooling poolingFlag() {
+        try {
+            return org.llamajava.Pooling.ofFlag(pooling);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--pooling takes none, mean, cls, last or rank, not '" + pooling + "'");
+        }
+    }
+
+    /** --slot-save-path, created if missing. */
+    private Path slotSaveDir() {
+        if (slotSavePath == null) {
+            return null;
+        }
+        try {
+            return java.nio.file.Files.createDirectories(slotSavePath).toAbsolutePath();
+        } catch (java.io.IOException e) {
+            throw new UsageException("--slot-save-path " + slotSavePath + " is not a folder that can be written: "
+                    + e.getMessage());
+        }
+    }
+
     /** What every chat request starts from: --reasoning and --chat-template-kwargs, as llama-server reads them. */
     org.llamajava.chat.ChatOptions chatDefaults() {
         java.util.Map<String, String> kwargs = new java.util.LinkedHashMap<>();
@@ -177,9 +243,13 @@ final class ServeCommand extends CliCommand {
                 .promptCacheBytes(cacheRam == null ? EngineParams.defaultPromptCacheBytes()
                         : cacheRam < 0 ? -1 : cacheRam << 20)
                 .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
-                .maxThreads(threadsHttp).modelName(alias)
+                .maxThreads(threadsHttp).modelName(aliases().isEmpty() ? null : aliases().get(0))
+                .modelAliases(aliases()).modelTags(split(tags))
                 .sampling(sampler.settings())
                 .chatDefaults(chatDefaults())
+                .metricsEndpoint(metrics).slotsEndpoint(slotsEndpoint).verbose(verbose())
+                .slotSavePath(slotSaveDir())
+                .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
@@ -225,8 +295,8 @@ final class ServeCommand extends CliCommand {
                         + " tokens" : c.mode().name().toLowerCase(java.util.Locale.ROOT))
                 + (c.apiKey() == null ? ", no API key" : ", API key required") + ")");
         out.flush();
-        if (!c.host().equals("127.0.0.1") && !c.host().equals("localhost") && !c.host().equals("::1")
-                && c.apiKey() == null) {
+        if (c.apiKey() == null && !split(c.host()).stream().allMatch(h -> h.equals("127.0.0.1") || h.equals("localhost")
+                || h.equals("::1"))) {
             err.println("warning: listening on " + c.host() + " without --api-key: anyone who reaches this machine"
                     + " can use the model");
         }

@@ -1,0 +1,172 @@
+package org.llamajava.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.llamajava.server.ServerFixture.get;
+import static org.llamajava.server.ServerFixture.post;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.llamajava.Completion;
+import org.llamajava.Model;
+import org.llamajava.server.ServerFixture.Reply;
+
+/**
+ * llama-server's own fields and endpoints, each checked against llama-java's Java API (the
+ * oracle): {@code /slots} and its save, restore and erase under a save folder (with file names
+ * that cannot escape it), {@code id_slot}, the native {@code /completion}'s several prompts,
+ * {@code n_probs}, {@code response_fields} and {@code grammar}, {@code exceed_context_size_error},
+ * {@code __verbose}, the endpoints that are off unless asked for, and model aliases.
+ */
+class LlamaServerCompatTest {
+    @TempDir
+    Path tmp;
+
+    private static ServerConfig.Builder config() {
+        return ServerConfig.builder().port(0).slots(2).contextSize(1024).threads(1)
+                .chatTemplate(org.llamajava.chat.ChatTemplate.builtin("chatml"));
+    }
+
+    @Test
+    void slotsSaveRestoreAndErase() throws Exception {
+        Path saves = Files.createDirectories(tmp.resolve("slots"));
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().slotSavePath(saves).promptCacheBytes(0).build())) {
+            String url = s.baseUrl();
+            Reply slots = get(url + "/slots");
+            assertEquals(200, slots.status());
+            assertEquals(2, slots.json().size());
+            assertEquals(512, slots.json().get(0).get("n_ctx").asInt());
+
+            String body = "{\"prompt\": \"Once upon a time\", \"n_predict\": 8, \"temperature\": 0, \"id_slot\": 1}";
+            Reply first = post(url + "/completion", body);
+            assertEquals(200, first.status(), first.raw().body());
+            int promptTokens = first.json().get("tokens_evaluated").asInt();
+
+            Reply save = post(url + "/slots/1?action=save", "{\"filename\": \"one.bin\"}");
+            assertEquals(200, save.status(), save.raw().body());
+            assertEquals(promptTokens + 8 - 1, save.json().get("n_saved").asInt());
+            assertEquals(Files.size(saves.resolve("one.bin")), save.json().get("n_written").asLong());
+
+            Reply restore = post(url + "/slots/0?action=restore", "{\"filename\": \"one.bin\"}");
+            assertEquals(200, restore.status(), restore.raw().body());
+            assertEquals(save.json().get("n_saved").asInt(), restore.json().get("n_restored").asInt());
+
+            // slot 0 now holds slot 1's cache: the same request there evaluates one token and says the same
+            Reply again = post(url + "/completion", body.replace("\"id_slot\": 1", "\"id_slot\": 0"));
+            assertEquals(1, again.json().get("timings").get("prompt_n").asInt(), again.raw().body());
+            assertEquals(first.json().get("content").asText(), again.json().get("content").asText());
+
+            Reply erase = post(url + "/slots/0?action=erase", "{}");
+            assertEquals(200, erase.status(), erase.raw().body());
+            Reply fresh = post(url + "/completion", body.replace("\"id_slot\": 1", "\"id_slot\": 0"));
+            // (no prompt cache here: with one, the copy of slot 1 kept in host memory would be reused)
+            assertEquals(promptTokens, fresh.json().get("timings").get("prompt_n").asInt(), "an erased slot reuses nothing");
+
+            for (String name : List.of("../escape.bin", "/etc/passwd", "a/b.bin", "..", ".hidden")) {
+                Reply bad = post(url + "/slots/1?action=save", "{\"filename\": " + ServerFixture.q(name) + "}");
+                assertEquals(400, bad.status(), name + ": " + bad.raw().body());
+            }
+            assertFalse(Files.exists(tmp.resolve("escape.bin")));
+            assertEquals(400, post(url + "/slots/0?action=restore", "{\"filename\": \"missing.bin\"}").status());
+            assertEquals(400, post(url + "/slots/7?action=erase", "{}").status());
+            assertEquals(400, post(url + "/completion", "{\"prompt\": \"x\", \"id_slot\": 9}").status());
+            assertEquals(200, get(url + "/health").status(), "the server keeps serving");
+        }
+    }
+
+    @Test
+    void endpointsOffUnlessAskedForAndAliases() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().slotsEndpoint(false).metricsEndpoint(false)
+                     .modelName("code").modelAliases(List.of("code", "fim", "tinyllama-2"))
+                     .modelTags(List.of("chat", "small")).build())) {
+            String url = s.baseUrl();
+            assertEquals(501, get(url + "/slots").status());
+            assertEquals(501, get(url + "/metrics").status());
+            assertEquals(501, post(url + "/slots/0?action=save", "{\"filename\": \"x.bin\"}").status(),
+                    "no save folder: no save");
+            JsonNode m = get(url + "/v1/models").json().get("data").get(0);
+            assertEquals("code", m.get("id").asText());
+            assertEquals(3, m.get("aliases").size());
+            assertEquals("small", m.get("tags").get(1).asText());
+        }
+    }
+
+    @Test
+    void nativeCompletionPromptsProbabilitiesFieldsAndGrammar() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().build())) {
+            String url = s.baseUrl();
+            int[] tokens = model.vocabulary().tokenize("Once upon a time", true, true);
+            String ids = java.util.Arrays.toString(tokens);
+            Completion oracle = ServerFixture.greedy(model, tokens, 6);
+
+            // several prompts: token ids, text, a JSON prompt; one answer each, in order, all the oracle's
+            Reply many = post(url + "/completion", "{\"prompt\": [" + ids + ", \"Once upon a time\","
+                    + " {\"prompt_string\": \"Once upon a time\"}], \"n_predict\": 6, \"temperature\": 0}");
+            assertEquals(200, many.status(), many.raw().body());
+            assertEquals(3, many.json().size());
+            for (JsonNode one : many.json()) {
+                assertEquals(oracle.text(), one.get("content").asText());
+            }
+
+            Reply probs = post(url + "/completion", "{\"prompt\": " + ids + ", \"n_predict\": 4, \"temperature\": 0,"
+                    + " \"n_probs\": 3}");
+            JsonNode cp = probs.json().get("completion_probabilities");
+            assertEquals(4, cp.size(), probs.raw().body());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(oracle.tokens()[i], cp.get(i).get("id").asInt(), "greedy picks the token reported");
+                assertEquals(3, cp.get(i).get("top_logprobs").size());
+                assertEquals(cp.get(i).get("id").asInt(), cp.get(i).get("top_logprobs").get(0).get("id").asInt(),
+                        "greedy's token is the most likely one");
+                assertTrue(cp.get(i).get("logprob").asDouble() <= 0);
+            }
+
+            Reply fields = post(url + "/completion", "{\"prompt\": " + ids + ", \"n_predict\": 3,"
+                    + " \"response_fields\": [\"content\", \"generation_settings/n_predict\"]}");
+            assertEquals(2, fields.json().size(), fields.raw().body());
+            assertEquals(3, fields.json().get("generation_settings/n_predict").asInt());
+
+            Reply grammar = post(url + "/completion", "{\"prompt\": \"Once\", \"n_predict\": 12, \"temperature\": 0,"
+                    + " \"grammar\": \"root ::= \\\"yes\\\" | \\\"no\\\"\"}");
+            assertTrue(List.of("yes", "no").contains(grammar.json().get("content").asText()), grammar.raw().body());
+            Reply schema = post(url + "/completion", "{\"prompt\": \"Once\", \"n_predict\": 12, \"temperature\": 0,"
+                    + " \"json_schema\": {\"const\": \"42\"}}");
+            assertEquals("\"42\"", schema.json().get("content").asText(), schema.raw().body());
+            assertEquals(400, post(url + "/completion", "{\"prompt\": \"Once\", \"grammar\": \"root ::= (\"}").status());
+            assertEquals(400, post(url + "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                    + " \"response_format\": {\"type\": \"json_object\", \"schema\": {\"type\": \"hiccup\"}}}").status());
+        }
+    }
+
+    @Test
+    void contextOverflowAndVerbose() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().build())) {
+            String url = s.baseUrl();
+            String longText = "Once upon a time ".repeat(300);
+            Reply over = post(url + "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": "
+                    + ServerFixture.q(longText) + "}]}");
+            assertEquals(400, over.status());
+            assertEquals("exceed_context_size_error", over.error().get("type").asText());
+            assertEquals(512, over.error().get("n_ctx").asInt());
+            assertTrue(over.error().get("n_prompt_tokens").asInt() > 512);
+
+            String chat = "{\"messages\": [{\"role\": \"user\", \"content\": \"Book\"}], \"max_tokens\": 2";
+            Reply verbose = post(url + "/v1/chat/completions", chat + ", \"verbose\": true}");
+            assertTrue(verbose.json().get("__verbose").get("prompt").asText().contains("<|im_start|>user\nBook"),
+                    verbose.raw().body());
+            assertFalse(post(url + "/v1/chat/completions", chat + "}").json().has("__verbose"));
+
+            Reply count = post(url + "/chat/completions/input_tokens", chat + "}");
+            assertEquals(post(url + "/v1/chat/completions", chat + "}").json().get("usage").get("prompt_tokens").asInt(),
+                    count.json().get("input_tokens").asInt());
+        }
+    }
+}
