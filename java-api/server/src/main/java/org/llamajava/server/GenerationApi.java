@@ -559,6 +559,16 @@ final class GenerationApi {
             gs.put("adaptive_target", -1.0);
             gs.put("adaptive_decay", 0.9);
             gs.put("n_probs", p.topLogprobs());
+            ArrayNode bias = gs.putArray("logit_bias"); // as llama-server: [{"bias", "token"}], -inf as null
+            s.logitBias().forEach((token, b) -> {
+                ObjectNode e = bias.addObject();
+                if (Float.isInfinite(b)) {
+                    e.putNull("bias");
+                } else {
+                    e.put("bias", b);
+                }
+                e.put("token", token);
+            });
             gs.put("stream", p.stream());
             ArrayNode stop = gs.putArray("stop");
             p.stop().forEach(stop::add);

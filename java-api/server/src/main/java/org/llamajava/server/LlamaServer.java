@@ -168,6 +168,7 @@ public final class LlamaServer implements AutoCloseable {
         try {
             s.app = s.createApp();
             s.app.start(firstHost(config.host()), config.port());
+            s.listenAlsoOn(config.host().split(","));
         } catch (RuntimeException e) {
             s.release();
             throw new IllegalStateException("the server could not start on " + config.host() + ":" + config.port() + ": "
@@ -198,13 +199,6 @@ public final class LlamaServer implements AutoCloseable {
             cfg.jetty.modifyServer(server -> {
                 server.setStopTimeout(0); // close() drains the requests itself; then connections just close
                 server.addBean(new NetworkConnectionLimit(Math.max(MAX_CONNECTIONS, 2 * threads), server));
-                String[] hosts = config.host().split(",");
-                for (int i = 1; i < hosts.length; i++) { // llama-server's --host A,B: one listener per address
-                    org.eclipse.jetty.server.ServerConnector more = new org.eclipse.jetty.server.ServerConnector(server);
-                    more.setHost(hosts[i].strip());
-                    more.setPort(config.port());
-                    server.addConnector(more);
-                }
                 server.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
                     @Override
                     public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
@@ -270,6 +264,7 @@ public final class LlamaServer implements AutoCloseable {
                 if (!config.metricsEndpoint()) {
                     throw ApiException.notSupported("this server does not serve /metrics: start it with --metrics");
                 }
+                ctx.header("Process-Start-Time-Unix", Long.toString(created)); // as llama-server
                 ctx.contentType(ServerMetrics.CONTENT_TYPE).result(context.metrics().scrape());
             }));
             cfg.routes.get("/slots", endpoint("/slots", this::slots));
@@ -639,6 +634,26 @@ public final class LlamaServer implements AutoCloseable {
             closed.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * llama-server's {@code --host A,B}: one listener per further address, on the same port
+     * (added once the server runs: Javalin binds its own connector to the first address).
+     */
+    private void listenAlsoOn(String[] hosts) {
+        org.eclipse.jetty.server.Server server = app.jettyServer().server();
+        for (int i = 1; i < hosts.length; i++) {
+            org.eclipse.jetty.server.ServerConnector more = new org.eclipse.jetty.server.ServerConnector(server);
+            more.setHost(hosts[i].strip());
+            more.setPort(port());
+            more.setIdleTimeout(IDLE_TIMEOUT_MS);
+            server.addConnector(more);
+            try {
+                more.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot listen on " + hosts[i].strip() + ":" + port() + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -61,11 +61,17 @@ final class OpenAiFormat {
         ObjectNode o = F.objectNode();
         o.put("cache_n", c.cachedTokens());
         o.put("prompt_n", t.promptTokens());
-        o.put("prompt_ms", t.promptNanos() / 1e6);
+        double promptMs = t.promptNanos() / 1e6;
+        double predictedMs = t.generationNanos() / 1e6;
+        o.put("prompt_ms", promptMs);
+        o.put("prompt_per_token_ms", t.promptTokens() > 0 ? promptMs / t.promptTokens() : 0);
         o.put("prompt_per_second", t.promptTokensPerSecond());
         o.put("predicted_n", t.generatedTokens());
-        o.put("predicted_ms", t.generationNanos() / 1e6);
-        o.put("predicted_per_second", t.generationTokensPerSecond());
+        o.put("predicted_ms", predictedMs);
+        // as llama-server: the first token comes from the prompt's last batch, so the rate is over the other ones
+        int steps = t.generatedTokens() - 1;
+        o.put("predicted_per_token_ms", steps > 0 && predictedMs > 0 ? predictedMs / steps : 0);
+        o.put("predicted_per_second", steps > 0 && predictedMs > 0 ? 1e3 / predictedMs * steps : 0);
         return o;
     }
 

@@ -20,6 +20,9 @@ import org.llamajava.batch.EngineStats;
  * The server's Prometheus metrics ({@code /metrics}, text format 0.0.4): requests by endpoint
  * and status with their durations, time to first token, the engine's slots, queue and token
  * counters, and the time spent on prompts and generation. Names start with {@code llamajava_}.
+ * llama-server's own family ({@code llamacpp:prompt_tokens_total}, {@code llamacpp:n_decode_total},
+ * {@code llamacpp:requests_processing}, ...) is there too, with its names, types and meanings, so
+ * that dashboards made for llama-server work.
  */
 final class ServerMetrics {
     static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
@@ -32,6 +35,13 @@ final class ServerMetrics {
     private final Counter promptSeconds;
     private final Counter generationSeconds;
     private final Counter clientsLeft;
+    private final Counter cppPromptSeconds;
+    private final Counter cppPredictedSeconds;
+    private final java.util.concurrent.atomic.DoubleAdder promptNanos = new java.util.concurrent.atomic.DoubleAdder();
+    private final java.util.concurrent.atomic.DoubleAdder predictedNanos = new java.util.concurrent.atomic.DoubleAdder();
+    private final java.util.concurrent.atomic.LongAdder promptTokens = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder predictedTokens = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong tokensMax = new java.util.concurrent.atomic.AtomicLong();
 
     ServerMetrics(IntSupplier inFlight) {
         requests = Counter.builder().name("llamajava_requests_total")
@@ -53,10 +63,42 @@ final class ServerMetrics {
                 .help("streamed generations that did not finish: the client left, or the server stopped").register(registry);
         GaugeWithCallback.builder().name("llamajava_requests_in_flight").help("HTTP requests being served now")
                 .callback(cb -> cb.call(inFlight.getAsInt())).register(registry);
+        cppPromptSeconds = Counter.builder().name("llamacpp:prompt_seconds_total")
+                .help("Prompt process time").register(registry);
+        cppPredictedSeconds = Counter.builder().name("llamacpp:tokens_predicted_seconds_total")
+                .help("Predict process time").register(registry);
+        CounterWithCallback.builder().name("llamacpp:n_tokens_max")
+                .help("Largest observed n_tokens (here: the most tokens of one generation, prompt and reply).")
+                .callback(cb -> cb.call(tokensMax.get())).register(registry);
+        GaugeWithCallback.builder().name("llamacpp:prompt_tokens_seconds").help("Average prompt throughput in tokens/s.")
+                .callback(cb -> cb.call(rate(promptTokens.sum(), promptNanos.sum()))).register(registry);
+        GaugeWithCallback.builder().name("llamacpp:predicted_tokens_seconds")
+                .help("Average generation throughput in tokens/s.")
+                .callback(cb -> cb.call(rate(predictedTokens.sum(), predictedNanos.sum()))).register(registry);
+        for (String spec : new String[] {"spec_decode_num_draft_tokens_total", "spec_decode_num_accepted_tokens_total",
+                "spec_decode_num_drafts_total"}) { // the server's engine does not speculate
+            CounterWithCallback.builder().name("llamacpp:" + spec).help("Speculative decoding: " + spec.substring(12)
+                    + " (always 0: serve does not speculate)").callback(cb -> cb.call(0)).register(registry);
+        }
+    }
+
+    private static double rate(double tokens, double nanos) {
+        return nanos > 0 ? tokens / (nanos / 1e9) : 0;
     }
 
     /** Adds the engine's gauges and counters. */
     void engine(Supplier<EngineStats> stats) {
+        counter("llamacpp:prompt_tokens_total", "Number of prompt tokens processed.", stats,
+                EngineStats::promptTokensEvaluated);
+        counter("llamacpp:prompt_tokens_cached_total", "Number of prompt tokens reused from the cache.", stats,
+                EngineStats::promptTokensCached);
+        counter("llamacpp:tokens_predicted_total", "Number of generation tokens processed.", stats,
+                EngineStats::tokensGenerated);
+        counter("llamacpp:n_decode_total", "Total number of llama_decode() calls", stats, EngineStats::decodes);
+        gauge("llamacpp:requests_processing", "Number of requests processing.", stats, EngineStats::activeSlots);
+        gauge("llamacpp:requests_deferred", "Number of requests deferred.", stats, EngineStats::queued);
+        gauge("llamacpp:n_busy_slots_per_decode", "Average number of busy slots per llama_decode() call (here: tokens"
+                + " sampled per decode)", stats, e -> e.decodes() == 0 ? 0 : (double) e.tokensGenerated() / e.decodes());
         gauge("llamajava_slots", "slots (requests generated at once)", stats, EngineStats::slots);
         gauge("llamajava_slots_busy", "slots serving a request now", stats, EngineStats::activeSlots);
         gauge("llamajava_queue_depth", "requests waiting for a slot", stats, EngineStats::queued);
@@ -108,6 +150,13 @@ final class ServerMetrics {
         for (Completion c : done) {
             promptSeconds.inc(c.timings().promptNanos() / 1e9);
             generationSeconds.inc(c.timings().generationNanos() / 1e9);
+            cppPromptSeconds.inc(c.timings().promptNanos() / 1e9);
+            cppPredictedSeconds.inc(c.timings().generationNanos() / 1e9);
+            promptNanos.add(c.timings().promptNanos());
+            predictedNanos.add(c.timings().generationNanos());
+            promptTokens.add(c.timings().promptTokens());
+            predictedTokens.add(c.timings().generatedTokens());
+            tokensMax.accumulateAndGet(c.promptTokens() + c.cachedTokens() + c.tokenCount(), Math::max);
         }
     }
 

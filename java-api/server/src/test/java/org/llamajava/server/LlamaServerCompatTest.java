@@ -81,6 +81,39 @@ class LlamaServerCompatTest {
     }
 
     @Test
+    void llamaServersMetricsFamilyCountsWhatTheEngineCounts() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().build())) {
+            String url = s.baseUrl();
+            for (int n : new int[] {1, 4, 16}) {
+                assertEquals(200, post(url + "/completion", "{\"prompt\": \"I believe\", \"n_predict\": " + n + "}").status());
+            }
+            Reply m = get(url + "/metrics");
+            assertTrue(m.header("Process-Start-Time-Unix") != null);
+            String text = m.raw().body();
+            org.llamajava.batch.EngineStats stats = s.engineStats();
+            assertTrue(text.contains("# TYPE llamacpp:tokens_predicted_total counter"), text);
+            assertTrue(text.contains("\nllamacpp:tokens_predicted_total " + (double) stats.tokensGenerated() + "\n"), text);
+            assertTrue(text.contains("\nllamacpp:n_decode_total " + (double) stats.decodes() + "\n"), text);
+            assertTrue(text.contains("\nllamacpp:requests_processing 0.0\n"), text);
+        }
+    }
+
+    @Test
+    void severalHostsEachServe() throws Exception {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress("::1", 0));
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here");
+        }
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().host("127.0.0.1,::1").build())) {
+            assertEquals(200, get("http://127.0.0.1:" + s.port() + "/health").status());
+            assertEquals(200, get("http://[::1]:" + s.port() + "/health").status());
+        }
+    }
+
+    @Test
     void endpointsOffUnlessAskedForAndAliases() throws Exception {
         try (Model model = Model.load(ServerFixture.generationModel(tmp));
              LlamaServer s = LlamaServer.start(model, config().slotsEndpoint(false).metricsEndpoint(false)
