@@ -16,15 +16,23 @@ import java.util.function.Consumer;
  * @param speculation drafts tokens that one decode verifies (same text, fewer decode calls);
  *     null for none. Honoured by {@link Sequence} (and what generates through it); the batching
  *     engine rejects it
+ * @param onPromptProgress told how far the prompt's evaluation has come (see {@link PromptProgress}); may be null
  */
 public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
                               Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal,
-                              Speculation speculation) {
+                              Speculation speculation, PromptProgress onPromptProgress) {
+
+    /** Options without a prompt progress listener. */
+    public GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
+                           Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal,
+                           Speculation speculation) {
+        this(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation, null);
+    }
 
     /** Options without speculation. */
     public GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
                            Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal) {
-        this(maxTokens, stop, onText, onToken, logprobs, abortSignal, null);
+        this(maxTokens, stop, onText, onToken, logprobs, abortSignal, null, null);
     }
 
     public GenerateOptions {
@@ -60,6 +68,7 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         private int logprobs;
         private AbortSignal abortSignal;
         private Speculation speculation;
+        private PromptProgress onPromptProgress;
 
         private Builder() {}
 
@@ -72,9 +81,12 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         public Builder abortSignal(AbortSignal v) { this.abortSignal = v; return this; }
         /** Speculative decoding with {@code v} (null: none); see {@link Speculation}. */
         public Builder speculation(Speculation v) { this.speculation = v; return this; }
+        /** Told how far the prompt's evaluation has come (null: not told); see {@link PromptProgress}. */
+        public Builder onPromptProgress(PromptProgress v) { this.onPromptProgress = v; return this; }
 
         public GenerateOptions build() {
-            return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation);
+            return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation,
+                    onPromptProgress);
         }
     }
 }

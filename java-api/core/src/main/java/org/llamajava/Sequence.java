@@ -135,11 +135,15 @@ public final class Sequence implements AutoCloseable {
             g = new Generation(this, sampler, options);
             long t0 = System.nanoTime();
             int reused;
+            PromptProgress progress = options.onPromptProgress();
             try {
                 reused = prompt(prompt);
             } catch (AbortedException e) {
                 return new Completion("", new int[0], length, 0, FinishReason.CANCELLED,
                         new Timings(length, System.nanoTime() - t0, 0, 0));
+            }
+            if (progress != null) {
+                progress.progress(prompt.length, reused, prompt.length, System.nanoTime() - t0);
             }
             g.prompted(prompt.length - reused, reused, System.nanoTime() - t0);
             return g.run();

@@ -34,6 +34,8 @@ final class Stepper {
     private final Slot[] slots;
     private int prefillCursor;
     private final int[] sampleSlots;
+    /** The slots whose prompt a step advanced, to tell their progress listeners (engine thread). */
+    private final int[] progressed;
 
     private final SlotChooser chooser;
     private final MediaChunks media;
@@ -60,6 +62,7 @@ final class Stepper {
             slots[i] = new Slot(i);
         }
         this.sampleSlots = new int[slots.length];
+        this.progressed = new int[slots.length];
         this.chooser = new SlotChooser(slots);
         this.media = new MediaChunks(context, decoder);
         this.lora = new LoraScheduler(context, slots);
@@ -124,6 +127,9 @@ final class Stepper {
         best.run = run;
         busy.set(best.id, 1);
         active++;
+        if (run.options.onPromptProgress() != null) {
+            run.options.onPromptProgress().progress(r.promptLength(), lcp, lcp, 0);
+        }
         if (promptCache != null) {
             promptCache.stashIdle(slots);
         }
@@ -147,6 +153,7 @@ final class Stepper {
         }
         int budget = decoder.capacity();
         int ns = 0;
+        int np = 0;
         for (Slot s : slots) {
             Run run = s.run;
             if (run == null || run.last < 0 || !run.loras.equals(group)) {
@@ -191,6 +198,9 @@ final class Stepper {
                 s.remember(token);
             }
             budget -= take;
+            if (run.options.onPromptProgress() != null) {
+                progressed[np++] = s.id;
+            }
             if (!run.prefilling()) {
                 sampleSlots[ns++] = s.id;
             }
@@ -205,6 +215,13 @@ final class Stepper {
         if (rc != 0) {
             failAll(decoder.failure(rc, rows));
             return;
+        }
+        for (int i = 0; i < np; i++) {
+            Run run = slots[progressed[i]].run;
+            if (run != null) {
+                run.options.onPromptProgress().progress(run.request.promptLength(), run.cached, run.next,
+                        System.nanoTime() - run.start);
+            }
         }
         for (int i = 0; i < ns; i++) {
             Slot s = slots[sampleSlots[i]];

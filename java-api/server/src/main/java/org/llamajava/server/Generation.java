@@ -27,6 +27,10 @@ final class Generation {
 
         /** Choice {@code choice} finished ({@code completion}) or failed ({@code error}); the tokens not yet reported. */
         void done(int choice, Completion completion, Throwable error, List<GeneratedToken> tokens);
+
+        /** How far choice {@code choice}'s prompt has been evaluated (see {@link org.llamajava.PromptProgress}). */
+        default void progress(int choice, int total, int cached, int processed, long nanos) {
+        }
     }
 
     /** One choice: its handle, and its tokens (kept for logprobs). */
@@ -92,6 +96,10 @@ final class Generation {
                 });
                 if (listener != null) {
                     o.onText(text -> listener.text(c.index, text, c.drain()));
+                    if (params.returnProgress() && i == 0) {
+                        o.onPromptProgress((total, cached, processed, nanos) -> listener.progress(c.index, total, cached,
+                                processed, nanos));
+                    }
                 }
                 Sampler.Builder sampler = params.sampler(i);
                 if (grammar != null) {

@@ -354,6 +354,16 @@ final class GenerationApi {
         server.metrics().generation(g, stream.pump(ctx.res(), g, f));
     }
 
+    /** llama-server's {@code prompt_progress}: {@code total}, {@code cache}, {@code processed}, {@code time_ms}. */
+    private static ObjectNode progress(int total, int cached, int processed, long nanos) {
+        ObjectNode p = OpenAiFormat.F.objectNode();
+        p.put("total", total);
+        p.put("cache", cached);
+        p.put("processed", processed);
+        p.put("time_ms", processed > cached ? nanos / 1e6 : 0);
+        return p;
+    }
+
     /** llama-server's {@code response_fields}: only these fields, a {@code a/b} path flattened to its key. */
     private static ObjectNode pick(ObjectNode o, List<String> fields) {
         ObjectNode out = OpenAiFormat.F.objectNode();
@@ -532,6 +542,25 @@ final class GenerationApi {
         @Override
         public ObjectNode finish(int choice, Completion c, List<GeneratedToken> tokens) {
             return finalChunk(c);
+        }
+
+        @Override
+        public List<ObjectNode> progressChunks(int choice, int total, int cached, int processed, long nanos) {
+            ObjectNode o = base("", false);
+            o.putArray("tokens");
+            o.set("prompt_progress", progress(total, cached, processed, nanos));
+            ObjectNode t = o.putObject("timings");
+            double ms = processed > cached ? nanos / 1e6 : 0;
+            t.put("cache_n", cached);
+            t.put("prompt_n", processed - cached);
+            t.put("prompt_ms", ms);
+            t.put("prompt_per_token_ms", processed > cached ? ms / (processed - cached) : 0);
+            t.put("prompt_per_second", ms > 0 ? (processed - cached) / (ms / 1e3) : 0);
+            t.put("predicted_n", 0);
+            t.put("predicted_ms", 0.0);
+            t.put("predicted_per_token_ms", 0.0);
+            t.put("predicted_per_second", 0.0);
+            return List.of(o);
         }
 
         /** The last event (and, with its content, the whole answer when not streamed). */
@@ -791,6 +820,14 @@ final class GenerationApi {
                 content.setLength(0);
             }
             return delta;
+        }
+
+        @Override
+        public List<ObjectNode> progressChunks(int choice, int total, int cached, int processed, long nanos) {
+            ObjectNode o = head(id, "chat.completion.chunk", created);
+            o.putArray("choices");
+            o.set("prompt_progress", progress(total, cached, processed, nanos));
+            return List.of(o);
         }
 
         @Override

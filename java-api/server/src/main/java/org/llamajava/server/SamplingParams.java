@@ -30,10 +30,11 @@ import org.llamajava.Vocabulary;
  * @param grammar          completions' {@code grammar} (GBNF) or {@code json_schema}, or null (a
  *                         chat's come with its prompt, {@link ChatPrompt})
  * @param slot             llama-server's {@code id_slot}: the slot to generate in, or -1 for any
+ * @param returnProgress   llama-server's {@code return_progress}: a stream reports the prompt's progress
  */
 record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings sampling, boolean logprobs,
                       int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora,
-                      org.llamajava.grammar.Grammar grammar, int slot) {
+                      org.llamajava.grammar.Grammar grammar, int slot, boolean returnProgress) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -118,7 +119,8 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
                 .penaltyLastN(d.penaltyLastN()).repeatPenalty(repeat).frequencyPenalty(frequency).presencePenalty(presence)
                 .logitBias(bias).seed(seed).build();
         return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b),
-                chat ? null : grammar(b), (int) b.integer("id_slot", -1, -1, org.llamajava.ContextParams.MAX_SEQUENCES));
+                chat ? null : grammar(b), (int) b.integer("id_slot", -1, -1, org.llamajava.ContextParams.MAX_SEQUENCES),
+                b.bool("return_progress", false));
     }
 
     /**

@@ -55,6 +55,11 @@ final class SseStream implements Generation.Listener {
             return List.of(finish(choice, completion, tokens));
         }
 
+        /** The events reporting a prompt's progress (llama-server's {@code prompt_progress}); none by default. */
+        default List<ObjectNode> progressChunks(int choice, int total, int cached, int processed, long nanos) {
+            return List.of();
+        }
+
         /** The SSE event name a chunk goes with ({@code event: NAME}), or null for none (OpenAI's streams). */
         default String event(ObjectNode chunk) {
             return null;
@@ -66,7 +71,9 @@ final class SseStream implements Generation.Listener {
         }
     }
 
-    private sealed interface Event permits Text, Done {}
+    private sealed interface Event permits Text, Done, Progress {}
+
+    private record Progress(int choice, int total, int cached, int processed, long nanos) implements Event {}
 
     private record Text(int choice, String text, List<GeneratedToken> tokens) implements Event {}
 
@@ -91,6 +98,11 @@ final class SseStream implements Generation.Listener {
     @Override
     public void text(int choice, String text, List<GeneratedToken> tokens) {
         events.add(new Text(choice, text, tokens));
+    }
+
+    @Override
+    public void progress(int choice, int total, int cached, int processed, long nanos) {
+        events.add(new Progress(choice, total, cached, processed, nanos));
     }
 
     @Override
@@ -128,7 +140,12 @@ final class SseStream implements Generation.Listener {
                     out.flush();
                     continue;
                 }
-                if (e instanceof Text t) {
+                if (e instanceof Progress p) {
+                    for (ObjectNode chunk : format.progressChunks(p.choice(), p.total(), p.cached(), p.processed(),
+                            p.nanos())) {
+                        send(out, format, chunk);
+                    }
+                } else if (e instanceof Text t) {
                     for (ObjectNode chunk : format.textChunks(t.choice(), t.text(), t.tokens())) {
                         send(out, format, chunk);
                     }
