@@ -143,6 +143,46 @@ final class GenerationApi {
         ctx.contentType("application/json").result(server.json(o));
     }
 
+    /**
+     * OpenAI's {@code POST /v1/responses}: see {@link ResponsesApi}. Requests with images are not
+     * served here yet (400).
+     */
+    void responses(Context ctx) {
+        JsonBody original = server.read(ctx);
+        JsonBody b = ResponsesApi.toOpenAi(original);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, 1, vocab, loras, server.config().sampling());
+        if (!chat.media().isEmpty()) {
+            throw ApiException.invalid("input", "images in /v1/responses are not supported yet: send them to"
+                    + " /v1/chat/completions as image_url parts");
+        }
+        checkPrompt(chat.tokens());
+        String id = OpenAiFormat.id("resp_");
+        long created = OpenAiFormat.now();
+        if (!p.stream()) {
+            Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
+            List<Completion> done = g.await();
+            server.metrics().generation(g, done);
+            Completion c = done.get(0);
+            ChatMessage reply = ChatMessage.assistant(c.text());
+            if (chat.format() != null) {
+                try (ChatParser parser = chat.format().parser()) {
+                    reply = new ChatReplyStream(parser, null).finish(c.text());
+                }
+            }
+            ObjectNode r = ResponsesApi.response(id, created, server.modelName(), "completed",
+                    ResponsesApi.output(OpenAiFormat.id("msg_"), reply), ResponsesApi.usage(chat.tokens().length, c));
+            ctx.contentType("application/json").result(server.json(r));
+            return;
+        }
+        SseStream stream = new SseStream(server.mapper(), false);
+        Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
+        try (ResponsesApi.Chunks chunks = new ResponsesApi.Chunks(id, created, server.modelName(), chat.tokens().length,
+                chat.format(), original.bool("timings_per_token", false))) {
+            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        }
+    }
+
     /** Anthropic's {@code POST /v1/messages/count_tokens}: {@code {"input_tokens"}} of the rendered prompt. */
     void countTokens(Context ctx) {
         JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);

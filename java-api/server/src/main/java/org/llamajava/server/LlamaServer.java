@@ -232,6 +232,9 @@ public final class LlamaServer implements AutoCloseable {
             for (String p : new String[] {"/completion", "/completions"}) {
                 cfg.routes.post(p, endpoint("/completion", generation == null ? noGeneration : generation::nativeCompletion));
             }
+            for (String p : new String[] {"/v1/responses", "/responses"}) {
+                cfg.routes.post(p, endpoint("/v1/responses", generation == null ? noGeneration : generation::responses));
+            }
             cfg.routes.post("/v1/messages", endpoint("/v1/messages", generation == null ? noGeneration : generation::messages));
             cfg.routes.post("/v1/messages/count_tokens", endpoint("/v1/messages/count_tokens",
                     generation == null ? noGeneration : generation::countTokens));

@@ -72,6 +72,29 @@ class OpenAiSdkTest {
                 ChatMessage.user(user)), 24).text();
     }
 
+    /** The Responses API over the same chat: instructions and input render as the system and user messages. */
+    @Test
+    void responsesGiveTheChatsReply() {
+        com.openai.models.responses.Response r = client.responses().create(
+                com.openai.models.responses.ResponseCreateParams.builder().model("gpt-4.1")
+                        .instructions("You tell stories.").input("Once upon a time").temperature(0.0)
+                        .maxOutputTokens(24L).build());
+        assertTrue(r.id().startsWith("resp_"), r.id());
+        com.openai.models.responses.ResponseOutputMessage m = r.output().get(0).asMessage();
+        assertTrue(m.id().startsWith("msg_"), m.id());
+        assertEquals(expectedChat("Once upon a time"), m.content().get(0).asOutputText().text());
+        assertEquals(24, r.usage().orElseThrow().outputTokens());
+
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<com.openai.models.responses.ResponseStreamEvent> stream = client.responses().createStreaming(
+                com.openai.models.responses.ResponseCreateParams.builder().model("gpt-4.1")
+                        .instructions("You tell stories.").input("Once upon a time").temperature(0.0)
+                        .maxOutputTokens(24L).build())) {
+            stream.stream().forEach(e -> e.outputTextDelta().ifPresent(d -> streamed.append(d.delta())));
+        }
+        assertEquals(expectedChat("Once upon a time"), streamed.toString());
+    }
+
     @Test
     void chatBlocking() {
         ChatCompletion c = client.chat().completions().create(chat("Once upon a time").build());
