@@ -71,6 +71,28 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
     static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
                               boolean addGenerationPrompt, boolean allowEmpty) {
         List<ChatMessage> messages = messages(b, media, allowEmpty);
+        // llama-server's assistant prefill: a chat ending with an assistant message is continued from it
+        // (continue_final_message says so explicitly, as vLLM and transformers do)
+        boolean continueFinal = b.bool("continue_final_message", false);
+        if (continueFinal && b.bool("add_generation_prompt", false)) {
+            throw ApiException.invalid("continue_final_message", "give 'add_generation_prompt' or"
+                    + " 'continue_final_message', not both: one ends the prompt with a new assistant turn, the other"
+                    + " continues the last message");
+        }
+        int n = messages.size();
+        String prefill = null;
+        if (n > 0 && messages.get(n - 1).role().equals(ChatMessage.ASSISTANT) && (addGenerationPrompt || continueFinal)) {
+            if (n > 1 && messages.get(n - 2).role().equals(ChatMessage.ASSISTANT)) {
+                throw ApiException.invalid("messages", "cannot have 2 or more assistant messages at the end of the"
+                        + " list: the last one is continued, so the one before it has no reply");
+            }
+            ChatMessage last = messages.get(n - 1);
+            if (!last.hasToolCalls()) {
+                prefill = last.content();
+                messages = messages.subList(0, n - 1);
+                addGenerationPrompt = true;
+            }
+        }
         List<Media> images = new ArrayList<>();
         messages.forEach(m -> images.addAll(m.media()));
         List<Tool> tools = tools(b);
@@ -96,6 +118,9 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                 throw ApiException.invalid("messages", "the chat template could not render these messages: "
                         + e.getMessage());
             }
+            if (prefill != null) {
+                prompt += prefill;
+            }
             return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(prompt, vocab) : new int[0],
                     requested != null ? requested : schema == null ? null : schema.toGrammar(), List.of(), null, prompt,
                     images);
@@ -120,8 +145,9 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("tools", "the tools' or response format's grammar is not usable: " + e.getMessage());
         }
-        return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(format.prompt(), vocab) : new int[0], grammar,
-                stops, format, format.prompt(), images);
+        String prompt = prefill == null ? format.prompt() : format.prompt() + prefill;
+        return new ChatPrompt(images.isEmpty() ? ChatTemplate.promptTokens(prompt, vocab) : new int[0], grammar,
+                stops, format, prompt, images);
     }
 
     /** The request's messages (the {@code developer} role read as {@code system}). */

@@ -29,7 +29,10 @@ final class GenerationApi {
     private final BatchEngine engine;
     private final Vocabulary vocab;
     private final ChatTemplate template;
+    /** A request's max_tokens when it gives none: the server's -n, or a slot's size. */
     private final int maxTokens;
+    /** The most tokens a request may ask for: a slot's size (llama-server's -n is a default, not a cap). */
+    private final int slotTokens;
     private final int maxPromptTokens;
 
     /** Images in chats: the projector, or null. */
@@ -46,7 +49,8 @@ final class GenerationApi {
         this.template = template;
         int slot = engine.tokensPerSlot();
         ServerConfig c = server.config();
-        this.maxTokens = c.maxTokens() > 0 ? c.maxTokens() : slot;
+        this.maxTokens = c.maxTokens() > 0 ? Math.min(c.maxTokens(), slot) : slot;
+        this.slotTokens = slot;
         this.maxPromptTokens = Math.min(slot - 1, c.maxPromptTokens() > 0 ? c.maxPromptTokens() : slot - 1);
     }
 
@@ -68,7 +72,7 @@ final class GenerationApi {
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, server.config().maxN(), vocab, loras, server.config().sampling());
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             withImages(ctx, chat, p);
             return;
@@ -103,7 +107,7 @@ final class GenerationApi {
         JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
                 true);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, 1, vocab, loras, server.config().sampling());
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             throw ApiException.invalid("messages", "images in /v1/messages are not supported yet: send them to"
                     + " /v1/chat/completions as image_url parts");
@@ -115,12 +119,7 @@ final class GenerationApi {
             List<Completion> done = g.await();
             server.metrics().generation(g, done);
             Completion c = done.get(0);
-            ChatMessage reply = ChatMessage.assistant(c.text());
-            if (chat.format() != null) {
-                try (ChatParser parser = chat.format().parser()) {
-                    reply = new ChatReplyStream(parser, null).finish(c.text());
-                }
-            }
+            ChatMessage reply = reply(chat.format(), c.text());
             ctx.contentType("application/json").result(server.json(AnthropicApi.message(id, server.modelName(), c, reply,
                     chat.tokens().length)));
             return;
@@ -151,7 +150,7 @@ final class GenerationApi {
         JsonBody original = server.read(ctx);
         JsonBody b = ResponsesApi.toOpenAi(original);
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, 1, vocab, loras, server.config().sampling());
+        SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             throw ApiException.invalid("input", "images in /v1/responses are not supported yet: send them to"
                     + " /v1/chat/completions as image_url parts");
@@ -164,12 +163,7 @@ final class GenerationApi {
             List<Completion> done = g.await();
             server.metrics().generation(g, done);
             Completion c = done.get(0);
-            ChatMessage reply = ChatMessage.assistant(c.text());
-            if (chat.format() != null) {
-                try (ChatParser parser = chat.format().parser()) {
-                    reply = new ChatReplyStream(parser, null).finish(c.text());
-                }
-            }
+            ChatMessage reply = reply(chat.format(), c.text());
             ObjectNode r = ResponsesApi.response(id, created, server.modelName(), "completed",
                     ResponsesApi.output(OpenAiFormat.id("msg_"), reply), ResponsesApi.usage(chat.tokens().length, c));
             ctx.contentType("application/json").result(server.json(r));
@@ -236,12 +230,7 @@ final class GenerationApi {
         }
         ObjectNode o = head(id, "chat.completion", created);
         ObjectNode ch = o.putArray("choices").addObject();
-        ChatMessage reply = ChatMessage.assistant(c.text());
-        if (chat.format() != null) {
-            try (ChatParser parser = chat.format().parser()) {
-                reply = new ChatReplyStream(parser, null).finish(c.text());
-            }
-        }
+        ChatMessage reply = reply(chat.format(), c.text());
         ch.put("index", 0);
         ObjectNode m = ch.putObject("message");
         m.put("role", "assistant");
@@ -318,7 +307,7 @@ final class GenerationApi {
 
     /** Generates from {@code prompt} with the request's sampling fields, answered as {@code /v1/completions}. */
     private void complete(Context ctx, JsonBody b, int[] prompt) {
-        SamplingParams p = SamplingParams.read(b, false, maxTokens, server.config().maxN(), vocab, loras, server.config().sampling());
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, slotTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         String id = OpenAiFormat.id("cmpl-");
         long created = OpenAiFormat.now();
         if (!p.stream()) {
@@ -344,7 +333,7 @@ final class GenerationApi {
         JsonBody b = server.read(ctx);
         List<int[]> prompts = nativePrompts(b);
         prompts.forEach(this::checkPrompt);
-        SamplingParams p = SamplingParams.read(b, false, maxTokens, 1, vocab, loras, server.config().sampling());
+        SamplingParams p = SamplingParams.read(b, false, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
         boolean returnTokens = b.bool("return_tokens", false);
         boolean postSampling = b.bool("post_sampling_probs", false);
         List<String> fields = b.strings("response_fields", 64);
@@ -713,12 +702,7 @@ final class GenerationApi {
         ArrayNode choices = o.putArray("choices");
         for (int i = 0; i < done.size(); i++) {
             Completion c = done.get(i);
-            ChatMessage reply = ChatMessage.assistant(c.text());
-            if (format != null) {
-                try (ChatParser parser = format.parser()) {
-                    reply = new ChatReplyStream(parser, null).finish(c.text());
-                }
-            }
+            ChatMessage reply = reply(format, c.text());
             ObjectNode ch = choices.addObject();
             ch.put("index", i);
             ObjectNode m = ch.putObject("message");
@@ -745,6 +729,25 @@ final class GenerationApi {
         o.set("usage", OpenAiFormat.usage(g.prompt.length, done));
         o.set("timings", OpenAiFormat.timings(done.get(0)));
         return o;
+    }
+
+    /**
+     * The reply parsed with the chat format (null: plain text). A text the format's parser finds
+     * nothing in (a reply cut short inside the format's markup, e.g. a JSON object at the token
+     * limit) is answered as it was generated, as llama-server answers a partial parse.
+     */
+    static ChatMessage reply(ChatFormat format, String text) {
+        if (format == null) {
+            return ChatMessage.assistant(text);
+        }
+        ChatMessage reply;
+        try (ChatParser parser = format.parser()) {
+            reply = new ChatReplyStream(parser, null).finish(text);
+        }
+        if (reply.content().isEmpty() && reply.reasoningContent().isEmpty() && !reply.hasToolCalls() && !text.isEmpty()) {
+            return ChatMessage.assistant(text);
+        }
+        return reply;
     }
 
     /** "tool_calls" when the reply called tools and ended by itself; else as {@link OpenAiFormat#finishReason}. */

@@ -48,23 +48,25 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
      *
      * @param chat      chat's field names ({@code max_completion_tokens}, {@code logprobs} as a
      *                  boolean with {@code top_logprobs}) instead of the legacy completions' ones
-     * @param maxTokens the server's cap on {@code max_tokens}, and the default
+     * @param maxTokens the default {@code max_tokens} (the server's {@code -n})
+     * @param cap       the most a request may ask for (a slot's size); more is capped
      * @param maxN      the server's cap on {@code n}
      * @param loras     reads the {@code lora} field
      */
     static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab, LoraApi loras) {
-        return read(b, chat, maxTokens, maxN, vocab, loras, SamplingSettings.defaults());
+        return read(b, chat, maxTokens, maxTokens, maxN, vocab, loras, SamplingSettings.defaults());
     }
 
     /** {@link #read(JsonBody, boolean, int, int, Vocabulary, LoraApi)} over the server's defaults {@code d} (its flags). */
-    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int maxN, Vocabulary vocab, LoraApi loras,
-                               SamplingSettings d) {
+    static SamplingParams read(JsonBody b, boolean chat, int maxTokens, int cap, int maxN, Vocabulary vocab,
+                               LoraApi loras, SamplingSettings d) {
         int n = (int) b.integer("n", 1, 1, maxN);
         String maxField = chat && b.has("max_completion_tokens") ? "max_completion_tokens"
                 : b.has("max_tokens") ? "max_tokens" : "n_predict";
-        // llama-server caps what is asked at its -n, and reads -1 as "up to the cap"
+        // as llama-server: -n is the default, a request may ask for more (up to a slot's size: more would not fit),
+        // and -1 means as many as fit
         long asked = b.integer(maxField, maxTokens, -1, Long.MAX_VALUE);
-        int max = asked < 0 ? maxTokens : (int) Math.min(asked, maxTokens);
+        int max = asked < 0 ? cap : (int) Math.min(asked, cap);
         List<String> stop = b.strings("stop", MAX_STOP);
         for (String s : stop) {
             if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {

@@ -31,8 +31,10 @@ import org.llamajava.chat.ChatTemplate;
  * @param maxQueue      requests waiting for a slot (or for the embedder) before the server answers
  *                      503 with {@code Retry-After}
  * @param maxBodyBytes  largest request body; larger ones get 413
- * @param maxTokens     largest {@code max_tokens} a request may ask for (400 above it); 0 for
- *                      the slot size. A reply also ends when its slot is full
+ * @param maxTokens     the {@code max_tokens} of a request that gives none (llama-server's {@code -n});
+ *                      0 for the slot size. A request may ask for more, up to a slot's size (more is
+ *                      capped, -1 is the slot's size), as llama-server allows; a reply also ends when
+ *                      its slot is full
  * @param maxPromptTokens largest prompt in tokens (400 above it); 0 for the slot size less one
  * @param maxN          largest {@code n} (choices per request)
  * @param maxInputs     most inputs of one embeddings request, or documents of one rerank request

@@ -197,6 +197,17 @@ class LlamaServerCompatTest {
                     verbose.raw().body());
             assertFalse(post(url + "/v1/chat/completions", chat + "}").json().has("__verbose"));
 
+            // llama-server's assistant prefill: the last assistant message is continued, not closed
+            Reply prefill = post(url + "/apply-template", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"},"
+                    + " {\"role\": \"assistant\", \"content\": \"Hello th\"}]}");
+            assertTrue(prefill.json().get("prompt").asText().endsWith("<|im_start|>assistant\nHello th"),
+                    prefill.raw().body());
+            assertEquals(400, post(url + "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"},"
+                    + " {\"role\": \"assistant\", \"content\": \"A\"}, {\"role\": \"assistant\", \"content\": \"B\"}]}")
+                    .status(), "two assistant messages at the end");
+            assertEquals(400, post(url + "/v1/chat/completions", "{\"add_generation_prompt\": true, \"continue_final_message\":"
+                    + " true, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}").status());
+
             Reply count = post(url + "/chat/completions/input_tokens", chat + "}");
             assertEquals(post(url + "/v1/chat/completions", chat + "}").json().get("usage").get("prompt_tokens").asInt(),
                     count.json().get("input_tokens").asInt());

@@ -42,18 +42,33 @@ class SamplingParamsTest {
     }
 
     /** The server's flags (--temp, --seed, --top-k, ...) give the defaults; a request's fields win over them. */
+    /** llama-server's -n is a default: a request may ask for more, up to the cap (a slot), and -1 is the cap. */
+    @Test
+    void maxTokensDefaultsToTheServersAndIsCappedAtASlot() throws Exception {
+        try (Model m = Model.load(TestSupport.writeTinyModel(tmp))) {
+            ObjectMapper json = new ObjectMapper();
+            int[] expected = {64, 128, 256, 256};
+            String[] bodies = {"{}", "{\"max_tokens\": 128}", "{\"max_tokens\": 100000}", "{\"max_tokens\": -1}"};
+            for (int i = 0; i < bodies.length; i++) {
+                SamplingParams p = SamplingParams.read(new JsonBody((ObjectNode) json.readTree(bodies[i])), true, 64, 256,
+                        4, m.vocabulary(), new LoraApi(null, null), SamplingSettings.defaults());
+                assertEquals(expected[i], p.maxTokens(), bodies[i]);
+            }
+        }
+    }
+
     @Test
     void theServersDefaultsFillWhatARequestLeavesOut() throws Exception {
         SamplingSettings flags = SamplingSettings.defaults().toBuilder().temperature(0f).seed(42).topK(5)
                 .repeatPenalty(1.1f).penaltyLastN(32).logitBias(java.util.Map.of(3, -2f)).build();
         try (Model m = Model.load(TestSupport.writeTinyModel(tmp))) {
             ObjectNode empty = (ObjectNode) new ObjectMapper().readTree("{}");
-            SamplingSettings got = SamplingParams.read(new JsonBody(empty), true, 512, 4, m.vocabulary(),
+            SamplingSettings got = SamplingParams.read(new JsonBody(empty), true, 512, 512, 4, m.vocabulary(),
                     new LoraApi(null, null), flags).sampling();
             assertEquals(flags, got);
             ObjectNode some = (ObjectNode) new ObjectMapper().readTree("{\"temperature\": 0.7, \"seed\": 7,"
                     + " \"logit_bias\": {\"4\": 1}}");
-            SamplingSettings mixed = SamplingParams.read(new JsonBody(some), true, 512, 4, m.vocabulary(),
+            SamplingSettings mixed = SamplingParams.read(new JsonBody(some), true, 512, 512, 4, m.vocabulary(),
                     new LoraApi(null, null), flags).sampling();
             assertEquals(flags.toBuilder().temperature(0.7f).seed(7).logitBias(java.util.Map.of(3, -2f, 4, 1f)).build(),
                     mixed);
