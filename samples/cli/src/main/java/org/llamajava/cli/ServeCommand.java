@@ -64,7 +64,7 @@ final class ServeCommand extends CliCommand {
     String alias;
 
     @Option(names = {"-n", "--n-predict", "--predict"}, paramLabel = "N", defaultValue = "${env:LLAMA_ARG_N_PREDICT:-0}",
-            description = "cap on max_tokens (default: the slot size; env: LLAMA_ARG_N_PREDICT)")
+            description = "max_tokens of a request that gives none (default and -1: as many as fit in a slot; a request may ask for more, up to a slot)")
     int maxTokens;
 
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64", description = "requests that may wait (default: 64)")
@@ -239,7 +239,7 @@ final class ServeCommand extends CliCommand {
                 .port(port)
                 .mode(rerank ? ServerMode.RERANK : embeddings ? ServerMode.EMBEDDING : ServerMode.COMPLETION)
                 .slots(slots).contextSize(context.contextSize(4096)).batchSize(context.batchSize(512))
-                .maxQueue(maxQueue).maxTokens(maxTokens)
+                .maxQueue(maxQueue).maxTokens(maxTokens < 0 ? 0 : maxTokens) // -1: as many as fit, as llama-server
                 .promptCacheBytes(cacheRam == null ? EngineParams.defaultPromptCacheBytes()
                         : cacheRam < 0 ? -1 : cacheRam << 20)
                 .drainTimeout(java.time.Duration.ofSeconds(drainTimeout))
