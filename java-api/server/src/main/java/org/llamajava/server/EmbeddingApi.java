@@ -103,6 +103,7 @@ final class EmbeddingApi implements AutoCloseable {
                     : embedder.embedAllTokens(ids);
             return new Result(vectors, tokens);
         });
+        server.metrics().embedded(r.tokens());
         if (dims != 0 && dims != embedder.dimension()) {
             throw ApiException.invalid("dimensions", "this model's embeddings have " + embedder.dimension()
                     + " dimensions; leave 'dimensions' out or send that");

@@ -680,7 +680,8 @@ final class GenerationApi {
         }
         if (prompt.length > maxPromptTokens) {
             throw ApiException.contextExceeded(prompt.length, engine.tokensPerSlot(), "the prompt has "
-                    + prompt.length + " tokens; this server takes at most " + maxPromptTokens + " (each of its "
+                    + prompt.length + " tokens, which exceeds the available context size: this server takes at most "
+                    + maxPromptTokens + " (each of its "
                     + engine.params().slots() + " slots holds " + engine.tokensPerSlot() + " tokens of prompt and"
                     + " reply): shorten it, or start the server with a larger context (-c) or fewer slots (-np)");
         }

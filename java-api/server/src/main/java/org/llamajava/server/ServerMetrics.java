@@ -67,9 +67,6 @@ final class ServerMetrics {
                 .help("Prompt process time").register(registry);
         cppPredictedSeconds = Counter.builder().name("llamacpp:tokens_predicted_seconds_total")
                 .help("Predict process time").register(registry);
-        CounterWithCallback.builder().name("llamacpp:n_tokens_max")
-                .help("Largest observed n_tokens (here: the most tokens of one generation, prompt and reply).")
-                .callback(cb -> cb.call(tokensMax.get())).register(registry);
         GaugeWithCallback.builder().name("llamacpp:prompt_tokens_seconds").help("Average prompt throughput in tokens/s.")
                 .callback(cb -> cb.call(rate(promptTokens.sum(), promptNanos.sum()))).register(registry);
         GaugeWithCallback.builder().name("llamacpp:predicted_tokens_seconds")
@@ -116,10 +113,12 @@ final class ServerMetrics {
                 EngineStats::promptCacheRestores);
     }
 
-    /** Adds the embedder's queue gauge. */
+    /** Adds the embedder's queue gauge and llama-server's prompt token counter. */
     void embedder(IntSupplier queued) {
         GaugeWithCallback.builder().name("llamajava_embed_queue_depth").help("embedding or rerank requests waiting")
                 .callback(cb -> cb.call(queued.getAsInt())).register(registry);
+        embedTokens = Counter.builder().name("llamacpp:prompt_tokens_total").help("Number of prompt tokens processed.")
+                .register(registry);
     }
 
     private void gauge(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {
@@ -160,10 +159,24 @@ final class ServerMetrics {
         }
     }
 
+    /** Prompt tokens of embedding or rerank inputs (llama-server counts them as prompt tokens). */
+    private Counter embedTokens;
+
+    /** Counts an embedding request's input tokens. */
+    void embedded(int tokens) {
+        if (embedTokens != null) {
+            embedTokens.inc(tokens);
+        }
+    }
+
     byte[] scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             writer.write(out, registry.scrape());
+            // llama-server's counter without the _total suffix, which the Prometheus client adds to every counter
+            out.write(("# HELP llamacpp:n_tokens_max Largest observed n_tokens (here: the most tokens of one generation,"
+                    + " prompt and reply).\n# TYPE llamacpp:n_tokens_max counter\nllamacpp:n_tokens_max "
+                    + (double) tokensMax.get() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
