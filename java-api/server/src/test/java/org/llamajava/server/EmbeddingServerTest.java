@@ -75,7 +75,19 @@ class EmbeddingServerTest {
             Reply none = post(url, "{}");
             assertEquals(400, none.status());
             assertEquals("input", none.error().get("param").asText());
-            assertEquals(400, post(url, "{\"input\": [1, 2, 3]}").status(), "token ids");
+            // token ids are read as llama-server reads them: the text's own ids give the text's vector (the Embedder's)
+            try (org.llamajava.embed.Embedder e = org.llamajava.embed.Embedder.create(model,
+                    org.llamajava.embed.EmbedderParams.builder().threads(1).build())) {
+                int[] ids = e.tokenize("a small cat");
+                float[] expected = e.embed("a small cat");
+                Reply byIds = post(url, "{\"input\": " + java.util.Arrays.toString(ids) + "}");
+                assertEquals(200, byIds.status(), byIds.raw().body());
+                com.fasterxml.jackson.databind.JsonNode v = byIds.json().get("data").get(0).get("embedding");
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], v.get(i).floatValue(), 1e-5, "dimension " + i);
+                }
+            }
+            assertEquals(400, post(url, "{\"input\": [1, 2, 99999999]}").status(), "a token id outside the vocabulary");
             assertEquals(400, post(url, "{\"input\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}").status(), "too many");
             assertEquals(400, post(url, "{\"input\": \"a\", \"dimensions\": 7}").status());
             assertEquals(400, post(url, "{\"input\": \"a\", \"encoding_format\": \"hex\"}").status());
