@@ -32,6 +32,8 @@ final class Run {
     int next;
     int cached;
     int last = -1;
+    /** Its JFR event while a recording wants it, else null. */
+    org.llamajava.internal.GenerationEvent event;
 
     /** A request in slot {@code seq} of {@code decoder}'s context. */
     Run(BatchRequest request, BatchHandle handle, Sampler sampler, BatchDecoder<Sampler> decoder, int seq) {
