@@ -155,7 +155,8 @@ class FlightRecorderTest {
                 assertEquals(c.cachedTokens(), g.getInt("reusedTokens"), "request " + i);
                 assertEquals(c.tokenCount(), g.getInt("generatedTokens"), "request " + i);
                 assertEquals(c.finishReason().name(), g.getString("finishReason"));
-                assertTrue(g.getLong("timeToFirstToken") > 0);
+                long ttft = g.getLong("timeToFirstToken");
+                assertTrue(ttft > 0 && ttft <= g.getDuration().toNanos(), "TTFT " + ttft + " within " + g.getDuration());
             }
             assertTrue(done.get(2).cachedTokens() > 0, "the third request reused A's restored cache");
             assertEquals(stats.decodes(), named(events, "Decode").size(), stats.toString());

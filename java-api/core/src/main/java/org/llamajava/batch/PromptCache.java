@@ -90,6 +90,10 @@ final class PromptCache {
             text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
         }
         byte[] state = null;
+        PromptCacheEvent event = text && Jfr.promptCache() ? new PromptCacheEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
         if (text) {
             try {
                 state = decoder.saveSequence(s.id);
@@ -98,14 +102,14 @@ final class PromptCache {
             }
         }
         boolean kept = state != null && (limit < 0 || state.length <= limit);
-        if (text && Jfr.promptCache()) {
-            PromptCacheEvent e = new PromptCacheEvent();
-            e.operation = "save";
-            e.slot = s.id;
-            e.tokens = s.length;
-            e.size = state == null ? 0 : state.length;
-            e.succeeded = kept;
-            e.commit();
+        if (event != null) {
+            event.end();
+            event.operation = "save";
+            event.slot = s.id;
+            event.tokens = s.length;
+            event.size = state == null ? 0 : state.length;
+            event.succeeded = kept;
+            event.commit();
         }
         if (kept) {
             int[] tokens = Arrays.copyOf(s.cache, s.length);

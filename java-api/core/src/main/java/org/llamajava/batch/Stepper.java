@@ -16,7 +16,6 @@ import org.llamajava.Timings;
 import org.llamajava.Vocabulary;
 import org.llamajava.internal.BatchDecoder;
 import org.llamajava.internal.GenerationEvent;
-import org.llamajava.internal.Jfr;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.PromptSegment;
 import org.llamajava.internal.TokenLoop;
@@ -121,10 +120,6 @@ final class Stepper {
         run.cached = lcp;
         best.run = run;
         active++;
-        if (Jfr.generation()) {
-            run.event = new GenerationEvent();
-            run.event.begin();
-        }
         if (promptCache != null) {
             promptCache.stashIdle(slots);
         }
