@@ -155,6 +155,10 @@ final class Generation {
         if (draft == null || draft.length < max) {
             draft = new int[Math.max(max, speculation.params().draftMax())];
         }
+        SpeculationEvent spec = Jfr.speculation() ? new SpeculationEvent() : null;
+        if (spec != null) {
+            spec.begin(); // the step: drafting, the verifying decode, and sampling its rows
+        }
         int k = speculation.draft(seq.history, seq.length + 1, draft, max);
         if (k == 0) {
             return false;
@@ -172,10 +176,6 @@ final class Generation {
         }
         drafted += k;
         int acceptedBefore = accepted;
-        SpeculationEvent spec = Jfr.speculation() ? new SpeculationEvent() : null;
-        if (spec != null) {
-            spec.begin();
-        }
         try {
             return verify(token, k, base, sink);
         } finally {
