@@ -17,13 +17,22 @@ done
 export CI=true
 ./mvnw -B verify
 
+# Virtual threads (Java 21+; verify runs on 17): 200 virtual threads generating through the
+# recommended APIs keep the scheduler responsive and pin no carrier for long (docs/observability.md)
+java21=${JAVA21:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+if [ -x "$java21" ]; then
+  JAVA21=$java21 ci/vthreads.sh
+else
+  echo "ci: no Java 21+ at $java21 (set JAVA21): the virtual-thread check did not run" >&2
+fi
+
 # The release profile's packaging, as a smoke test: -Prelease with the host-native natives (the 14 portable
 # CPU variants take about an hour to build on 2 cores; ci/release-check.sh builds them and runs the release
 # checks against them, its recorded run is in docs/results/platforms.md). Every module gets its sources and
 # javadoc jars and an SBOM; the classes and natives verify just built are reused.
 ./mvnw -B -Prelease -Dllama.cpu.all.variants=OFF package -DskipTests
 missing=0
-for m in native java-api/core java-api/server java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter samples/cli; do
+for m in native java-api/core java-api/server java-api/micrometer java-api/opentelemetry java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter samples/cli; do
   for f in "$m"/target/*-sources.jar "$m"/target/*-javadoc.jar "$m"/target/bom.json; do
     [ -s "$f" ] || { echo "ci: $m: no $(basename "$f") from -Prelease" >&2; missing=$((missing + 1)); }
   done

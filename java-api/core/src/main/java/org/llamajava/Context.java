@@ -12,7 +12,9 @@ import org.llamajava.bindings.llama_context_params;
 import org.llamajava.bindings.llama_memory_i;
 import org.llamajava.bindings.llama_model;
 import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.ContextCreateEvent;
 import org.llamajava.internal.ContextPort;
+import org.llamajava.internal.Jfr;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
 
@@ -87,8 +89,23 @@ public final class Context implements AutoCloseable {
             NativeErrors.clear();
             llama_model m = model.handle();
             RpcGuard rpc = model.rpcGuard();
+            ContextCreateEvent event = Jfr.contextCreate() ? new ContextCreateEvent() : null;
+            if (event != null) {
+                event.begin();
+            }
             ctx = rpc == null ? llama_init_from_model(m, p)
                     : rpc.call("creating a context", () -> llama_init_from_model(m, p));
+            if (event != null) {
+                event.end();
+                event.contextSize = ctx == null || ctx.isNull() ? params.contextSize() : llama_n_ctx(ctx);
+                event.batchSize = params.batchSize();
+                event.ubatchSize = params.ubatchSize();
+                event.sequences = params.sequences();
+                event.threads = params.threads();
+                event.kvTypes = params.keyType() + "/" + params.valueType();
+                event.succeeded = ctx != null && !ctx.isNull();
+                event.commit();
+            }
         }
         if (ctx == null || ctx.isNull()) {
             throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "

@@ -14,6 +14,8 @@ import org.llamajava.bindings.llama_batch;
 import org.llamajava.bindings.llama_context;
 import org.llamajava.bindings.llama_sampler;
 import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.DecodeEvent;
+import org.llamajava.internal.Jfr;
 import org.llamajava.internal.NativeErrors;
 
 /**
@@ -146,6 +148,11 @@ final class Decoder implements BatchDecoder<Sampler> {
             return 0;
         }
         batch.n_tokens(n);
+        // the event exists only while a recording has it on: no allocation per decode otherwise
+        DecodeEvent event = Jfr.decode() ? new DecodeEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
         int rc = rpc == null ? llama_decode(ctx, batch) : rpc.callInt("decoding", () -> {
             int r = llama_decode(ctx, batch);
             // the outputs arrive asynchronously from the servers: wait for them here, not in a
@@ -153,6 +160,9 @@ final class Decoder implements BatchDecoder<Sampler> {
             llama_synchronize(ctx);
             return r;
         });
+        if (event != null) {
+            commit(event, n, rc);
+        }
         if (rc != 0) {
             abortFlag.put(0, 0);
             return rc;
@@ -164,6 +174,32 @@ final class Decoder implements BatchDecoder<Sampler> {
             }
         }
         return 0;
+    }
+
+    /** Fills and commits a decode's JFR event ({@code n} rows, still in the batch buffers). */
+    private void commit(DecodeEvent event, int n, int rc) {
+        event.end();
+        if (!event.shouldCommit()) {
+            return;
+        }
+        boolean[] seen = new boolean[logitsRow.length];
+        int sequences = 0;
+        int outputs = 0;
+        for (int row = 0; row < n; row++) {
+            int s = batchSeq[row].get(0);
+            if (s >= 0 && s < seen.length && !seen[s]) {
+                seen[s] = true;
+                sequences++;
+            }
+            if (batchLogits.get(row) != 0) {
+                outputs++;
+            }
+        }
+        event.tokens = n;
+        event.sequences = sequences;
+        event.outputs = outputs;
+        event.result = rc;
+        event.commit();
     }
 
     /** The exception for a failed {@link #decode()} of {@code tokens} tokens. */

@@ -3,6 +3,9 @@ package org.llamajava;
 import static org.llamajava.bindings.global.llama.*;
 
 import java.util.Arrays;
+import org.llamajava.internal.GenerationEvent;
+import org.llamajava.internal.Jfr;
+import org.llamajava.internal.SpeculationEvent;
 import org.llamajava.internal.TokenLoop;
 
 /**
@@ -31,6 +34,10 @@ final class Generation {
     /** A token sampled and emitted by a speculative batch but not yet evaluated, or -1. */
     int pending = -1;
     int[] draft;
+    /** When it started ({@link System#nanoTime()}). */
+    private final long started = System.nanoTime();
+    /** Its JFR event while a recording wants it, else null. */
+    private final GenerationEvent event;
 
     /** Checks the arguments and registers with the abort signal; {@link #close()} unregisters. */
     Generation(Sequence seq, Sampler sampler, GenerateOptions options) {
@@ -48,6 +55,10 @@ final class Generation {
         AbortSignal signal = options.abortSignal();
         this.loop = loop(seq.decoder, seq.id, options, signal == null ? null : signal::isAborted);
         this.unregister = signal == null ? null : signal.onAbort(() -> seq.decoder.setAbort(true));
+        this.event = Jfr.generation() ? new GenerationEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
     }
 
     /** The token loop of a request with {@code options} on sequence {@code seq} of {@code decoder}. */
@@ -144,6 +155,10 @@ final class Generation {
         if (draft == null || draft.length < max) {
             draft = new int[Math.max(max, speculation.params().draftMax())];
         }
+        SpeculationEvent spec = Jfr.speculation() ? new SpeculationEvent() : null;
+        if (spec != null) {
+            spec.begin(); // the step: drafting, the verifying decode, and sampling its rows
+        }
         int k = speculation.draft(seq.history, seq.length + 1, draft, max);
         if (k == 0) {
             return false;
@@ -160,6 +175,21 @@ final class Generation {
             throw seq.decoder.failure(rc, k + 1);
         }
         drafted += k;
+        int acceptedBefore = accepted;
+        try {
+            return verify(token, k, base, sink);
+        } finally {
+            if (spec != null) {
+                spec.sequence = seq.id;
+                spec.drafted = k;
+                spec.accepted = accepted - acceptedBefore;
+                spec.commit();
+            }
+        }
+    }
+
+    /** Samples the rows of a decoded draft {@code draft[0..k)} after {@code token} at {@code base}; see {@link #speculate}. */
+    private boolean verify(int token, int k, int base, StringBuilder sink) {
         seq.one[0] = token;
         seq.remember(seq.one, 0, 1);
         seq.remember(draft, 0, k);
@@ -195,6 +225,21 @@ final class Generation {
     }
 
     void close() {
+        if (event != null) {
+            event.end();
+            if (event.shouldCommit()) {
+                event.runner = "sequence";
+                event.sequence = seq.id;
+                event.promptTokens = promptTokens;
+                event.reusedTokens = cached;
+                event.generatedTokens = loop.count();
+                event.timeToFirstToken = loop.firstTokenAt() == 0 ? 0 : loop.firstTokenAt() - started;
+                event.finishReason = loop.finished() ? loop.end().name() : "FAILED";
+                event.draftedTokens = drafted;
+                event.acceptedTokens = accepted;
+                event.commit();
+            }
+        }
         if (unregister != null) {
             unregister.run();
             seq.decoder.setAbort(false);

@@ -17,6 +17,8 @@ import org.llamajava.bindings.llama_model_params;
 import org.llamajava.bindings.llama_model_tensor_buft_override;
 import org.llamajava.gguf.GgufFile;
 import org.llamajava.internal.Fence;
+import org.llamajava.internal.Jfr;
+import org.llamajava.internal.ModelLoadEvent;
 import org.llamajava.internal.ModelPort;
 import org.llamajava.internal.NativeErrors;
 import org.llamajava.internal.NativeState;
@@ -82,6 +84,44 @@ public final class Model implements AutoCloseable {
     }
 
     private static Model load(Path path, java.util.List<Path> parts, ModelParams params) {
+        ModelLoadEvent event = Jfr.modelLoad() ? new ModelLoadEvent() : null;
+        if (event == null) {
+            return loadFiles(path, parts, params);
+        }
+        event.begin();
+        Model m = null;
+        try {
+            m = loadFiles(path, parts, params);
+            return m;
+        } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.file = String.valueOf(path);
+                event.succeeded = m != null;
+                if (m != null) {
+                    long size = 0;
+                    for (Path part : m.parts()) {
+                        try {
+                            size += java.nio.file.Files.size(part);
+                        } catch (java.io.IOException | RuntimeException e) {
+                            // the size is only informative
+                        }
+                    }
+                    event.size = size;
+                    event.parts = m.parts().size();
+                }
+                if (params != null) {
+                    event.gpuLayers = params.gpuLayers();
+                    event.vocabOnly = params.vocabOnly();
+                    event.devices = (Llama.isGpuBuild() && params.gpuLayers() != 0 ? "GPU" : "CPU")
+                            + (params.rpcServers().isEmpty() ? "" : ", RPC " + String.join(", ", params.rpcServers()));
+                }
+                event.commit();
+            }
+        }
+    }
+
+    private static Model loadFiles(Path path, java.util.List<Path> parts, ModelParams params) {
         if (params == null) {
             throw new IllegalArgumentException("params is null; use ModelParams.defaults()");
         }

@@ -17,7 +17,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.llamajava.internal.Jfr;
 import org.llamajava.internal.NativeErrors;
+import org.llamajava.internal.RpcCallEvent;
 
 /**
  * Keeps a model whose layers live on llama.cpp RPC servers from taking the process down with a
@@ -157,6 +159,26 @@ final class RpcGuard {
      * line the worker saw becomes this thread's ({@link NativeErrors}).
      */
     <T> T call(String what, Callable<T> call) {
+        RpcCallEvent event = Jfr.rpcCall() ? new RpcCallEvent() : null;
+        if (event == null) {
+            return callOnWorker(what, call);
+        }
+        event.begin();
+        boolean ok = false;
+        try {
+            T result = callOnWorker(what, call);
+            ok = true;
+            return result;
+        } finally {
+            event.end();
+            event.operation = what;
+            event.servers = String.join(", ", endpoints);
+            event.succeeded = ok;
+            event.commit();
+        }
+    }
+
+    private <T> T callOnWorker(String what, Callable<T> call) {
         check();
         int failuresBefore = llamajava_rpc_guard_failures();
         String[] nativeError = new String[1];

@@ -55,8 +55,13 @@ class RpcTest {
     }
 
     private Process child(Path out, String... args) throws IOException {
+        return child(out, List.of(), args);
+    }
+
+    private Process child(Path out, List<String> jvmOptions, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(RpcChild.class.getName());
@@ -110,6 +115,34 @@ class RpcTest {
             assertTrue(output.contains("DEVICES [") && output.contains("RPC"), "an RPC device is registered: " + output);
             assertTrue(output.lines().anyMatch(expected::equals), "layers " + layers + ": " + output + " vs " + expected);
         }
+    }
+
+    /**
+     * JFR in an RPC client: its model load names the server, and every decode is an RPC call
+     * (org.llamajava.RpcCall "decoding", as many as the org.llamajava.Decode events), all answered.
+     */
+    @Test
+    void anRpcClientsRecordingHasAnRpcCallPerDecode() throws Exception {
+        Path model = model();
+        int port = freePort();
+        server(port);
+        Path out = tmp.resolve("client-jfr.out");
+        Path rec = tmp.resolve("client.jfr");
+        Process c = child(out, List.of("-XX:StartFlightRecording=filename=" + rec + ",settings=default"), "client",
+                model.toString(), "127.0.0.1:" + port, Integer.toString(ModelParams.ALL_LAYERS), "6");
+        assertTrue(c.waitFor(120, TimeUnit.SECONDS), "the client did not finish");
+        assertEquals(0, c.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(rec);
+        List<jdk.jfr.consumer.RecordedEvent> calls = events.stream()
+                .filter(e -> e.getEventType().getName().equals("org.llamajava.RpcCall")).toList();
+        long decodes = events.stream().filter(e -> e.getEventType().getName().equals("org.llamajava.Decode")).count();
+        assertTrue(decodes >= 6, "decodes: " + decodes);
+        assertEquals(decodes, calls.stream().filter(e -> e.getString("operation").equals("decoding")).count());
+        assertTrue(calls.stream().anyMatch(e -> e.getString("operation").startsWith("loading ")), calls.toString());
+        assertTrue(calls.stream().allMatch(e -> e.getBoolean("succeeded")
+                && e.getString("servers").equals("127.0.0.1:" + port)), calls.toString());
+        assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("org.llamajava.ModelLoad")
+                && e.getString("devices").contains("RPC 127.0.0.1:" + port)));
     }
 
     @Test

@@ -59,6 +59,9 @@ public final class BatchEngine implements AutoCloseable {
     /** The slots and what the engine thread does with them. */
     private final Stepper stepper;
     private final LoraScheduler lora;
+    /** Observers of new requests (copy on write). */
+    private volatile EngineListener[] listeners = {};
+    private final Object listenerLock = new Object();
     /** Most steps one set of LoRA adapters decodes while requests with another set wait. */
     static final int LORA_QUANTUM = 8;
 
@@ -250,10 +253,12 @@ public final class BatchEngine implements AutoCloseable {
 
     /** Queues a checked request ({@code media}: its prompt's text and media, or null). */
     private BatchHandle enqueue(BatchRequest request, MediaPrompt media, int slot) {
-        BatchHandle h = new BatchHandle();
+        BatchHandle h = new BatchHandle(listeners, request);
         if (!queue.offer(new Pending(request, h, media, slot))) {
-            throw new QueueFullException("all " + params.slots() + " slots are busy and " + params.maxQueue()
-                    + " requests are waiting: retry later");
+            QueueFullException e = new QueueFullException("all " + params.slots() + " slots are busy and "
+                    + params.maxQueue() + " requests are waiting: retry later");
+            h.failed(request, e);
+            throw e;
         }
         return h;
     }
@@ -318,6 +323,31 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds a listener for the requests submitted from now on (for metrics and tracing: see
+     * {@link EngineListener}). Listeners cost nothing per token; with none, nothing per request.
+     */
+    public void addListener(EngineListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener is null");
+        }
+        synchronized (listenerLock) {
+            EngineListener[] a = java.util.Arrays.copyOf(listeners, listeners.length + 1);
+            a[a.length - 1] = listener;
+            listeners = a;
+        }
+    }
+
+    /** Removes a listener added by {@link #addListener} (requests already submitted still report to it). */
+    public void removeListener(EngineListener listener) {
+        synchronized (listenerLock) {
+            List<EngineListener> a = new java.util.ArrayList<>(List.of(listeners));
+            if (a.remove(listener)) {
+                listeners = a.toArray(new EngineListener[0]);
+            }
+        }
+    }
+
     /** Counters since the engine started. */
     public EngineStats stats() {
         return stepper.stats(queue.size());
@@ -360,8 +390,10 @@ public final class BatchEngine implements AutoCloseable {
         }
         Pending p;
         while ((p = queue.poll()) != null || (p = deferred.poll()) != null) {
-            p.handle().completion().completeExceptionally(new java.util.concurrent.CancellationException(
-                    "the engine closed before the request started"));
+            java.util.concurrent.CancellationException e = new java.util.concurrent.CancellationException(
+                    "the engine closed before the request started");
+            p.handle().failed(p.request(), e);
+            p.handle().completion().completeExceptionally(e);
         }
         failTasks();
         context.close();

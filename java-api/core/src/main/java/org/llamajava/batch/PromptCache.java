@@ -9,6 +9,8 @@ import org.llamajava.LoraAdapter;
 import org.llamajava.Vocabulary;
 import org.llamajava.Sampler;
 import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.Jfr;
+import org.llamajava.internal.PromptCacheEvent;
 
 /**
  * The host-memory prompt cache ({@link EngineParams#promptCacheBytes()}, llama-server's
@@ -88,6 +90,10 @@ final class PromptCache {
             text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
         }
         byte[] state = null;
+        PromptCacheEvent event = text && Jfr.promptCache() ? new PromptCacheEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
         if (text) {
             try {
                 state = decoder.saveSequence(s.id);
@@ -95,7 +101,17 @@ final class PromptCache {
                 state = null; // not saved (no memory for it, or the model's RPC server failed): only a lost cache
             }
         }
-        if (state != null && (limit < 0 || state.length <= limit)) {
+        boolean kept = state != null && (limit < 0 || state.length <= limit);
+        if (event != null) {
+            event.end();
+            event.operation = "save";
+            event.slot = s.id;
+            event.tokens = s.length;
+            event.size = state == null ? 0 : state.length;
+            event.succeeded = kept;
+            event.commit();
+        }
+        if (kept) {
             int[] tokens = Arrays.copyOf(s.cache, s.length);
             Map<LoraAdapter, Float> loras = s.loras;
             for (Iterator<Cached> it = cache.iterator(); it.hasNext();) {
@@ -149,11 +165,24 @@ final class PromptCache {
         } // else it lives on in the slot
         count = cache.size();
         boolean back;
+        PromptCacheEvent event = Jfr.promptCache() ? new PromptCacheEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
         try {
             back = decoder.restoreSequence(slot.id, hit.state());
         } catch (RuntimeException | OutOfMemoryError e) {
             decoder.removeFrom(slot.id, 0);
             back = false;
+        }
+        if (event != null) {
+            event.end();
+            event.operation = "restore";
+            event.slot = slot.id;
+            event.tokens = hit.tokens().length;
+            event.size = hit.state().length;
+            event.succeeded = back;
+            event.commit();
         }
         if (!back) {
             return 0;

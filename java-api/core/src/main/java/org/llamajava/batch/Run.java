@@ -9,6 +9,8 @@ import org.llamajava.LoraAdapter;
 import org.llamajava.Sampler;
 import org.llamajava.Timings;
 import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.GenerationEvent;
+import org.llamajava.internal.Jfr;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.TokenLoop;
 
@@ -24,6 +26,8 @@ final class Run {
     final Sampler sampler;
     final TokenLoop loop;
     final long start = System.nanoTime();
+    /** Its JFR event, begun with it, while a recording wants it, else null. */
+    final GenerationEvent event = Jfr.generation() ? begun(new GenerationEvent()) : null;
     /** The prompt's text and media segments (request's prompt holds their keys), or null for tokens only. */
     MediaPrompt media;
     /** The LoRA adapters it generates with (no zero scales). */
@@ -44,6 +48,11 @@ final class Run {
         this.loop = new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
                 onToken == null ? null : (token, logits) -> onToken.accept(GeneratedToken.of(token, logits, k)),
                 k > 0, this::cancelled);
+    }
+
+    private static GenerationEvent begun(GenerationEvent e) {
+        e.begin();
+        return e;
     }
 
     boolean prefilling() {

@@ -15,6 +15,7 @@ import org.llamajava.Sampler;
 import org.llamajava.Timings;
 import org.llamajava.Vocabulary;
 import org.llamajava.internal.BatchDecoder;
+import org.llamajava.internal.GenerationEvent;
 import org.llamajava.internal.MediaPrompt;
 import org.llamajava.internal.PromptSegment;
 import org.llamajava.internal.TokenLoop;
@@ -86,8 +87,9 @@ final class Stepper {
     /** {@link #begin(BatchRequest, BatchHandle, MediaPrompt)} in slot {@code slot} (free), or the best free one (-1). */
     void begin(BatchRequest r, BatchHandle handle, MediaPrompt prompt, int slot) {
         if (handle.isCancelled()) {
-            handle.completion().complete(new Completion("", new int[0], 0, 0, FinishReason.CANCELLED,
-                    new Timings(0, 0, 0, 0)));
+            Completion c = new Completion("", new int[0], 0, 0, FinishReason.CANCELLED, new Timings(0, 0, 0, 0));
+            handle.finished(r, c, -1, 0, 0, System.nanoTime());
+            handle.completion().complete(c);
             return;
         }
         Map<LoraAdapter, Float> loras = lora.forRequest(r.loraAdapters());
@@ -113,6 +115,7 @@ final class Stepper {
         try {
             sampler = r.sampler() == null ? Sampler.greedy() : r.sampler().build(model);
         } catch (RuntimeException e) {
+            handle.failed(r, e);
             handle.completion().completeExceptionally(e);
             return;
         }
@@ -315,6 +318,8 @@ final class Stepper {
             run.loop.finish(reason, null);
         } catch (RuntimeException e) {
             run.sampler.close();
+            event(run, s, "FAILED");
+            run.handle.failed(run.request, e);
             run.handle.completion().completeExceptionally(e);
             return;
         }
@@ -323,7 +328,29 @@ final class Stepper {
         promptEvaluated.addAndGet(run.next - run.cached);
         promptCached.addAndGet(run.cached);
         completed.incrementAndGet();
-        run.handle.completion().complete(run.completion(now));
+        Completion c = run.completion(now);
+        event(run, s, run.loop.end().name());
+        run.handle.finished(run.request, c, s.id, run.start, run.loop.firstTokenAt(), now);
+        run.handle.completion().complete(c);
+    }
+
+    /** Commits the request's JFR event, if a recording wanted one. */
+    private static void event(Run run, Slot s, String finishReason) {
+        GenerationEvent e = run.event;
+        if (e == null) {
+            return;
+        }
+        e.end();
+        if (e.shouldCommit()) {
+            e.runner = "engine";
+            e.sequence = s.id;
+            e.promptTokens = run.next - run.cached;
+            e.reusedTokens = run.cached;
+            e.generatedTokens = run.loop.count();
+            e.timeToFirstToken = run.loop.firstTokenAt() == 0 ? 0 : run.loop.firstTokenAt() - run.start;
+            e.finishReason = finishReason;
+            e.commit();
+        }
     }
 
     /** Ends a request with an error; its slot's cache is dropped (it may be half written). */
@@ -335,8 +362,11 @@ final class Stepper {
         decoder.removeFrom(s.id, 0);
         s.length = 0;
         run.sampler.close();
-        run.handle.completion().completeExceptionally(t instanceof LlamaException || t instanceof RuntimeException
-                || t instanceof java.util.concurrent.CancellationException ? t : new LlamaException(String.valueOf(t), t));
+        Throwable error = t instanceof LlamaException || t instanceof RuntimeException
+                || t instanceof java.util.concurrent.CancellationException ? t : new LlamaException(String.valueOf(t), t);
+        event(run, s, "FAILED");
+        run.handle.failed(run.request, error);
+        run.handle.completion().completeExceptionally(error);
     }
 
     /** Ends every running request with {@code t}. */

@@ -36,6 +36,8 @@ public final class TokenLoop {
     private int n;
     private boolean finished;
     private End end = End.MAX_TOKENS;
+    /** {@link System#nanoTime()} when the first token was taken, or 0. */
+    private long firstTokenAt;
 
     /**
      * A loop over sequence {@code seq} of {@code decoder}.
@@ -79,6 +81,12 @@ public final class TokenLoop {
      */
     public boolean take(int sampled, StringBuilder sink) {
         if (sampled < 0) {
+            if (Jfr.grammarRejection()) {
+                GrammarRejectionEvent e = new GrammarRejectionEvent();
+                e.sequence = seq;
+                e.generatedTokens = n;
+                e.commit();
+            }
             finish(End.GRAMMAR_REJECTED, sink);
             return true;
         }
@@ -89,6 +97,9 @@ public final class TokenLoop {
     public boolean emit(int token, StringBuilder sink) {
         if (n == out.length) {
             out = Arrays.copyOf(out, n * 2);
+        }
+        if (n == 0) {
+            firstTokenAt = System.nanoTime();
         }
         out[n++] = token;
         if (onToken != null) {
@@ -144,6 +155,11 @@ public final class TokenLoop {
     /** Why it ended (meaningful once {@link #finished()}). */
     public End end() {
         return end;
+    }
+
+    /** {@link System#nanoTime()} when the first token was emitted, or 0 if none was. */
+    public long firstTokenAt() {
+        return firstTokenAt;
     }
 
     /** Tokens generated so far. */

@@ -80,6 +80,8 @@ public final class LlamaServer implements AutoCloseable {
     private Javalin app;
     /** The projector for images in chat requests, or null. */
     private org.llamajava.multimodal.Projector projector;
+    /** OpenTelemetry spans per request, or null without OpenTelemetry on the classpath. */
+    private final ServerTracing.Wrapper tracing;
 
     private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup) {
         this.config = config;
@@ -104,6 +106,7 @@ public final class LlamaServer implements AutoCloseable {
             metrics.embedder(embeddings::queued);
         }
         this.loras = new LoraApi(context, engine);
+        this.tracing = ServerTracing.start(engine, name);
     }
 
     /**
@@ -307,7 +310,7 @@ public final class LlamaServer implements AutoCloseable {
 
     /** Wraps an endpoint: counts it in flight, answers its errors, records its metrics. */
     private Handler endpoint(String name, Handler h) {
-        return ctx -> {
+        Handler handler = ctx -> {
             long t0 = System.nanoTime();
             inFlight.incrementAndGet();
             try {
@@ -319,6 +322,7 @@ public final class LlamaServer implements AutoCloseable {
                 context.metrics().request(name, ctx.statusCode(), (System.nanoTime() - t0) / 1e9);
             }
         };
+        return tracing == null ? handler : tracing.wrap(name, handler);
     }
 
     /** Writes an error in OpenAI's shape: 4xx for bad requests, 503 with Retry-After when busy, 500 for our own failures. */
