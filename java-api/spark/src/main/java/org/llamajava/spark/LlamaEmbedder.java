@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
@@ -175,8 +174,8 @@ public final class LlamaEmbedder extends LlamaTransformer<LlamaEmbedder> {
                 Embedder e = Embedder.create(model, p);
                 return new RowBatcher<>("llama-java-embed", texts -> embed(e, texts), e, 1024);
             });
-            return new Pipelined(rows, 2, scope, new ChunkSubmitter<>(batcher, scope, batch, col,
-                    vectors ? v -> Vectors.dense(toDoubles(v)) : v -> v));
+            return new Pipelined(rows, 2, scope, new ChunkSubmitter<String, float[]>(batcher, scope, batch,
+                    r -> Texts.of(r, col), vectors ? v -> Vectors.dense(toDoubles(v)) : v -> v));
         };
     }
 
@@ -212,61 +211,5 @@ public final class LlamaEmbedder extends LlamaTransformer<LlamaEmbedder> {
             }
         }
         return out;
-    }
-
-    /** Submits a task's rows to a batcher a chunk at a time. */
-    static final class ChunkSubmitter<O> implements java.util.function.Function<Iterator<Row>, Unit> {
-        private final RowBatcher<String, O> batcher;
-        private final TaskScope scope;
-        private final int batch;
-        private final int col;
-        private final java.util.function.Function<O, Object> cell;
-        private long index;
-
-        ChunkSubmitter(RowBatcher<String, O> batcher, TaskScope scope, int batch, int col,
-                       java.util.function.Function<O, Object> cell) {
-            this.batcher = batcher;
-            this.scope = scope;
-            this.batch = batch;
-            this.col = col;
-            this.cell = cell;
-        }
-
-        @Override
-        public Unit apply(Iterator<Row> source) {
-            List<Row> rows = new ArrayList<>(batch);
-            List<String> errors = new ArrayList<>(batch);
-            List<String> texts = new ArrayList<>(batch);
-            long first = index;
-            while (rows.size() < batch && source.hasNext()) {
-                Row r = source.next();
-                rows.add(r);
-                index++;
-                try {
-                    texts.add(Texts.of(r, col));
-                    errors.add(null);
-                } catch (IllegalArgumentException e) {
-                    errors.add(e.getMessage());
-                }
-            }
-            CompletableFuture<List<Outcome<O>>> f = texts.isEmpty() ? CompletableFuture.completedFuture(List.of())
-                    : batcher.submit(texts);
-            scope.onEnd(() -> f.cancel(false));
-            return () -> {
-                List<Outcome<O>> outcomes = scope.await(f);
-                List<Row> out = new ArrayList<>(rows.size());
-                int k = 0;
-                for (int i = 0; i < rows.size(); i++) {
-                    String err = errors.get(i);
-                    Outcome<O> o = err == null ? outcomes.get(k++) : null;
-                    if (err != null || o.error() != null) {
-                        out.add(scope.failed(rows.get(i), first + i, err != null ? err : o.error()));
-                    } else {
-                        out.add(scope.ok(rows.get(i), cell.apply(o.value()), o.tokens(), 0));
-                    }
-                }
-                return out;
-            };
-        }
     }
 }
