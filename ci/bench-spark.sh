@@ -16,7 +16,8 @@ models=${MODELS:-../shared/models}
 ./mvnw -q -o -pl java-api/spark dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
 cp="java-api/spark/target/test-classes:java-api/spark/target/classes:$(cat java-api/spark/target/bench-classpath.txt)"
-flags=$(./mvnw -q -o -pl java-api/spark help:evaluate -Dexpression=spark.test.jvm.flags -DforceStdout 2>/dev/null)
+# the --add-opens flags Spark needs on Java 17+, as the module's tests use them
+flags=$(sed -n '/<spark.test.jvm.flags>-XX/,/<\/spark.test.jvm.flags>/p' java-api/spark/pom.xml | sed 's/<[^>]*>//g' | xargs)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|avx512f|avx512_bf16|amx_tile|fma|f16c)$' | xargs)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ), java: $(java -version 2>&1 | head -1)"
