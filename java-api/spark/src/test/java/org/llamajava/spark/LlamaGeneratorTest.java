@@ -30,6 +30,8 @@ import org.llamajava.Model;
 import org.llamajava.Sampler;
 import org.llamajava.Sequence;
 import org.llamajava.TestSupport;
+import org.llamajava.chat.ChatMessage;
+import org.llamajava.chat.ChatTemplate;
 import org.llamajava.grammar.JsonSchema;
 import org.llamajava.structured.Structured;
 
@@ -205,6 +207,37 @@ class LlamaGeneratorTest {
         assertEquals(PROMPTS.length, out.size());
         out.forEach(r -> assertNull(r.get(3)));
         assertEquals(1, ExecutorModels.loads() - before, "one load for two concurrent tasks");
+
+        // a changed load parameter takes effect: another model is loaded, and the unused one closed
+        new LlamaGenerator().setModelPath(file.toString()).setInputCol("prompt").setMaxTokens(4).setContextSize(1024)
+                .setUseMmap(false).transform(df).collectAsList();
+        assertEquals(2, ExecutorModels.loads() - before, "a load for the new parameters");
+        assertEquals(1, ExecutorModels.loadedModels(), "the model under the old parameters was closed");
+    }
+
+    @Test
+    void aChatMessagesColumnIsRenderedWithTheTemplate() {
+        Path file = TestSupport.sharedModel("stories260K.gguf");
+        List<ChatMessage> chat = List.of(new ChatMessage("system", "You tell stories."),
+                new ChatMessage("user", "Tell me about a dog."));
+        String expected;
+        try (Model model = Model.load(file);
+             Context ctx = model.createContext(ContextParams.builder().contextSize(1024).threads(2).build());
+             Sequence s = ctx.newSequence(); Sampler greedy = Sampler.greedy()) {
+            String prompt = ChatTemplate.builtin("chatml").render(chat, true);
+            expected = s.generate(ChatTemplate.promptTokens(prompt, model.vocabulary()), greedy,
+                    GenerateOptions.maxTokens(24)).text();
+        }
+        StructType message = new StructType().add("role", DataTypes.StringType).add("content", DataTypes.StringType);
+        StructType schema = new StructType().add("messages", DataTypes.createArrayType(message));
+        List<Row> messages = new ArrayList<>();
+        chat.forEach(m -> messages.add(RowFactory.create(m.role(), m.content())));
+        Row in = RowFactory.create(scala.jdk.javaapi.CollectionConverters.asScala(messages).toSeq());
+        List<Row> out = new LlamaGenerator().setModelPath(file.toString()).setInputCol("messages")
+                .setChatTemplate("chatml").setMaxTokens(24).setContextSize(1024)
+                .transform(TestSpark.session().createDataFrame(List.of(in), schema)).collectAsList();
+        assertNull(out.get(0).get(2), () -> String.valueOf(out.get(0).get(2)));
+        assertEquals(expected, out.get(0).getString(1));
     }
 
     @Test

@@ -52,6 +52,12 @@ public final class SparkBenchmark {
         }
     }
 
+    /** CPU seconds this process has used (all threads): less sensitive than wall time to other load on the machine. */
+    static double cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
     static double median(List<Double> v) {
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
@@ -64,29 +70,35 @@ public final class SparkBenchmark {
         LlamaEmbedder embedder = new LlamaEmbedder().setModelPath(model.toString()).setInputCol("text")
                 .setOutputCol("vec").setBatchSize(64);
         List<Double> ratios = new ArrayList<>();
+        List<Double> cpuRatios = new ArrayList<>();
         List<Double> coreRates = new ArrayList<>();
         List<Double> sparkRates = new ArrayList<>();
         try (Model m = Model.load(model); Embedder e = Embedder.create(m, EmbedderParams.builder().threads(2).build())) {
             e.embedAll(texts.subList(0, 200)); // warm-up
             embedder.transform(df.limit(200)).write().format("noop").mode("overwrite").save();
             for (int r = 0; r < rounds; r++) {
+                double c0 = cpu();
                 long t0 = System.nanoTime();
                 e.embedAll(texts);
                 double core = (System.nanoTime() - t0) / 1e9;
+                double coreCpu = cpu() - c0;
+                c0 = cpu();
                 t0 = System.nanoTime();
                 embedder.transform(df).write().format("noop").mode("overwrite").save();
                 double viaSpark = (System.nanoTime() - t0) / 1e9;
+                double sparkCpu = cpu() - c0;
                 ratios.add(viaSpark / core);
+                cpuRatios.add(sparkCpu / coreCpu);
                 coreRates.add(n / core);
                 sparkRates.add(n / viaSpark);
                 System.out.printf(Locale.ROOT, "round %d: core Embedder %.2f s (%.1f texts/s), Spark local[2] %.2f s"
-                        + " (%.1f texts/s), Spark/core %.3f%n", r + 1, core, n / core, viaSpark, n / viaSpark,
-                        viaSpark / core);
+                        + " (%.1f texts/s), Spark/core %.3f; CPU s core %.1f, Spark %.1f, Spark/core %.3f%n", r + 1,
+                        core, n / core, viaSpark, n / viaSpark, viaSpark / core, coreCpu, sparkCpu, sparkCpu / coreCpu);
             }
         }
         System.out.printf(Locale.ROOT, "RESULT embed n=%d rounds=%d median core %.1f texts/s, median Spark %.1f texts/s,"
-                + " median time ratio Spark/core %.3f (overhead %.1f%%)%n", n, rounds, median(coreRates),
-                median(sparkRates), median(ratios), (median(ratios) - 1) * 100);
+                + " median time ratio Spark/core %.3f (overhead %.1f%%), median CPU-time ratio %.3f%n", n, rounds,
+                median(coreRates), median(sparkRates), median(ratios), (median(ratios) - 1) * 100, median(cpuRatios));
     }
 
     static void generate(SparkSession spark, Path model, int prompts, int tokens, int rounds) throws Exception {
