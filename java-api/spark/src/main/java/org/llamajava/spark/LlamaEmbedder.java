@@ -36,6 +36,12 @@ import org.llamajava.embed.Truncation;
  */
 public final class LlamaEmbedder extends LlamaTransformer<LlamaEmbedder> {
     private static final long serialVersionUID = 1L;
+    /**
+     * Chunks a task keeps queued in the shared batcher, and most rows the batcher merges into one
+     * call: fewer than are queued, so the next call's rows are already waiting while one runs.
+     */
+    static final int WINDOW = 4;
+    static final int MERGE = 128;
 
     private final Param<String> pooling = new Param<>(this, "pooling",
             "model (as the GGUF says), mean, cls, last or rank");
@@ -172,9 +178,9 @@ public final class LlamaEmbedder extends LlamaTransformer<LlamaEmbedder> {
             EmbedderParams p = params(pool, norm, pre, trunc, ctx, seqs, threadsFor(threadSetting));
             RowBatcher<String, float[]> batcher = lease.shared.service(p, model -> {
                 Embedder e = Embedder.create(model, p);
-                return new RowBatcher<>("llama-java-embed", texts -> embed(e, texts), e, 1024);
+                return new RowBatcher<>("llama-java-embed", texts -> embed(e, texts), e, MERGE);
             });
-            return new Pipelined(rows, 2, scope, new ChunkSubmitter<String, float[]>(batcher, scope, batch,
+            return new Pipelined(rows, WINDOW, scope, new ChunkSubmitter<String, float[]>(batcher, scope, batch,
                     r -> Texts.of(r, col), vectors ? v -> Vectors.dense(toDoubles(v)) : v -> v));
         };
     }

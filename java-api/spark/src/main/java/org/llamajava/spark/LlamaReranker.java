@@ -116,9 +116,11 @@ public final class LlamaReranker extends LlamaTransformer<LlamaReranker> {
             EmbedderParams p = LlamaEmbedder.params("model", -1, "", trunc, ctx, seqs, threadsFor(threadSetting));
             RowBatcher<Pair, Float> batcher = lease.shared.service("rerank:" + p, model -> {
                 Reranker r = Reranker.create(model, p);
-                return new RowBatcher<>("llama-java-rerank", pairs -> score(r, model.vocabulary(), pairs), r, 1024);
+                return new RowBatcher<>("llama-java-rerank", pairs -> score(r, model.vocabulary(), pairs), r,
+                        LlamaEmbedder.MERGE);
             });
-            return new Pipelined(rows, 2, scope, new ChunkSubmitter<Pair, Float>(batcher, scope, batch, r -> {
+            return new Pipelined(rows, LlamaEmbedder.WINDOW, scope, new ChunkSubmitter<Pair, Float>(batcher, scope,
+                    batch, r -> {
                 if (r.isNullAt(q) || r.isNullAt(d)) {
                     throw new IllegalArgumentException("the query or the document is null");
                 }

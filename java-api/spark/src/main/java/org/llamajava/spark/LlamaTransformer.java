@@ -238,28 +238,38 @@ public abstract class LlamaTransformer<T extends LlamaTransformer<T>> extends Tr
         var spark = dataset.sparkSession();
         LlamaMetrics m = new LlamaMetrics(spark.sparkContext(), uid);
         this.metrics = m;
-        spark.sparkContext().addSparkListener(new SummaryListener(m));
+        spark.sparkContext().addSparkListener(new SummaryListener(m, spark.sparkContext()));
         RowJob job = job(in);
         boolean fail = failOnErrorSetting();
         JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(it -> job.run(it, fail, m));
         return spark.createDataFrame(rows, out);
     }
 
-    /** Logs the metrics' summary on the driver at the end of each job that moved them. */
+    /**
+     * Logs the metrics' summary on the driver at the end of each job that moved them; once nothing
+     * holds the metrics (the transformer moved on, the DataFrame is gone) it removes itself.
+     */
     private static final class SummaryListener extends SparkListener {
-        private final LlamaMetrics metrics;
+        private final java.lang.ref.WeakReference<LlamaMetrics> metrics;
+        private final org.apache.spark.SparkContext sc;
         private long seen;
 
-        SummaryListener(LlamaMetrics metrics) {
-            this.metrics = metrics;
+        SummaryListener(LlamaMetrics metrics, org.apache.spark.SparkContext sc) {
+            this.metrics = new java.lang.ref.WeakReference<>(metrics);
+            this.sc = sc;
         }
 
         @Override
         public void onJobEnd(SparkListenerJobEnd jobEnd) {
-            long rows = metrics.rows();
+            LlamaMetrics m = metrics.get();
+            if (m == null) {
+                sc.removeSparkListener(this);
+                return;
+            }
+            long rows = m.rows();
             if (rows != seen) {
                 seen = rows;
-                LOG.info(metrics.summary());
+                LOG.info(m.summary());
             }
         }
     }

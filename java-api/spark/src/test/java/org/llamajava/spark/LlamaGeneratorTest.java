@@ -99,6 +99,8 @@ class LlamaGeneratorTest {
         assertEquals(1, m.rowsFailed());
         assertEquals(tokensIn, m.tokensIn());
         assertEquals(tokensOut, m.tokensOut());
+        assertTrue(m.summary().contains(texts.size() + " rows, 1 failed, " + tokensIn + " tokens in, " + tokensOut
+                + " tokens out"), m.summary());
 
         // failOnError: the same row fails the job, naming the row and the model
         Exception e = assertThrows(Exception.class, () -> gen.setFailOnError(true)
