@@ -113,7 +113,9 @@ public final class SparkBenchmark {
                 .setMaxTokens(tokens).setSlots(4).setContextSize(4 * 512);
         List<Double> seqRates = new ArrayList<>();
         List<Double> sparkRates = new ArrayList<>();
+        List<Double> spark1Rates = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(2);
+        gen.transform(df.limit(4)).write().format("noop").mode("overwrite").save(); // warm-up: load, engine, JIT
         try (Model m = Model.load(model)) {
             for (int r = 0; r < rounds; r++) {
                 long t0 = System.nanoTime();
@@ -142,17 +144,26 @@ public final class SparkBenchmark {
                 gen.transform(df).write().format("noop").mode("overwrite").save();
                 double sparkTime = (System.nanoTime() - t0) / 1e9;
                 long sparkTokens = gen.metrics().tokensOut();
+                // the same engine with one thread (a tiny model gains nothing from a second: only barriers)
+                gen.setThreads(1);
+                t0 = System.nanoTime();
+                gen.transform(df).write().format("noop").mode("overwrite").save();
+                double spark1Time = (System.nanoTime() - t0) / 1e9;
+                long spark1Tokens = gen.metrics().tokensOut();
+                gen.setThreads(0);
                 seqRates.add(seqTokens / seqTime);
                 sparkRates.add(sparkTokens / sparkTime);
+                spark1Rates.add(spark1Tokens / spark1Time);
                 System.out.printf(Locale.ROOT, "round %d: 2 Sequences %d tokens in %.2f s (%.1f tokens/s); Spark"
-                        + " local[2] shared engine %d tokens in %.2f s (%.1f tokens/s)%n", r + 1, seqTokens, seqTime,
-                        seqTokens / seqTime, sparkTokens, sparkTime, sparkTokens / sparkTime);
+                        + " local[2] shared engine, 2 threads: %d tokens in %.2f s (%.1f tokens/s); 1 thread: %d tokens"
+                        + " in %.2f s (%.1f tokens/s)%n", r + 1, seqTokens, seqTime, seqTokens / seqTime, sparkTokens,
+                        sparkTime, sparkTokens / sparkTime, spark1Tokens, spark1Time, spark1Tokens / spark1Time);
             }
         } finally {
             pool.shutdown();
         }
         System.out.printf(Locale.ROOT, "RESULT generate prompts=%d maxTokens=%d rounds=%d median 2 Sequences %.1f"
-                + " tokens/s, median Spark shared engine %.1f tokens/s, ratio %.2f%n", prompts, tokens, rounds,
-                median(seqRates), median(sparkRates), median(sparkRates) / median(seqRates));
+                + " tokens/s, median Spark shared engine %.1f tokens/s (2 threads), %.1f tokens/s (1 thread)%n", prompts,
+                tokens, rounds, median(seqRates), median(sparkRates), median(spark1Rates));
     }
 }
