@@ -36,7 +36,7 @@ echo "== artifacts (bytes)"
 ls -l native/target/*.jar java-api/*/target/*.jar samples/target/llama-java.jar | awk '{print $5, $9}'
 echo "== CPU variants in the native jar"
 unzip -l native/target/llama-java-native-*-linux-x86_64.jar | grep -o 'libggml-cpu-[a-z0-9_]*\.so' | tr '\n' ' '; echo
-for m in native java-api/core java-api/server java-api/micrometer java-api/opentelemetry java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter samples/cli; do
+for m in native java-api/core java-api/server java-api/micrometer java-api/opentelemetry java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter java-api/spark samples/cli; do
   ls "$m"/target/*-sources.jar "$m"/target/*-javadoc.jar "$m"/target/bom.json >/dev/null 2>&1 \
     && pass "$m: sources, javadoc, SBOM" || failed "$m lacks sources, javadoc or SBOM: $(ls "$m"/target)"
 done

@@ -32,7 +32,7 @@ fi
 # javadoc jars and an SBOM; the classes and natives verify just built are reused.
 ./mvnw -B -Prelease -Dllama.cpu.all.variants=OFF package -DskipTests
 missing=0
-for m in native java-api/core java-api/server java-api/micrometer java-api/opentelemetry java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter samples/cli; do
+for m in native java-api/core java-api/server java-api/micrometer java-api/opentelemetry java-api/langchain4j java-api/spring-ai java-api/spring-ai-starter java-api/spark samples/cli; do
   for f in "$m"/target/*-sources.jar "$m"/target/*-javadoc.jar "$m"/target/bom.json; do
     [ -s "$f" ] || { echo "ci: $m: no $(basename "$f") from -Prelease" >&2; missing=$((missing + 1)); }
   done

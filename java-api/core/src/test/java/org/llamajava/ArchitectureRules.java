@@ -17,8 +17,8 @@ public final class ArchitectureRules {
 
     /** The satellites' packages. */
     public static final String[] SATELLITES = {"org.llamajava.server..", "org.llamajava.langchain4j..",
-        "org.llamajava.springai..", "org.llamajava.cli..", "org.llamajava.samples..", "org.llamajava.micrometer..",
-        "org.llamajava.opentelemetry.."};
+        "org.llamajava.springai..", "org.llamajava.spark..", "org.llamajava.cli..", "org.llamajava.samples..",
+        "org.llamajava.micrometer..", "org.llamajava.opentelemetry.."};
 
     /** The core's implementation: internals and the generated bindings (and their JavaCPP presets). */
     public static final String[] CORE_IMPLEMENTATION = {"org.llamajava.internal..", "org.llamajava.bindings..",
