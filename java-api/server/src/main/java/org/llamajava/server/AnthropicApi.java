@@ -10,9 +10,6 @@ import org.llamajava.FinishReason;
 import org.llamajava.GeneratedToken;
 import org.llamajava.chat.ChatFormat;
 import org.llamajava.chat.ChatMessage;
-import org.llamajava.chat.ChatParser;
-import org.llamajava.chat.ChatReplyStream;
-import org.llamajava.chat.ChatStreamListener;
 import org.llamajava.chat.ToolCall;
 
 /**
@@ -290,35 +287,20 @@ final class AnthropicApi {
     }
 
     /** A streamed reply's events; one choice. */
-    static final class Chunks implements SseStream.Format, AutoCloseable {
+    static final class Chunks extends EventChunks {
         private final String id;
         private final String model;
         private final int promptTokens;
-        private final ChatParser parser;
-        private final ChatReplyStream reply;
-        private final StringBuilder content = new StringBuilder();
-        private final StringBuilder reasoning = new StringBuilder();
         /** The open block's index and kind ("text" or "thinking"), or -1 and null. */
         private int open = -1;
         private String openKind;
         private int next;
 
         Chunks(String id, String model, int promptTokens, ChatFormat format) {
+            super(format);
             this.id = id;
             this.model = model;
             this.promptTokens = promptTokens;
-            this.parser = format == null ? null : format.parser();
-            this.reply = parser == null ? null : new ChatReplyStream(parser, new ChatStreamListener() {
-                @Override
-                public void onContent(String delta) {
-                    content.append(delta);
-                }
-
-                @Override
-                public void onReasoning(String delta) {
-                    reasoning.append(delta);
-                }
-            });
         }
 
         private static ObjectNode event(String type) {
@@ -380,12 +362,8 @@ final class AnthropicApi {
         }
 
         private void flushParsed(List<ObjectNode> out) {
-            String r = reasoning.toString();
-            reasoning.setLength(0);
-            String c = content.toString();
-            content.setLength(0);
-            delta(out, "thinking", r);
-            delta(out, "text", c);
+            delta(out, "thinking", take(reasoning));
+            delta(out, "text", take(content));
         }
 
         @Override
@@ -438,39 +416,12 @@ final class AnthropicApi {
         }
 
         @Override
-        public ObjectNode text(int choice, String text, List<GeneratedToken> tokens) {
-            throw new UnsupportedOperationException("textChunks");
-        }
-
-        @Override
-        public ObjectNode finish(int choice, Completion completion, List<GeneratedToken> tokens) {
-            throw new UnsupportedOperationException("finishChunks");
-        }
-
-        @Override
-        public ObjectNode usage(List<Completion> done) {
-            return null;
-        }
-
-        @Override
-        public String event(ObjectNode chunk) {
-            return chunk.path("type").asText();
-        }
-
-        @Override
         public ObjectNode error(ObjectNode body) {
             ObjectNode e = event("error");
             ObjectNode err = e.putObject("error");
             err.put("type", body.path("error").path("type").asText("api_error"));
             err.put("message", body.path("error").path("message").asText(""));
             return e;
-        }
-
-        @Override
-        public void close() {
-            if (parser != null) {
-                parser.close();
-            }
         }
     }
 }

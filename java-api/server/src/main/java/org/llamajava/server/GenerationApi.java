@@ -100,42 +100,61 @@ final class GenerationApi {
     }
 
     /**
-     * Anthropic's {@code POST /v1/messages}: see {@link AnthropicApi}. Requests with images go
-     * through {@link #withImages}'s path and are answered whole.
+     * Anthropic's {@code POST /v1/messages}: see {@link AnthropicApi}. Images are not served
+     * here yet (400).
      */
     void messages(Context ctx) {
         JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);
+        String id = OpenAiFormat.id("msg_");
+        translatedChat(ctx, b, true, "/v1/messages",
+                (chat, c, reply) -> AnthropicApi.message(id, server.modelName(), c, reply, chat.tokens().length),
+                chat -> new AnthropicApi.Chunks(id, server.modelName(), chat.tokens().length, chat.format()));
+    }
+
+    /**
+     * A request of another API turned into a chat request ({@code b}): generated as a chat,
+     * answered whole by {@code whole} or streamed as {@code chunks}' named events.
+     */
+    private void translatedChat(Context ctx, JsonBody b, boolean allowEmpty, String endpoint, WholeReply whole,
+                                java.util.function.Function<ChatPrompt, EventChunks> chunks) {
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
-                true);
+                allowEmpty);
         SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
-            throw ApiException.invalid("messages", "images in /v1/messages are not supported yet: send them to"
+            throw ApiException.invalid("messages", "images in " + endpoint + " are not supported yet: send them to"
                     + " /v1/chat/completions as image_url parts");
         }
         checkPrompt(chat.tokens());
-        String id = OpenAiFormat.id("msg_");
         if (!p.stream()) {
             Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
             List<Completion> done = g.await();
             server.metrics().generation(g, done);
             Completion c = done.get(0);
-            ChatMessage reply = reply(chat.format(), c.text());
-            ctx.contentType("application/json").result(server.json(AnthropicApi.message(id, server.modelName(), c, reply,
-                    chat.tokens().length)));
+            ctx.contentType("application/json").result(server.json(whole.answer(chat, c, reply(chat.format(), c.text()))));
             return;
         }
         SseStream stream = new SseStream(server.mapper(), false);
         Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
-        try (AnthropicApi.Chunks chunks = new AnthropicApi.Chunks(id, server.modelName(), chat.tokens().length,
-                chat.format())) {
-            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+        try (EventChunks events = chunks.apply(chat)) {
+            server.metrics().generation(g, stream.pump(ctx.res(), g, events));
         }
+    }
+
+    /** A translated chat's whole answer. */
+    @FunctionalInterface
+    private interface WholeReply {
+        ObjectNode answer(ChatPrompt chat, Completion completion, ChatMessage reply);
     }
 
     /** llama-server's {@code POST /chat/completions/input_tokens}: {@code {"input_tokens"}} of a chat request's prompt. */
     void chatInputTokens(Context ctx) {
-        JsonBody b = server.read(ctx);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
+        inputTokens(ctx, server.read(ctx), false);
+    }
+
+    /** {@code {"input_tokens"}}: the tokens of the prompt chat request {@code b} renders to. */
+    private void inputTokens(Context ctx, JsonBody b, boolean allowEmpty) {
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
+                allowEmpty);
         ObjectNode o = server.mapper().createObjectNode();
         o.put("input_tokens", chat.media().isEmpty() ? chat.tokens().length
                 : ChatTemplate.promptTokens(chat.text(), vocab).length);
@@ -143,49 +162,23 @@ final class GenerationApi {
     }
 
     /**
-     * OpenAI's {@code POST /v1/responses}: see {@link ResponsesApi}. Requests with images are not
-     * served here yet (400).
+     * OpenAI's {@code POST /v1/responses}: see {@link ResponsesApi}. Images are not served here
+     * yet (400).
      */
     void responses(Context ctx) {
         JsonBody original = server.read(ctx);
-        JsonBody b = ResponsesApi.toOpenAi(original);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
-        SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
-        if (!chat.media().isEmpty()) {
-            throw ApiException.invalid("input", "images in /v1/responses are not supported yet: send them to"
-                    + " /v1/chat/completions as image_url parts");
-        }
-        checkPrompt(chat.tokens());
         String id = OpenAiFormat.id("resp_");
         long created = OpenAiFormat.now();
-        if (!p.stream()) {
-            Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
-            List<Completion> done = g.await();
-            server.metrics().generation(g, done);
-            Completion c = done.get(0);
-            ChatMessage reply = reply(chat.format(), c.text());
-            ObjectNode r = ResponsesApi.response(id, created, server.modelName(), "completed",
-                    ResponsesApi.output(OpenAiFormat.id("msg_"), reply), ResponsesApi.usage(chat.tokens().length, c));
-            ctx.contentType("application/json").result(server.json(r));
-            return;
-        }
-        SseStream stream = new SseStream(server.mapper(), false);
-        Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
-        try (ResponsesApi.Chunks chunks = new ResponsesApi.Chunks(id, created, server.modelName(), chat.tokens().length,
-                chat.format(), original.bool("timings_per_token", false))) {
-            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
-        }
+        translatedChat(ctx, ResponsesApi.toOpenAi(original), false, "/v1/responses",
+                (chat, c, reply) -> ResponsesApi.response(id, created, server.modelName(), "completed",
+                        ResponsesApi.output(OpenAiFormat.id("msg_"), reply), ResponsesApi.usage(chat.tokens().length, c)),
+                chat -> new ResponsesApi.Chunks(id, created, server.modelName(), chat.tokens().length, chat.format(),
+                        original.bool("timings_per_token", false)));
     }
 
     /** Anthropic's {@code POST /v1/messages/count_tokens}: {@code {"input_tokens"}} of the rendered prompt. */
     void countTokens(Context ctx) {
-        JsonBody b = AnthropicApi.toOpenAi(server.read(ctx), projector != null);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
-                true);
-        ObjectNode o = server.mapper().createObjectNode();
-        o.put("input_tokens", chat.media().isEmpty() ? chat.tokens().length
-                : ChatTemplate.promptTokens(chat.text(), vocab).length);
-        ctx.contentType("application/json").result(server.json(o));
+        inputTokens(ctx, AnthropicApi.toOpenAi(server.read(ctx), projector != null), true);
     }
 
     /**

@@ -9,9 +9,6 @@ import org.llamajava.Completion;
 import org.llamajava.GeneratedToken;
 import org.llamajava.chat.ChatFormat;
 import org.llamajava.chat.ChatMessage;
-import org.llamajava.chat.ChatParser;
-import org.llamajava.chat.ChatReplyStream;
-import org.llamajava.chat.ChatStreamListener;
 import org.llamajava.chat.ToolCall;
 
 /**
@@ -232,16 +229,13 @@ final class ResponsesApi {
     }
 
     /** A streamed response's events; one choice. */
-    static final class Chunks implements SseStream.Format, AutoCloseable {
+    static final class Chunks extends EventChunks {
         private final String id;
         private final String messageId = OpenAiFormat.id("msg_");
         private final long created;
         private final String model;
         private final int promptTokens;
         private final boolean timingsPerToken;
-        private final ChatParser parser;
-        private final ChatReplyStream reply;
-        private final StringBuilder content = new StringBuilder();
         private final StringBuilder text = new StringBuilder();
         private final long start = System.nanoTime();
         private long firstToken;
@@ -250,23 +244,12 @@ final class ResponsesApi {
         private boolean opened;
 
         Chunks(String id, long created, String model, int promptTokens, ChatFormat format, boolean timingsPerToken) {
+            super(format);
             this.id = id;
             this.created = created;
             this.model = model;
             this.promptTokens = promptTokens;
             this.timingsPerToken = timingsPerToken;
-            this.parser = format == null ? null : format.parser();
-            this.reply = parser == null ? null : new ChatReplyStream(parser, new ChatStreamListener() {
-                @Override
-                public void onContent(String delta) {
-                    content.append(delta);
-                }
-
-                @Override
-                public void onReasoning(String delta) {
-                    // reasoning is reported whole, as the reasoning output item
-                }
-            });
         }
 
         private ObjectNode event(String type) {
@@ -339,8 +322,8 @@ final class ResponsesApi {
                 delta = piece;
             } else {
                 reply.push(piece);
-                delta = content.toString();
-                content.setLength(0);
+                delta = take(content);
+                reasoning.setLength(0); // reasoning is reported whole, as the reasoning output item
             }
             List<ObjectNode> out = new ArrayList<>();
             if (delta.isEmpty()) {
@@ -364,8 +347,7 @@ final class ResponsesApi {
         public List<ObjectNode> finishChunks(int choice, Completion c, List<GeneratedToken> tokens) {
             List<ObjectNode> out = new ArrayList<>();
             ChatMessage message = reply == null ? ChatMessage.assistant(c.text()) : reply.finish(c.text());
-            String rest = content.toString();
-            content.setLength(0);
+            String rest = take(content);
             if (!rest.isEmpty()) {
                 open(out);
                 text.append(rest);
@@ -410,38 +392,11 @@ final class ResponsesApi {
         }
 
         @Override
-        public ObjectNode text(int choice, String t, List<GeneratedToken> tokens) {
-            throw new UnsupportedOperationException("textChunks");
-        }
-
-        @Override
-        public ObjectNode finish(int choice, Completion completion, List<GeneratedToken> tokens) {
-            throw new UnsupportedOperationException("finishChunks");
-        }
-
-        @Override
-        public ObjectNode usage(List<Completion> done) {
-            return null;
-        }
-
-        @Override
-        public String event(ObjectNode chunk) {
-            return chunk.path("type").asText();
-        }
-
-        @Override
         public ObjectNode error(ObjectNode body) {
             ObjectNode e = event("error");
             e.put("code", body.path("error").path("type").asText("server_error"));
             e.put("message", body.path("error").path("message").asText(""));
             return e;
-        }
-
-        @Override
-        public void close() {
-            if (parser != null) {
-                parser.close();
-            }
         }
     }
 }
