@@ -31,6 +31,9 @@ final class AnthropicApi {
     private static final java.util.Set<String> ANTHROPIC_ONLY = java.util.Set.of("system", "messages", "tools",
             "tool_choice", "stop_sequences", "thinking", "metadata", "stop");
 
+    /** Reads tool-call arguments (thread-safe once configured). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private AnthropicApi() {
     }
 
@@ -278,7 +281,7 @@ final class AnthropicApi {
         b.put("name", call.name());
         JsonNode input;
         try {
-            input = new com.fasterxml.jackson.databind.ObjectMapper().readTree(call.arguments());
+            input = JSON.readTree(call.arguments());
         } catch (java.io.IOException e) {
             input = null;
         }
