@@ -59,8 +59,8 @@ public abstract class LlamaTransformer<T extends LlamaTransformer<T>> extends Tr
     protected LlamaTransformer(String uid) {
         this.uid = uid;
         modelPath = new Param<>(this, "modelPath", "the GGUF file: a local path, a Hadoop URI (hdfs://, s3a://,"
-                + " http(s)://, ...) copied once per executor into the local cache, or sparkfiles:NAME for a file"
-                + " given to SparkContext.addFile");
+                + " http(s)://, ...) or a Hugging Face reference (ORG/REPO[:QUANT], hf:ORG/REPO/FILE.gguf), copied"
+                + " once per executor into the local cache, or sparkfiles:NAME for a file given to SparkContext.addFile");
         modelSha256 = new Param<>(this, "modelSha256", "the model file's SHA-256 (hex), checked once per executor;"
                 + " empty: not checked");
         gpuLayers = new IntParam(this, "gpuLayers", "layers offloaded to the GPU (-1: all)");
@@ -91,7 +91,7 @@ public abstract class LlamaTransformer<T extends LlamaTransformer<T>> extends Tr
         return uid;
     }
 
-    /** The model file: a local path, a Hadoop URI, or {@code sparkfiles:NAME}. */
+    /** The model file: a local path, a Hadoop URI, {@code ORG/REPO[:QUANT]}, or {@code sparkfiles:NAME}. */
     public Param<String> modelPath() { return modelPath; }
     /** The model file's SHA-256, checked once per executor ("" for none). */
     public Param<String> modelSha256() { return modelSha256; }

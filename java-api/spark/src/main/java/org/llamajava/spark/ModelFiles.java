@@ -16,12 +16,17 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.deploy.SparkHadoopUtil;
+import org.llamajava.hub.DownloadListener;
+import org.llamajava.hub.ModelCache;
+import org.llamajava.hub.ModelReference;
 
 /**
  * Turns a {@link ModelSpec#source()} into a local file on this executor: a local path as is, a
- * file of {@code SparkContext.addFile} through {@link SparkFiles#get}, anything else through
- * Hadoop's {@link FileSystem} (HDFS, S3A, GCS, ABFS, HTTP, ... whatever the cluster configures),
- * copied once into the local cache and checked against the SHA-256 if one is given.
+ * file of {@code SparkContext.addFile} through {@link SparkFiles#get}, a Hugging Face reference
+ * ({@code ORG/REPO[:QUANT]}, {@code hf:ORG/REPO/FILE.gguf}) pulled once into the local cache by the
+ * core's {@link ModelCache} (checked against the hub's SHA-256), anything else through Hadoop's
+ * {@link FileSystem} (HDFS, S3A, GCS, ABFS, HTTP, ... whatever the cluster configures), copied once
+ * into the local cache. Every form is also checked against the SHA-256 the user gives.
  */
 final class ModelFiles {
     /** The prefix of a file given to {@code SparkContext.addFile}. */
@@ -33,8 +38,11 @@ final class ModelFiles {
     static Path localFile(ModelSpec spec) {
         String s = spec.source().strip();
         Path local;
+        ModelReference ref = s.startsWith(SPARK_FILES) ? null : hubReference(s);
         if (s.startsWith(SPARK_FILES)) {
             local = Path.of(SparkFiles.get(s.substring(SPARK_FILES.length())));
+        } else if (ref != null) {
+            local = hub().pull(ref, false, DownloadListener.NONE);
         } else if (isLocal(s)) {
             local = s.startsWith("file:") ? Path.of(URI.create(s)) : Path.of(s);
         } else {
@@ -49,6 +57,42 @@ final class ModelFiles {
             check(local, spec.sha256(), s);
         }
         return local;
+    }
+
+    /**
+     * A Hugging Face reference, unless {@code s} is a file that exists here (a relative path such as
+     * {@code models/x} could read as {@code ORG/REPO}): URLs stay with Hadoop's FileSystem.
+     */
+    private static ModelReference hubReference(String s) {
+        ModelReference ref = ModelReference.parse(s);
+        if (ref == null || ref.kind() == ModelReference.Kind.URL) {
+            return null;
+        }
+        try {
+            if (Files.exists(Path.of(s))) {
+                return null;
+            }
+        } catch (RuntimeException notAPath) {
+            // not a path on this system: a reference
+        }
+        return ref;
+    }
+
+    /**
+     * The cache Hugging Face references are pulled into: {@code CACHE_DIR/hub}, from
+     * {@code spark.llamajava.modelEndpoint}, else {@code $MODEL_ENDPOINT} or {@code $HF_ENDPOINT} (as
+     * llama.cpp), else Hugging Face; with {@code $HF_TOKEN} for gated models (set it on the executors
+     * with {@code spark.executorEnv.HF_TOKEN}).
+     */
+    static ModelCache hub() {
+        SparkEnv env = SparkEnv.get();
+        String endpoint = env == null ? null : env.conf().get("spark.llamajava.modelEndpoint", null);
+        for (String e : new String[] {endpoint, System.getenv("MODEL_ENDPOINT"), System.getenv("HF_ENDPOINT")}) {
+            if (e != null && !e.isBlank()) {
+                return new ModelCache(cacheDir().resolve("hub"), e.strip(), System.getenv("HF_TOKEN"));
+            }
+        }
+        return new ModelCache(cacheDir().resolve("hub"), ModelCache.DEFAULT_ENDPOINT, System.getenv("HF_TOKEN"));
     }
 
     private static boolean isLocal(String s) {

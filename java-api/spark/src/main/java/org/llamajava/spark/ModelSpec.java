@@ -8,7 +8,8 @@ import org.llamajava.ModelParams;
  * equal specs share one loaded model (see {@link ExecutorModels}).
  *
  * @param source     a local path, a Hadoop URI ({@code hdfs://}, {@code s3a://}, {@code http(s)://},
- *                   ...), or {@code sparkfiles:NAME} for a file given to {@code SparkContext.addFile}
+ *                   ...), a Hugging Face reference ({@code ORG/REPO[:QUANT]}, {@code hf:ORG/REPO/FILE.gguf}),
+ *                   or {@code sparkfiles:NAME} for a file given to {@code SparkContext.addFile}
  * @param sha256     the file's SHA-256 (hex), checked once per executor after a copy; null or
  *                   empty: not checked
  * @param gpuLayers  layers to offload ({@link ModelParams#ALL_LAYERS} for all)
@@ -20,7 +21,7 @@ record ModelSpec(String source, String sha256, int gpuLayers, boolean useMmap, b
 
     ModelSpec {
         if (source == null || source.isBlank()) {
-            throw new IllegalArgumentException("modelPath is not set: a local path, a Hadoop URI or sparkfiles:NAME");
+            throw new IllegalArgumentException("modelPath is not set: a local path, a Hadoop URI, ORG/REPO[:QUANT] or sparkfiles:NAME");
         }
         sha256 = sha256 == null || sha256.isBlank() ? null : sha256.strip().toLowerCase(java.util.Locale.ROOT);
     }

@@ -17,10 +17,13 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.llamajava.TestSupport;
+import org.llamajava.hub.FakeHub;
 
 /**
  * The model reaches the executors from a URL through Hadoop's FileSystem (copied once into the
- * cache, checked against its SHA-256) and from SparkContext.addFile; a wrong checksum is a clear error.
+ * cache, checked against its SHA-256), from a Hugging Face reference {@code ORG/REPO:QUANT} (pulled
+ * once from a fake hub on loopback, checked against the hub's SHA-256) and from
+ * SparkContext.addFile; a wrong checksum is a clear error.
  */
 class ModelSourcesTest {
     @TempDir
@@ -84,5 +87,48 @@ class ModelSourcesTest {
                 .collectAsList();
         assertNull(added.get(0).get(3));
         assertTrue(added.get(0).getInt(2) > 1);
+    }
+
+    @Test
+    void aHubReferenceIsPulledOnceAndChecked() throws Exception {
+        Path model = TestSupport.sharedModel("stories260K.gguf");
+        byte[] bytes = Files.readAllBytes(model);
+        FakeHub hub = TestSpark.hub();
+        String repo = "org/stories-" + System.nanoTime() + "-GGUF"; // a fresh repository: nothing cached
+        hub.put(repo, "stories260K-F32.gguf", bytes, FakeHub.sha256Of(bytes), 0);
+        hub.put(repo, "stories260K-Q8_0.gguf", new byte[] {1, 2, 3}, FakeHub.sha256Of(new byte[] {1, 2, 3}), 0);
+        hub.listing(repo, "[" + entry("stories260K-Q8_0.gguf", 3, FakeHub.sha256Of(new byte[] {1, 2, 3})) + ","
+                + entry("stories260K-F32.gguf", bytes.length, FakeHub.sha256Of(bytes)) + "]");
+        Dataset<Row> df = LlamaGeneratorTest.prompts(TestSpark.session(), List.of(LlamaGeneratorTest.PROMPTS), 2);
+
+        LlamaGenerator gen = new LlamaGenerator().setModelPath(repo + ":F32").setInputCol("prompt").setMaxTokens(8)
+                .setContextSize(512);
+        List<Row> viaHub = gen.transform(df).orderBy("id").collectAsList();
+        viaHub.forEach(r -> assertNull(r.get(3), () -> String.valueOf(r.get(3))));
+        gen.transform(df).collectAsList();
+        assertEquals(1, hub.log.stream().filter(l -> l.startsWith("GET /blobs/" + repo + "/")).count(),
+                () -> "one download for two jobs: " + hub.log);
+        assertEquals(List.of("GET /blobs/" + repo + "/stories260K-F32.gguf -"),
+                hub.log.stream().filter(l -> l.startsWith("GET /blobs/" + repo + "/")).toList(), "the :F32 file");
+        List<Row> local = new LlamaGenerator().setModelPath(model.toString()).setInputCol("prompt").setMaxTokens(8)
+                .setContextSize(512).transform(df).orderBy("id").collectAsList();
+        assertEquals(local, viaHub, "the pulled file is the model");
+
+        // the user's checksum is checked too
+        Exception e = assertThrows(Exception.class, () -> new LlamaGenerator().setModelPath(repo + ":F32")
+                .setModelSha256("00".repeat(32)).setInputCol("prompt").transform(df).collectAsList());
+        assertTrue(String.valueOf(e.getMessage()).contains("checksum mismatch"), e.getMessage());
+        // a hub file that does not match the hub's checksum never becomes the model
+        String bad = "org/bad-" + System.nanoTime() + "-GGUF";
+        hub.put(bad, "m-F32.gguf", bytes, FakeHub.sha256Of(new byte[] {9}), 0);
+        hub.listing(bad, "[" + entry("m-F32.gguf", bytes.length, FakeHub.sha256Of(new byte[] {9})) + "]");
+        Exception mismatch = assertThrows(Exception.class, () -> new LlamaTokenCounter().setModelPath(bad)
+                .setInputCol("prompt").transform(df).collectAsList());
+        assertTrue(String.valueOf(mismatch.getMessage()).contains("checksum mismatch"), mismatch.getMessage());
+    }
+
+    private static String entry(String path, long size, String sha) {
+        return "{\"type\":\"file\",\"path\":\"" + path + "\",\"size\":" + size
+                + ",\"lfs\":{\"oid\":\"" + sha + "\",\"size\":" + size + "}}";
     }
 }

@@ -1,5 +1,6 @@
 package org.llamajava.cli;
 
+import org.llamajava.hub.ModelCache;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,11 +115,11 @@ final class BenchCommand extends CliCommand {
         List<String> ttft = new ArrayList<>();
         long perModel = Params.combinations(0, batches, ubatches, ctks, ctvs, fas, threads).size()
                 * (prompts.stream().filter(n -> n > 0).count() + gens.stream().filter(n -> n > 0).count());
-        ModelStore store = ModelStore.fromEnvironment();
+        ModelCache store = ModelCache.fromEnvironment();
         try (Progress bar = Progress.start("bench", perModel * models.size() * gpuLayers.size(), "", 1, false, err)) {
             for (String file : models) {
                 for (int ngl : gpuLayers) {
-                    try (Model m = Model.load(store.locate(file, err), rpc.apply(ModelParams.builder().gpuLayers(ngl))
+                    try (Model m = Model.load(store.locate(file, Progress.downloads(err)), rpc.apply(ModelParams.builder().gpuLayers(ngl))
                             .extraBufferTypes(!noRepack).build())) {
                         for (Params p : Params.combinations(ngl, batches, ubatches, ctks, ctvs, fas, threads)) {
                             tests(out, ttft, m, table, p, prompts, gens, reps, bar);

@@ -1,5 +1,6 @@
 package org.llamajava.cli;
 
+import org.llamajava.hub.ModelCache;
 import java.nio.file.Path;
 import java.util.List;
 import org.llamajava.Completion;
@@ -78,7 +79,7 @@ final class GenerateCommand extends CliCommand {
         if (image != null) {
             return generateWithImage(file, text, layers);
         }
-        Path draftFile = spec.draftModel == null ? null : ModelStore.fromEnvironment(model.modelsDir).locate(spec.draftModel, err);
+        Path draftFile = spec.draftModel == null ? null : ModelCache.fromEnvironment(model.modelsDir).locate(spec.draftModel, Progress.downloads(err));
         try (Model m = Progress.loadModel(file, gpu.modelParams().gpuLayers(layers), err);
              // the draft goes where the target goes, without the target's tensor overrides (their patterns
              // are the target's)

@@ -1,6 +1,7 @@
 package org.llamajava.cli;
 
 import java.nio.file.Path;
+import org.llamajava.hub.ModelCache;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +30,6 @@ final class ModelOption {
         if (!given()) {
             throw new UsageException("missing -m MODEL");
         }
-        return ModelStore.fromEnvironment(modelsDir).locate(model, command.err);
+        return ModelCache.fromEnvironment(modelsDir).locate(model, Progress.downloads(command.err));
     }
 }

@@ -1,5 +1,6 @@
 package org.llamajava.cli;
 
+import org.llamajava.hub.ModelCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +30,7 @@ final class ModelsCommand extends CliCommand {
 
     @Override
     protected int run() {
-        ModelStore store = ModelStore.fromEnvironment(modelsDir);
+        ModelCache store = ModelCache.fromEnvironment(modelsDir);
         List<Path> files = store.list();
         if (files.isEmpty()) {
             err.println("no models in " + store.dir() + " (llama-java pull REF downloads one)");

@@ -1,6 +1,7 @@
 package org.llamajava.cli;
 
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Path;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -8,6 +9,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.llamajava.Model;
 import org.llamajava.ModelParams;
+import org.llamajava.hub.DownloadListener;
+import org.llamajava.hub.ModelCache;
 
 /**
  * The CLI's one progress bar (me.tongfei:progressbar, drawn on stderr), for every long task:
@@ -44,6 +47,43 @@ final class Progress implements AutoCloseable {
             b.showSpeed();
         }
         return new Progress(b.build(), err);
+    }
+
+    /**
+     * A {@link DownloadListener} for {@link ModelCache}: says what it pulls where on {@code err},
+     * draws a bar for each download, and prints the cache's notes.
+     */
+    static DownloadListener downloads(PrintStream err) {
+        return new DownloadListener() {
+            private Progress bar;
+
+            @Override
+            public void started(URI source, Path target) {
+                err.println("pulling " + source + " to " + target);
+                bar = start(target.getFileName().toString(), -1, "MiB", 1 << 20, true, err);
+            }
+
+            @Override
+            public void progress(long bytes, long total) {
+                if (bar != null) {
+                    bar.max(total);
+                    bar.stepTo(bytes);
+                }
+            }
+
+            @Override
+            public void note(String message) {
+                err.println("(" + message + ")");
+            }
+
+            @Override
+            public void ended() {
+                if (bar != null) {
+                    bar.close();
+                    bar = null;
+                }
+            }
+        };
     }
 
     /** Moves the bar to {@code n} steps done. */

@@ -1,6 +1,8 @@
 package org.llamajava.cli;
 
 import java.nio.file.Path;
+import org.llamajava.hub.ModelCache;
+import org.llamajava.hub.ModelReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Parameters;
                 "REF: an http(s) URL, hf:ORG/REPO/PATH/FILE.gguf, or ORG/REPO[:QUANT] (as llama.cpp's -hf: by default "
                         + "Q4_K_M, else Q8_0, else the first GGUF). Interrupted downloads resume; SHA-256 is checked when "
                         + "the source gives one. The endpoint is $MODEL_ENDPOINT (or $HF_ENDPOINT), else "
-                        + ModelStore.DEFAULT_ENDPOINT + "; $HF_TOKEN is sent for gated models.",
+                        + ModelCache.DEFAULT_ENDPOINT + "; $HF_TOKEN is sent for gated models.",
                 "Example: llama-java pull hf:ggml-org/models/tinyllamas/stories260K.gguf"})
 final class PullCommand extends CliCommand {
     @Parameters(arity = "0..1", paramLabel = "REF", description = "what to download")
@@ -34,11 +36,11 @@ final class PullCommand extends CliCommand {
         if (ref == null) {
             throw new UsageException("give the model to pull: a URL, hf:ORG/REPO/FILE.gguf or ORG/REPO[:QUANT]");
         }
-        ModelRef r = ModelRef.parse(ref);
+        ModelReference r = ModelReference.parse(ref);
         if (r == null) {
             throw new UsageException("'" + ref + "' is not a URL, hf:ORG/REPO/FILE.gguf or ORG/REPO[:QUANT]");
         }
-        Path file = ModelStore.fromEnvironment(modelsDir).pull(r, force, err);
+        Path file = ModelCache.fromEnvironment(modelsDir).pull(r, force, Progress.downloads(err));
         out.println(file);
         return 0;
     }

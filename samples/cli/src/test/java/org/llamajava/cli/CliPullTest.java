@@ -1,5 +1,6 @@
 package org.llamajava.cli;
 
+import org.llamajava.hub.FakeHub;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,10 +35,10 @@ class CliPullTest {
     static void startHub() throws IOException {
         hub = new FakeHub();
         model = Files.readAllBytes(TestSupport.writeTinyModel(Files.createDirectories(tmp.resolve("src"))));
-        hub.put("org/tiny-GGUF", "tiny-F16.gguf", model, Downloader.sha256Of(model), 1);
+        hub.put("org/tiny-GGUF", "tiny-F16.gguf", model, FakeHub.sha256Of(model), 1);
         hub.listing("org/tiny-GGUF", "[{\"type\":\"file\",\"path\":\"README.md\",\"size\":3},"
                 + "{\"type\":\"file\",\"path\":\"tiny-F16.gguf\",\"size\":" + model.length + ",\"lfs\":{\"oid\":\""
-                + Downloader.sha256Of(model) + "\",\"size\":" + model.length + "}}]");
+                + FakeHub.sha256Of(model) + "\",\"size\":" + model.length + "}}]");
     }
 
     @AfterAll

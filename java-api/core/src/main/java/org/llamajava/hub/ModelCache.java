@@ -1,9 +1,8 @@
-package org.llamajava.cli;
+package org.llamajava.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,39 +14,73 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The models folder and how a model reference becomes a file in it. The folder is
- * {@code --models-dir}, else {@code $LLAMA_JAVA_MODELS}, else {@code ~/.llama-java/models}; Hugging
- * Face files go to {@code ORG/REPO/PATH} inside it, URLs to their file name. The Hugging Face
- * endpoint is llama.cpp's {@code MODEL_ENDPOINT} (or {@code HF_ENDPOINT}), by default
- * {@link #DEFAULT_ENDPOINT}; {@code HF_TOKEN} is sent for gated models.
+ * A models folder and how a {@link ModelReference} becomes a file in it: Hugging Face files go to
+ * {@code ORG/REPO/PATH} inside it, URLs to their file name. A file is downloaded once (resumed if a
+ * transfer breaks off, checked against the SHA-256 the hub gives, locked against other processes
+ * pulling it into the same folder) and found there afterwards without a request.
+ *
+ * <p>{@link #fromEnvironment()} gives the folder {@code $LLAMA_JAVA_MODELS}, else
+ * {@code ~/.llama-java/models}; the Hugging Face endpoint llama.cpp's {@code MODEL_ENDPOINT} (or
+ * {@code HF_ENDPOINT}), by default {@link #DEFAULT_ENDPOINT}; and {@code HF_TOKEN}, sent for gated
+ * models.
+ *
+ * <pre>{@code
+ * Path file = ModelCache.fromEnvironment().pull(ModelReference.parse("ggml-org/models:Q8_0"), false,
+ *         DownloadListener.NONE);
+ * try (Model model = Model.load(file)) { ... }
+ * }</pre>
+ *
+ * <p>Instances are immutable and safe to share between threads; two threads pulling the same file
+ * into one folder download it once.
  */
-final class ModelStore {
+public final class ModelCache {
     /** The Hugging Face endpoint when MODEL_ENDPOINT and HF_ENDPOINT are not set. */
-    static final String DEFAULT_ENDPOINT = "https://huggingface.co/";
+    public static final String DEFAULT_ENDPOINT = "https://huggingface.co/";
 
     private final Path dir;
     private final String endpoint;
     private final Downloader downloader;
 
-    ModelStore(Path dir, String endpoint, String token) {
-        this.dir = dir;
+    /**
+     * A cache in {@code dir} that pulls Hugging Face references from {@code endpoint}.
+     *
+     * @param dir      the models folder (created on the first download)
+     * @param endpoint the Hugging Face endpoint, e.g. {@link #DEFAULT_ENDPOINT}
+     * @param token    a Hugging Face token sent for gated models, or null
+     */
+    public ModelCache(Path dir, String endpoint, String token) {
+        this.dir = java.util.Objects.requireNonNull(dir, "dir");
+        java.util.Objects.requireNonNull(endpoint, "endpoint");
         this.endpoint = endpoint.endsWith("/") ? endpoint : endpoint + "/";
         this.downloader = new Downloader(token);
     }
 
-    /** The store the environment describes, with this folder if not null. */
-    static ModelStore fromEnvironment(Path modelsDir) {
+    /**
+     * The cache the environment describes, in {@code modelsDir} if not null.
+     *
+     * @param modelsDir the models folder, or null for {@link #defaultDir()}
+     * @return the cache
+     */
+    public static ModelCache fromEnvironment(Path modelsDir) {
         String endpoint = firstSet(System.getenv("MODEL_ENDPOINT"), System.getenv("HF_ENDPOINT"), DEFAULT_ENDPOINT);
-        return new ModelStore(modelsDir != null ? modelsDir : defaultDir(), endpoint, System.getenv("HF_TOKEN"));
+        return new ModelCache(modelsDir != null ? modelsDir : defaultDir(), endpoint, System.getenv("HF_TOKEN"));
     }
 
-    /** The store the environment describes. */
-    static ModelStore fromEnvironment() {
+    /**
+     * The cache the environment describes.
+     *
+     * @return the cache in {@link #defaultDir()}
+     */
+    public static ModelCache fromEnvironment() {
         return fromEnvironment(null);
     }
 
-    /** {@code $LLAMA_JAVA_MODELS}, else {@code ~/.llama-java/models}. */
-    static Path defaultDir() {
+    /**
+     * The default models folder.
+     *
+     * @return {@code $LLAMA_JAVA_MODELS}, else {@code ~/.llama-java/models}
+     */
+    public static Path defaultDir() {
         String env = System.getenv("LLAMA_JAVA_MODELS");
         return env != null && !env.isBlank() ? Path.of(env)
                 : Path.of(System.getProperty("user.home"), ".llama-java", "models");
@@ -62,8 +95,12 @@ final class ModelStore {
         throw new IllegalStateException("unreachable");
     }
 
-    /** The models folder. */
-    Path dir() {
+    /**
+     * The models folder.
+     *
+     * @return the folder
+     */
+    public Path dir() {
         return dir;
     }
 
@@ -71,15 +108,19 @@ final class ModelStore {
      * The file {@code -m} names: an existing file; a reference, pulled first unless it is in the
      * folder already; a model's name in the folder (with or without {@code .gguf}); else the path as
      * given (the loader then says that it is missing).
+     *
+     * @param text     a path, a reference or a name
+     * @param listener told about a download, if one is needed
+     * @return the file
      */
-    Path locate(String text, PrintStream err) {
+    public Path locate(String text, DownloadListener listener) {
         Path asPath = pathOrNull(text);
         if (asPath != null && Files.exists(asPath)) {
             return asPath;
         }
-        ModelRef ref = ModelRef.parse(text);
+        ModelReference ref = ModelReference.parse(text);
         if (ref != null) {
-            return pull(ref, false, err);
+            return pull(ref, false, listener);
         }
         Path named = findByName(text);
         return named != null ? named : Path.of(text);
@@ -93,8 +134,14 @@ final class ModelStore {
         }
     }
 
-    /** A GGUF in the folder whose file name is {@code name} or {@code name.gguf}, or whose path inside the folder is. */
-    Path findByName(String name) {
+    /**
+     * A GGUF in the folder whose file name is {@code name} or {@code name.gguf}, or whose path inside
+     * the folder is.
+     *
+     * @param name a file name or a path inside the folder, with or without {@code .gguf}
+     * @return the file, or null
+     */
+    public Path findByName(String name) {
         if (name.isBlank() || !Files.isDirectory(dir)) {
             return null;
         }
@@ -111,8 +158,12 @@ final class ModelStore {
         }).findFirst().orElse(null);
     }
 
-    /** Every GGUF file in the folder, sorted by path. */
-    List<Path> list() {
+    /**
+     * Every GGUF file in the folder.
+     *
+     * @return the files, sorted by their path inside the folder
+     */
+    public List<Path> list() {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
@@ -126,9 +177,19 @@ final class ModelStore {
 
     /**
      * Downloads the reference into the folder (unless it is there already, or {@code force}) and
-     * returns its file.
+     * returns its file. A split model ({@code NAME-00001-of-0000N.gguf}) is pulled whole, and its
+     * first part returned (llama.cpp loads the others from it). When the Hugging Face endpoint cannot
+     * be reached, an {@code ORG/REPO[:QUANT]} pulled before is found in the folder.
+     *
+     * @param ref      the reference
+     * @param force    download again even if the file is there
+     * @param listener told about each download
+     * @return the file
+     * @throws IllegalArgumentException for a file or repository that is not there, or refused
+     * @throws IllegalStateException    when the endpoint cannot be reached, a transfer fails for good, or
+     *     the download does not match its checksum (it is deleted)
      */
-    Path pull(ModelRef ref, boolean force, PrintStream err) {
+    public Path pull(ModelReference ref, boolean force, DownloadListener listener) {
         String sha = null;
         URI uri;
         Path target;
@@ -148,7 +209,7 @@ final class ModelStore {
                 } catch (IllegalStateException offline) {
                     Path cached = cachedRepoFile(ref);
                     if (cached != null) {
-                        err.println("(offline: using " + cached + ")");
+                        listener.note("offline: using " + cached);
                         return cached;
                     }
                     throw offline;
@@ -158,28 +219,34 @@ final class ModelStore {
                 Path first = null;
                 for (RepoFile part : splitParts(files, f)) {
                     Path t = fetch(resolveUri(ref.repo(), part.path()),
-                            dir.resolve(ref.repo()).resolve(part.path()).normalize(), part.sha256(), ref, force, err);
+                            dir.resolve(ref.repo()).resolve(part.path()).normalize(), part.sha256(), ref, force, listener);
                     first = first == null ? t : first;
                 }
                 return first;
             }
         }
-        return fetch(uri, target, sha, ref, force, err);
+        return fetch(uri, target, sha, ref, force, listener);
     }
 
-    private Path fetch(URI uri, Path target, String sha, ModelRef ref, boolean force, PrintStream err) {
+    private Path fetch(URI uri, Path target, String sha, ModelReference ref, boolean force, DownloadListener listener) {
         if (!target.startsWith(dir.normalize())) {
             throw new IllegalArgumentException("the reference " + ref.text() + " leads outside the models folder");
         }
         if (Files.isRegularFile(target) && !force) {
             return target;
         }
-        err.println("pulling " + uri + " to " + target);
-        return downloader.download(uri, target, sha, target.getFileName().toString(), err);
+        if (force) {
+            try {
+                Files.deleteIfExists(target);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot replace " + target + ": " + e.getMessage(), e);
+            }
+        }
+        return downloader.download(uri, target, sha, listener);
     }
 
     /** The parts of a split model ({@code NAME-0000K-of-0000N.gguf}) in order, or just the file. */
-    static List<RepoFile> splitParts(List<RepoFile> files, RepoFile first) {
+    private static List<RepoFile> splitParts(List<RepoFile> files, RepoFile first) {
         var m = SPLIT.matcher(first.path());
         if (!m.matches()) {
             return List.of(first);
@@ -194,11 +261,13 @@ final class ModelStore {
         return URI.create(endpoint + repo + "/resolve/main/" + file);
     }
 
-    /** One file of a repository's listing: its path and, for LFS files, its SHA-256. */
-    record RepoFile(String path, long size, String sha256) {}
-
-    /** The repository's files, from the Hugging Face API ({@code api/models/ORG/REPO/tree/main?recursive=true}). */
-    List<RepoFile> repoFiles(String repo) {
+    /**
+     * The repository's files, from the Hugging Face API ({@code api/models/ORG/REPO/tree/main?recursive=true}).
+     *
+     * @param repo {@code ORG/REPO}
+     * @return its files
+     */
+    public List<RepoFile> repoFiles(String repo) {
         URI api = URI.create(endpoint + "api/models/" + repo + "/tree/main?recursive=true");
         JsonNode json;
         try {
@@ -223,12 +292,16 @@ final class ModelStore {
      * The GGUF file of {@code ORG/REPO[:QUANT]} as llama.cpp's {@code -hf} picks it: the first
      * model file (not mmproj, imatrix, ...) whose name has the tag followed by {@code .} or
      * {@code -} (case-insensitive), by default Q4_K_M then Q8_0 then any; of a split model, the first part.
+     *
+     * @param ref an {@link ModelReference.Kind#HF_REPO} reference
+     * @return the file
+     * @throws IllegalArgumentException when the repository has no such file (the message lists its GGUF files)
      */
-    RepoFile chooseFile(ModelRef ref) {
+    public RepoFile chooseFile(ModelReference ref) {
         return chooseFile(ref, repoFiles(ref.repo()));
     }
 
-    private static RepoFile chooseFile(ModelRef ref, List<RepoFile> files) {
+    private static RepoFile chooseFile(ModelReference ref, List<RepoFile> files) {
         List<String> tags = ref.quant() != null ? List.of(ref.quant()) : List.of("Q4_K_M", "Q8_0");
         for (String tag : tags) {
             Pattern p = Pattern.compile(Pattern.quote(tag) + "[.-]", Pattern.CASE_INSENSITIVE);
@@ -250,7 +323,7 @@ final class ModelStore {
                 + " in " + ref.repo() + (ggufs.isEmpty() ? "" : "; it has " + String.join(", ", ggufs)));
     }
 
-    private Path cachedRepoFile(ModelRef ref) {
+    private Path cachedRepoFile(ModelReference ref) {
         Path repoDir = dir.resolve(ref.repo());
         return list().stream().filter(p -> p.startsWith(repoDir)).filter(p -> ref.quant() == null
                 || p.getFileName().toString().toUpperCase(Locale.ROOT).contains(ref.quant().toUpperCase(Locale.ROOT)))

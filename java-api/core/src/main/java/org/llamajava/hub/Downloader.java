@@ -1,9 +1,8 @@
-package org.llamajava.cli;
+package org.llamajava.hub;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +14,8 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,12 +30,18 @@ import java.util.regex.Pattern;
  * {@code FILE.part} first, resuming a partial file with a {@code Range} request (also after a
  * transfer breaks off, up to {@link #ATTEMPTS} times), checked against a SHA-256 when the source
  * gives one (the caller's, or Hugging Face's {@code X-Linked-Etag}/{@code ETag} of an LFS file),
- * and renamed to FILE only when complete and correct.
+ * and renamed to FILE only when complete and correct. While it runs it holds a lock on
+ * {@code FILE.lock}, so that processes sharing a models folder (executors on one host, say) download
+ * a file once: the others wait, then find it there.
  */
 final class Downloader {
     /** Tries per download: the first, and resumes after broken transfers. */
     static final int ATTEMPTS = 5;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** One monitor per target file in this JVM. */
+    private static final java.util.concurrent.ConcurrentMap<Path, Object> JVM_LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final HttpClient http;
     private final String token;
@@ -64,20 +71,42 @@ final class Downloader {
      * Downloads {@code uri} to {@code target} (resuming {@code target.part} if there is one), checks it
      * against {@code sha256} (null: the source's, if it gives one) and returns the target.
      */
-    Path download(URI uri, Path target, String sha256, String label, PrintStream err) {
-        Path part = target.resolveSibling(target.getFileName() + ".part");
+    Path download(URI uri, Path target, String sha256, DownloadListener listener) {
         try {
             Files.createDirectories(target.toAbsolutePath().getParent());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot create the models folder " + target.getParent() + ": "
                     + e.getMessage(), e);
         }
+        Path lockFile = target.resolveSibling(target.getFileName() + ".lock");
+        // a FileLock is held by the whole JVM (a second one in it throws): threads queue here first
+        Object jvmLock = JVM_LOCKS.computeIfAbsent(target.toAbsolutePath().normalize(), k -> new Object());
+        synchronized (jvmLock) {
+            return downloadExclusive(uri, target, sha256, listener, lockFile);
+        }
+    }
+
+    private Path downloadExclusive(URI uri, Path target, String sha256, DownloadListener listener, Path lockFile) {
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = ch.lock()) {
+            if (Files.isRegularFile(target)) {
+                return target; // another process finished it while this one waited
+            }
+            return downloadLocked(uri, target, sha256, listener);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path downloadLocked(URI uri, Path target, String sha256, DownloadListener listener) {
+        Path part = target.resolveSibling(target.getFileName() + ".part");
         String expected = sha256 == null ? null : sha256.toLowerCase(Locale.ROOT);
         IOException last = null;
-        try (Progress bar = Progress.start(label, -1, "MiB", 1 << 20, true, err)) {
+        listener.started(uri, target);
+        try {
             for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
                 try {
-                    String given = transfer(uri, part, bar);
+                    String given = transfer(uri, part, listener);
                     if (expected == null) {
                         expected = given;
                     }
@@ -90,6 +119,8 @@ final class Downloader {
                     }
                 }
             }
+        } finally {
+            listener.ended();
         }
         if (last != null) {
             throw new IllegalStateException("the download of " + uri + " broke off " + ATTEMPTS + " times ("
@@ -119,7 +150,7 @@ final class Downloader {
      * One request: appends to {@code part} from its current size, or starts it over when the
      * server ignores the range. Returns the SHA-256 the source gives, or null.
      */
-    private String transfer(URI uri, Path part, Progress bar) throws IOException {
+    private String transfer(URI uri, Path part, DownloadListener listener) throws IOException {
         long have = Files.exists(part) ? Files.size(part) : 0;
         HttpRequest.Builder rb = request(uri);
         if (have > 0) {
@@ -144,8 +175,8 @@ final class Downloader {
                 have = 0;
             }
             long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);
-            bar.max(length < 0 ? -1 : have + length);
-            bar.stepTo(have);
+            long total = length < 0 ? -1 : have + length;
+            listener.progress(have, total);
             long done = have;
             try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -154,7 +185,7 @@ final class Downloader {
                 while ((n = body.read(buf)) > 0) {
                     out.write(buf, 0, n);
                     done += n;
-                    bar.stepTo(done);
+                    listener.progress(done, total);
                 }
             }
             if (length >= 0 && done - have < length) {
@@ -218,7 +249,7 @@ final class Downloader {
     private static IllegalStateException unreachable(URI uri, IOException e) {
         return new IllegalStateException("cannot reach " + uri.getScheme() + "://" + uri.getAuthority()
                 + " (offline?): " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                + "; models pulled before are listed by 'llama-java models'", e);
+                + "; models pulled before stay in the models folder", e);
     }
 
     /** The SHA-256 of bytes, as hex. */

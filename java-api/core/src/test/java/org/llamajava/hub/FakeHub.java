@@ -1,4 +1,4 @@
-package org.llamajava.cli;
+package org.llamajava.hub;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,18 +23,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * announced bytes), and to announce a wrong checksum. One connection per request, on plain sockets,
  * so that a transfer can really break off.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
     /** One file in a repository. */
-    record Blob(byte[] data, String announcedSha256, int breakFirst) {}
+    public record Blob(byte[] data, String announcedSha256, int breakFirst) {}
 
     private final ServerSocket server;
     private final Map<String, Blob> files = new ConcurrentHashMap<>();
     private final Map<String, String> listings = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> transfers = new ConcurrentHashMap<>();
     /** Every request: method, path and Range header (or "-"). */
-    final List<String> log = new CopyOnWriteArrayList<>();
+    public final List<String> log = new CopyOnWriteArrayList<>();
 
-    FakeHub() throws IOException {
+    /**
+     * Starts it on a free loopback port.
+     *
+     * @throws IOException when no port can be bound
+     */
+    public FakeHub() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::accept, "fake-hub");
         t.setDaemon(true);
@@ -42,18 +47,31 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** The endpoint, with a trailing slash. */
-    String endpoint() {
+    /** @return its base URL, ending in a slash */
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getLocalPort() + "/";
     }
 
     /** Serves {@code data} at {@code repo}'s {@code path}; the first {@code breakFirst} transfers break off. */
-    void put(String repo, String path, byte[] data, String announcedSha256, int breakFirst) {
+    /** Serves {@code data} as {@code repo}'s file {@code path}. */
+    public void put(String repo, String path, byte[] data, String announcedSha256, int breakFirst) {
         files.put(repo + "/" + path, new Blob(data, announcedSha256, breakFirst));
     }
 
     /** The JSON the tree API answers for {@code repo}. */
-    void listing(String repo, String json) {
+    /** Answers {@code repo}'s listing with {@code json}. */
+    public void listing(String repo, String json) {
         listings.put(repo, json);
+    }
+
+    /**
+     * The SHA-256 of bytes, as hex, as the hub announces it.
+     *
+     * @param data the bytes
+     * @return 64 hex digits
+     */
+    public static String sha256Of(byte[] data) {
+        return Downloader.sha256Of(data);
     }
 
     private void accept() {
