@@ -16,7 +16,8 @@ opts=${SOAK_JAVA_OPTS:--Xms64m -Xmx64m -XX:+AlwaysPreTouch -XX:+UseSerialGC -XX:
 start=$(date +%s.%N)
 set +e
 # shellcheck disable=SC2086
-java $opts -cp "$jar" org.llamajava.samples.Soak "$@"
+# glibc's fixed mmap threshold (see Soak's javadoc): freed large buffers go back to the system at once
+MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072} java $opts -cp "$jar" org.llamajava.samples.Soak "$@"
 rc=$?
 set -e
 awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "soak.sh: JVM ran %.1f s in all (start to exit)\n", e-s}'

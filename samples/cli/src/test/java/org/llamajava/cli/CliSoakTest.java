@@ -28,6 +28,9 @@ class CliSoakTest {
     private static final List<String> JVM_FLAGS = List.of("-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch",
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
+    /** ci/soak.sh's environment: glibc's mmap threshold fixed (see Soak's javadoc why). */
+    private static final Map<String, String> ENV = Map.of("MALLOC_MMAP_THRESHOLD_", "131072");
+
     private static final Pattern PHASE = Pattern.compile(
             "^  (models|contexts): (\\d+) cycles in .* growth (-?\\d+\\.\\d+)% (ok|FAIL).*$");
     private static final Pattern UPTIME = Pattern.compile("JVM uptime (\\d+) ms");
@@ -40,7 +43,7 @@ class CliSoakTest {
         cmd.add(CliTestSupport.cliJar().toAbsolutePath().toString());
         cmd.add("org.llamajava.samples.Soak");
         cmd.addAll(List.of(args));
-        return CliTestSupport.run(cmd, Map.of(), tmp.resolve("soak"), timeout);
+        return CliTestSupport.run(cmd, ENV, tmp.resolve("soak"), timeout);
     }
 
     @Test
