@@ -7,13 +7,15 @@
 #
 #   ci/vulkan.sh                 # install what is missing (apt-get), build, test
 #   VULKAN_NO_INSTALL=1 ci/vulkan.sh   # never call apt-get (fails with what to install)
+#   VULKAN_SETUP_ONLY=1 ci/vulkan.sh   # steps 1 and 2 only: install what is missing, show the device
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. The Vulkan loader, Mesa's drivers (lavapipe among them) and vulkaninfo, from Debian's archive
 need=()
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
-ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' || need+=(libvulkan1)
+# (no "| grep -q" under pipefail: grep's early exit would fail ldconfig with SIGPIPE)
+case "$(ldconfig -p 2>/dev/null)" in *'libvulkan.so.1 '*) ;; *) need+=(libvulkan1) ;; esac
 command -v vulkaninfo >/dev/null || need+=(vulkan-tools)
 command -v nm >/dev/null || need+=(binutils) # the ABI test reads the libraries' symbols
 if [ ${#need[@]} -gt 0 ]; then
@@ -33,6 +35,8 @@ if ! vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|deviceType' ; then
   echo "ci: vulkaninfo finds no Vulkan device" >&2
   exit 1
 fi
+
+[ -z "${VULKAN_SETUP_ONLY:-}" ] || exit 0
 
 # 3. Build the Vulkan natives (no llama.cpp compile when the CPU build is cached) and run the Vulkan tests
 start=$(date +%s)
