@@ -200,7 +200,8 @@ final class RpcServers {
                 String message = "no device or backend '" + want + "' on this machine" + whyMissing(want)
                         + "; devices here: " + describe();
                 if (!fallback) {
-                    throw new DeviceUnavailableException(message + " (ModelParams.deviceFallback(true) runs on the CPU instead)");
+                    throw new DeviceUnavailableException(message + " (ModelParams.deviceFallback(true), the CLI's --device-fallback,"
+                            + " runs on the CPU instead)");
                 }
                 System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING, message + ": running on the CPU");
                 continue;
