@@ -55,3 +55,11 @@ for lib in jnillama jnimtmd; do
 done
 if printf '%s\n' "$entries" | grep -E '\.class$' >/dev/null; then echo "ci: $jni holds classes" >&2; exit 1; fi
 echo "ci: $(basename "$jni"): the JNI libraries of its platform"
+
+# The release matrix's workflow (.github/workflows, for GitHub's runners; not run here): its syntax only.
+ci/lint-workflows.sh
+
+# Vulkan (issue #27), last, since it leaves the Vulkan natives in native/target: Mesa's lavapipe from Debian
+# when missing, the linux-x86_64-vulkan natives (the CPU build verify just cached, plus the prebuilt Vulkan
+# backend: no llama.cpp compile), and the core's Vulkan tests on lavapipe (docs/gpu.md).
+ci/vulkan.sh

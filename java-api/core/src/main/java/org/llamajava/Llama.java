@@ -85,7 +85,7 @@ public final class Llama {
                         : t == GGML_BACKEND_DEVICE_TYPE_IGPU ? Device.Type.INTEGRATED_GPU
                         : t == GGML_BACKEND_DEVICE_TYPE_ACCEL ? Device.Type.ACCELERATOR : Device.Type.OTHER;
                 out.add(new Device(i, NativeStrings.utf8(ggml_backend_dev_name(d)), NativeStrings.utf8(ggml_backend_dev_description(d)),
-                        type, free.get(), total.get()));
+                        type, free.get(), total.get(), NativeStrings.utf8(ggml_backend_reg_name(ggml_backend_dev_backend_reg(d)))));
             }
         }
         return java.util.List.copyOf(out);
@@ -105,7 +105,7 @@ public final class Llama {
         return java.util.List.copyOf(out);
     }
 
-    /** Whether the natives on the classpath were built with a GPU backend (CUDA or Metal). */
+    /** Whether the natives on the classpath carry a GPU backend (CUDA, Vulkan or Metal). */
     public static boolean isGpuBuild() {
         init();
         return NativeLibrary.isGpuBuild();

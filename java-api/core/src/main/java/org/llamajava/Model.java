@@ -155,7 +155,8 @@ public final class Model implements AutoCloseable {
         // Always an explicit device list: RPC servers registered for another model must not take
         // this one's layers (they stay registered for the process; a dead one aborts it).
         org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.ggml_backend_device> devices =
-                RpcServers.modelDevices(params.rpcServers());
+                RpcServers.modelDevices(params.rpcServers(), params.devices(), params.deviceFallback());
+        boolean offloads = params.gpuLayers() != 0 && !params.vocabOnly() && devices.get(0) != null && !devices.get(0).isNull();
         List<ResolvedOverride> overrides = params.vocabOnly() ? List.of() : ResolvedOverride.resolve(params, gguf);
         LoadProgressListener listener = params.progress();
         if (rpc != null) { // each tensor uploaded to a server is progress: the RPC timeout counts from the last
@@ -241,6 +242,21 @@ public final class Model implements AutoCloseable {
         if (model == null || model.isNull()) {
             if (progress != null && progress.cancelled()) {
                 throw new LoadCancelledException("loading " + path + " was cancelled by its progress listener");
+            }
+            if (offloads && params.rpcServers().isEmpty()) {
+                String message = "failed to load model " + path.toAbsolutePath() + " onto "
+                        + (params.devices().isEmpty() ? "the GPU" : String.join(", ", params.devices()))
+                        + " with " + (params.gpuLayers() < 0 ? "all" : String.valueOf(params.gpuLayers()))
+                        + " layers offloaded (out of device memory?)" + error;
+                if (!params.deviceFallback()) {
+                    throw new DeviceUnavailableException(message
+                            + "; fewer layers (gpuLayers), another device, or ModelParams.deviceFallback(true) for the CPU");
+                }
+                System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING, message + ": loading it on the CPU");
+                return loadFiles(path, parts, new ModelParams(params.useMmap(), params.useMlock(), 0, params.vocabOnly(),
+                        params.checkTensors(), params.progress(), params.splitMode(), params.mainGpu(), params.tensorSplit(),
+                        params.tensorOverrides(), params.cpuMoe(), params.nCpuMoe(), params.rpcServers(), params.rpcTimeout(),
+                        params.extraBufferTypes(), List.of("none"), false));
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }

@@ -39,11 +39,22 @@ import java.util.Objects;
  *     ({@code AMX}). False is llama.cpp's {@code --no-repack} ({@code no_extra_bufts}): every weight
  *     stays in plain CPU memory, with the plain kernels. {@link Llama#cpuExtraBufferTypes()} lists
  *     what this machine offers
+ * @param devices where the offloaded layers go (llama.cpp's {@code --device}): each entry a device
+ *     name from {@link Llama#devices()} ({@code Vulkan0}, {@code CUDA1}), a backend's name for all of
+ *     its devices ({@code Vulkan}, {@code CUDA}, {@code Metal}), or {@code CPU} / {@code none} for no
+ *     offload; case-insensitive. Empty (the default): the GPUs of the first backend present in the
+ *     order CUDA, Vulkan, then any other GPU backend (so that one GPU seen by both CUDA and Vulkan is
+ *     used once), or the CPU where there is none. A name that is not on this machine is a
+ *     {@link DeviceUnavailableException} at load, unless {@code deviceFallback}
+ * @param deviceFallback run on the CPU instead of failing when a requested device or backend is not
+ *     here (no driver, failed initialisation) or when loading onto the GPU fails (out of its memory),
+ *     with a logged warning; default false
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
                           boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,
                           float[] tensorSplit, List<TensorOverride> tensorOverrides, boolean cpuMoe, int nCpuMoe,
-                          List<String> rpcServers, java.time.Duration rpcTimeout, boolean extraBufferTypes) {
+                          List<String> rpcServers, java.time.Duration rpcTimeout, boolean extraBufferTypes,
+                          List<String> devices, boolean deviceFallback) {
 
     /** The default {@link #rpcTimeout()}. */
     public static final java.time.Duration DEFAULT_RPC_TIMEOUT = java.time.Duration.ofMinutes(10);
@@ -52,7 +63,16 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
     public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
                        LoadProgressListener progress, SplitMode splitMode, int mainGpu, float[] tensorSplit) {
         this(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu, tensorSplit,
-                List.of(), false, 0, List.of(), null, true);
+                List.of(), false, 0, List.of(), null, true, List.of(), false);
+    }
+
+    /** Parameters with the default device choice. */
+    public ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly, boolean checkTensors,
+                       LoadProgressListener progress, SplitMode splitMode, int mainGpu, float[] tensorSplit,
+                       List<TensorOverride> tensorOverrides, boolean cpuMoe, int nCpuMoe, List<String> rpcServers,
+                       java.time.Duration rpcTimeout, boolean extraBufferTypes) {
+        this(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu, tensorSplit,
+                tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes, List.of(), false);
     }
 
     /** {@link #gpuLayers()} value that offloads every layer. */
@@ -90,6 +110,12 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         if (rpcTimeout.isNegative()) {
             throw new IllegalArgumentException("rpcTimeout must be >= 0 (0 turns the guard off); got " + rpcTimeout);
         }
+        devices = devices == null ? List.of() : List.copyOf(devices);
+        for (String d : devices) {
+            if (d.isBlank() || d.contains(",")) {
+                throw new IllegalArgumentException("a device name must not be blank or contain ','; got '" + d + "'");
+            }
+        }
     }
 
     /** A copy of the per-GPU shares, or null. */
@@ -106,13 +132,15 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 && Objects.equals(progress, p.progress) && splitMode == p.splitMode && mainGpu == p.mainGpu
                 && Arrays.equals(tensorSplit, p.tensorSplit) && tensorOverrides.equals(p.tensorOverrides)
                 && cpuMoe == p.cpuMoe && nCpuMoe == p.nCpuMoe && rpcServers.equals(p.rpcServers)
-                && rpcTimeout.equals(p.rpcTimeout) && extraBufferTypes == p.extraBufferTypes;
+                && rpcTimeout.equals(p.rpcTimeout) && extraBufferTypes == p.extraBufferTypes
+                && devices.equals(p.devices) && deviceFallback == p.deviceFallback;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes);
+                Arrays.hashCode(tensorSplit), tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes,
+                devices, deviceFallback);
     }
 
     @Override
@@ -121,7 +149,8 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
                 + ", vocabOnly=" + vocabOnly + ", checkTensors=" + checkTensors + ", progress=" + progress
                 + ", splitMode=" + splitMode + ", mainGpu=" + mainGpu + ", tensorSplit=" + Arrays.toString(tensorSplit)
                 + ", tensorOverrides=" + tensorOverrides + ", cpuMoe=" + cpuMoe + ", nCpuMoe=" + nCpuMoe
-                + ", rpcServers=" + rpcServers + ", rpcTimeout=" + rpcTimeout + ", extraBufferTypes=" + extraBufferTypes + "]";
+                + ", rpcServers=" + rpcServers + ", rpcTimeout=" + rpcTimeout + ", extraBufferTypes=" + extraBufferTypes
+                + ", devices=" + devices + ", deviceFallback=" + deviceFallback + "]";
     }
 
     /** llama.cpp's defaults. */
@@ -150,8 +179,22 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
         private List<String> rpcServers = List.of();
         private java.time.Duration rpcTimeout;
         private boolean extraBufferTypes = true;
+        private List<String> devices = List.of();
+        private boolean deviceFallback;
 
         private Builder() {}
+
+        /**
+         * Where the offloaded layers go (llama.cpp's {@code --device}): device names ({@code Vulkan0}),
+         * backend names ({@code Vulkan}, {@code CUDA}) or {@code CPU}/{@code none}; see {@link ModelParams#devices()}.
+         */
+        public Builder devices(String... v) { this.devices = List.of(v); return this; }
+
+        /** Where the offloaded layers go; see {@link ModelParams#devices()}. */
+        public Builder devices(List<String> v) { this.devices = List.copyOf(v); return this; }
+
+        /** Run on the CPU, with a warning, where the requested devices are missing or loading onto them fails. */
+        public Builder deviceFallback(boolean v) { this.deviceFallback = v; return this; }
 
         public Builder useMmap(boolean v) { this.useMmap = v; return this; }
         public Builder useMlock(boolean v) { this.useMlock = v; return this; }
@@ -204,7 +247,8 @@ public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, bool
 
         public ModelParams build() {
             return new ModelParams(useMmap, useMlock, gpuLayers, vocabOnly, checkTensors, progress, splitMode, mainGpu,
-                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes);
+                    tensorSplit, tensorOverrides, cpuMoe, nCpuMoe, rpcServers, rpcTimeout, extraBufferTypes, devices,
+                    deviceFallback);
         }
     }
 }

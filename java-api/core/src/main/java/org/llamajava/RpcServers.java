@@ -100,17 +100,24 @@ final class RpcServers {
 
     /**
      * The devices one model may use, as a NULL-terminated {@code ggml_backend_dev_t} array for
-     * {@code llama_model_params.devices}: llama.cpp's own default selection (its RPC devices first,
-     * then the GPUs, one per device id, then integrated GPUs only when there is no GPU; the CPU is
-     * never listed, llama.cpp handles it apart), except that of the RPC devices only those of
-     * {@code endpoints} take part. RPC devices stay registered with ggml for the whole process, so
-     * without an explicit list every later model would offload to every server ever added, and a
-     * server that has gone away would end the process (ggml's RPC client aborts).
+     * {@code llama_model_params.devices}: the RPC devices of {@code endpoints} first, then the local
+     * devices {@link ModelParams#devices()} names, or by default llama.cpp's own selection (the GPUs,
+     * one per device id, then integrated GPUs only when there is no GPU; the CPU is never listed,
+     * llama.cpp handles it apart) restricted to one backend, the first present of CUDA, Vulkan, then
+     * any other (a GPU that CUDA and Vulkan both see is used once). RPC devices stay registered with
+     * ggml for the whole process, so without an explicit list every later model would offload to
+     * every server ever added, and a server that has gone away would end the process (ggml's RPC
+     * client aborts).
+     *
+     * @throws DeviceUnavailableException where a requested device or backend is not here and
+     *     {@code fallback} is false
      */
-    static PointerPointer<ggml_backend_device> modelDevices(List<String> endpoints) {
+    static PointerPointer<ggml_backend_device> modelDevices(List<String> endpoints, List<String> requested,
+                                                            boolean fallback) {
         List<ggml_backend_device> rpc = new java.util.ArrayList<>();
         List<ggml_backend_device> gpus = new java.util.ArrayList<>();
         List<ggml_backend_device> igpus = new java.util.ArrayList<>();
+        List<ggml_backend_device> local = new java.util.ArrayList<>(); // every non-CPU, non-RPC device
         List<String> gpuIds = new java.util.ArrayList<>();
         long n = ggml_backend_dev_count();
         try (ggml_backend_dev_props props = new ggml_backend_dev_props()) {
@@ -125,6 +132,7 @@ final class RpcServers {
                         }
                         continue;
                     }
+                    local.add(dev);
                     ggml_backend_dev_get_props(dev, props);
                     String id = props.device_id() == null || props.device_id().isNull() ? null : utf8(props.device_id());
                     if (id == null || !gpuIds.contains(id)) {
@@ -132,17 +140,21 @@ final class RpcServers {
                         gpuIds.add(id);
                     }
                 } else if (type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
+                    local.add(dev);
                     if (igpus.isEmpty() || Objects.equals(ggml_backend_dev_backend_reg(dev).address(),
                             ggml_backend_dev_backend_reg(igpus.get(igpus.size() - 1)).address())) {
                         igpus.add(dev);
                     }
+                } else if (type != GGML_BACKEND_DEVICE_TYPE_CPU && !isRpc(dev)) {
+                    local.add(dev);
                 }
             }
         }
         List<ggml_backend_device> all = new java.util.ArrayList<>(rpc);
-        all.addAll(gpus);
-        if (gpus.isEmpty()) {
-            all.addAll(igpus);
+        if (requested.isEmpty()) {
+            all.addAll(preferredBackend(gpus.isEmpty() ? igpus : gpus));
+        } else {
+            all.addAll(requestedDevices(local, requested, fallback));
         }
         PointerPointer<ggml_backend_device> out = new PointerPointer<>(all.size() + 1);
         for (int i = 0; i < all.size(); i++) {
@@ -150,6 +162,88 @@ final class RpcServers {
         }
         out.put(all.size(), (Pointer) null);
         return out;
+    }
+
+    /** The backends the default device choice prefers, in order; any other GPU backend comes after them. */
+    static final List<String> BACKEND_ORDER = List.of("CUDA", "Vulkan");
+
+    /** Of {@code devices}, those of the first backend in {@link #BACKEND_ORDER} that has any (else of the first one's). */
+    private static List<ggml_backend_device> preferredBackend(List<ggml_backend_device> devices) {
+        if (devices.isEmpty()) {
+            return devices;
+        }
+        String chosen = null;
+        for (String b : BACKEND_ORDER) {
+            if (devices.stream().anyMatch(d -> b.equalsIgnoreCase(backendName(d)))) {
+                chosen = b;
+                break;
+            }
+        }
+        String backend = chosen != null ? chosen : backendName(devices.get(0));
+        return devices.stream().filter(d -> backend.equalsIgnoreCase(backendName(d))).toList();
+    }
+
+    private static List<ggml_backend_device> requestedDevices(List<ggml_backend_device> local, List<String> requested,
+                                                              boolean fallback) {
+        List<ggml_backend_device> out = new java.util.ArrayList<>();
+        for (String r : requested) {
+            String want = r.strip();
+            if (want.equalsIgnoreCase("none") || want.equalsIgnoreCase("CPU")) {
+                continue;
+            }
+            List<ggml_backend_device> match = local.stream()
+                    .filter(d -> want.equalsIgnoreCase(utf8(ggml_backend_dev_name(d)))).toList();
+            if (match.isEmpty()) {
+                match = local.stream().filter(d -> want.equalsIgnoreCase(backendName(d))).toList();
+            }
+            if (match.isEmpty()) {
+                String message = "no device or backend '" + want + "' on this machine" + whyMissing(want)
+                        + "; devices here: " + describe();
+                if (!fallback) {
+                    throw new DeviceUnavailableException(message + " (ModelParams.deviceFallback(true), the CLI's --device-fallback,"
+                            + " runs on the CPU instead)");
+                }
+                System.getLogger(Model.class.getName()).log(System.Logger.Level.WARNING, message + ": running on the CPU");
+                continue;
+            }
+            for (ggml_backend_device d : match) {
+                if (out.stream().noneMatch(o -> o.address() == d.address())) {
+                    out.add(d);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Why a backend's devices may be missing: its library is in the natives but did not load, or it is not in them. */
+    private static String whyMissing(String want) {
+        String lower = want.toLowerCase(java.util.Locale.ROOT).replaceAll("[0-9]+$", "");
+        boolean listed = org.llamajava.internal.NativeLibrary.listedBackends().stream()
+                .anyMatch(b -> b.toLowerCase(java.util.Locale.ROOT).contains("ggml-" + lower));
+        boolean loaded = Llama.backendNames().stream().anyMatch(b -> b.equalsIgnoreCase(lower));
+        if (listed && !loaded) {
+            return " (the natives carry the " + want.replaceAll("[0-9]+$", "") + " backend, but it did not load or"
+                    + " initialise: its driver or runtime is missing, or it found no device)";
+        }
+        if (loaded) {
+            return " (the " + want.replaceAll("[0-9]+$", "") + " backend is loaded but has no such device)";
+        }
+        return " (no such backend in these natives: " + Llama.backendNames() + ")";
+    }
+
+    private static String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (Device d : Llama.devices()) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(d.name()).append(" (").append(d.backend()).append(')');
+        }
+        return sb.toString();
+    }
+
+    private static String backendName(ggml_backend_device dev) {
+        return utf8(ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)));
     }
 
     /** Points {@code p.devices} at {@code devices}, which must outlive the load call. */

@@ -32,6 +32,8 @@ public final class NativeLibrary {
 
     private static volatile boolean initialised;
     private static volatile boolean gpuBuild;
+    // the dynamic backends the natives list (ggml-backends.txt), whether or not they loaded
+    private static final java.util.List<String> listedBackends = new java.util.concurrent.CopyOnWriteArrayList<>();
     // the CPU variant ggml loaded in a distributable build (libggml-cpu-haswell.so: "haswell"), or null
     private static volatile String cpuVariant;
 
@@ -101,7 +103,10 @@ public final class NativeLibrary {
             }
             java.io.File dir = null;
             for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
-                gpuBuild |= name.contains("cuda") || name.contains("metal");
+                gpuBuild |= name.contains("cuda") || name.contains("metal") || name.contains("vulkan");
+                if (!name.isBlank()) {
+                    listedBackends.add(name.strip());
+                }
                 if (!name.isBlank()) {
                     dir = Loader.cacheResource(NativeLibrary.class, folder + "/" + name.strip()).getParentFile();
                 }
@@ -134,7 +139,12 @@ public final class NativeLibrary {
         }
     }
 
-    /** Whether the natives on the classpath were built with a GPU backend (CUDA or Metal); after {@link #init()}. */
+    /** The dynamic backend libraries the natives list (ggml-backends.txt); after {@link #init()}. */
+    public static java.util.List<String> listedBackends() {
+        return java.util.List.copyOf(listedBackends);
+    }
+
+    /** Whether the natives on the classpath were built with a GPU backend (CUDA, Vulkan or Metal); after {@link #init()}. */
     public static boolean isGpuBuild() {
         return gpuBuild;
     }

@@ -24,6 +24,12 @@ final class EmbeddingOracle {
      * extra flags such as {@code --pooling cls} or {@code --embd-normalize -1}.
      */
     static List<float[]> run(Path model, List<String> texts, String... flags) throws Exception {
+        return run(model, texts, log -> { }, flags);
+    }
+
+    /** As {@link #run(Path, List, String...)}, handing llama-embedding's log (stderr) to {@code log}. */
+    static List<float[]> run(Path model, List<String> texts, java.util.function.Consumer<String> log, String... flags)
+            throws Exception {
         for (String t : texts) {
             assertTrue(!t.contains("\n") && !t.contains("\\"), "llama-embedding takes one input per line, unescaped: " + t);
         }
@@ -32,6 +38,7 @@ final class EmbeddingOracle {
         args.addAll(List.of(flags));
         TestSupport.Run r = TestSupport.runTool("llamajava-embedding", args.toArray(String[]::new));
         assertEquals(0, r.exitCode(), () -> "llama-embedding failed:\n" + r.stderr());
+        log.accept(r.stderr());
         List<float[]> out = new ArrayList<>();
         Matcher m = VECTOR.matcher(r.stdout());
         while (m.find()) {

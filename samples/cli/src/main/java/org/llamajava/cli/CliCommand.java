@@ -29,6 +29,12 @@ abstract class CliCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
+        // --list-devices (GpuOption): an action, as in llama.cpp's tools, before any other flag is checked
+        for (CommandSpec mixin : spec.mixins().values()) {
+            if (mixin.userObject() instanceof GpuOption gpu && gpu.printDevicesIfAsked(out)) {
+                return 0;
+            }
+        }
         return run();
     }
 

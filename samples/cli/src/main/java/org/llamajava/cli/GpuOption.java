@@ -11,8 +11,11 @@ import picocli.CommandLine.Option;
  * all, as in llama.cpp's tools; no effect without a GPU), {@code --rpc HOST:PORT[,...]} (RPC
  * servers, {@link RpcOption}), {@code -ot/--override-tensor PATTERN=TYPE[,...]},
  * {@code -cmoe/--cpu-moe} and {@code -ncmoe/--n-cpu-moe N} (tensor buffer-type overrides, as
- * llama.cpp's), {@code -nr/--no-repack} (no extra CPU buffer types: no repacking, no AMX). Environment
- * defaults as llama.cpp's {@code LLAMA_ARG_*}.
+ * llama.cpp's), {@code -nr/--no-repack} (no extra CPU buffer types: no repacking, no AMX),
+ * {@code -dev/--device DEV[,...]} (where offloaded layers go: device or backend names, or none),
+ * {@code --device-fallback} (the CPU instead of an error where those are missing) and
+ * {@code --list-devices} (print the devices and exit, as llama.cpp's). Environment defaults as
+ * llama.cpp's {@code LLAMA_ARG_*}.
  */
 final class GpuOption {
     @Option(names = {"-ngl", "--gpu-layers", "--n-gpu-layers"}, paramLabel = "N",
@@ -22,6 +25,35 @@ final class GpuOption {
 
     @Mixin
     RpcOption rpc;
+
+    @Option(names = {"-dev", "--device"}, paramLabel = "DEV[,...]", defaultValue = "${env:LLAMA_ARG_DEVICE}",
+            description = "devices to offload to, comma-separated: names from --list-devices (Vulkan0, CUDA0), a"
+                    + " backend (Vulkan, CUDA) or none for the CPU; default: the GPUs of CUDA, else Vulkan"
+                    + " (env: LLAMA_ARG_DEVICE)")
+    String device;
+
+    @Option(names = "--device-fallback", description = "run on the CPU, with a warning, where the --device asked for"
+            + " is not here or loading onto it fails (default: an error)")
+    boolean deviceFallback;
+
+    @Option(names = "--list-devices", description = "print the available devices and exit")
+    boolean listDevices;
+
+    /** With --list-devices: prints the devices as llama.cpp's tools do ({@code NAME: DESCRIPTION (TOTAL MiB, FREE MiB free)}). */
+    boolean printDevicesIfAsked(java.io.PrintStream out) {
+        if (!listDevices) {
+            return false;
+        }
+        out.println("Available devices:");
+        for (org.llamajava.Device d : org.llamajava.Llama.devices()) {
+            if (d.type() == org.llamajava.Device.Type.CPU) {
+                continue; // llama.cpp lists the devices layers can be offloaded to
+            }
+            out.printf("  %s: %s (%d MiB, %d MiB free) [%s]%n", d.name(), d.description(), d.memoryTotal() >> 20,
+                    d.memoryFree() >> 20, d.backend());
+        }
+        return true;
+    }
 
     @Option(names = {"-ot", "--override-tensor"}, paramLabel = "PATTERN=TYPE[,...]",
             description = "keep tensors whose name matches PATTERN (a regex) in buffer type TYPE, e.g."
@@ -77,6 +109,17 @@ final class GpuOption {
     /** Model parameters with these layers, RPC servers and overrides; the caller may add more. */
     ModelParams.Builder modelParams() {
         ModelParams.Builder b = rpc.apply(ModelParams.builder().gpuLayers(layers())).extraBufferTypes(extraBufferTypes());
+        if (device != null && !device.isBlank()) {
+            List<String> names = new ArrayList<>();
+            for (String d : device.split(",")) {
+                if (d.isBlank()) {
+                    throw new UsageException("--device takes device names separated by commas, not '" + device + "'");
+                }
+                names.add(d.strip());
+            }
+            b.devices(names);
+        }
+        b.deviceFallback(deviceFallback);
         List<String> specs = new ArrayList<>(overrideTensors);
         String env = System.getenv("LLAMA_ARG_OVERRIDE_TENSOR");
         if (specs.isEmpty() && env != null && !env.isBlank()) {

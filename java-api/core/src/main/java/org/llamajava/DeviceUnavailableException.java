@@ -1,0 +1,14 @@
+package org.llamajava;
+
+/**
+ * A device or backend that {@link ModelParams#devices()} asked for is not on this machine (no such
+ * name, its backend or driver is missing, or it failed to initialise), or loading onto it failed.
+ * {@link ModelParams.Builder#deviceFallback(boolean)} runs on the CPU instead.
+ */
+public class DeviceUnavailableException extends LlamaException {
+    private static final long serialVersionUID = 1L;
+
+    public DeviceUnavailableException(String message) {
+        super(message);
+    }
+}
