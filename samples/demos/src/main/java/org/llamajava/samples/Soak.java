@@ -53,7 +53,7 @@ import org.llamajava.Sequence;
  * by default glibc raises it each time a large mmapped block is freed, after which the context's
  * buffers come from the heap, where frees interleaved with other threads' allocations leave holes
  * that RSS keeps, in steps of 1 to 4 MiB at times that depend on the machine's load (6.4% in one CI
- * run on a busy machine). With the threshold fixed a freed buffer is unmapped at once, and four runs
+ * run on a busy machine). With the threshold fixed a freed buffer is unmapped at once, and three runs
  * under 3 busy loops on 2 cores grew by -0.3% to 0.5%; a leak still shows, since what is not freed
  * stays mapped.
  *
