@@ -184,6 +184,14 @@ public final class BatchEngine implements AutoCloseable {
         lora.setDefaults(BatchRequest.checkedCopy(adapters));
     }
 
+    /**
+     * Whether a request whose slot fills up goes on after a context shift: {@link EngineParams#overflow()}
+     * asks for it and the model's memory can shift positions ({@link Context#canShift()}).
+     */
+    public boolean contextShift() {
+        return stepper.shifts();
+    }
+
     /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
     public int tokensPerSlot() {
         return perSlot;

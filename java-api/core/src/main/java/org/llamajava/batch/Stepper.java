@@ -43,6 +43,10 @@ final class Stepper {
     private final LoraScheduler lora;
     /** Idle slots' caches in host memory; null when off. */
     private final PromptCache promptCache;
+    /** Whether a generating request whose slot is full shifts it (else it ends). */
+    private final boolean shift;
+    /** Tokens at the start of a slot that a shift keeps. */
+    private final int keep;
 
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong promptEvaluated = new AtomicLong();
@@ -69,6 +73,13 @@ final class Stepper {
         this.lora = new LoraScheduler(context, slots);
         this.promptCache = params.promptCacheBytes() != 0
                 ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
+        this.shift = params.overflow().shift() && context.canShift();
+        this.keep = Math.max(0, Math.min(perSlot - 4, params.overflow().keepTokens()));
+    }
+
+    /** Whether full slots shift ({@link EngineParams#overflow()} asks for it and the model's memory can). */
+    boolean shifts() {
+        return shift;
     }
 
     /** The engine's LoRA adapters: the defaults, the set applied, which set each step decodes. */
@@ -162,7 +173,8 @@ final class Stepper {
             if (run == null || run.last < 0 || !run.loras.equals(group)) {
                 continue;
             }
-            if (s.length >= perSlot) {
+            // as llama-server: the token just sampled needs a cell, and one stays free
+            if (s.length + 1 >= perSlot && !shift(s, run)) {
                 finish(s, TokenLoop.End.MAX_TOKENS); // the slot's share of the context is full
                 continue;
             }
@@ -232,6 +244,27 @@ final class Stepper {
                 accept(s);
             }
         }
+    }
+
+    /**
+     * llama-server's context shift of a full slot: drops half of the tokens after the first
+     * {@link #keep} and moves the rest back; false (nothing done) when the engine does not shift,
+     * the request has media (whose chunks span positions) or nothing would be dropped.
+     */
+    private boolean shift(Slot s, Run run) {
+        if (!shift || run.media != null) {
+            return false;
+        }
+        int left = s.length - keep;
+        int discard = Math.max(0, Math.min(left / 2, left - 1));
+        if (discard == 0) {
+            return false;
+        }
+        decoder.shift(s.id, keep, discard, s.length);
+        System.arraycopy(s.cache, keep + discard, s.cache, keep, s.length - keep - discard);
+        s.length -= discard;
+        run.discarded += discard;
+        return true;
     }
 
     /**
