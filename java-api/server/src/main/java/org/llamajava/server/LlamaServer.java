@@ -83,7 +83,8 @@ public final class LlamaServer implements AutoCloseable {
     /** OpenTelemetry spans per request, or null without OpenTelemetry on the classpath. */
     private final ServerTracing.Wrapper tracing;
 
-    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup) {
+    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup,
+                        boolean media) {
         this.config = config;
         ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
@@ -97,7 +98,10 @@ public final class LlamaServer implements AutoCloseable {
             this.engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
                     .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
                     .threads(config.threads()).maxQueue(config.maxQueue())
-                    .promptCacheBytes(config.promptCacheBytes()).build(), setup);
+                    .promptCacheBytes(config.promptCacheBytes()).overflow(overflow(model, config, media)).build(), setup);
+            if (config.contextShift() && !media && !engine.contextShift()) {
+                LOG.warning("--context-shift is off: this model's memory cannot shift positions");
+            }
             this.embeddings = null;
             metrics.engine(engine::stats);
         } else {
@@ -166,7 +170,7 @@ public final class LlamaServer implements AutoCloseable {
             throw new IllegalArgumentException("a context setup (LoRA adapters, control vectors) applies to generation;"
                     + " this server is started for " + config.mode());
         }
-        LlamaServer s = new LlamaServer(model, config, contextSetup);
+        LlamaServer s = new LlamaServer(model, config, contextSetup, projector != null);
         s.projector = projector;
         try {
             s.app = s.createApp();
@@ -178,6 +182,21 @@ public final class LlamaServer implements AutoCloseable {
                     + e.getMessage(), e);
         }
         return s;
+    }
+
+    /**
+     * The engine's overflow policy: llama-server's context shift, keeping {@code --keep} tokens and
+     * the BOS token, or none; none with a projector, as llama-server turns it off with {@code --mmproj}.
+     */
+    private static org.llamajava.OverflowPolicy overflow(Model model, ServerConfig config, boolean media) {
+        if (!config.contextShift()) {
+            return org.llamajava.OverflowPolicy.fail();
+        }
+        if (media) {
+            LOG.warning("--context-shift is off: it does not work with --mmproj (as in llama-server)");
+            return org.llamajava.OverflowPolicy.fail();
+        }
+        return org.llamajava.OverflowPolicy.shift(config.keepTokens() + (model.vocabulary().addsBos() ? 1 : 0));
     }
 
     /** Open connections at most (more wait in the kernel's backlog). */

@@ -134,6 +134,15 @@ final class ServeCommand extends CliCommand {
             description = "folder for POST /slots/ID?action=save|restore (created if missing); without it those answer 501")
     Path slotSavePath;
 
+    @Option(names = "--context-shift", negatable = true, defaultValue = "${env:LLAMA_ARG_CONTEXT_SHIFT:-false}",
+            fallbackValue = "true", description = "when a slot fills up while a request generates, drop half of its"
+            + " tokens after --keep and go on, as llama-server's (off by default: the reply ends, finish reason length)")
+    boolean contextShift;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "0",
+            description = "prompt tokens (after BOS) that a context shift keeps (default: 0)")
+    int keep;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -165,6 +174,15 @@ final class ServeCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--pooling takes none, mean, cls, last or rank, not '" + pooling + "'");
         }
+    }
+
+    /** --keep: llama-server's -1 (the whole prompt) is a per-request length, which serve's shift does not take. */
+    private int keepFlag() {
+        if (keep < 0) {
+            throw new UsageException("--keep takes a number of tokens (0 or more); serve does not take -1 (the whole"
+                    + " prompt): give the length of the prefix to keep");
+        }
+        return keep;
     }
 
     /** --slot-save-path, created if missing. */
@@ -250,6 +268,7 @@ final class ServeCommand extends CliCommand {
                 .metricsEndpoint(metrics).slotsEndpoint(slotsEndpoint).verbose(verbose())
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
+                .contextShift(contextShift).keepTokens(keepFlag())
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
