@@ -194,6 +194,33 @@ public final class Embedder implements AutoCloseable {
         return Collections.unmodifiableList(out);
     }
 
+    /**
+     * One vector per token of an input given as token ids (as llama-server's {@code /embeddings}
+     * takes them, embedded as they are), for an Embedder created with {@link Pooling#NONE}
+     * (normalized each, as {@link #embedTokens(String)}).
+     *
+     * @throws IllegalArgumentException for no tokens, more than {@link #contextSize()}, or a token
+     *     outside the vocabulary
+     */
+    public List<float[]> embedTokens(int[] tokens) {
+        if (runner.pooling != Pooling.NONE) {
+            throw new IllegalStateException("token embeddings need an Embedder created with Pooling.NONE; this one"
+                    + " pools by " + runner.pooling);
+        }
+        if (tokens == null || tokens.length == 0) {
+            throw new IllegalArgumentException("the input has no tokens");
+        }
+        if (tokens.length > runner.capacity()) {
+            throw new IllegalArgumentException("the input has " + tokens.length + " tokens; this Embedder takes at most "
+                    + runner.capacity() + " (its context size)");
+        }
+        runner.model.vocabulary().checkTokens(tokens);
+        List<float[]> out = new ArrayList<>(tokens.length);
+        runner.run(List.of(tokens.clone()), (input, token, vector) -> out.add(normalize(vector, runner.dimension,
+                normalization)), null);
+        return Collections.unmodifiableList(out);
+    }
+
     private List<int[]> tokenizeAll(List<String> texts) {
         if (texts == null) {
             throw new IllegalArgumentException("texts is null");

@@ -273,6 +273,8 @@ public final class LlamaServer implements AutoCloseable {
             };
             cfg.routes.post("/v1/embeddings", endpoint("/v1/embeddings",
                     embeddings == null ? noEmbeddings : embeddings::embeddings));
+            cfg.routes.post("/embeddings", endpoint("/embeddings",
+                    embeddings == null ? noEmbeddings : embeddings::nativeEmbeddings));
             for (String p : new String[] {"/v1/rerank", "/rerank"}) {
                 cfg.routes.post(p, endpoint("/v1/rerank", embeddings == null ? noEmbeddings : embeddings::rerank));
             }

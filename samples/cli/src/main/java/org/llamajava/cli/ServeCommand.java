@@ -126,8 +126,8 @@ final class ServeCommand extends CliCommand {
             description = "the model's tags, listed in /v1/models")
     String tags;
 
-    @Option(names = "--pooling", paramLabel = "mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
-            description = "an embedding server's pooling (default: the model's)")
+    @Option(names = "--pooling", paramLabel = "none|mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
+            description = "an embedding server's pooling (default: the model's; none: one vector per token, on /embeddings only)")
     String pooling;
 
     @Option(names = "--slot-save-path", paramLabel = "DIR",
