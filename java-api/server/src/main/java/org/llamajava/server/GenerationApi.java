@@ -180,6 +180,11 @@ final class GenerationApi {
                         original.bool("timings_per_token", false)));
     }
 
+    /** llama-server's {@code POST /v1/responses/input_tokens}: {@code {"input_tokens"}} of a Responses request's prompt. */
+    void responsesInputTokens(Context ctx) {
+        inputTokens(ctx, ResponsesApi.toOpenAi(server.read(ctx)), true);
+    }
+
     /** Anthropic's {@code POST /v1/messages/count_tokens}: {@code {"input_tokens"}} of the rendered prompt. */
     void countTokens(Context ctx) {
         inputTokens(ctx, AnthropicApi.toOpenAi(server.read(ctx), projector != null), true);

@@ -66,6 +66,12 @@ import org.llamajava.chat.ChatTemplate;
  *                      {@code length}. With it, {@code max_tokens} may go past a slot, up to
  *                      {@link #MAX_SHIFTED_TOKENS}. Off with a projector, as in llama-server
  * @param keepTokens    llama-server's {@code --keep}: prompt tokens after BOS that a context shift keeps
+ * @param sleepIdle     llama-server's {@code --sleep-idle-seconds}: after this long without a request
+ *                      that needs the model, the server frees the batching engine's context (its KV
+ *                      cache and buffers) or its embedder, and the next such request builds them again
+ *                      ({@code /health}, {@code /props} with {@code is_sleeping}, {@code /metrics} and
+ *                      {@code /v1/models} do not wake it); the model the caller gave stays loaded.
+ *                      Null (the default): never
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -74,7 +80,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults,
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
-                           org.llamajava.Pooling pooling, boolean contextShift, int keepTokens) {
+                           org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle) {
 
     /** The most tokens one request may generate when the context shifts (-1 asks for them). */
     public static final int MAX_SHIFTED_TOKENS = 1 << 16;
@@ -103,6 +109,9 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         positive("maxInputs", maxInputs);
         if (maxBodyBytes < 1024) {
             throw new IllegalArgumentException("maxBodyBytes must be at least 1024; got " + maxBodyBytes);
+        }
+        if (sleepIdle != null && (sleepIdle.isNegative() || sleepIdle.isZero())) {
+            throw new IllegalArgumentException("sleepIdle must be positive, or null for never; got " + sleepIdle);
         }
         if (keepTokens < 0) {
             throw new IllegalArgumentException("keepTokens must be >= 0; got " + keepTokens);
@@ -188,6 +197,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private org.llamajava.Pooling pooling = org.llamajava.Pooling.MODEL;
         private boolean contextShift;
         private int keepTokens;
+        private Duration sleepIdle;
 
         private Builder() {}
 
@@ -240,12 +250,14 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder contextShift(boolean v) { this.contextShift = v; return this; }
         /** llama-server's {@code --keep} (default 0): prompt tokens after BOS that a context shift keeps. */
         public Builder keepTokens(int v) { this.keepTokens = v; return this; }
+        /** llama-server's {@code --sleep-idle-seconds}: see {@link ServerConfig#sleepIdle()}; null (default): never. */
+        public Builder sleepIdle(Duration v) { this.sleepIdle = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
-                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens);
+                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle);
         }
     }
 }

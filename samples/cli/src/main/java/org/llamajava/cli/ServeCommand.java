@@ -143,6 +143,11 @@ final class ServeCommand extends CliCommand {
             description = "prompt tokens (after BOS) that a context shift keeps (default: 0)")
     int keep;
 
+    @Option(names = "--sleep-idle-seconds", paramLabel = "SECONDS", defaultValue = "-1",
+            description = "after this many seconds without a request, free the engine's context (the KV cache) until"
+            + " the next request, as llama-server's (/props says is_sleeping; default: -1, never)")
+    int sleepIdleSeconds;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -183,6 +188,15 @@ final class ServeCommand extends CliCommand {
                     + " prompt): give the length of the prefix to keep");
         }
         return keep;
+    }
+
+    /** --sleep-idle-seconds: -1 never, else at least 1 (llama-server refuses 0). */
+    private java.time.Duration sleepIdle() {
+        if (sleepIdleSeconds == 0 || sleepIdleSeconds < -1) {
+            throw new UsageException("--sleep-idle-seconds takes a number of seconds (1 or more), or -1 for never; not "
+                    + sleepIdleSeconds);
+        }
+        return sleepIdleSeconds < 0 ? null : java.time.Duration.ofSeconds(sleepIdleSeconds);
     }
 
     /** --slot-save-path, created if missing. */
@@ -268,7 +282,7 @@ final class ServeCommand extends CliCommand {
                 .metricsEndpoint(metrics).slotsEndpoint(slotsEndpoint).verbose(verbose())
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
-                .contextShift(contextShift).keepTokens(keepFlag())
+                .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
