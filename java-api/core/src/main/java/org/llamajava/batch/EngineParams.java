@@ -30,9 +30,16 @@ import org.llamajava.OverflowPolicy;
  *                    request goes on ({@link org.llamajava.Completion#discardedTokens()} counts the
  *                    tokens dropped). Requests with images or audio, and models whose memory cannot
  *                    shift positions ({@link BatchEngine#contextShift()}), end as with {@code fail()}
+ * @param unifiedKv   llama-server's {@code --kv-unified}: each slot may hold the whole context
+ *                    ({@link BatchEngine#tokensPerSlot()} is {@code contextSize}), the slots sharing
+ *                    its cells. When they run out, the idle slots' caches are dropped (kept in the
+ *                    prompt cache if it is on) and the step is decoded again; if none is left to
+ *                    drop, every running request fails with a {@link org.llamajava.ContextOverflowException}
+ *                    ("Context size has been exceeded", as llama-server's). False (the default):
+ *                    each slot holds {@code contextSize / slots}, so that the slots never run out
  */
 public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue,
-                           long promptCacheBytes, OverflowPolicy overflow) {
+                           long promptCacheBytes, OverflowPolicy overflow, boolean unifiedKv) {
 
     public EngineParams {
         if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
@@ -63,7 +70,7 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
 
     /** Parameters whose requests end when their slot is full ({@link OverflowPolicy#fail()}). */
     public EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue, long promptCacheBytes) {
-        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, OverflowPolicy.fail());
+        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, OverflowPolicy.fail(), false);
     }
 
     /** Parameters with the default prompt cache ({@link #defaultPromptCacheBytes()}). */
@@ -97,6 +104,7 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         private int maxQueue = 64;
         private long promptCacheBytes = defaultPromptCacheBytes();
         private OverflowPolicy overflow = OverflowPolicy.fail();
+        private boolean unifiedKv;
 
         private Builder() {}
 
@@ -109,9 +117,11 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         public Builder promptCacheBytes(long v) { this.promptCacheBytes = v; return this; }
         /** See {@link EngineParams#overflow()}: {@code OverflowPolicy.shift(keep)} is llama-server's context shift. */
         public Builder overflow(OverflowPolicy v) { this.overflow = v; return this; }
+        /** See {@link EngineParams#unifiedKv()}: llama-server's {@code --kv-unified}, slots sharing the whole context. */
+        public Builder unifiedKv(boolean v) { this.unifiedKv = v; return this; }
 
         public EngineParams build() {
-            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow);
+            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow, unifiedKv);
         }
     }
 }

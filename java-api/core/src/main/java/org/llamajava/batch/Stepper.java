@@ -37,6 +37,13 @@ final class Stepper {
     private final int[] sampleSlots;
     /** The slots whose prompt a step advanced, to tell their progress listeners (engine thread). */
     private final int[] progressed;
+    /**
+     * What each slot held before this step's rows (its length, the token it was to decode, its
+     * prompt's next token; -2: no rows this step), to undo the step when the KV cache had no room.
+     */
+    private final int[] undoLength;
+    private final int[] undoLast;
+    private final int[] undoNext;
 
     private final SlotChooser chooser;
     private final MediaChunks media;
@@ -68,6 +75,9 @@ final class Stepper {
         }
         this.sampleSlots = new int[slots.length];
         this.progressed = new int[slots.length];
+        this.undoLength = new int[slots.length];
+        this.undoLast = new int[slots.length];
+        this.undoNext = new int[slots.length];
         this.chooser = new SlotChooser(slots);
         this.media = new MediaChunks(context, decoder);
         this.lora = new LoraScheduler(context, slots);
@@ -168,6 +178,7 @@ final class Stepper {
         int budget = decoder.capacity();
         int ns = 0;
         int np = 0;
+        Arrays.fill(undoLength, -2);
         for (Slot s : slots) {
             Run run = s.run;
             if (run == null || run.last < 0 || !run.loras.equals(group)) {
@@ -178,6 +189,9 @@ final class Stepper {
                 finish(s, TokenLoop.End.MAX_TOKENS); // the slot's share of the context is full
                 continue;
             }
+            undoLength[s.id] = s.length;
+            undoLast[s.id] = run.last;
+            undoNext[s.id] = run.next;
             decoder.add(s.id, run.last, s.length, true);
             s.remember(run.last);
             run.last = -1;
@@ -206,6 +220,9 @@ final class Stepper {
                 }
             }
             prefillers--;
+            undoLength[s.id] = s.length;
+            undoLast[s.id] = run.last;
+            undoNext[s.id] = run.next;
             for (int i = 0; i < take; i++) {
                 int token = run.request.promptToken(run.next++);
                 boolean last = !run.prefilling();
@@ -227,8 +244,14 @@ final class Stepper {
         }
         int rc = decoder.decode();
         decodes.incrementAndGet();
+        if (rc == 1 && dropIdleCaches()) {
+            undo(); // llama.cpp wrote nothing: the next step decodes the same rows, in the room made
+            return;
+        }
         if (rc != 0) {
-            failAll(decoder.failure(rc, rows));
+            RuntimeException e = decoder.failure(rc, rows);
+            failAll(rc == 1 ? new org.llamajava.ContextOverflowException("Context size has been exceeded: the slots"
+                    + " together hold more tokens than the KV cache has cells (" + e.getMessage() + ")") : e);
             return;
         }
         for (int i = 0; i < np; i++) {
@@ -244,6 +267,36 @@ final class Stepper {
                 accept(s);
             }
         }
+    }
+
+    /** Puts the slots back as they were before this step's rows. */
+    private void undo() {
+        for (Slot s : slots) {
+            if (undoLength[s.id] != -2 && s.run != null) {
+                s.length = undoLength[s.id];
+                s.run.last = undoLast[s.id];
+                s.run.next = undoNext[s.id];
+            }
+        }
+    }
+
+    /**
+     * Drops the caches of the idle slots (into the prompt cache, when it is on), as llama-server
+     * clears idle slots when its unified KV cache is full; false if none held anything.
+     */
+    private boolean dropIdleCaches() {
+        boolean dropped = false;
+        for (Slot s : slots) {
+            if (s.run == null && s.length > 0) {
+                if (promptCache != null) {
+                    promptCache.save(s);
+                }
+                decoder.removeFrom(s.id, 0);
+                s.length = 0;
+                dropped = true;
+            }
+        }
+        return dropped;
     }
 
     /**

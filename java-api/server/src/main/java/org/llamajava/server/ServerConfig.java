@@ -72,6 +72,11 @@ import org.llamajava.chat.ChatTemplate;
  *                      ({@code /health}, {@code /props} with {@code is_sleeping}, {@code /metrics} and
  *                      {@code /v1/models} do not wake it); the model the caller gave stays loaded.
  *                      Null (the default): never
+ * @param kvUnified     llama-server's {@code --kv-unified}: each slot may hold the whole context
+ *                      ({@code contextSize}), the slots sharing its cells; when they fill it, the
+ *                      idle slots' caches go and then the running requests fail with 500
+ *                      "Context size has been exceeded", as llama-server's. False (the default):
+ *                      each slot holds {@code contextSize / slots}
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -80,7 +85,8 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults,
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
-                           org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle) {
+                           org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle,
+                           boolean kvUnified) {
 
     /** The most tokens one request may generate when the context shifts (-1 asks for them). */
     public static final int MAX_SHIFTED_TOKENS = 1 << 16;
@@ -198,6 +204,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private boolean contextShift;
         private int keepTokens;
         private Duration sleepIdle;
+        private boolean kvUnified;
 
         private Builder() {}
 
@@ -252,12 +259,14 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder keepTokens(int v) { this.keepTokens = v; return this; }
         /** llama-server's {@code --sleep-idle-seconds}: see {@link ServerConfig#sleepIdle()}; null (default): never. */
         public Builder sleepIdle(Duration v) { this.sleepIdle = v; return this; }
+        /** llama-server's {@code --kv-unified} (default false): see {@link ServerConfig#kvUnified()}. */
+        public Builder kvUnified(boolean v) { this.kvUnified = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
-                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle);
+                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified);
         }
     }
 }

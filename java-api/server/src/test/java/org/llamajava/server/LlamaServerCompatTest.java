@@ -65,6 +65,21 @@ class LlamaServerCompatTest {
         }
     }
 
+    /**
+     * llama-server's {@code --kv-unified} (its test_completion_unified): a slot holds the whole
+     * context, so a reply longer than the context's share of one slot is served whole.
+     */
+    @Test
+    void unifiedKv() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().slots(4).contextSize(256).kvUnified(true).build())) {
+            assertEquals(256, get(s.baseUrl() + "/props").json().get("default_generation_settings").get("n_ctx").asInt());
+            Reply r = post(s.baseUrl() + "/completion", "{\"prompt\": \"A\", \"n_predict\": 150, \"ignore_eos\": true}");
+            assertEquals(200, r.status(), r.raw().body());
+            assertEquals(150, r.json().get("timings").get("predicted_n").asInt(), "more than a quarter of 256");
+        }
+    }
+
     @Test
     void slotsSaveRestoreAndErase() throws Exception {
         Path saves = Files.createDirectories(tmp.resolve("slots"));

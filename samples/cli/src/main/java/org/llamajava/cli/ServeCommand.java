@@ -148,6 +148,15 @@ final class ServeCommand extends CliCommand {
             + " the next request, as llama-server's (/props says is_sleeping; default: -1, never)")
     int sleepIdleSeconds;
 
+    @Option(names = {"-kvu", "--kv-unified"}, defaultValue = "${env:LLAMA_ARG_KV_UNIFIED:-false}",
+            description = "one KV cache for all slots: each may hold the whole context (-c), as llama-server's"
+            + " --kv-unified; when the slots together fill it, the running requests fail (default: off, each slot"
+            + " holds -c / -np)")
+    boolean kvUnified;
+
+    @Option(names = {"-no-kvu", "--no-kv-unified"}, description = "each slot holds -c / -np tokens (the default)")
+    boolean noKvUnified;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -283,6 +292,7 @@ final class ServeCommand extends CliCommand {
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
                 .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
+                .kvUnified(kvUnified && !noKvUnified)
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
