@@ -154,6 +154,14 @@ public final class Embedder implements AutoCloseable {
      *     {@link #contextSize()} or holds a token outside the vocabulary; nothing is computed then
      */
     public List<float[]> embedAllTokens(List<int[]> inputs) {
+        return embedAllTokens(inputs, null);
+    }
+
+    /**
+     * Like {@link #embedAllTokens(List)}, telling {@code progress} after each native batch how many
+     * inputs are done (on this thread; it must not call this Embedder).
+     */
+    public List<float[]> embedAllTokens(List<int[]> inputs, ProgressListener progress) {
         if (runner.pooling == Pooling.NONE) {
             throw new IllegalStateException("this Embedder pools nothing (Pooling.NONE): create it with another pooling");
         }
@@ -175,7 +183,7 @@ public final class Embedder implements AutoCloseable {
         }
         float[][] out = new float[copies.size()][];
         runner.run(copies, (input, token, vector) -> out[input] = normalize(vector, runner.dimension, normalization),
-                null);
+                progress);
         return Collections.unmodifiableList(Arrays.asList(out));
     }
 

@@ -128,20 +128,22 @@ final class EmbeddingApi implements AutoCloseable {
                     + " dimensions; leave 'dimensions' out or send that");
         }
         // one list per input: its pooled vector, or (pooling none) one per token
+        int[] decodes = new int[1];
         List<List<float[]>> vectors = call(() -> {
             List<List<float[]>> out = new ArrayList<>();
             if (perToken) {
                 for (int[] t : ids) {
-                    out.add(embedder.embedTokens(t));
+                    out.add(embedder.embedTokens(t)); // one decode: an input fits the context
+                    decodes[0]++;
                 }
             } else {
-                for (float[] v : embedder.embedAllTokens(ids)) {
+                for (float[] v : embedder.embedAllTokens(ids, (done, total) -> decodes[0]++)) {
                     out.add(List.of(norm.apply(v)));
                 }
             }
             return out;
         });
-        server.metrics().embedded(tokens);
+        server.metrics().embedded(tokens, decodes[0]);
         if (!openAi) {
             ArrayNode list = OpenAiFormat.F.arrayNode();
             for (int i = 0; i < vectors.size(); i++) {

@@ -123,6 +123,8 @@ final class ServerMetrics {
                 .callback(cb -> cb.call(queued.getAsInt())).register(registry);
         embedTokens = Counter.builder().name("llamacpp:prompt_tokens_total").help("Number of prompt tokens processed.")
                 .register(registry);
+        embedDecodes = Counter.builder().name("llamacpp:n_decode_total").help("Total number of llama_decode() calls")
+                .register(registry);
     }
 
     private void gauge(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {
@@ -165,13 +167,15 @@ final class ServerMetrics {
         }
     }
 
-    /** Prompt tokens of embedding or rerank inputs (llama-server counts them as prompt tokens). */
+    /** Prompt tokens of embedding or rerank inputs (llama-server counts them as prompt tokens), and their decodes. */
     private Counter embedTokens;
+    private Counter embedDecodes;
 
-    /** Counts an embedding request's input tokens. */
-    void embedded(int tokens) {
+    /** Counts an embedding request's input tokens and the decodes that embedded them. */
+    void embedded(int tokens, int decodes) {
         if (embedTokens != null) {
             embedTokens.inc(tokens);
+            embedDecodes.inc(decodes);
         }
     }
 

@@ -115,6 +115,8 @@ class EmbeddingServerTest {
                 assertEquals(1, r.json().get(0).get("embedding").size(), "one pooled vector");
                 assertRow(l2.embed(text), r.json().get(0).get("embedding").get(0), "L2 by default");
                 assertRow(l2.embed("a cat"), r.json().get(1).get("embedding").get(0), "the second input");
+                String metrics = ServerFixture.get(s.baseUrl() + "/metrics").raw().body();
+                assertTrue(metrics.contains("llamacpp:n_decode_total 1.0"), "two short inputs, one decode:\n" + metrics);
                 Reply unscaled = post(s.baseUrl() + "/embeddings", "{\"input\": " + q(text) + ", \"embd_normalize\": -1}");
                 assertRow(raw.embed(text), unscaled.json().get(0).get("embedding").get(0), "embd_normalize -1");
                 Reply tooLong = post(s.baseUrl() + "/v1/embeddings", "{\"input\": " + q("word ".repeat(2000)) + "}");
