@@ -125,6 +125,8 @@ final class ServerMetrics {
                 .register(registry);
         embedDecodes = Counter.builder().name("llamacpp:n_decode_total").help("Total number of llama_decode() calls")
                 .register(registry);
+        CounterWithCallback.builder().name("llamacpp:tokens_predicted_total").help("Number of generation tokens"
+                + " processed (always 0: embeddings sample none)").callback(cb -> cb.call(0)).register(registry);
     }
 
     private void gauge(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {

@@ -117,6 +117,7 @@ class EmbeddingServerTest {
                 assertRow(l2.embed("a cat"), r.json().get(1).get("embedding").get(0), "the second input");
                 String metrics = ServerFixture.get(s.baseUrl() + "/metrics").raw().body();
                 assertTrue(metrics.contains("llamacpp:n_decode_total 1.0"), "two short inputs, one decode:\n" + metrics);
+                assertTrue(metrics.contains("llamacpp:tokens_predicted_total 0.0"), metrics);
                 Reply unscaled = post(s.baseUrl() + "/embeddings", "{\"input\": " + q(text) + ", \"embd_normalize\": -1}");
                 assertRow(raw.embed(text), unscaled.json().get(0).get("embedding").get(0), "embd_normalize -1");
                 Reply tooLong = post(s.baseUrl() + "/v1/embeddings", "{\"input\": " + q("word ".repeat(2000)) + "}");
