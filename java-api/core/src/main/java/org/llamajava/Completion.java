@@ -16,10 +16,20 @@ import java.util.Objects;
  * @param acceptedTokens of those, tokens the model verified and kept
  * @param mediaTokens  of the prompt's tokens (evaluated or reused), how many were image or audio
  *                     embeddings from a projector ({@code org.llamajava.multimodal}); 0 for a text prompt
+ * @param discardedTokens tokens the batching engine's context shift dropped from the request's
+ *                     slot so that it could go on generating ({@link org.llamajava.batch.EngineParams#overflow()});
+ *                     0 when its context never filled up
  */
 public record Completion(String text, int[] tokens, int promptTokens, int cachedTokens,
                          FinishReason finishReason, Timings timings, int draftedTokens, int acceptedTokens,
-                         int mediaTokens) {
+                         int mediaTokens, int discardedTokens) {
+
+    /** A completion whose context was never shifted. */
+    public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
+                      Timings timings, int draftedTokens, int acceptedTokens, int mediaTokens) {
+        this(text, tokens, promptTokens, cachedTokens, finishReason, timings, draftedTokens, acceptedTokens,
+                mediaTokens, 0);
+    }
 
     /** A completion generated without speculation, of a text prompt. */
     public Completion(String text, int[] tokens, int promptTokens, int cachedTokens, FinishReason finishReason,
@@ -61,19 +71,21 @@ public record Completion(String text, int[] tokens, int promptTokens, int cached
         return o instanceof Completion c && Objects.equals(text, c.text) && Arrays.equals(tokens, c.tokens)
                 && promptTokens == c.promptTokens && cachedTokens == c.cachedTokens
                 && finishReason == c.finishReason && Objects.equals(timings, c.timings)
-                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens && mediaTokens == c.mediaTokens;
+                && draftedTokens == c.draftedTokens && acceptedTokens == c.acceptedTokens && mediaTokens == c.mediaTokens
+                && discardedTokens == c.discardedTokens;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(text, Arrays.hashCode(tokens), promptTokens, cachedTokens, finishReason, timings,
-                draftedTokens, acceptedTokens, mediaTokens);
+                draftedTokens, acceptedTokens, mediaTokens, discardedTokens);
     }
 
     @Override
     public String toString() {
         return "Completion[text=" + text + ", tokens=" + Arrays.toString(tokens) + ", promptTokens=" + promptTokens
                 + ", cachedTokens=" + cachedTokens + ", finishReason=" + finishReason + ", timings=" + timings + ", draftedTokens=" + draftedTokens + ", acceptedTokens=" + acceptedTokens
-                + (mediaTokens == 0 ? "" : ", mediaTokens=" + mediaTokens) + "]";
+                + (mediaTokens == 0 ? "" : ", mediaTokens=" + mediaTokens)
+                + (discardedTokens == 0 ? "" : ", discardedTokens=" + discardedTokens) + "]";
     }
 }

@@ -325,6 +325,13 @@ final class Decoder implements BatchDecoder<Sampler> {
     }
 
     @Override
+    public void shift(int seq, int keep, int discard, int end) {
+        llama_memory_seq_rm(llama_get_memory(ctx), seq, keep, keep + discard);
+        llama_memory_seq_add(llama_get_memory(ctx), seq, keep + discard, end, -discard);
+        forgetLogits(seq);
+    }
+
+    @Override
     public byte[] saveSequence(int seq) {
         long size = llama_state_seq_get_size(ctx, seq);
         if (size <= 0 || size > Integer.MAX_VALUE - 1024) {

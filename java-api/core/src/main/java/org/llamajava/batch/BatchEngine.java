@@ -88,7 +88,7 @@ public final class BatchEngine implements AutoCloseable {
         this.context = model.createContext(ContextParams.builder().contextSize(params.contextSize())
                 .batchSize(params.batchSize()).ubatchSize(Math.min(512, params.batchSize())).sequences(params.slots())
                 .threads(params.threads()).build());
-        this.perSlot = context.contextSize() / params.slots();
+        this.perSlot = params.unifiedKv() ? context.contextSize() : context.contextSize() / params.slots();
         this.queue = new ArrayBlockingQueue<>(params.maxQueue());
         this.stepper = new Stepper(model, context, params, perSlot);
         this.lora = stepper.lora();
@@ -184,7 +184,18 @@ public final class BatchEngine implements AutoCloseable {
         lora.setDefaults(BatchRequest.checkedCopy(adapters));
     }
 
-    /** Most tokens one request may hold (prompt and generated): the context divided by the slots. */
+    /**
+     * Whether a request whose slot fills up goes on after a context shift: {@link EngineParams#overflow()}
+     * asks for it and the model's memory can shift positions ({@link Context#canShift()}).
+     */
+    public boolean contextShift() {
+        return stepper.shifts();
+    }
+
+    /**
+     * Most tokens one request may hold (prompt and generated): the context divided by the slots,
+     * or the whole context with {@link EngineParams#unifiedKv()}.
+     */
     public int tokensPerSlot() {
         return perSlot;
     }

@@ -1,6 +1,7 @@
 package org.llamajava.batch;
 
 import org.llamajava.ContextParams;
+import org.llamajava.OverflowPolicy;
 
 /**
  * How to start a {@link BatchEngine}. Build with {@link #builder()}.
@@ -20,9 +21,25 @@ import org.llamajava.ContextParams;
  *                    longer prefix with a saved cache than with any slot restores it into its slot;
  *                    the least recently used are dropped past this size. 0: off (idle slots keep
  *                    their KV); -1: no limit. Default: a quarter of the heap, at most 8 GiB
+ * @param overflow    what a request does when its slot fills up while it generates (the slot's
+ *                    tokens, prompt and generated, leave one cell free). {@link OverflowPolicy#fail()}
+ *                    (the default): it ends, with {@link org.llamajava.FinishReason#MAX_TOKENS}.
+ *                    {@link OverflowPolicy#shift(int) shift(keep)}: llama-server's
+ *                    {@code --context-shift}: the slot drops half of its tokens after the first
+ *                    {@code keep} (at most the slot's size less 4), moves the rest back, and the
+ *                    request goes on ({@link org.llamajava.Completion#discardedTokens()} counts the
+ *                    tokens dropped). Requests with images or audio, and models whose memory cannot
+ *                    shift positions ({@link BatchEngine#contextShift()}), end as with {@code fail()}
+ * @param unifiedKv   llama-server's {@code --kv-unified}: each slot may hold the whole context
+ *                    ({@link BatchEngine#tokensPerSlot()} is {@code contextSize}), the slots sharing
+ *                    its cells. When they run out, the idle slots' caches are dropped (kept in the
+ *                    prompt cache if it is on) and the step is decoded again; if none is left to
+ *                    drop, every running request fails with a {@link org.llamajava.ContextOverflowException}
+ *                    ("Context size has been exceeded", as llama-server's). False (the default):
+ *                    each slot holds {@code contextSize / slots}, so that the slots never run out
  */
 public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue,
-                           long promptCacheBytes) {
+                           long promptCacheBytes, OverflowPolicy overflow, boolean unifiedKv) {
 
     public EngineParams {
         if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
@@ -46,6 +63,14 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
             throw new IllegalArgumentException("promptCacheBytes must be -1 (no limit), 0 (off) or a size in bytes; got "
                     + promptCacheBytes);
         }
+        if (overflow == null) {
+            throw new IllegalArgumentException("overflow is null; OverflowPolicy.fail() ends a request whose slot is full");
+        }
+    }
+
+    /** Parameters whose requests end when their slot is full ({@link OverflowPolicy#fail()}). */
+    public EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue, long promptCacheBytes) {
+        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, OverflowPolicy.fail(), false);
     }
 
     /** Parameters with the default prompt cache ({@link #defaultPromptCacheBytes()}). */
@@ -78,6 +103,8 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         private int threads = ContextParams.defaults().threads();
         private int maxQueue = 64;
         private long promptCacheBytes = defaultPromptCacheBytes();
+        private OverflowPolicy overflow = OverflowPolicy.fail();
+        private boolean unifiedKv;
 
         private Builder() {}
 
@@ -88,9 +115,13 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         public Builder maxQueue(int v) { this.maxQueue = v; return this; }
         /** See {@link EngineParams#promptCacheBytes()}: 0 turns the prompt cache off, -1 lifts its limit. */
         public Builder promptCacheBytes(long v) { this.promptCacheBytes = v; return this; }
+        /** See {@link EngineParams#overflow()}: {@code OverflowPolicy.shift(keep)} is llama-server's context shift. */
+        public Builder overflow(OverflowPolicy v) { this.overflow = v; return this; }
+        /** See {@link EngineParams#unifiedKv()}: llama-server's {@code --kv-unified}, slots sharing the whole context. */
+        public Builder unifiedKv(boolean v) { this.unifiedKv = v; return this; }
 
         public EngineParams build() {
-            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes);
+            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow, unifiedKv);
         }
     }
 }

@@ -36,6 +36,8 @@ final class Run {
     int next;
     int cached;
     int last = -1;
+    /** Tokens context shifts dropped from its slot. */
+    int discarded;
 
     /** A request in slot {@code seq} of {@code decoder}'s context. */
     Run(BatchRequest request, BatchHandle handle, Sampler sampler, BatchDecoder<Sampler> decoder, int seq) {
@@ -70,6 +72,7 @@ final class Run {
         int evaluated = next - cached;
         int n = loop.count();
         return new Completion(loop.text(), loop.tokens(), evaluated, cached, FinishReason.valueOf(loop.end().name()),
-                new Timings(evaluated, done - start, n, now - done), media == null ? 0 : media.mediaPositions());
+                new Timings(evaluated, done - start, n, now - done), 0, 0, media == null ? 0 : media.mediaPositions(),
+                discarded);
     }
 }

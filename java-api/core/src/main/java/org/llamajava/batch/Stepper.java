@@ -37,12 +37,23 @@ final class Stepper {
     private final int[] sampleSlots;
     /** The slots whose prompt a step advanced, to tell their progress listeners (engine thread). */
     private final int[] progressed;
+    /**
+     * What each slot held before this step's rows (its length, the token it was to decode, its
+     * prompt's next token; -2: no rows this step), to undo the step when the KV cache had no room.
+     */
+    private final int[] undoLength;
+    private final int[] undoLast;
+    private final int[] undoNext;
 
     private final SlotChooser chooser;
     private final MediaChunks media;
     private final LoraScheduler lora;
     /** Idle slots' caches in host memory; null when off. */
     private final PromptCache promptCache;
+    /** Whether a generating request whose slot is full shifts it (else it ends). */
+    private final boolean shift;
+    /** Tokens at the start of a slot that a shift keeps. */
+    private final int keep;
 
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong promptEvaluated = new AtomicLong();
@@ -64,11 +75,21 @@ final class Stepper {
         }
         this.sampleSlots = new int[slots.length];
         this.progressed = new int[slots.length];
+        this.undoLength = new int[slots.length];
+        this.undoLast = new int[slots.length];
+        this.undoNext = new int[slots.length];
         this.chooser = new SlotChooser(slots);
         this.media = new MediaChunks(context, decoder);
         this.lora = new LoraScheduler(context, slots);
         this.promptCache = params.promptCacheBytes() != 0
                 ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
+        this.shift = params.overflow().shift() && context.canShift();
+        this.keep = Math.max(0, Math.min(perSlot - 4, params.overflow().keepTokens()));
+    }
+
+    /** Whether full slots shift ({@link EngineParams#overflow()} asks for it and the model's memory can). */
+    boolean shifts() {
+        return shift;
     }
 
     /** The engine's LoRA adapters: the defaults, the set applied, which set each step decodes. */
@@ -157,15 +178,20 @@ final class Stepper {
         int budget = decoder.capacity();
         int ns = 0;
         int np = 0;
+        Arrays.fill(undoLength, -2);
         for (Slot s : slots) {
             Run run = s.run;
             if (run == null || run.last < 0 || !run.loras.equals(group)) {
                 continue;
             }
-            if (s.length >= perSlot) {
+            // as llama-server: the token just sampled needs a cell, and one stays free
+            if (s.length + 1 >= perSlot && !shift(s, run)) {
                 finish(s, TokenLoop.End.MAX_TOKENS); // the slot's share of the context is full
                 continue;
             }
+            undoLength[s.id] = s.length;
+            undoLast[s.id] = run.last;
+            undoNext[s.id] = run.next;
             decoder.add(s.id, run.last, s.length, true);
             s.remember(run.last);
             run.last = -1;
@@ -194,6 +220,9 @@ final class Stepper {
                 }
             }
             prefillers--;
+            undoLength[s.id] = s.length;
+            undoLast[s.id] = run.last;
+            undoNext[s.id] = run.next;
             for (int i = 0; i < take; i++) {
                 int token = run.request.promptToken(run.next++);
                 boolean last = !run.prefilling();
@@ -215,8 +244,14 @@ final class Stepper {
         }
         int rc = decoder.decode();
         decodes.incrementAndGet();
+        if (rc == 1 && dropIdleCaches()) {
+            undo(); // llama.cpp wrote nothing: the next step decodes the same rows, in the room made
+            return;
+        }
         if (rc != 0) {
-            failAll(decoder.failure(rc, rows));
+            RuntimeException e = decoder.failure(rc, rows);
+            failAll(rc == 1 ? new org.llamajava.ContextOverflowException("Context size has been exceeded: the slots"
+                    + " together hold more tokens than the KV cache has cells (" + e.getMessage() + ")") : e);
             return;
         }
         for (int i = 0; i < np; i++) {
@@ -232,6 +267,57 @@ final class Stepper {
                 accept(s);
             }
         }
+    }
+
+    /** Puts the slots back as they were before this step's rows. */
+    private void undo() {
+        for (Slot s : slots) {
+            if (undoLength[s.id] != -2 && s.run != null) {
+                s.length = undoLength[s.id];
+                s.run.last = undoLast[s.id];
+                s.run.next = undoNext[s.id];
+            }
+        }
+    }
+
+    /**
+     * Drops the caches of the idle slots (into the prompt cache, when it is on), as llama-server
+     * clears idle slots when its unified KV cache is full; false if none held anything.
+     */
+    private boolean dropIdleCaches() {
+        boolean dropped = false;
+        for (Slot s : slots) {
+            if (s.run == null && s.length > 0) {
+                if (promptCache != null) {
+                    promptCache.save(s);
+                }
+                decoder.removeFrom(s.id, 0);
+                s.length = 0;
+                dropped = true;
+            }
+        }
+        return dropped;
+    }
+
+    /**
+     * llama-server's context shift of a full slot: drops half of the tokens after the first
+     * {@link #keep} and moves the rest back; false (nothing done) when the engine does not shift,
+     * the request has media (whose chunks span positions) or nothing would be dropped.
+     */
+    private boolean shift(Slot s, Run run) {
+        if (!shift || run.media != null) {
+            return false;
+        }
+        int left = s.length - keep;
+        int discard = Math.max(0, Math.min(left / 2, left - 1));
+        if (discard == 0) {
+            return false;
+        }
+        decoder.shift(s.id, keep, discard, s.length);
+        System.arraycopy(s.cache, keep + discard, s.cache, keep, s.length - keep - discard);
+        s.length -= discard;
+        run.discarded += discard;
+        return true;
     }
 
     /**

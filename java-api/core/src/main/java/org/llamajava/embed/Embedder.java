@@ -154,6 +154,14 @@ public final class Embedder implements AutoCloseable {
      *     {@link #contextSize()} or holds a token outside the vocabulary; nothing is computed then
      */
     public List<float[]> embedAllTokens(List<int[]> inputs) {
+        return embedAllTokens(inputs, null);
+    }
+
+    /**
+     * Like {@link #embedAllTokens(List)}, telling {@code progress} after each native batch how many
+     * inputs are done (on this thread; it must not call this Embedder).
+     */
+    public List<float[]> embedAllTokens(List<int[]> inputs, ProgressListener progress) {
         if (runner.pooling == Pooling.NONE) {
             throw new IllegalStateException("this Embedder pools nothing (Pooling.NONE): create it with another pooling");
         }
@@ -175,7 +183,7 @@ public final class Embedder implements AutoCloseable {
         }
         float[][] out = new float[copies.size()][];
         runner.run(copies, (input, token, vector) -> out[input] = normalize(vector, runner.dimension, normalization),
-                null);
+                progress);
         return Collections.unmodifiableList(Arrays.asList(out));
     }
 
@@ -191,6 +199,33 @@ public final class Embedder implements AutoCloseable {
         int[] tokens = runner.tokens(text, 0);
         List<float[]> out = new ArrayList<>(tokens.length);
         runner.run(List.of(tokens), (input, token, vector) -> out.add(normalize(vector, runner.dimension, normalization)), null);
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * One vector per token of an input given as token ids (as llama-server's {@code /embeddings}
+     * takes them, embedded as they are), for an Embedder created with {@link Pooling#NONE}
+     * (normalized each, as {@link #embedTokens(String)}).
+     *
+     * @throws IllegalArgumentException for no tokens, more than {@link #contextSize()}, or a token
+     *     outside the vocabulary
+     */
+    public List<float[]> embedTokens(int[] tokens) {
+        if (runner.pooling != Pooling.NONE) {
+            throw new IllegalStateException("token embeddings need an Embedder created with Pooling.NONE; this one"
+                    + " pools by " + runner.pooling);
+        }
+        if (tokens == null || tokens.length == 0) {
+            throw new IllegalArgumentException("the input has no tokens");
+        }
+        if (tokens.length > runner.capacity()) {
+            throw new IllegalArgumentException("the input has " + tokens.length + " tokens; this Embedder takes at most "
+                    + runner.capacity() + " (its context size)");
+        }
+        runner.model.vocabulary().checkTokens(tokens);
+        List<float[]> out = new ArrayList<>(tokens.length);
+        runner.run(List.of(tokens.clone()), (input, token, vector) -> out.add(normalize(vector, runner.dimension,
+                normalization)), null);
         return Collections.unmodifiableList(out);
     }
 

@@ -32,6 +32,16 @@ public record Normalization(int value) {
         return new Normalization(p);
     }
 
+    /**
+     * A scaled copy of {@code vector} (for one computed with {@link #NONE}, e.g. to apply a
+     * normalization that a request chose, as llama-server's {@code embd_normalize}).
+     */
+    public float[] apply(float[] vector) {
+        float[] out = new float[vector.length];
+        apply(java.nio.FloatBuffer.wrap(vector), out);
+        return out;
+    }
+
     /** Writes {@code in[off..off+n)} scaled into {@code out[0..n)}, exactly as llama.cpp does (in double). */
     void apply(java.nio.FloatBuffer in, float[] out) {
         int n = out.length;

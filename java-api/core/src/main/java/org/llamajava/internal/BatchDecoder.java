@@ -57,6 +57,13 @@ public interface BatchDecoder<S> {
     /** Drops sequence {@code seq}'s cache from position {@code pos} on (0: all of it). */
     void removeFrom(int seq, int pos);
 
+    /**
+     * llama.cpp's context shift: drops sequence {@code seq}'s cells at positions {@code keep} to
+     * {@code keep + discard - 1} and moves those from {@code keep + discard} to {@code end - 1}
+     * back by {@code discard}, so that they follow the kept ones.
+     */
+    void shift(int seq, int keep, int discard, int end);
+
     /** Sequence {@code seq}'s KV state ({@code llama_state_seq_get_data}), or null if it does not fit an array. */
     byte[] saveSequence(int seq);
 

@@ -124,6 +124,32 @@ class EmbedderTest {
         }
     }
 
+    /**
+     * Pooling none from token ids (llama-server's {@code /embeddings}) gives the vectors the text
+     * gives, one per token; a normalization applied afterwards is the one the embedder applies.
+     */
+    @Test
+    void tokenEmbeddingsFromIdsAndNormalizationAfterwards() {
+        Path file = TestSupport.writeTinyModel(tmp);
+        String text = "the little girl and the dog";
+        try (Model model = Model.load(file);
+             Embedder none = Embedder.create(model, EmbedderParams.builder().pooling(Pooling.NONE)
+                     .normalization(Normalization.NONE).build());
+             Embedder l2 = Embedder.create(model, EmbedderParams.builder().pooling(Pooling.NONE).build())) {
+            int[] ids = model.vocabulary().tokenize(text, true, true);
+            List<float[]> fromIds = none.embedTokens(ids);
+            assertEquals(ids.length, fromIds.size());
+            EmbeddingOracle.assertVectorsEqual(none.embedTokens(text), fromIds, 0f, "ids as the text's tokens");
+            List<float[]> normalized = l2.embedTokens(ids);
+            for (int i = 0; i < ids.length; i++) {
+                assertArrayEquals(normalized.get(i), Normalization.L2.apply(fromIds.get(i)), 1e-6f, "token " + i);
+                assertTrue(Math.abs(norm(fromIds.get(i)) - 1) > 1e-3, "the raw vector is not a unit vector");
+            }
+            assertThrows(IllegalArgumentException.class, () -> none.embedTokens(new int[0]));
+            assertThrows(IllegalArgumentException.class, () -> none.embedTokens(new int[] {-1}));
+        }
+    }
+
     @Test
     void misuseIsAJavaExceptionAndTheJvmLives() throws Exception {
         Path file = TestSupport.writeTinyModel(tmp);

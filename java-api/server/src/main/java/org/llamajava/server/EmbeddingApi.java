@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.llamajava.Vocabulary;
 import org.llamajava.embed.Embedder;
 import org.llamajava.embed.EmbedderParams;
+import org.llamajava.embed.Normalization;
 import org.llamajava.embed.Reranker;
 import org.llamajava.embed.ScoredDocument;
 
@@ -44,15 +45,12 @@ final class EmbeddingApi implements AutoCloseable {
             return t;
         });
         int train = server.model().trainingContextLength();
-        if (c.pooling() == org.llamajava.Pooling.NONE) {
-            throw new IllegalArgumentException("pooling none (one vector per token) is not served: /v1/embeddings"
-                    + " answers one vector per input; use mean, cls or last");
-        }
         EmbedderParams.Builder pb = EmbedderParams.builder();
         if (!rerank && c.pooling() != org.llamajava.Pooling.MODEL) {
             pb.pooling(c.pooling());
         }
-        EmbedderParams params = pb.threads(c.threads())
+        // vectors as the model computes them: each request's embd_normalize scales them (pooling none: never)
+        EmbedderParams params = pb.threads(c.threads()).normalization(rerank ? Normalization.L2 : Normalization.NONE)
                 .contextSize(train > 0 ? Math.min(c.contextSize(), train) : c.contextSize()).build();
         try {
             worker.submit(() -> {
@@ -77,45 +75,99 @@ final class EmbeddingApi implements AutoCloseable {
         return worker.getQueue().size();
     }
 
+    /** OpenAI's {@code /v1/embeddings}: one vector per input ({@code "content"} instead of {@code "input"}: llama-server's own shape). */
     void embeddings(Context ctx) {
+        embeddings(ctx, true);
+    }
+
+    /**
+     * llama-server's {@code /embeddings}: {@code [{"index", "embedding": [[...]]}]}, the pooled
+     * vector, or with pooling none one vector per token (not normalized).
+     */
+    void nativeEmbeddings(Context ctx) {
+        embeddings(ctx, false);
+    }
+
+    private void embeddings(Context ctx, boolean openAi) {
         if (rerank) {
             throw ApiException.notSupported("this server was started for reranking (--reranking): it serves /v1/rerank");
         }
         JsonBody b = server.read(ctx);
+        boolean perToken = embedder.pooling() == org.llamajava.Pooling.NONE;
+        if (openAi && !b.has("input") && b.has("content")) {
+            openAi = false; // as llama-server: "content" is not OpenAI's, the reply is its own shape
+        }
+        if (openAi && perToken) { // llama-server's words
+            throw ApiException.invalid("Pooling type 'none' is not OAI compatible. Please use a different pooling type");
+        }
         List<Object> inputs = inputs(b);
         String format = b.string("encoding_format", "float");
         if (!format.equals("float") && !format.equals("base64")) {
             throw ApiException.invalid("encoding_format", "'encoding_format' must be \"float\" or \"base64\"");
         }
         int dims = (int) b.integer("dimensions", 0, 1, Integer.MAX_VALUE);
-        record Result(List<float[]> vectors, int tokens) {}
-        Result r = call(() -> {
-            int tokens = 0;
-            List<int[]> ids = new ArrayList<>();
-            for (Object in : inputs) {
-                int[] t = in instanceof String s ? embedder.tokenize(s) : (int[]) in;
-                tokens += t.length;
-                ids.add(t);
+        Normalization norm = new Normalization((int) b.integer("embd_normalize", 2, -1, 64));
+        Vocabulary vocab = server.model().vocabulary();
+        List<int[]> ids = new ArrayList<>();
+        int tokens = 0;
+        for (Object in : inputs) {
+            // text as the Embedder tokenizes it (special tokens added and parsed; the server gives no prefix)
+            int[] t = in instanceof String s ? vocab.tokenize(s, true, true) : (int[]) in;
+            if (t.length == 0) {
+                throw ApiException.invalid("input", "Input content cannot be empty");
             }
-            boolean text = inputs.stream().allMatch(in -> in instanceof String);
-            // text through the Embedder's own path (prefix, truncation); token ids as they are
-            List<float[]> vectors = text ? embedder.embedAll(inputs.stream().map(String.class::cast).toList())
-                    : embedder.embedAllTokens(ids);
-            return new Result(vectors, tokens);
-        });
-        server.metrics().embedded(r.tokens());
+            if (t.length > embedder.contextSize()) { // llama-server's words
+                throw ApiException.invalid("input", "input (" + t.length + " tokens) is too large to process. increase"
+                        + " the physical batch size (current batch size: " + embedder.contextSize() + ")");
+            }
+            tokens += t.length;
+            ids.add(t);
+        }
         if (dims != 0 && dims != embedder.dimension()) {
             throw ApiException.invalid("dimensions", "this model's embeddings have " + embedder.dimension()
                     + " dimensions; leave 'dimensions' out or send that");
         }
+        // one list per input: its pooled vector, or (pooling none) one per token
+        int[] decodes = new int[1];
+        List<List<float[]>> vectors = call(() -> {
+            List<List<float[]>> out = new ArrayList<>();
+            if (perToken) {
+                for (int[] t : ids) {
+                    out.add(embedder.embedTokens(t)); // one decode: an input fits the context
+                    decodes[0]++;
+                }
+            } else {
+                for (float[] v : embedder.embedAllTokens(ids, (done, total) -> decodes[0]++)) {
+                    out.add(List.of(norm.apply(v)));
+                }
+            }
+            return out;
+        });
+        server.metrics().embedded(tokens, decodes[0]);
+        if (!openAi) {
+            ArrayNode list = OpenAiFormat.F.arrayNode();
+            for (int i = 0; i < vectors.size(); i++) {
+                ObjectNode e = list.addObject();
+                e.put("index", i);
+                ArrayNode rows = e.putArray("embedding");
+                for (float[] v : vectors.get(i)) {
+                    ArrayNode a = rows.addArray();
+                    for (float x : v) {
+                        a.add(x);
+                    }
+                }
+            }
+            ctx.contentType("application/json").result(server.json(list));
+            return;
+        }
         ObjectNode o = OpenAiFormat.F.objectNode();
         o.put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (int i = 0; i < r.vectors().size(); i++) {
+        for (int i = 0; i < vectors.size(); i++) {
             ObjectNode e = data.addObject();
             e.put("object", "embedding");
             e.put("index", i);
-            float[] v = r.vectors().get(i);
+            float[] v = vectors.get(i).get(0);
             if (format.equals("base64")) {
                 ByteBuffer buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
                 buf.asFloatBuffer().put(v);
@@ -129,8 +181,8 @@ final class EmbeddingApi implements AutoCloseable {
         }
         o.put("model", server.modelName());
         ObjectNode usage = o.putObject("usage");
-        usage.put("prompt_tokens", r.tokens());
-        usage.put("total_tokens", r.tokens());
+        usage.put("prompt_tokens", tokens);
+        usage.put("total_tokens", tokens);
         ctx.contentType("application/json").result(server.json(o));
     }
 

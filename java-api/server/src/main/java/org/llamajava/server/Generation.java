@@ -168,6 +168,9 @@ final class Generation {
         if (t instanceof CancellationException) {
             return ApiException.unavailable("the server is shutting down; the request was cancelled: retry elsewhere");
         }
+        if (t instanceof org.llamajava.ContextOverflowException e) { // the slots filled a unified KV cache
+            return new ApiException(500, "server_error", null, null, e.getMessage());
+        }
         return t instanceof RuntimeException r ? r : new IllegalStateException(String.valueOf(t), t);
     }
 

@@ -31,7 +31,10 @@ final class GenerationApi {
     private final ChatTemplate template;
     /** A request's max_tokens when it gives none: the server's -n, or a slot's size. */
     private final int maxTokens;
-    /** The most tokens a request may ask for: a slot's size (llama-server's -n is a default, not a cap). */
+    /**
+     * The most tokens a request may ask for (llama-server's -n is a default, not a cap): a slot's
+     * size, or {@link ServerConfig#MAX_SHIFTED_TOKENS} when the context shifts.
+     */
     private final int slotTokens;
     private final int maxPromptTokens;
 
@@ -49,8 +52,9 @@ final class GenerationApi {
         this.template = template;
         int slot = engine.tokensPerSlot();
         ServerConfig c = server.config();
-        this.maxTokens = c.maxTokens() > 0 ? Math.min(c.maxTokens(), slot) : slot;
-        this.slotTokens = slot;
+        int cap = engine.contextShift() ? ServerConfig.MAX_SHIFTED_TOKENS : slot;
+        this.maxTokens = c.maxTokens() > 0 ? Math.min(c.maxTokens(), cap) : cap;
+        this.slotTokens = cap;
         this.maxPromptTokens = Math.min(slot - 1, c.maxPromptTokens() > 0 ? c.maxPromptTokens() : slot - 1);
     }
 
@@ -174,6 +178,11 @@ final class GenerationApi {
                         ResponsesApi.output(OpenAiFormat.id("msg_"), reply), ResponsesApi.usage(chat.tokens().length, c)),
                 chat -> new ResponsesApi.Chunks(id, created, server.modelName(), chat.tokens().length, chat.format(),
                         original.bool("timings_per_token", false)));
+    }
+
+    /** llama-server's {@code POST /v1/responses/input_tokens}: {@code {"input_tokens"}} of a Responses request's prompt. */
+    void responsesInputTokens(Context ctx) {
+        inputTokens(ctx, ResponsesApi.toOpenAi(server.read(ctx)), true);
     }
 
     /** Anthropic's {@code POST /v1/messages/count_tokens}: {@code {"input_tokens"}} of the rendered prompt. */
@@ -625,7 +634,9 @@ final class GenerationApi {
             p.stop().forEach(stop::add);
             o.put("prompt", promptText);
             o.put("has_new_line", c.text().contains("\n"));
-            o.put("truncated", false);
+            // as llama-server: the context shifted, or the reply ended because its slot was full
+            o.put("truncated", c.discardedTokens() > 0 || c.finishReason() == org.llamajava.FinishReason.MAX_TOKENS
+                    && c.promptTokens() + c.cachedTokens() + c.tokenCount() >= engine.tokensPerSlot());
             o.put("stop_type", switch (c.finishReason()) {
                 case END_OF_GENERATION -> "eos";
                 case MAX_TOKENS -> "limit";

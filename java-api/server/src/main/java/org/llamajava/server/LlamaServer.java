@@ -68,9 +68,22 @@ public final class LlamaServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final ServerContext context;
-    private final BatchEngine engine;
-    private final EmbeddingApi embeddings;
-    private final LoraApi loras;
+    private final ChatTemplate template;
+    private final java.util.function.Consumer<? super org.llamajava.Context> setup;
+    /** What the server holds of its model while awake (null while it sleeps), and its users, under {@link #wake}. */
+    private final Object wake = new Object();
+    private volatile Backend backend;
+    private int users;
+    private long lastUse = System.nanoTime();
+    /** Set by {@link #close()}: nothing wakes it any more (under {@link #wake}). */
+    private boolean released;
+    /** The counters of the engines that sleeping closed (their sum), and the LoRA scales the last one had. */
+    private EngineStats retired;
+    private java.util.Map<org.llamajava.LoraAdapter, Float> sleptScales;
+    /** A slot's tokens, as the first engine had them (an engine built on waking has the same). */
+    private final int tokensPerSlot;
+    /** Puts the server to sleep after {@link ServerConfig#sleepIdle()} without requests; null when it never sleeps. */
+    private java.util.concurrent.ScheduledExecutorService sleeper;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final byte[] keyDigest;
@@ -79,12 +92,15 @@ public final class LlamaServer implements AutoCloseable {
     private boolean closing;
     private Javalin app;
     /** The projector for images in chat requests, or null. */
-    private org.llamajava.multimodal.Projector projector;
+    private final org.llamajava.multimodal.Projector projector;
     /** OpenTelemetry spans per request, or null without OpenTelemetry on the classpath. */
     private final ServerTracing.Wrapper tracing;
 
-    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup) {
+    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup,
+                        org.llamajava.multimodal.Projector projector) {
         this.config = config;
+        this.setup = setup;
+        this.projector = projector;
         ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
         String name = config.modelName() != null ? config.modelName()
@@ -93,20 +109,109 @@ public final class LlamaServer implements AutoCloseable {
         this.context = new ServerContext(config, model, name, "b-llama-java-" + digest(model.fingerprint()).substring(0, 12),
                 mapper, metrics);
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
-        if (config.mode() == ServerMode.COMPLETION) {
-            this.engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
-                    .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
-                    .threads(config.threads()).maxQueue(config.maxQueue())
-                    .promptCacheBytes(config.promptCacheBytes()).build(), setup);
-            this.embeddings = null;
-            metrics.engine(engine::stats);
+        this.template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(model);
+        Backend b = Backend.open(context, template, projector, setup, null);
+        this.backend = b;
+        if (b.engine != null) {
+            this.tokensPerSlot = b.engine.tokensPerSlot();
+            metrics.engine(this::engineStats);
         } else {
-            this.engine = null;
-            this.embeddings = new EmbeddingApi(context, config.mode() == ServerMode.RERANK);
-            metrics.embedder(embeddings::queued);
+            this.tokensPerSlot = config.contextSize();
+            metrics.embedder(() -> {
+                Backend now = backend;
+                return now == null ? 0 : now.embeddings.queued();
+            });
         }
-        this.loras = new LoraApi(context, engine);
-        this.tracing = ServerTracing.start(engine, name);
+        this.tracing = ServerTracing.start(b.engine, name);
+    }
+
+    /**
+     * The server's backend for a request, built again if the server sleeps (llama-server's
+     * wake-up); {@link #leave()} after the request.
+     */
+    private Backend enter() {
+        synchronized (wake) {
+            if (released) {
+                throw ApiException.unavailable("the server is shutting down");
+            }
+            Backend b = backend;
+            if (b == null) {
+                LOG.info("waking up: building the " + (config.mode() == ServerMode.COMPLETION ? "batching engine"
+                        : "embedder") + " again");
+                b = Backend.open(context, template, projector, setup, sleptScales);
+                if (b.engine != null) {
+                    ServerTracing.start(b.engine, context.modelName()); // the new engine's spans
+                }
+                backend = b;
+            }
+            users++;
+            return b;
+        }
+    }
+
+    private void leave() {
+        synchronized (wake) {
+            users--;
+            lastUse = System.nanoTime();
+        }
+    }
+
+    /** An endpoint that needs the model's engine or embedder: it wakes the server, as llama-server's do. */
+    private Handler awake(java.util.function.Function<Backend, Handler> route) {
+        return ctx -> {
+            Backend b = enter();
+            try {
+                route.apply(b).handle(ctx);
+            } finally {
+                leave();
+            }
+        };
+    }
+
+    /** Goes to sleep if nothing has used the backend for {@link ServerConfig#sleepIdle()} (the sleeper's thread). */
+    private void sleepIfIdle() {
+        synchronized (wake) {
+            Backend b = backend;
+            if (b == null || released) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (users > 0 || b.busy()) {
+                lastUse = now;
+                return;
+            }
+            if (now - lastUse < config.sleepIdle().toNanos()) {
+                return;
+            }
+            backend = null;
+            if (b.engine != null) {
+                retired = plus(retired, b.engine.stats());
+                sleptScales = b.engine.loraAdapters();
+            }
+            b.close();
+            LOG.info("sleeping: the " + (b.engine != null ? "batching engine's context" : "embedder") + " is freed"
+                    + " until the next request");
+        }
+    }
+
+    /** Whether the server sleeps now ({@link ServerConfig#sleepIdle()}): the next request that needs the model wakes it. */
+    public boolean isSleeping() {
+        return backend == null && !closing;
+    }
+
+    /** Counters summed over engines (the current one's gauges and prompt cache); {@code a} may be null. */
+    private static EngineStats plus(EngineStats a, EngineStats b) {
+        if (a == null) {
+            return b;
+        }
+        if (b == null) {
+            return new EngineStats(a.slots(), 0, 0, a.completed(), a.promptTokensEvaluated(), a.promptTokensCached(),
+                    a.tokensGenerated(), a.decodes(), 0, 0, a.promptCacheRestores());
+        }
+        return new EngineStats(b.slots(), b.activeSlots(), b.queued(), a.completed() + b.completed(),
+                a.promptTokensEvaluated() + b.promptTokensEvaluated(), a.promptTokensCached() + b.promptTokensCached(),
+                a.tokensGenerated() + b.tokensGenerated(), a.decodes() + b.decodes(), b.promptCacheEntries(),
+                b.promptCacheBytes(), a.promptCacheRestores() + b.promptCacheRestores());
     }
 
     /**
@@ -166,12 +271,20 @@ public final class LlamaServer implements AutoCloseable {
             throw new IllegalArgumentException("a context setup (LoRA adapters, control vectors) applies to generation;"
                     + " this server is started for " + config.mode());
         }
-        LlamaServer s = new LlamaServer(model, config, contextSetup);
-        s.projector = projector;
+        LlamaServer s = new LlamaServer(model, config, contextSetup, projector);
         try {
             s.app = s.createApp();
             s.app.start(firstHost(config.host()), config.port());
             s.listenAlsoOn(config.host().split(","));
+            if (config.sleepIdle() != null) {
+                s.sleeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "llama-java-sleep");
+                    t.setDaemon(true);
+                    return t;
+                });
+                long every = Math.max(10, Math.min(250, config.sleepIdle().toMillis() / 4));
+                s.sleeper.scheduleWithFixedDelay(s::sleepIfIdle, every, every, TimeUnit.MILLISECONDS);
+            }
         } catch (RuntimeException e) {
             s.release();
             throw new IllegalStateException("the server could not start on " + config.host() + ":" + config.port() + ": "
@@ -186,8 +299,8 @@ public final class LlamaServer implements AutoCloseable {
     static final long IDLE_TIMEOUT_MS = 30_000;
 
     private Javalin createApp() {
-        ChatTemplate template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(context.model());
-        GenerationApi generation = engine == null ? null : new GenerationApi(context, engine, template, projector, loras);
+        boolean generates = config.mode() == ServerMode.COMPLETION;
+        boolean embeds = !generates;
         return Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -227,42 +340,48 @@ public final class LlamaServer implements AutoCloseable {
                         + " /v1/embeddings") + "; start it without that flag to generate text");
             };
             for (String p : new String[] {"/v1/chat/completions", "/chat/completions"}) {
-                cfg.routes.post(p, endpoint("/v1/chat/completions", generation == null ? noGeneration : generation::chat));
+                cfg.routes.post(p, endpoint("/v1/chat/completions", generates ? awake(b -> b.generation::chat) : noGeneration));
             }
             cfg.routes.post("/v1/completions", endpoint("/v1/completions",
-                    generation == null ? noGeneration : generation::completions));
+                    generates ? awake(b -> b.generation::completions) : noGeneration));
             // llama-server's native format: /completion, and /completions (the OpenAI format is under /v1)
             for (String p : new String[] {"/completion", "/completions"}) {
-                cfg.routes.post(p, endpoint("/completion", generation == null ? noGeneration : generation::nativeCompletion));
+                cfg.routes.post(p, endpoint("/completion", generates ? awake(b -> b.generation::nativeCompletion) : noGeneration));
             }
             for (String p : new String[] {"/v1/responses", "/responses"}) {
-                cfg.routes.post(p, endpoint("/v1/responses", generation == null ? noGeneration : generation::responses));
+                cfg.routes.post(p, endpoint("/v1/responses", generates ? awake(b -> b.generation::responses) : noGeneration));
             }
-            cfg.routes.post("/v1/messages", endpoint("/v1/messages", generation == null ? noGeneration : generation::messages));
+            cfg.routes.post("/v1/messages", endpoint("/v1/messages", generates ? awake(b -> b.generation::messages) : noGeneration));
             cfg.routes.post("/v1/messages/count_tokens", endpoint("/v1/messages/count_tokens",
-                    generation == null ? noGeneration : generation::countTokens));
+                    generates ? awake(b -> b.generation::countTokens) : noGeneration));
+            for (String p : new String[] {"/responses/input_tokens", "/v1/responses/input_tokens"}) {
+                cfg.routes.post(p, endpoint("/v1/responses/input_tokens",
+                        generates ? awake(b -> b.generation::responsesInputTokens) : noGeneration));
+            }
             for (String p : new String[] {"/chat/completions/input_tokens", "/v1/chat/completions/input_tokens"}) {
                 cfg.routes.post(p, endpoint("/chat/completions/input_tokens",
-                        generation == null ? noGeneration : generation::chatInputTokens));
+                        generates ? awake(b -> b.generation::chatInputTokens) : noGeneration));
             }
-            cfg.routes.post("/infill", endpoint("/infill", generation == null ? noGeneration : generation::infill));
+            cfg.routes.post("/infill", endpoint("/infill", generates ? awake(b -> b.generation::infill) : noGeneration));
             cfg.routes.post("/apply-template", endpoint("/apply-template",
-                    generation == null ? noGeneration : generation::applyTemplate));
+                    generates ? awake(b -> b.generation::applyTemplate) : noGeneration));
             Handler noEmbeddings = ctx -> {
                 throw ApiException.notSupported("this server generates text: start it with --embeddings (and an"
                         + " embedding model) for /v1/embeddings, or with --reranking for /v1/rerank");
             };
             cfg.routes.post("/v1/embeddings", endpoint("/v1/embeddings",
-                    embeddings == null ? noEmbeddings : embeddings::embeddings));
+                    embeds ? awake(b -> b.embeddings::embeddings) : noEmbeddings));
+            cfg.routes.post("/embeddings", endpoint("/embeddings",
+                    embeds ? awake(b -> b.embeddings::nativeEmbeddings) : noEmbeddings));
             for (String p : new String[] {"/v1/rerank", "/rerank"}) {
-                cfg.routes.post(p, endpoint("/v1/rerank", embeddings == null ? noEmbeddings : embeddings::rerank));
+                cfg.routes.post(p, endpoint("/v1/rerank", embeds ? awake(b -> b.embeddings::rerank) : noEmbeddings));
             }
-            cfg.routes.get("/lora-adapters", endpoint("/lora-adapters", loras::list));
-            cfg.routes.post("/lora-adapters", endpoint("/lora-adapters", loras::set));
+            cfg.routes.get("/lora-adapters", endpoint("/lora-adapters", awake(b -> b.loras::list)));
+            cfg.routes.post("/lora-adapters", endpoint("/lora-adapters", awake(b -> b.loras::set)));
             cfg.routes.get("/v1/models", endpoint("/v1/models", this::models));
             cfg.routes.get("/models", endpoint("/v1/models", this::models));
-            cfg.routes.post("/tokenize", endpoint("/tokenize", this::tokenize));
-            cfg.routes.post("/detokenize", endpoint("/detokenize", this::detokenize));
+            cfg.routes.post("/tokenize", endpoint("/tokenize", awake(b -> this::tokenize)));
+            cfg.routes.post("/detokenize", endpoint("/detokenize", awake(b -> this::detokenize)));
             cfg.routes.get("/props", endpoint("/props", this::props));
             cfg.routes.get("/health", endpoint("/health", this::health));
             cfg.routes.get("/v1/health", endpoint("/health", this::health));
@@ -273,8 +392,8 @@ public final class LlamaServer implements AutoCloseable {
                 ctx.header("Process-Start-Time-Unix", Long.toString(created)); // as llama-server
                 ctx.contentType(ServerMetrics.CONTENT_TYPE).result(context.metrics().scrape());
             }));
-            cfg.routes.get("/slots", endpoint("/slots", this::slots));
-            cfg.routes.post("/slots/{id}", endpoint("/slots", this::slotAction));
+            cfg.routes.get("/slots", endpoint("/slots", awake(b -> ctx -> slots(ctx, b))));
+            cfg.routes.post("/slots/{id}", endpoint("/slots", awake(b -> ctx -> slotAction(ctx, b))));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 answer(ctx, e);
                 context.metrics().request("other", ctx.statusCode(), 0);
@@ -308,8 +427,24 @@ public final class LlamaServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The endpoints that monitor the server: not counted in its request metrics, so that reading
+     * them changes nothing they report (as llama-server's /metrics, which has no HTTP counters).
+     */
+    private static final Set<String> MONITORING = Set.of("/metrics", "/props", "/health");
+
     /** Wraps an endpoint: counts it in flight, answers its errors, records its metrics. */
     private Handler endpoint(String name, Handler h) {
+        if (MONITORING.contains(name)) {
+            Handler plain = ctx -> {
+                try {
+                    h.handle(ctx);
+                } catch (Exception e) {
+                    answer(ctx, e);
+                }
+            };
+            return tracing == null ? plain : tracing.wrap(name, plain);
+        }
         Handler handler = ctx -> {
             long t0 = System.nanoTime();
             inFlight.incrementAndGet();
@@ -369,9 +504,9 @@ public final class LlamaServer implements AutoCloseable {
         meta.put("n_params", m.parameterCount());
         meta.put("size", m.sizeBytes());
         meta.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT));
-        if (engine != null) {
-            meta.put("slots", engine.params().slots());
-            meta.put("n_ctx_slot", engine.tokensPerSlot());
+        if (config.mode() == ServerMode.COMPLETION) {
+            meta.put("slots", config.slots());
+            meta.put("n_ctx_slot", tokensPerSlot);
         }
         ctx.contentType("application/json").result(context.json(o));
     }
@@ -384,9 +519,9 @@ public final class LlamaServer implements AutoCloseable {
         ObjectNode o = OpenAiFormat.F.objectNode();
         o.put("model_path", context.model().path().toString());
         o.put("model_alias", context.modelName());
-        o.put("total_slots", engine == null ? 1 : engine.params().slots());
+        o.put("total_slots", config.mode() == ServerMode.COMPLETION ? config.slots() : 1);
         ObjectNode gs = o.putObject("default_generation_settings");
-        gs.put("n_ctx", engine == null ? config.contextSize() : engine.tokensPerSlot());
+        gs.put("n_ctx", tokensPerSlot);
         ObjectNode params = gs.putObject("params");
         org.llamajava.SamplingSettings s = config.sampling();
         params.put("seed", s.seed());
@@ -402,6 +537,7 @@ public final class LlamaServer implements AutoCloseable {
         ChatTemplate t = config.chatTemplate();
         o.put("chat_template", t == null ? "" : t.toString());
         o.put("build_info", context.fingerprint());
+        o.put("is_sleeping", isSleeping()); // llama-server's: --sleep-idle-seconds
         ctx.contentType("application/json").result(context.json(o));
     }
 
@@ -409,7 +545,8 @@ public final class LlamaServer implements AutoCloseable {
      * llama-server's {@code GET /slots}: each slot's id, its tokens ({@code n_ctx}), whether it
      * generates; 501 when started without the endpoint ({@code --no-slots}).
      */
-    private void slots(Context ctx) {
+    private void slots(Context ctx, Backend backend) {
+        BatchEngine engine = backend.engine;
         if (!config.slotsEndpoint()) {
             throw ApiException.notSupported("this server does not serve /slots: start it with --slots");
         }
@@ -435,7 +572,8 @@ public final class LlamaServer implements AutoCloseable {
      * {@code ..}: no path escapes it); erase empties the slot's cache. 501 without a save path
      * (save, restore) or on a server that does not generate; 400 for a busy slot or a bad file.
      */
-    private void slotAction(Context ctx) {
+    private void slotAction(Context ctx, Backend backend) {
+        BatchEngine engine = backend.engine;
         if (engine == null) {
             throw ApiException.notSupported("this server does not generate, so it has no slots");
         }
@@ -576,7 +714,13 @@ public final class LlamaServer implements AutoCloseable {
 
     /** The batching engine's counters, or null when the server does not generate (embedding or rerank mode). */
     public EngineStats engineStats() {
-        return engine == null ? null : engine.stats();
+        if (config.mode() != ServerMode.COMPLETION) {
+            return null;
+        }
+        synchronized (wake) {
+            Backend b = backend;
+            return plus(retired, b == null || b.engine == null ? null : b.engine.stats());
+        }
     }
 
     /** Blocks until {@link #close()} has finished. */
@@ -616,11 +760,19 @@ public final class LlamaServer implements AutoCloseable {
     }
 
     private void release() {
-        if (engine != null) {
-            engine.close();
+        if (sleeper != null) {
+            sleeper.shutdownNow();
         }
-        if (embeddings != null) {
-            embeddings.close();
+        synchronized (wake) {
+            released = true;
+            Backend b = backend;
+            backend = null;
+            if (b != null) {
+                if (b.engine != null) {
+                    retired = plus(retired, b.engine.stats());
+                }
+                b.close();
+            }
         }
     }
 

@@ -59,6 +59,24 @@ import org.llamajava.chat.ChatTemplate;
  *                      the model's own
  * @param slotSavePath  the folder of {@code POST /slots/ID?action=save|restore} files
  *                      (llama-server's {@code --slot-save-path}); null: those actions answer 501
+ * @param contextShift  llama-server's {@code --context-shift}: a request whose slot fills up while
+ *                      it generates drops half of the slot's tokens after the first
+ *                      {@code keepTokens} (and the BOS token) and goes on (its reply says
+ *                      {@code truncated}); off (the default), it ends with finish reason
+ *                      {@code length}. With it, {@code max_tokens} may go past a slot, up to
+ *                      {@link #MAX_SHIFTED_TOKENS}. Off with a projector, as in llama-server
+ * @param keepTokens    llama-server's {@code --keep}: prompt tokens after BOS that a context shift keeps
+ * @param sleepIdle     llama-server's {@code --sleep-idle-seconds}: after this long without a request
+ *                      that needs the model, the server frees the batching engine's context (its KV
+ *                      cache and buffers) or its embedder, and the next such request builds them again
+ *                      ({@code /health}, {@code /props} with {@code is_sleeping}, {@code /metrics} and
+ *                      {@code /v1/models} do not wake it); the model the caller gave stays loaded.
+ *                      Null (the default): never
+ * @param kvUnified     llama-server's {@code --kv-unified}: each slot may hold the whole context
+ *                      ({@code contextSize}), the slots sharing its cells; when they fill it, the
+ *                      idle slots' caches go and then the running requests fail with 500
+ *                      "Context size has been exceeded", as llama-server's. False (the default):
+ *                      each slot holds {@code contextSize / slots}
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -67,7 +85,11 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            long promptCacheBytes, SamplingSettings sampling, ChatOptions chatDefaults,
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
-                           org.llamajava.Pooling pooling) {
+                           org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle,
+                           boolean kvUnified) {
+
+    /** The most tokens one request may generate when the context shifts (-1 asks for them). */
+    public static final int MAX_SHIFTED_TOKENS = 1 << 16;
 
     public ServerConfig {
         if (host == null || host.isBlank()) {
@@ -93,6 +115,12 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         positive("maxInputs", maxInputs);
         if (maxBodyBytes < 1024) {
             throw new IllegalArgumentException("maxBodyBytes must be at least 1024; got " + maxBodyBytes);
+        }
+        if (sleepIdle != null && (sleepIdle.isNegative() || sleepIdle.isZero())) {
+            throw new IllegalArgumentException("sleepIdle must be positive, or null for never; got " + sleepIdle);
+        }
+        if (keepTokens < 0) {
+            throw new IllegalArgumentException("keepTokens must be >= 0; got " + keepTokens);
         }
         if (maxTokens < 0 || maxPromptTokens < 0 || maxThreads < 0) {
             throw new IllegalArgumentException("maxTokens, maxPromptTokens and maxThreads must be >= 0 (0: the default)");
@@ -173,6 +201,10 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private List<String> modelAliases = List.of();
         private List<String> modelTags = List.of();
         private org.llamajava.Pooling pooling = org.llamajava.Pooling.MODEL;
+        private boolean contextShift;
+        private int keepTokens;
+        private Duration sleepIdle;
+        private boolean kvUnified;
 
         private Builder() {}
 
@@ -221,12 +253,20 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder modelTags(List<String> v) { this.modelTags = List.copyOf(v); return this; }
         /** An embedding server's pooling (llama-server's {@code --pooling}); MODEL (default): the model's own. */
         public Builder pooling(org.llamajava.Pooling v) { this.pooling = v; return this; }
+        /** llama-server's {@code --context-shift} (default false): see {@link ServerConfig#contextShift()}. */
+        public Builder contextShift(boolean v) { this.contextShift = v; return this; }
+        /** llama-server's {@code --keep} (default 0): prompt tokens after BOS that a context shift keeps. */
+        public Builder keepTokens(int v) { this.keepTokens = v; return this; }
+        /** llama-server's {@code --sleep-idle-seconds}: see {@link ServerConfig#sleepIdle()}; null (default): never. */
+        public Builder sleepIdle(Duration v) { this.sleepIdle = v; return this; }
+        /** llama-server's {@code --kv-unified} (default false): see {@link ServerConfig#kvUnified()}. */
+        public Builder kvUnified(boolean v) { this.kvUnified = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
-                    verbose, slotSavePath, modelAliases, modelTags, pooling);
+                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified);
         }
     }
 }

@@ -37,11 +37,12 @@ final class ServerMetrics {
     private final Counter clientsLeft;
     private final Counter cppPromptSeconds;
     private final Counter cppPredictedSeconds;
-    private final java.util.concurrent.atomic.DoubleAdder promptNanos = new java.util.concurrent.atomic.DoubleAdder();
-    private final java.util.concurrent.atomic.DoubleAdder predictedNanos = new java.util.concurrent.atomic.DoubleAdder();
-    private final java.util.concurrent.atomic.LongAdder promptTokens = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder predictedTokens = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.AtomicLong tokensMax = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * llama-server's throughput buckets: prompt and generation tokens and nanoseconds since the
+     * last scrape, which its two throughput gauges average over and each scrape empties.
+     */
+    private final double[] bucket = new double[4];
 
     ServerMetrics(IntSupplier inFlight) {
         requests = Counter.builder().name("llamajava_requests_total")
@@ -68,10 +69,10 @@ final class ServerMetrics {
         cppPredictedSeconds = Counter.builder().name("llamacpp:tokens_predicted_seconds_total")
                 .help("Predict process time").register(registry);
         GaugeWithCallback.builder().name("llamacpp:prompt_tokens_seconds").help("Average prompt throughput in tokens/s.")
-                .callback(cb -> cb.call(rate(promptTokens.sum(), promptNanos.sum()))).register(registry);
+                .callback(cb -> cb.call(bucketRate(0))).register(registry);
         GaugeWithCallback.builder().name("llamacpp:predicted_tokens_seconds")
                 .help("Average generation throughput in tokens/s.")
-                .callback(cb -> cb.call(rate(predictedTokens.sum(), predictedNanos.sum()))).register(registry);
+                .callback(cb -> cb.call(bucketRate(2))).register(registry);
         for (String spec : new String[] {"spec_decode_num_draft_tokens_total", "spec_decode_num_accepted_tokens_total",
                 "spec_decode_num_drafts_total"}) { // the server's engine does not speculate
             CounterWithCallback.builder().name("llamacpp:" + spec).help("Speculative decoding: " + spec.substring(12)
@@ -79,8 +80,11 @@ final class ServerMetrics {
         }
     }
 
-    private static double rate(double tokens, double nanos) {
-        return nanos > 0 ? tokens / (nanos / 1e9) : 0;
+    /** Tokens a second in the current bucket ({@code i}: 0 prompt, 2 generation). */
+    private double bucketRate(int i) {
+        synchronized (bucket) {
+            return bucket[i + 1] > 0 ? bucket[i] / (bucket[i + 1] / 1e9) : 0;
+        }
     }
 
     /** Adds the engine's gauges and counters. */
@@ -119,6 +123,10 @@ final class ServerMetrics {
                 .callback(cb -> cb.call(queued.getAsInt())).register(registry);
         embedTokens = Counter.builder().name("llamacpp:prompt_tokens_total").help("Number of prompt tokens processed.")
                 .register(registry);
+        embedDecodes = Counter.builder().name("llamacpp:n_decode_total").help("Total number of llama_decode() calls")
+                .register(registry);
+        CounterWithCallback.builder().name("llamacpp:tokens_predicted_total").help("Number of generation tokens"
+                + " processed (always 0: embeddings sample none)").callback(cb -> cb.call(0)).register(registry);
     }
 
     private void gauge(String name, String help, Supplier<EngineStats> stats, ToDoubleFunction<EngineStats> f) {
@@ -151,28 +159,35 @@ final class ServerMetrics {
             generationSeconds.inc(c.timings().generationNanos() / 1e9);
             cppPromptSeconds.inc(c.timings().promptNanos() / 1e9);
             cppPredictedSeconds.inc(c.timings().generationNanos() / 1e9);
-            promptNanos.add(c.timings().promptNanos());
-            predictedNanos.add(c.timings().generationNanos());
-            promptTokens.add(c.timings().promptTokens());
-            predictedTokens.add(c.timings().generatedTokens());
+            synchronized (bucket) {
+                bucket[0] += c.timings().promptTokens();
+                bucket[1] += c.timings().promptNanos();
+                bucket[2] += c.timings().generatedTokens();
+                bucket[3] += c.timings().generationNanos();
+            }
             tokensMax.accumulateAndGet(c.promptTokens() + c.cachedTokens() + c.tokenCount(), Math::max);
         }
     }
 
-    /** Prompt tokens of embedding or rerank inputs (llama-server counts them as prompt tokens). */
+    /** Prompt tokens of embedding or rerank inputs (llama-server counts them as prompt tokens), and their decodes. */
     private Counter embedTokens;
+    private Counter embedDecodes;
 
-    /** Counts an embedding request's input tokens. */
-    void embedded(int tokens) {
+    /** Counts an embedding request's input tokens and the decodes that embedded them. */
+    void embedded(int tokens, int decodes) {
         if (embedTokens != null) {
             embedTokens.inc(tokens);
+            embedDecodes.inc(decodes);
         }
     }
 
     byte[] scrape() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            writer.write(out, registry.scrape());
+            synchronized (bucket) { // the gauges average over the time since the last scrape, as llama-server's
+                writer.write(out, registry.scrape());
+                java.util.Arrays.fill(bucket, 0);
+            }
             // llama-server's counter without the _total suffix, which the Prometheus client adds to every counter
             out.write(("# HELP llamacpp:n_tokens_max Largest observed n_tokens (here: the most tokens of one generation,"
                     + " prompt and reply).\n# TYPE llamacpp:n_tokens_max counter\nllamacpp:n_tokens_max "

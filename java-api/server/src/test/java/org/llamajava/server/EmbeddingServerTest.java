@@ -66,6 +66,68 @@ class EmbeddingServerTest {
         }
     }
 
+    private static void assertRow(float[] expected, JsonNode row, String what) {
+        assertEquals(expected.length, row.size(), what);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], row.get(i).floatValue(), 1e-5, what + ", dimension " + i);
+        }
+    }
+
+    /**
+     * llama-server's {@code --pooling none} (its test_embedding_pooling_none): {@code /embeddings}
+     * gives one vector per token, not normalized, and {@code /v1/embeddings} refuses it (400); a
+     * pooled server's {@code /embeddings} gives {@code [[vector]]}, scaled by {@code embd_normalize}.
+     */
+    @Test
+    void poolingNoneAndLlamaServersEmbeddingsEndpoint() {
+        String text = "hello hello hello";
+        try (Model model = Model.load(TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf"))) {
+            try (LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1)
+                     .mode(ServerMode.EMBEDDING).pooling(org.llamajava.Pooling.NONE).build());
+                 org.llamajava.embed.Embedder oracle = org.llamajava.embed.Embedder.create(model,
+                         org.llamajava.embed.EmbedderParams.builder().threads(1).pooling(org.llamajava.Pooling.NONE)
+                                 .normalization(org.llamajava.embed.Normalization.NONE).build())) {
+                List<float[]> expected = oracle.embedTokens(text);
+                Reply r = post(s.baseUrl() + "/embeddings", "{\"input\": " + q(text) + "}");
+                assertEquals(200, r.status(), r.raw().body());
+                JsonNode rows = r.json().get(0).get("embedding");
+                assertEquals(5, rows.size(), "3 tokens and CLS and SEP, as llama-server's test counts them");
+                for (int t = 0; t < expected.size(); t++) {
+                    assertRow(expected.get(t), rows.get(t), "token " + t);
+                }
+                Reply oai = post(s.baseUrl() + "/v1/embeddings", "{\"input\": " + q(text) + "}");
+                assertEquals(400, oai.status(), oai.raw().body());
+                assertTrue(oai.error().get("message").asText().contains("not OAI compatible"), oai.raw().body());
+                Reply content = post(s.baseUrl() + "/v1/embeddings", "{\"content\": " + q(text) + "}");
+                assertEquals(5, content.json().get(0).get("embedding").size(), "\"content\" is llama-server's own shape");
+            }
+            try (LlamaServer s = LlamaServer.start(model, ServerConfig.builder().port(0).threads(1)
+                     .mode(ServerMode.EMBEDDING).build());
+                 org.llamajava.embed.Embedder l2 = org.llamajava.embed.Embedder.create(model,
+                         org.llamajava.embed.EmbedderParams.builder().threads(1).build());
+                 org.llamajava.embed.Embedder raw = org.llamajava.embed.Embedder.create(model,
+                         org.llamajava.embed.EmbedderParams.builder().threads(1)
+                                 .normalization(org.llamajava.embed.Normalization.NONE).build())) {
+                Reply r = post(s.baseUrl() + "/embeddings", "{\"input\": [" + q(text) + ", \"a cat\"]}");
+                assertEquals(200, r.status(), r.raw().body());
+                assertEquals(2, r.json().size());
+                assertEquals(1, r.json().get(1).get("index").asInt());
+                assertEquals(1, r.json().get(0).get("embedding").size(), "one pooled vector");
+                assertRow(l2.embed(text), r.json().get(0).get("embedding").get(0), "L2 by default");
+                assertRow(l2.embed("a cat"), r.json().get(1).get("embedding").get(0), "the second input");
+                String metrics = ServerFixture.get(s.baseUrl() + "/metrics").raw().body();
+                assertTrue(metrics.contains("llamacpp:n_decode_total 1.0"), "two short inputs, one decode:\n" + metrics);
+                assertTrue(metrics.contains("llamacpp:tokens_predicted_total 0.0"), metrics);
+                Reply unscaled = post(s.baseUrl() + "/embeddings", "{\"input\": " + q(text) + ", \"embd_normalize\": -1}");
+                assertRow(raw.embed(text), unscaled.json().get(0).get("embedding").get(0), "embd_normalize -1");
+                Reply tooLong = post(s.baseUrl() + "/v1/embeddings", "{\"input\": " + q("word ".repeat(2000)) + "}");
+                assertEquals(400, tooLong.status());
+                assertTrue(tooLong.error().get("message").asText().contains("too large"), tooLong.raw().body());
+                assertEquals(400, post(s.baseUrl() + "/embeddings", "{\"input\": \"a\", \"embd_normalize\": -2}").status());
+            }
+        }
+    }
+
     @Test
     void embeddingModeRefusesWhatItCannotDo() {
         try (Model model = Model.load(TestSupport.sharedModel("all-MiniLM-L6-v2-f16.gguf"));

@@ -32,6 +32,54 @@ class LlamaServerCompatTest {
                 .chatTemplate(org.llamajava.chat.ChatTemplate.builtin("chatml"));
     }
 
+    /**
+     * llama-server's {@code --context-shift} (its test_ctx_shift): with it a reply goes past its
+     * slot, shifting, and says {@code truncated}; without it the reply ends when prompt and reply
+     * fill the slot ({@code truncated}, stop type {@code limit}), and one that fits is not truncated.
+     */
+    @Test
+    void contextShift() throws Exception {
+        String prompt = "{\"prompt\": \"Once upon a time\", \"temperature\": 0, \"ignore_eos\": true, \"n_predict\": ";
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            try (LlamaServer s = LlamaServer.start(model, config().contextSize(512).contextShift(true).build())) {
+                Reply r = post(s.baseUrl() + "/completion", prompt + "600}");
+                assertEquals(200, r.status(), r.raw().body());
+                assertEquals(600, r.json().get("timings").get("predicted_n").asInt(), "past the slot of 256");
+                assertTrue(r.json().get("truncated").asBoolean());
+                assertEquals("limit", r.json().get("stop_type").asText());
+                Reply small = post(s.baseUrl() + "/completion", prompt + "8}");
+                assertFalse(small.json().get("truncated").asBoolean(), small.raw().body());
+            }
+            try (LlamaServer s = LlamaServer.start(model, config().contextSize(512).build())) {
+                Reply r = post(s.baseUrl() + "/completion", prompt + "-1}");
+                assertEquals(200, r.status(), r.raw().body());
+                int promptTokens = r.json().get("timings").get("prompt_n").asInt();
+                assertEquals(256 - promptTokens, r.json().get("timings").get("predicted_n").asInt(),
+                        "prompt and reply fill the slot, as llama-server's (8 + 248 = 256)");
+                assertTrue(r.json().get("truncated").asBoolean());
+                Reply capped = post(s.baseUrl() + "/completion", prompt + "600}");
+                assertEquals(256 - promptTokens, capped.json().get("timings").get("predicted_n").asInt());
+                Reply small = post(s.baseUrl() + "/completion", prompt + "8}");
+                assertFalse(small.json().get("truncated").asBoolean(), small.raw().body());
+            }
+        }
+    }
+
+    /**
+     * llama-server's {@code --kv-unified} (its test_completion_unified): a slot holds the whole
+     * context, so a reply longer than the context's share of one slot is served whole.
+     */
+    @Test
+    void unifiedKv() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, config().slots(4).contextSize(256).kvUnified(true).build())) {
+            assertEquals(256, get(s.baseUrl() + "/props").json().get("default_generation_settings").get("n_ctx").asInt());
+            Reply r = post(s.baseUrl() + "/completion", "{\"prompt\": \"A\", \"n_predict\": 150, \"ignore_eos\": true}");
+            assertEquals(200, r.status(), r.raw().body());
+            assertEquals(150, r.json().get("timings").get("predicted_n").asInt(), "more than a quarter of 256");
+        }
+    }
+
     @Test
     void slotsSaveRestoreAndErase() throws Exception {
         Path saves = Files.createDirectories(tmp.resolve("slots"));

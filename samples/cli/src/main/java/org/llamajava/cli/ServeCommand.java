@@ -126,13 +126,36 @@ final class ServeCommand extends CliCommand {
             description = "the model's tags, listed in /v1/models")
     String tags;
 
-    @Option(names = "--pooling", paramLabel = "mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
-            description = "an embedding server's pooling (default: the model's)")
+    @Option(names = "--pooling", paramLabel = "none|mean|cls|last|rank", defaultValue = "${env:LLAMA_ARG_POOLING}",
+            description = "an embedding server's pooling (default: the model's; none: one vector per token, on /embeddings only)")
     String pooling;
 
     @Option(names = "--slot-save-path", paramLabel = "DIR",
             description = "folder for POST /slots/ID?action=save|restore (created if missing); without it those answer 501")
     Path slotSavePath;
+
+    @Option(names = "--context-shift", negatable = true, defaultValue = "${env:LLAMA_ARG_CONTEXT_SHIFT:-false}",
+            fallbackValue = "true", description = "when a slot fills up while a request generates, drop half of its"
+            + " tokens after --keep and go on, as llama-server's (off by default: the reply ends, finish reason length)")
+    boolean contextShift;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "0",
+            description = "prompt tokens (after BOS) that a context shift keeps (default: 0)")
+    int keep;
+
+    @Option(names = "--sleep-idle-seconds", paramLabel = "SECONDS", defaultValue = "-1",
+            description = "after this many seconds without a request, free the engine's context (the KV cache) until"
+            + " the next request, as llama-server's (/props says is_sleeping; default: -1, never)")
+    int sleepIdleSeconds;
+
+    @Option(names = {"-kvu", "--kv-unified"}, defaultValue = "${env:LLAMA_ARG_KV_UNIFIED:-false}",
+            description = "one KV cache for all slots: each may hold the whole context (-c), as llama-server's"
+            + " --kv-unified; when the slots together fill it, the running requests fail (default: off, each slot"
+            + " holds -c / -np)")
+    boolean kvUnified;
+
+    @Option(names = {"-no-kvu", "--no-kv-unified"}, description = "each slot holds -c / -np tokens (the default)")
+    boolean noKvUnified;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -165,6 +188,24 @@ final class ServeCommand extends CliCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--pooling takes none, mean, cls, last or rank, not '" + pooling + "'");
         }
+    }
+
+    /** --keep: llama-server's -1 (the whole prompt) is a per-request length, which serve's shift does not take. */
+    private int keepFlag() {
+        if (keep < 0) {
+            throw new UsageException("--keep takes a number of tokens (0 or more); serve does not take -1 (the whole"
+                    + " prompt): give the length of the prefix to keep");
+        }
+        return keep;
+    }
+
+    /** --sleep-idle-seconds: -1 never, else at least 1 (llama-server refuses 0). */
+    private java.time.Duration sleepIdle() {
+        if (sleepIdleSeconds == 0 || sleepIdleSeconds < -1) {
+            throw new UsageException("--sleep-idle-seconds takes a number of seconds (1 or more), or -1 for never; not "
+                    + sleepIdleSeconds);
+        }
+        return sleepIdleSeconds < 0 ? null : java.time.Duration.ofSeconds(sleepIdleSeconds);
     }
 
     /** --slot-save-path, created if missing. */
@@ -250,6 +291,8 @@ final class ServeCommand extends CliCommand {
                 .metricsEndpoint(metrics).slotsEndpoint(slotsEndpoint).verbose(verbose())
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
+                .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
+                .kvUnified(kvUnified && !noKvUnified)
                 .apiKey(apiKey);
         if (context.threads() != null) {
             cfg.threads(context.threads());
