@@ -7,6 +7,33 @@ set(LLAMA_PIN_TARBALL "node-llama-cpp-3.22.1.tgz")
 set(LLAMA_PIN_SHA256 "a0d9dd80eacd2ab1cfe71aee57ac8a806487fd70b3d2a38fbec637752d9e5c5f")
 set(LLAMA_PIN_BUNDLE "package/llama/gitRelease.bundle")
 
+# llama_npm_tarball(<download dir> <package@version> <tarball name> <sha256> <what it is for>): makes sure
+# <download dir>/<tarball name> is the package's tarball (npm pack on first use) with that SHA-256; a
+# mismatch deletes it and fails. Used for the pinned source and for prebuilt backends.
+function(llama_npm_tarball dl package tarball sha256 what)
+  set(tgz "${dl}/${tarball}")
+  file(MAKE_DIRECTORY "${dl}")
+  if(NOT EXISTS "${tgz}")
+    message(STATUS "llama.cpp: fetching ${package} with npm pack")
+    find_program(NPM npm)
+    if(NOT NPM)
+      message(FATAL_ERROR "npm is needed to fetch ${what} (${package})")
+    endif()
+    execute_process(COMMAND "${NPM}" pack "${package}" --silent
+                    WORKING_DIRECTORY "${dl}" RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0 OR NOT EXISTS "${tgz}")
+      message(FATAL_ERROR "npm pack ${package} failed (${rc})")
+    endif()
+  endif()
+  file(SHA256 "${tgz}" actual)
+  if(NOT actual STREQUAL sha256)
+    file(REMOVE "${tgz}")
+    message(FATAL_ERROR "checksum mismatch for ${tarball}: expected ${sha256}, got ${actual}; "
+                        "the download was deleted")
+  endif()
+  message(STATUS "llama.cpp: ${tarball} sha256 verified")
+endfunction()
+
 # llama_pinned_source(<cache dir> <out var>): sets <out var> to a checkout of the pinned
 # source under <cache dir>/src, fetching and verifying it on first use.
 function(llama_pinned_source cache out)
@@ -18,28 +45,8 @@ function(llama_pinned_source cache out)
     return()
   endif()
 
-  file(MAKE_DIRECTORY "${dl}")
-  if(NOT EXISTS "${tgz}")
-    message(STATUS "llama.cpp: fetching ${LLAMA_PIN_NPM_PACKAGE} with npm pack")
-    find_program(NPM npm)
-    if(NOT NPM)
-      message(FATAL_ERROR "npm is needed to fetch the pinned llama.cpp source "
-                          "(or pass a local checkout with -Dllama.cpp.dir=PATH)")
-    endif()
-    execute_process(COMMAND "${NPM}" pack "${LLAMA_PIN_NPM_PACKAGE}" --silent
-                    WORKING_DIRECTORY "${dl}" RESULT_VARIABLE rc)
-    if(NOT rc EQUAL 0 OR NOT EXISTS "${tgz}")
-      message(FATAL_ERROR "npm pack ${LLAMA_PIN_NPM_PACKAGE} failed (${rc})")
-    endif()
-  endif()
-
-  file(SHA256 "${tgz}" actual)
-  if(NOT actual STREQUAL LLAMA_PIN_SHA256)
-    file(REMOVE "${tgz}")
-    message(FATAL_ERROR "checksum mismatch for ${LLAMA_PIN_TARBALL}: expected "
-                        "${LLAMA_PIN_SHA256}, got ${actual}; the download was deleted")
-  endif()
-  message(STATUS "llama.cpp: ${LLAMA_PIN_TARBALL} sha256 verified")
+  llama_npm_tarball("${dl}" "${LLAMA_PIN_NPM_PACKAGE}" "${LLAMA_PIN_TARBALL}" "${LLAMA_PIN_SHA256}"
+                    "the pinned llama.cpp source (or pass a local checkout with -Dllama.cpp.dir=PATH)")
 
   set(unpack "${dl}/unpack")
   file(REMOVE_RECURSE "${unpack}" "${src}")

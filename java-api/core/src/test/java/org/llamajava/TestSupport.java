@@ -102,6 +102,21 @@ public final class TestSupport {
         return p;
     }
 
+    /** stories260K from {@code ../shared/models} when it is there, else the tiny random model written into {@code dir}. */
+    public static Path storiesOrTinyModel(Path dir) {
+        Path shared = Path.of(System.getProperty("llama.models.dir", "../shared/models"), "stories260K.gguf");
+        return Files.isRegularFile(shared) ? shared : writeTinyModel(dir);
+    }
+
+    /** Greedy with end-of-generation tokens banned, so that only a limit or a full slot ends a generation. */
+    public static Sampler.Builder greedyWithoutEnd(Vocabulary v) {
+        Sampler.Builder b = Sampler.builder().logitBias(v.eos(), Float.NEGATIVE_INFINITY);
+        if (v.eot() != Vocabulary.NO_TOKEN) {
+            b.logitBias(v.eot(), Float.NEGATIVE_INFINITY);
+        }
+        return b.greedy();
+    }
+
     /**
      * llama-completion's greedy continuation of {@code prompt} ({@code n} tokens, one thread, a
      * 256-token context) with {@code flags} added, as text. llama.cpp's logger is asynchronous and

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +16,6 @@ import org.llamajava.Model;
 import org.llamajava.OverflowPolicy;
 import org.llamajava.Sampler;
 import org.llamajava.TestSupport;
-import org.llamajava.Vocabulary;
 
 /**
  * llama-server's context shift in the batching engine ({@link EngineParams#overflow()}): with it,
@@ -34,17 +32,7 @@ class ContextShiftTest {
     private static final int KEEP = 3;
 
     private Path model() {
-        Path shared = Path.of(System.getProperty("llama.models.dir", "../shared/models"), "stories260K.gguf");
-        return Files.isRegularFile(shared) ? shared : TestSupport.writeTinyModel(tmp);
-    }
-
-    /** Greedy, never ending the generation itself, so that only the limit or the slot ends it. */
-    private static Sampler.Builder noEnd(Vocabulary v) {
-        Sampler.Builder b = Sampler.builder().logitBias(v.eos(), Float.NEGATIVE_INFINITY);
-        if (v.eot() != Vocabulary.NO_TOKEN) {
-            b.logitBias(v.eot(), Float.NEGATIVE_INFINITY);
-        }
-        return b.greedy();
+        return TestSupport.storiesOrTinyModel(tmp);
     }
 
     private static Completion run(BatchEngine engine, int[] prompt, Sampler.Builder sampler, int max) throws Exception {
@@ -61,7 +49,7 @@ class ContextShiftTest {
                 assertTrue(engine.contextShift());
                 int perSlot = engine.tokensPerSlot();
                 int max = 3 * perSlot;
-                Completion c = run(engine, prompt, noEnd(model.vocabulary()), max);
+                Completion c = run(engine, prompt, TestSupport.greedyWithoutEnd(model.vocabulary()), max);
                 assertEquals(max, c.tokenCount());
                 assertEquals(FinishReason.MAX_TOKENS, c.finishReason());
                 assertEquals(prompt.length, c.timings().promptTokens());
@@ -94,7 +82,7 @@ class ContextShiftTest {
                 assertArrayEquals(expected, cached, Arrays.toString(cached));
 
                 // the shifted slot serves the next request: a prompt that is what it holds reuses all of it but the last
-                Completion again = run(engine, cached, noEnd(model.vocabulary()), 1);
+                Completion again = run(engine, cached, TestSupport.greedyWithoutEnd(model.vocabulary()), 1);
                 assertEquals(cached.length - 1, again.cachedTokens());
             }
         }
@@ -107,7 +95,7 @@ class ContextShiftTest {
                      .promptCacheBytes(0).build())) {
             assertEquals(false, engine.contextShift());
             int[] prompt = model.vocabulary().tokenize("Once upon a time, there was a little girl", true, true);
-            Completion c = run(engine, prompt, noEnd(model.vocabulary()), engine.tokensPerSlot());
+            Completion c = run(engine, prompt, TestSupport.greedyWithoutEnd(model.vocabulary()), engine.tokensPerSlot());
             // llama-server's test_ctx_shift_disabled_short_prompt: 8 prompt tokens + 248 generated = a slot of 256
             assertEquals(engine.tokensPerSlot() - prompt.length, c.tokenCount());
             assertEquals(FinishReason.MAX_TOKENS, c.finishReason());

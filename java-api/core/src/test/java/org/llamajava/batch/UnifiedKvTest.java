@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +18,6 @@ import org.llamajava.Completion;
 import org.llamajava.ContextOverflowException;
 import org.llamajava.GenerateOptions;
 import org.llamajava.Model;
-import org.llamajava.Sampler;
 import org.llamajava.TestSupport;
 import org.llamajava.Vocabulary;
 
@@ -36,16 +34,7 @@ class UnifiedKvTest {
     private static final int CONTEXT = 256;
 
     private Path model() {
-        Path shared = Path.of(System.getProperty("llama.models.dir", "../shared/models"), "stories260K.gguf");
-        return Files.isRegularFile(shared) ? shared : TestSupport.writeTinyModel(tmp);
-    }
-
-    private static Sampler.Builder noEnd(Vocabulary v) {
-        Sampler.Builder b = Sampler.builder().logitBias(v.eos(), Float.NEGATIVE_INFINITY);
-        if (v.eot() != Vocabulary.NO_TOKEN) {
-            b.logitBias(v.eot(), Float.NEGATIVE_INFINITY);
-        }
-        return b.greedy();
+        return TestSupport.storiesOrTinyModel(tmp);
     }
 
     private static EngineParams.Builder params(int slots) {
@@ -53,7 +42,7 @@ class UnifiedKvTest {
     }
 
     private static Completion run(BatchEngine engine, int[] prompt, Vocabulary v, int max) throws Exception {
-        return engine.submit(new BatchRequest(prompt, noEnd(v), GenerateOptions.maxTokens(max)))
+        return engine.submit(new BatchRequest(prompt, TestSupport.greedyWithoutEnd(v), GenerateOptions.maxTokens(max)))
                 .completion().get(120, TimeUnit.SECONDS);
     }
 
@@ -104,9 +93,9 @@ class UnifiedKvTest {
                 }
             }).build();
             List<BatchHandle> handles = new ArrayList<>();
-            handles.add(engine.submit(new BatchRequest(prompt, noEnd(v), waits)));
+            handles.add(engine.submit(new BatchRequest(prompt, TestSupport.greedyWithoutEnd(v), waits)));
             for (int i = 0; i < 3; i++) {
-                handles.add(engine.submit(new BatchRequest(prompt, noEnd(v), GenerateOptions.maxTokens(80))));
+                handles.add(engine.submit(new BatchRequest(prompt, TestSupport.greedyWithoutEnd(v), GenerateOptions.maxTokens(80))));
             }
             submitted.countDown();
             for (BatchHandle h : handles) {
