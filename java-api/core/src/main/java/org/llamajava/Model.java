@@ -44,9 +44,11 @@ public final class Model implements AutoCloseable {
     private final Vocabulary vocabulary;
     private final boolean vocabOnly;
     private final java.util.List<Path> parts;
+    private final java.util.List<String> devices;
 
-    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly) {
+    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly, java.util.List<String> devices) {
         this.state = state;
+        this.devices = devices;
         this.path = path;
         this.parts = parts;
         this.vocabOnly = vocabOnly;
@@ -113,8 +115,17 @@ public final class Model implements AutoCloseable {
                 if (params != null) {
                     event.gpuLayers = params.gpuLayers();
                     event.vocabOnly = params.vocabOnly();
-                    event.devices = (Llama.isGpuBuild() && params.gpuLayers() != 0 ? "GPU" : "CPU")
-                            + (params.rpcServers().isEmpty() ? "" : ", RPC " + String.join(", ", params.rpcServers()));
+                    // the CPU, the local devices by name (Vulkan0, CUDA0), and RPC servers by endpoint
+                    StringBuilder d = new StringBuilder("CPU");
+                    if (m != null) {
+                        m.devices().stream().filter(n -> !n.startsWith("RPC")).forEach(n -> d.append(", ").append(n));
+                    } else if (Llama.isGpuBuild() && params.gpuLayers() != 0) {
+                        d.append(", GPU");
+                    }
+                    if (!params.rpcServers().isEmpty()) {
+                        d.append(", RPC ").append(String.join(", ", params.rpcServers()));
+                    }
+                    event.devices = d.toString();
                 }
                 event.commit();
             }
@@ -157,6 +168,12 @@ public final class Model implements AutoCloseable {
         org.bytedeco.javacpp.PointerPointer<org.llamajava.bindings.ggml_backend_device> devices =
                 RpcServers.modelDevices(params.rpcServers(), params.devices(), params.deviceFallback());
         boolean offloads = params.gpuLayers() != 0 && !params.vocabOnly() && devices.get(0) != null && !devices.get(0).isNull();
+        java.util.List<String> offloadDevices = new java.util.ArrayList<>();
+        for (long i = 0; offloads && i < devices.capacity() && devices.get(i) != null && !devices.get(i).isNull(); i++) {
+            offloadDevices.add(NativeStrings.utf8(
+                    ggml_backend_dev_name(devices.get(org.llamajava.bindings.ggml_backend_device.class, i))));
+        }
+        offloadDevices = java.util.List.copyOf(offloadDevices);
         List<ResolvedOverride> overrides = params.vocabOnly() ? List.of() : ResolvedOverride.resolve(params, gguf);
         LoadProgressListener listener = params.progress();
         if (rpc != null) { // each tensor uploaded to a server is progress: the RPC timeout counts from the last
@@ -260,7 +277,19 @@ public final class Model implements AutoCloseable {
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
-        return new Model(new State(model, rpc), path, parts, params.vocabOnly());
+        return new Model(new State(model, rpc), path, parts, params.vocabOnly(), offloadDevices);
+    }
+
+    /**
+     * The devices this model's offloaded layers were given to, by ggml's names ({@code Vulkan0},
+     * {@code CUDA0}, {@code RPC[host:port]}), in llama.cpp's order; empty when it runs on the CPU alone
+     * (no GPU device, {@code gpuLayers(0)}, a vocabulary-only load, or a fallback to the CPU). Which
+     * layers went where is llama.cpp's choice, in its load log.
+     *
+     * @return the device names, unmodifiable
+     */
+    public java.util.List<String> devices() {
+        return devices;
     }
 
     /** The file this model was loaded from. */

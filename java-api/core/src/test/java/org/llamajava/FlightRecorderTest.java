@@ -80,12 +80,14 @@ class FlightRecorderTest {
         int[] prompt;
         Completion c;
         int contextSize;
+        List<String> loadedDevices;
         try (Model m = Model.load(model);
              Context ctx = m.createContext(ContextParams.builder().contextSize(256).threads(1).build());
              Sequence seq = ctx.newSequence();
              Sampler greedy = Sampler.greedy()) {
             prompt = m.vocabulary().tokenize("Once upon a time the little girl");
             contextSize = ctx.contextSize();
+            loadedDevices = m.devices();
             c = seq.generate(prompt, greedy, GenerateOptions.maxTokens(10));
         }
         List<RecordedEvent> events = stop(rec);
@@ -96,6 +98,11 @@ class FlightRecorderTest {
         assertEquals(Files.size(model), loads.get(0).getLong("size"));
         assertEquals(1, loads.get(0).getInt("parts"));
         assertTrue(loads.get(0).getBoolean("succeeded"));
+        if (!Llama.hasGpu()) {
+            assertEquals(List.of(), loadedDevices, "no GPU device here: the CPU alone");
+        }
+        assertEquals(String.join(", ", java.util.stream.Stream.concat(java.util.stream.Stream.of("CPU"),
+                loadedDevices.stream()).toList()), loads.get(0).getString("devices"), "the model's devices");
 
         List<RecordedEvent> contexts = named(events, "ContextCreate");
         assertEquals(1, contexts.size());

@@ -110,6 +110,20 @@ class VulkanTest {
         assertEquals("CPU", cpu.backend());
     }
 
+    @Test
+    void aModelSaysWhichDevicesItsLayersWentTo() {
+        Path model = TestSupport.sharedModel("stories260K.gguf");
+        try (Model m = Model.load(model, ModelParams.builder().gpuLayers(ModelParams.ALL_LAYERS).devices("Vulkan0").build())) {
+            assertEquals(List.of("Vulkan0"), m.devices());
+        }
+        try (Model m = Model.load(model, ModelParams.builder().gpuLayers(ModelParams.ALL_LAYERS).devices("CPU").build())) {
+            assertEquals(List.of(), m.devices());
+        }
+        try (Model m = Model.load(model, ModelParams.builder().gpuLayers(0).build())) {
+            assertEquals(List.of(), m.devices());
+        }
+    }
+
     // ---- parity with llama.cpp on the same Vulkan device ----------------------------------------------
 
     @Test

@@ -29,7 +29,7 @@ public final class ModelLoadEvent extends jdk.jfr.Event {
     @Label("GPU Layers")
     public int gpuLayers;
 
-    /** The devices: the GPU backend's, and any RPC servers. */
+    /** The devices: CPU, the local devices given layers by name (Vulkan0, CUDA0), and RPC servers by endpoint. */
     @Label("Devices")
     public String devices;
 
