@@ -19,9 +19,6 @@ import org.llamajava.batch.BatchEngine;
 import org.llamajava.batch.BatchRequest;
 import org.llamajava.batch.EngineParams;
 import org.llamajava.batch.EngineStats;
-import org.llamajava.gguf.LlamaModelWriter;
-import org.llamajava.gguf.ModelShape;
-import org.llamajava.gguf.VocabularySpec;
 import org.llamajava.grammar.Grammar;
 
 /**
@@ -201,21 +198,7 @@ class FlightRecorderTest {
         }
 
         // a vocabulary without "c" and a grammar that needs it (as GrammarTest)
-        VocabularySpec full = VocabularySpec.byteFallback(List.of("▁", "a", "b", "ab"));
-        int drop = full.tokens().indexOf("<0x63>");
-        List<String> tokens = new ArrayList<>(full.tokens());
-        tokens.remove(drop);
-        float[] scores = new float[tokens.size()];
-        int[] types = new int[tokens.size()];
-        for (int i = 0, j = 0; i < full.tokens().size(); i++) {
-            if (i != drop) {
-                scores[j] = full.scores()[i];
-                types[j++] = full.types()[i];
-            }
-        }
-        Path p = tmp.resolve("no-c.gguf");
-        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, full.bos(), full.eos(),
-                full.unk())).seed(3).write(p);
+        Path p = TestSupport.writeModelWithoutByteC(tmp);
         try (Model m = Model.load(p);
              Context ctx = m.createContext(ContextParams.builder().contextSize(128).threads(1).build());
              Sequence seq = ctx.newSequence();

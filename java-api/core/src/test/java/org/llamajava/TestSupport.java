@@ -102,6 +102,30 @@ public final class TestSupport {
         return p;
     }
 
+    /**
+     * Writes a tiny model whose byte-fallback vocabulary ({@code ▁ a b ab} and the bytes) lacks the byte
+     * {@code c} and every piece holding it, so that a grammar needing "c" can be followed by no token;
+     * returns its path ({@code dir/no-c.gguf}).
+     */
+    public static Path writeModelWithoutByteC(Path dir) {
+        VocabularySpec full = VocabularySpec.byteFallback(List.of("▁", "a", "b", "ab"));
+        int drop = full.tokens().indexOf("<0x63>");
+        List<String> tokens = new ArrayList<>(full.tokens());
+        tokens.remove(drop);
+        float[] scores = new float[tokens.size()];
+        int[] types = new int[tokens.size()];
+        for (int i = 0, j = 0; i < full.tokens().size(); i++) {
+            if (i != drop) {
+                scores[j] = full.scores()[i];
+                types[j++] = full.types()[i];
+            }
+        }
+        Path p = dir.resolve("no-c.gguf");
+        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, full.bos(), full.eos(),
+                full.unk())).seed(3).write(p);
+        return p;
+    }
+
     /** stories260K from {@code ../shared/models} when it is there, else the tiny random model written into {@code dir}. */
     public static Path storiesOrTinyModel(Path dir) {
         Path shared = Path.of(System.getProperty("llama.models.dir", "../shared/models"), "stories260K.gguf");

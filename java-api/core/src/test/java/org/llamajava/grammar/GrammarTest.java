@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,7 +27,6 @@ import org.llamajava.Sequence;
 import org.llamajava.TestSupport;
 import org.llamajava.gguf.LlamaModelWriter;
 import org.llamajava.gguf.ModelShape;
-import org.llamajava.gguf.VocabularySpec;
 import org.llamajava.internal.Gbnf;
 
 /** Grammars: checked like llama.cpp reads them, and constraining generation as documented. */
@@ -137,21 +135,7 @@ class GrammarTest {
     @Test
     void aGrammarNoTokenCanFollowEndsWithGrammarRejected() throws Exception {
         // a byte-fallback vocabulary without the byte 'c' and without any piece holding it
-        VocabularySpec full = VocabularySpec.byteFallback(List.of("▁", "a", "b", "ab"));
-        int drop = full.tokens().indexOf("<0x63>");
-        List<String> tokens = new ArrayList<>(full.tokens());
-        tokens.remove(drop);
-        float[] scores = new float[tokens.size()];
-        int[] types = new int[tokens.size()];
-        for (int i = 0, j = 0; i < full.tokens().size(); i++) {
-            if (i != drop) {
-                scores[j] = full.scores()[i];
-                types[j++] = full.types()[i];
-            }
-        }
-        Path p = tmp.resolve("no-c.gguf");
-        new LlamaModelWriter(ModelShape.tiny(), new VocabularySpec(tokens, scores, types, full.bos(), full.eos(),
-                full.unk())).seed(3).write(p);
+        Path p = TestSupport.writeModelWithoutByteC(tmp);
         try (Model m = Model.load(p)) {
             Completion c = generate(m, "ab", Sampler.builder().greedy().grammar(Grammar.gbnf("root ::= \"ab\" \"c\"")), 8);
             assertEquals(FinishReason.GRAMMAR_REJECTED, c.finishReason());
