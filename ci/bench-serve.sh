@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serving benchmark: llama-java's `serve` against llama.cpp's llama-server, built on demand from the
-# same pinned llama.cpp source (with this build's ggml options: GGML_NATIVE, no OpenMP) into its own
-# cache folder, $LLAMA_JAVA_CACHE/bench-server/KEY (about 5 minutes on 2 cores, once). Both get the
+# same pinned llama.cpp source by ci/llama-server-build.sh (with this build's ggml options: GGML_NATIVE,
+# no OpenMP; about 5 minutes on 2 cores, once). Both get the
 # same model, -np, -c, -b and threads; one load generator (ci/serveload/ServeLoad.java, the JDK's
 # HTTP client) drives each in turn at each concurrency, the order alternating round by round, and
 # the script prints per-phase aggregate generated tokens/s and time to first token (p50, p99), then
@@ -23,20 +23,7 @@ tokens=${TOKENS:-64}; requests=${REQUESTS:-4}; conc=${CONCURRENCY:-"1 4 8 16"}
 props=native/target/llama/llama-build.properties
 jar=samples/target/llama-java.jar
 [ -f "$props" ] && [ -f "$jar" ] || { echo "bench-serve: build first: ./mvnw -q install -DskipTests" >&2; exit 2; }
-src=$(grep '^llama.source.dir=' "$props" | cut -d= -f2-)
-cache=${LLAMA_JAVA_CACHE:-$HOME/.cache/llama-java}
-opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON
-      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_UI=OFF
-      -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DGGML_OPENMP=OFF -DGGML_NATIVE=ON)
-key=$(printf '%s|%s|%s' "$(grep '^llama.source.id=' "$props")" "${opts[*]}" "$(uname -m)" | sha256sum | cut -c1-16)
-bdir=$cache/bench-server/$key
-server=$bdir/bin/llama-server
-if [ ! -x "$server" ]; then
-  echo "bench-serve: building llama-server from $src into $bdir (once)" >&2
-  mkdir -p "$bdir"
-  cmake -S "$src" -B "$bdir" "${opts[@]}" >"$bdir/configure.log" 2>&1 || { tail -20 "$bdir/configure.log" >&2; exit 1; }
-  cmake --build "$bdir" --target llama-server -j "$(nproc)" >"$bdir/build.log" 2>&1 || { tail -30 "$bdir/build.log" >&2; exit 1; }
-fi
+server=$(ci/llama-server-build.sh)
 
 dir=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$dir"; }

@@ -7,6 +7,8 @@
 # that import it get ci/server-suite/openai, a small stand-in that sends the same HTTP requests for the
 # calls they make. The built-in tools, MCP and MCP-proxy modules are left out (issue #31 leaves them
 # out); slow tests are deselected, as they need models that are not here.
+# SUITE_SERVER=llama-server runs the same suite, through the same launcher and model mapping, against
+# llama.cpp's own llama-server built from the same source (ci/llama-server-build.sh): the baseline.
 #   ci/server-suite.sh [MODULE...]      e.g. ci/server-suite.sh test_basic test_tokenize
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +16,7 @@ src=$(sed -n 's/^llama.source.dir=//p' "$root/native/target/llama/llama-build.pr
 [ -d "$src/tools/server/tests" ] || { echo "no llama.cpp source with tools/server/tests: build first" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-logs=${SUITE_LOGS:-$root/target/server-suite}   # each module's pytest log and JUnit XML are kept here
+logs=${SUITE_LOGS:-$root/target/server-suite${SUITE_SERVER:+-$SUITE_SERVER}}   # each module's pytest log and JUnit XML are kept here
 mkdir -p "$logs"
 # the suite as it lies in the source tree (its tests read ../../../models/templates), in a copy
 mkdir -p "$work/tools/server"
@@ -24,6 +26,11 @@ cd "$work/tools/server/tests/unit" || exit 1
 skip="test_tools_builtin test_mcp_servers test_proxy"
 if [ $# -gt 0 ]; then modules="$*"; else modules=$(ls test_*.py | sed 's/\.py$//'); fi
 export LLAMA_SERVER_BIN_PATH=$root/ci/server-suite/llama-server
+case ${SUITE_SERVER:-serve} in
+  serve) unset SUITE_NATIVE_SERVER ;;
+  llama-server) SUITE_NATIVE_SERVER=$("$root/ci/llama-server-build.sh") || exit 1; export SUITE_NATIVE_SERVER ;;
+  *) echo "SUITE_SERVER is serve or llama-server, not ${SUITE_SERVER}" >&2; exit 2 ;;
+esac
 export PYTHONPATH=$root/ci/server-suite${PYTHONPATH:+:$PYTHONPATH}
 export LLAMA_MODELS_DIR=${LLAMA_MODELS_DIR:-$root/../shared/models}
 printf '%-28s %6s %6s %6s\n' module passed failed errors
