@@ -394,6 +394,13 @@ public final class LlamaServer implements AutoCloseable {
             }));
             cfg.routes.get("/slots", endpoint("/slots", awake(b -> ctx -> slots(ctx, b))));
             cfg.routes.post("/slots/{id}", endpoint("/slots", awake(b -> ctx -> slotAction(ctx, b))));
+            if (config.vertexPredict() != null) {
+                VertexPredictRoute predict = new VertexPredictRoute(context.mapper(), config.maxBodyBytes(), this::baseUrl);
+                cfg.routes.post(config.vertexPredict().predictRoute(), endpoint("/predict", predict::handle));
+                if (config.vertexPredict().healthRoute() != null) {
+                    cfg.routes.get(config.vertexPredict().healthRoute(), endpoint("/health", this::health));
+                }
+            }
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 answer(ctx, e);
                 context.metrics().request("other", ctx.statusCode(), 0);

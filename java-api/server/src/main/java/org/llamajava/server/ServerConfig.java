@@ -77,6 +77,9 @@ import org.llamajava.chat.ChatTemplate;
  *                      idle slots' caches go and then the running requests fail with 500
  *                      "Context size has been exceeded", as llama-server's. False (the default):
  *                      each slot holds {@code contextSize / slots}
+ * @param vertexPredict Google Cloud Vertex AI's prediction route, as llama-server serves it under
+ *                      {@code AIP_MODE=PREDICTION} ({@link VertexPredict#fromEnvironment}); null (the
+ *                      default): off
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -86,7 +89,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
                            org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle,
-                           boolean kvUnified) {
+                           boolean kvUnified, VertexPredict vertexPredict) {
 
     /** The most tokens one request may generate when the context shifts (-1 asks for them). */
     public static final int MAX_SHIFTED_TOKENS = 1 << 16;
@@ -205,6 +208,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private int keepTokens;
         private Duration sleepIdle;
         private boolean kvUnified;
+        private VertexPredict vertexPredict;
 
         private Builder() {}
 
@@ -261,12 +265,15 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder sleepIdle(Duration v) { this.sleepIdle = v; return this; }
         /** llama-server's {@code --kv-unified} (default false): see {@link ServerConfig#kvUnified()}. */
         public Builder kvUnified(boolean v) { this.kvUnified = v; return this; }
+        /** Vertex AI's prediction route ({@link VertexPredict}); null (default): off. */
+        public Builder vertexPredict(VertexPredict v) { this.vertexPredict = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
-                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified);
+                    verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified,
+                    vertexPredict);
         }
     }
 }

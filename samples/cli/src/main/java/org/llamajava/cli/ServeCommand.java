@@ -294,6 +294,16 @@ final class ServeCommand extends CliCommand {
                 .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
                 .kvUnified(kvUnified && !noKvUnified)
                 .apiKey(apiKey);
+        // Google Cloud Vertex AI (AIP_MODE=PREDICTION), as llama-server: its prediction route, and its port
+        try {
+            int aipPort = org.llamajava.server.VertexPredict.port(System.getenv(), port);
+            if (aipPort != port) {
+                System.err.println("warning: AIP_MODE=PREDICTION: listening on AIP_HTTP_PORT " + aipPort + ", not " + port);
+            }
+            cfg.port(aipPort).vertexPredict(org.llamajava.server.VertexPredict.fromEnvironment(System.getenv()));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         if (context.threads() != null) {
             cfg.threads(context.threads());
         }
