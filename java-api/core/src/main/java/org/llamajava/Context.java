@@ -89,6 +89,41 @@ public final class Context implements AutoCloseable {
         this.model = model;
         this.params = params;
         this.vocab = model.vocabulary();
+        llama_context ctx = create(model, params, offloadKv);
+        boolean onDevices = !model.devices().isEmpty() && model.devices().stream().noneMatch(d -> d.startsWith("RPC"));
+        if ((ctx == null || ctx.isNull()) && onDevices && offloadKv) {
+            // a KV cache or compute buffer the GPU could not allocate (its memory, or its largest allocation)
+            String message = "failed to create a context (n_ctx " + params.contextSize() + ", KV " + params.keyType() + "/"
+                    + params.valueType() + ") with its KV cache on " + String.join(", ", model.devices())
+                    + " (out of device memory?)" + NativeErrors.suffix();
+            if (!model.deviceFallback()) {
+                throw new DeviceUnavailableException(message + "; use a smaller contextSize, a quantized KV cache,"
+                        + " fewer gpuLayers, or ModelParams.deviceFallback(true) to keep the KV cache in host memory");
+            }
+            System.getLogger(Context.class.getName()).log(System.Logger.Level.WARNING,
+                    message + ": keeping the KV cache in host memory (deviceFallback)");
+            ctx = create(model, params, false);
+        }
+        if (ctx == null || ctx.isNull()) {
+            throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
+                    + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
+                    + NativeErrors.suffix());
+        }
+        this.nCtx = llama_n_ctx(ctx);
+        this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
+        // persistent CPU worker threads: without them ggml starts and joins threads on every decode
+        Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
+        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null,
+                model.rpcGuard()), pools, model.rpcGuard());
+        llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
+        this.sequences = new Sequence[params.sequences()];
+        this.adapters = new ContextAdapters(this);
+        this.cleanable = state.register(this);
+        state.detach = model.addDependent(state);
+    }
+
+    /** llama_init_from_model with these parameters ({@code offloadKv}: llama.cpp's offload_kqv); null or NULL on failure. */
+    private static llama_context create(Model model, ContextParams params, boolean offloadKv) {
         llama_context ctx;
         try (llama_context_params p = llama_context_default_params()) {
             p.n_ctx(params.contextSize()).n_batch(params.batchSize()).n_ubatch(params.ubatchSize())
@@ -122,22 +157,7 @@ public final class Context implements AutoCloseable {
                 event.commit();
             }
         }
-        if (ctx == null || ctx.isNull()) {
-            throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
-                    + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
-                    + NativeErrors.suffix());
-        }
-        this.nCtx = llama_n_ctx(ctx);
-        this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
-        // persistent CPU worker threads: without them ggml starts and joins threads on every decode
-        Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
-        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null,
-                model.rpcGuard()), pools, model.rpcGuard());
-        llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
-        this.sequences = new Sequence[params.sequences()];
-        this.adapters = new ContextAdapters(this);
-        this.cleanable = state.register(this);
-        state.detach = model.addDependent(state);
+        return ctx;
     }
 
     /**

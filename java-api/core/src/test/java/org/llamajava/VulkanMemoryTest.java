@@ -7,12 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A GPU out of memory for what was asked (issue #27): a clear exception, or the fallback the user asked for,
@@ -27,6 +33,9 @@ import org.junit.jupiter.api.Test;
 class VulkanMemoryTest {
     // stories260K: 5 layers, 4 KV heads of 8: 640 bytes of F16 KV cache a token; lavapipe's 2048 MiB hold 3.36M tokens
     static final int TOO_MANY_TOKENS = 3_400_000;
+
+    @TempDir
+    static Path tmp;
 
     @BeforeAll
     static void vulkanDevicePresent() {
@@ -95,5 +104,42 @@ class VulkanMemoryTest {
         assertTrue(log.stream().anyMatch(l -> l.contains("llama_kv_cache") && l.contains("CPU KV buffer size")),
                 "the KV cache in host memory: " + String.join("\n", log.stream().filter(l -> l.contains("KV")).toList()));
         assertTrue(log.stream().noneMatch(l -> l.contains("Vulkan0 KV buffer size")), "no KV cache on Vulkan0");
+    }
+
+    /**
+     * A device allocation that really fails, in a child JVM with ggml's largest Vulkan allocation capped at 8 KiB
+     * (GGML_VK_FORCE_MAX_ALLOCATION_SIZE and _BUFFER_SIZE; on lavapipe the KV cache then gets
+     * ErrorOutOfDeviceMemory and llama.cpp fails the context cleanly): the weights, too large for one allocation,
+     * stay in host memory (llama.cpp's choice, with or without mmap, so the load succeeds), the KV cache cannot be
+     * allocated on Vulkan0, and the context is a DeviceUnavailableException, or with fallback has its KV cache in
+     * host memory and gives the CPU's text; no JVM crashes.
+     */
+    @Test
+    void aDeviceAllocationThatFailsIsAClearErrorOrTheFallbackAndNeverACrash() throws Exception {
+        Path model = TestSupport.sharedModel("stories260K.gguf");
+        String cpu = VulkanTest.generate(model, ModelParams.builder().devices("CPU").build());
+        String context = child("context-strict", model);
+        assertTrue(context.contains("MODEL DEVICES [Vulkan0]")
+                && context.contains("EXCEPTION DeviceUnavailableException: failed to create a context")
+                && context.contains("with its KV cache on Vulkan0") && context.contains("deviceFallback(true)"), context);
+        String contextFallback = child("context-fallback", model);
+        assertTrue(contextFallback.contains("TEXT[" + cpu + "]"), contextFallback);
+    }
+
+    private static String child(String mode, Path model) throws IOException, InterruptedException {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), VulkanMemoryChild.class.getName(), mode, model.toString());
+        Path out = Files.createTempFile(tmp, "child", ".out");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(Map.of("GGML_VK_FORCE_MAX_ALLOCATION_SIZE", "8192", "GGML_VK_FORCE_MAX_BUFFER_SIZE", "8192"));
+        Process p = pb.start();
+        boolean exited = p.waitFor(180, TimeUnit.SECONDS);
+        if (!exited) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String output = Files.readString(out, StandardCharsets.UTF_8);
+        assertTrue(exited, "the child JVM did not exit: " + output);
+        assertEquals(0, p.exitValue(), "the child JVM exited normally (no crash): " + output);
+        return output;
     }
 }
