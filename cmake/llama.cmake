@@ -12,6 +12,7 @@
 #   CACHE_DIR         where sources and builds are cached (default: ~/.cache/llama-java)
 #   CPU_ALL_VARIANTS  ON: distributable CPU build (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS)
 #   CUDA_ARCHS        CUDA architecture list, e.g. "75;80;86;89;90;120" or "native"
+#   CUDA_WITH_VULKAN  ON (default) | OFF: whether the cuda build carries the prebuilt Vulkan backend (npm, once)
 #   BUILD_TYPE        Release (default) | RelWithDebInfo | Debug
 #   SANITIZE          "" (default) | address
 #   JOBS              parallel build jobs (default: number of processors)
@@ -64,7 +65,7 @@ if(BACKEND STREQUAL "vulkan" OR BACKEND STREQUAL "gpu")
     set(CUDA_PREBUILT ON)
   endif()
   set(BACKEND cpu)
-elseif(BACKEND STREQUAL "cuda" AND _prebuilt_ok)
+elseif(BACKEND STREQUAL "cuda" AND _prebuilt_ok AND (NOT DEFINED CUDA_WITH_VULKAN OR CUDA_WITH_VULKAN))
   set(VULKAN_PREBUILT ON)
 endif()
 if(NOT BUILD_TYPE)
