@@ -8,6 +8,7 @@
 #   ci/bench.sh                 stories260K and a 135M-shape random model in Q8_0 and Q4_0
 #   BENCH_1B=1 ci/bench.sh      also the 1B-shape random model in Q4_0 (writes ~2.6 GB once)
 #   KHERUD=0 ci/bench.sh        without de.kherud:llama
+#   BENCH_SMALL=1 ci/bench.sh   stories260K only (smoke checks: ci/gpu-check.sh on Mesa's software Vulkan)
 #
 # Environment: AA (1: a second native run closes each round, see below; 0: not), THREADS (default 2), REPS per run (5), ROUNDS (3), PP (512), TG (128),
 # BENCH_MODELS (where generated models are cached; default ~/.cache/llama-java/bench-models),
@@ -41,7 +42,11 @@ model() { # name shape type -> path of a quantized random model, made once
   echo "$q"
 }
 
-models=("$shared/stories260K.gguf" "$(model smol135m smol135m Q8_0)" "$(model smol135m smol135m Q4_0)")
+if [ "${BENCH_SMALL:-0}" = 1 ]; then
+  models=("$shared/stories260K.gguf")
+else
+  models=("$shared/stories260K.gguf" "$(model smol135m smol135m Q8_0)" "$(model smol135m smol135m Q4_0)")
+fi
 if [ "${BENCH_1B:-0}" = 1 ]; then models+=("$(model llama1b llama1b Q4_0)"); fi
 
 rows() { # who round model: llama-bench's markdown rows on stdin -> "who round model test t/s" lines

@@ -67,6 +67,6 @@ echo "ci: $(basename "$jni"): the JNI libraries of its platform"
 ci/lint-workflows.sh
 
 # Vulkan (issue #27), last, since it leaves the Vulkan natives in native/target: Mesa's lavapipe from Debian
-# when missing, the linux-x86_64-vulkan natives (the CPU build verify just cached, plus the prebuilt Vulkan
-# backend: no llama.cpp compile), and the core's Vulkan tests on lavapipe (docs/gpu.md).
+# when missing, the linux-x86_64-gpu natives (the CPU build verify just cached, plus the prebuilt Vulkan and CUDA
+# backends: no llama.cpp compile), and the core's Vulkan tests on lavapipe (docs/gpu.md).
 ci/vulkan.sh

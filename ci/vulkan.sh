@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The Vulkan tests (issue #27): builds the linux-x86_64-vulkan natives (the cached CPU build plus llama.cpp's
-# Vulkan backend prebuilt for the pinned release, cmake/vulkan-prebuilt.cmake) and runs the core's Vulkan
+# The Vulkan tests (issue #27): builds the linux-x86_64-gpu natives (the cached CPU build plus llama.cpp's
+# Vulkan and CUDA backends prebuilt for the pinned release, cmake/prebuilt-backends.cmake) and runs the core's Vulkan
 # tests (tag "vulkan", the vulkan-tests profile) on the first Vulkan device: in CI, Mesa's software Vulkan
 # (lavapipe), installed here from Debian when missing. ci/test.sh runs it last (it leaves the Vulkan
 # natives in native/target). docs/gpu.md has the details.
 #
 #   ci/vulkan.sh                 # install what is missing (apt-get), build, test
+#   VULKAN_BACKEND=vulkan ci/vulkan.sh # the linux-x86_64-vulkan natives instead of linux-x86_64-gpu
 #   VULKAN_NO_INSTALL=1 ci/vulkan.sh   # never call apt-get (fails with what to install)
 #   VULKAN_SETUP_ONLY=1 ci/vulkan.sh   # steps 1 and 2 only: install what is missing, show the device
 set -euo pipefail
@@ -38,7 +39,12 @@ fi
 
 [ -z "${VULKAN_SETUP_ONLY:-}" ] || exit 0
 
-# 3. Build the Vulkan natives (no llama.cpp compile when the CPU build is cached) and run the Vulkan tests
+# 3. Build the natives (no llama.cpp compile when the CPU build is cached) and run the Vulkan tests. By default
+# the linux-x86_64-gpu natives of -Dllama.backend=gpu: the linux-x86_64-vulkan ones (the same CPU build and
+# Vulkan backend) plus the prebuilt CUDA backend, so that the same run also shows the run-time choice
+# (GpuArtifactTest: CUDA skipped without its runtime, Vulkan chosen, the CPU without a Vulkan driver).
+# VULKAN_BACKEND=vulkan builds and tests the linux-x86_64-vulkan natives instead (ci/gpu-check.sh does).
+backend=${VULKAN_BACKEND:-gpu}
 start=$(date +%s)
-./mvnw -B verify -Dllama.backend=vulkan -pl native,java-api/core
-echo "ci: Vulkan natives built and their tests passed in $(( $(date +%s) - start )) s"
+./mvnw -B verify -Dllama.backend="$backend" -pl native,java-api/core
+echo "ci: $backend natives built and their Vulkan tests passed in $(( $(date +%s) - start )) s"

@@ -5,11 +5,14 @@
 #
 # Inputs (all optional except OUT_DIR):
 #   BACKEND           cpu (default) | cuda | metal | vulkan (linux-x86_64: the cpu build, plus llama.cpp's Vulkan
-#                     backend prebuilt for the same release, loaded at run time; cmake/vulkan-prebuilt.cmake)
+#                     backend prebuilt for the same release, loaded at run time; cmake/prebuilt-backends.cmake)
+#                     | gpu (linux-x86_64: the vulkan build plus the prebuilt CUDA backend: ggml picks CUDA,
+#                     Vulkan or the CPU at run time; the cuda build carries the prebuilt Vulkan backend too)
 #   LLAMA_CPP_DIR     use this local llama.cpp checkout instead of the pinned source
 #   CACHE_DIR         where sources and builds are cached (default: ~/.cache/llama-java)
 #   CPU_ALL_VARIANTS  ON: distributable CPU build (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS)
 #   CUDA_ARCHS        CUDA architecture list, e.g. "75;80;86;89;90;120" or "native"
+#   CUDA_WITH_VULKAN  ON (default) | OFF: whether the cuda build carries the prebuilt Vulkan backend (npm, once)
 #   BUILD_TYPE        Release (default) | RelWithDebInfo | Debug
 #   SANITIZE          "" (default) | address
 #   JOBS              parallel build jobs (default: number of processors)
@@ -28,7 +31,7 @@
 cmake_minimum_required(VERSION 3.20)
 
 include("${CMAKE_CURRENT_LIST_DIR}/pinned-source.cmake")
-include("${CMAKE_CURRENT_LIST_DIR}/vulkan-prebuilt.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/prebuilt-backends.cmake")
 
 if(NOT OUT_DIR)
   message(FATAL_ERROR "OUT_DIR is required: -DOUT_DIR=/path")
@@ -36,26 +39,34 @@ endif()
 if(NOT BACKEND)
   set(BACKEND cpu)
 endif()
-if(NOT BACKEND MATCHES "^(cpu|cuda|metal|vulkan)$")
-  message(FATAL_ERROR "BACKEND must be cpu, cuda, metal or vulkan, not '${BACKEND}'")
+if(NOT BACKEND MATCHES "^(cpu|cuda|metal|vulkan|gpu)$")
+  message(FATAL_ERROR "BACKEND must be cpu, cuda, metal, vulkan or gpu, not '${BACKEND}'")
 endif()
-# The Vulkan build is the CPU build (the same build key and cached build: nothing of llama.cpp is
-# compiled again) with the prebuilt Vulkan backend added as a dynamic backend in step 5.
+# The Vulkan and gpu builds are the CPU build (the same build key and cached build: nothing of llama.cpp
+# is compiled again) with prebuilt backends added as dynamic backends in step 5: Vulkan, and for gpu
+# CUDA too. The cuda build (CUDA compiled here) carries the prebuilt Vulkan backend where it can.
 set(VULKAN_PREBUILT OFF)
-if(BACKEND STREQUAL "vulkan")
-  cmake_host_system_information(RESULT _os QUERY OS_NAME)
-  cmake_host_system_information(RESULT _arch QUERY OS_PLATFORM)
-  if(LLAMA_CPP_DIR OR TOOLCHAIN_FILE OR NOT _os STREQUAL "Linux" OR NOT _arch MATCHES "^(x86_64|AMD64|amd64)$")
-    message(FATAL_ERROR "BACKEND=vulkan takes llama.cpp's Vulkan backend prebuilt for the pinned release "
+set(CUDA_PREBUILT OFF)
+set(BACKEND_NAME "${BACKEND}")
+cmake_host_system_information(RESULT _os QUERY OS_NAME)
+cmake_host_system_information(RESULT _arch QUERY OS_PLATFORM)
+set(_prebuilt_ok OFF)
+if(NOT LLAMA_CPP_DIR AND NOT TOOLCHAIN_FILE AND _os STREQUAL "Linux" AND _arch MATCHES "^(x86_64|AMD64|amd64)$")
+  set(_prebuilt_ok ON)
+endif()
+if(BACKEND STREQUAL "vulkan" OR BACKEND STREQUAL "gpu")
+  if(NOT _prebuilt_ok)
+    message(FATAL_ERROR "BACKEND=${BACKEND} takes llama.cpp's GPU backends prebuilt for the pinned release "
                         "(linux-x86_64 only), so it needs the pinned source and a Linux x86-64 host, without "
                         "LLAMA_CPP_DIR or TOOLCHAIN_FILE")
   endif()
   set(VULKAN_PREBUILT ON)
+  if(BACKEND STREQUAL "gpu")
+    set(CUDA_PREBUILT ON)
+  endif()
   set(BACKEND cpu)
-endif()
-set(BACKEND_NAME "${BACKEND}")
-if(VULKAN_PREBUILT)
-  set(BACKEND_NAME vulkan)
+elseif(BACKEND STREQUAL "cuda" AND _prebuilt_ok AND (NOT DEFINED CUDA_WITH_VULKAN OR CUDA_WITH_VULKAN))
+  set(VULKAN_PREBUILT ON)
 endif()
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE Release)
@@ -412,19 +423,23 @@ endforeach()
 # With GGML_BACKEND_DL, ggml loads its backends (CPU variants, CUDA, RPC, ...) at run time from a
 # folder; list them so that the Java side can extract them from the jar next to the others. (RPC is
 # such a module too: unlisted, a portable build had no RPC backend.)
-if(VULKAN_PREBUILT)
-  # ggml_backend_load() works in any build, so the Vulkan backend joins a host-native build too
-  llama_vulkan_prebuilt("${CACHE_DIR}" _vk)
-  file(COPY "${_vk}/libggml-vulkan.so" DESTINATION "${OUT_DIR}/lib")
-  file(COPY_FILE "${_vk}/LICENSE" "${_lic}/node-llama-cpp-LICENSE.txt")
-  file(COPY_FILE "${_vk}/_nlcBuildMetadata.json" "${OUT_DIR}/lib/ggml-vulkan-build.json")
-endif()
-file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda*"
+# ggml_backend_load() works in any build, so prebuilt backends join a host-native build too
+foreach(_pb vulkan cuda)
+  string(TOUPPER "${_pb}" _PB)
+  if(${_PB}_PREBUILT)
+    llama_prebuilt_backend("${CACHE_DIR}" ${_pb} _dir)
+    file(COPY "${_dir}/libggml-${_pb}.so" DESTINATION "${OUT_DIR}/lib")
+    file(COPY_FILE "${_dir}/LICENSE" "${_lic}/node-llama-cpp-LICENSE.txt")
+    file(COPY_FILE "${_dir}/_nlcBuildMetadata.json" "${OUT_DIR}/lib/ggml-${_pb}-build.json")
+  endif()
+endforeach()
+file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda.so"
+                                              "${OUT_DIR}/lib/*ggml-cuda.dll"
                                               "${OUT_DIR}/lib/*ggml-metal*" "${OUT_DIR}/lib/*ggml-rpc*"
                                               "${OUT_DIR}/lib/*ggml-vulkan.so")
 if(BACKEND_DL OR VULKAN_PREBUILT)
   if(NOT BACKEND_DL)
-    list(FILTER _backends INCLUDE REGEX "ggml-vulkan")
+    list(FILTER _backends INCLUDE REGEX "ggml-(vulkan|cuda)")
   endif()
   list(JOIN _backends "\n" _list)
   file(WRITE "${OUT_DIR}/lib/ggml-backends.txt" "${_list}\n")
@@ -438,6 +453,7 @@ file(WRITE "${OUT_DIR}/llama-build.properties"
 llama.source.id=${SOURCE_ID}
 llama.backend=${BACKEND_NAME}
 llama.vulkan.prebuilt=${VULKAN_PREBUILT}
+llama.cuda.prebuilt=${CUDA_PREBUILT}
 llama.build.key=${BACKEND}-${KEY}
 llama.prefix=${PREFIX}
 llama.cpu.all.variants=${CPU_ALL_VARIANTS}

@@ -4,6 +4,7 @@ import static org.llamajava.bindings.global.llama.*;
 
 import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.Pointer;
@@ -71,9 +72,58 @@ public final class Context implements AutoCloseable {
             throw new IllegalArgumentException("a pooling context's sequences (" + params.sequences() + ") must divide"
                     + " its physical batch (" + pooledTokens + " tokens), or llama.cpp cannot plan its pooling graph");
         }
+        // a KV cache larger than the GPU's memory can abort the process inside ggml (lavapipe: its scheduler's
+        // "pre-allocated tensor in a buffer that cannot run the operation") instead of failing the allocation
+        boolean offloadKv = true;
+        String kvTooBig = kvCacheBeyondDeviceMemory(model, ctxTokens, params);
+        if (kvTooBig != null) {
+            if (!model.deviceFallback()) {
+                throw new DeviceUnavailableException(kvTooBig + "; use a smaller contextSize, a quantized KV cache"
+                        + " (keyType/valueType), fewer gpuLayers, or ModelParams.deviceFallback(true) to keep the KV cache"
+                        + " in host memory");
+            }
+            System.getLogger(Context.class.getName()).log(System.Logger.Level.WARNING,
+                    kvTooBig + ": keeping the KV cache in host memory (deviceFallback)");
+            offloadKv = false;
+        }
         this.model = model;
         this.params = params;
         this.vocab = model.vocabulary();
+        llama_context ctx = create(model, params, offloadKv);
+        boolean onDevices = !model.devices().isEmpty() && model.devices().stream().noneMatch(d -> d.startsWith("RPC"));
+        if ((ctx == null || ctx.isNull()) && onDevices && offloadKv) {
+            // a KV cache or compute buffer the GPU could not allocate (its memory, or its largest allocation)
+            String message = "failed to create a context (n_ctx " + params.contextSize() + ", KV " + params.keyType() + "/"
+                    + params.valueType() + ") with its KV cache on " + String.join(", ", model.devices())
+                    + " (out of device memory?)" + NativeErrors.suffix();
+            if (!model.deviceFallback()) {
+                throw new DeviceUnavailableException(message + "; use a smaller contextSize, a quantized KV cache,"
+                        + " fewer gpuLayers, or ModelParams.deviceFallback(true) to keep the KV cache in host memory");
+            }
+            System.getLogger(Context.class.getName()).log(System.Logger.Level.WARNING,
+                    message + ": keeping the KV cache in host memory (deviceFallback)");
+            ctx = create(model, params, false);
+        }
+        if (ctx == null || ctx.isNull()) {
+            throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
+                    + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
+                    + NativeErrors.suffix());
+        }
+        this.nCtx = llama_n_ctx(ctx);
+        this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
+        // persistent CPU worker threads: without them ggml starts and joins threads on every decode
+        Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
+        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null,
+                model.rpcGuard()), pools, model.rpcGuard());
+        llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
+        this.sequences = new Sequence[params.sequences()];
+        this.adapters = new ContextAdapters(this);
+        this.cleanable = state.register(this);
+        state.detach = model.addDependent(state);
+    }
+
+    /** llama_init_from_model with these parameters ({@code offloadKv}: llama.cpp's offload_kqv); null or NULL on failure. */
+    private static llama_context create(Model model, ContextParams params, boolean offloadKv) {
         llama_context ctx;
         try (llama_context_params p = llama_context_default_params()) {
             p.n_ctx(params.contextSize()).n_batch(params.batchSize()).n_ubatch(params.ubatchSize())
@@ -82,7 +132,7 @@ public final class Context implements AutoCloseable {
                     .type_v(params.valueType().ggmlType).flash_attn_type(params.flashAttention().value)
                     // a unified KV buffer lets sequences share the whole context, but costs about a
                     // quarter of the per-token speed of a small model: only where it is needed
-                    .kv_unified(params.sequences() > 1).no_perf(true);
+                    .kv_unified(params.sequences() > 1).no_perf(true).offload_kqv(offloadKv);
             if (params.pooling() != null) {
                 p.embeddings(true).pooling_type(params.pooling().value());
             }
@@ -107,22 +157,61 @@ public final class Context implements AutoCloseable {
                 event.commit();
             }
         }
-        if (ctx == null || ctx.isNull()) {
-            throw new LlamaException("failed to create a context (n_ctx " + params.contextSize() + ", n_batch "
-                    + params.batchSize() + ", KV " + params.keyType() + "/" + params.valueType() + ")"
-                    + NativeErrors.suffix());
+        return ctx;
+    }
+
+    /**
+     * Where the KV cache of {@code ctxTokens} tokens for the model's offloaded layers is larger than the free
+     * memory of the (local) devices they went to, says so; else null. An estimate of llama.cpp's own sizing
+     * (n_ctx x offloaded layers x KV heads x (key + value head size) x the cache types' size), made only for
+     * plain attention models, where it is exact up to llama.cpp's padding: not for recurrent or hybrid models,
+     * sliding-window attention or compressed (MLA) caches, which it would overstate, nor for RPC devices.
+     */
+    static String kvCacheBeyondDeviceMemory(Model model, long ctxTokens, ContextParams params) {
+        List<String> devs = model.devices();
+        if (devs.isEmpty() || devs.stream().anyMatch(d -> d.startsWith("RPC"))) {
+            return null;
         }
-        this.nCtx = llama_n_ctx(ctx);
-        this.canShift = llama_memory_can_shift(llama_get_memory(ctx));
-        // persistent CPU worker threads: without them ggml starts and joins threads on every decode
-        Pointer pools = llamajava_threadpools_attach(ctx, params.threads(), params.threadsBatch());
-        this.state = new State(ctx, new Decoder(ctx, vocab, params.sequences(), llama_get_memory(ctx) == null,
-                model.rpcGuard()), pools, model.rpcGuard());
-        llamajava_set_abort_flag(ctx, state.decoder.abortFlag);
-        this.sequences = new Sequence[params.sequences()];
-        this.adapters = new ContextAdapters(this);
-        this.cleanable = state.register(this);
-        state.detach = model.addDependent(state);
+        llama_model m = model.handle();
+        String arch = model.architecture();
+        if (llama_model_is_recurrent(m) || llama_model_is_hybrid(m) || llama_model_n_swa(m) > 0
+                || model.metadata(arch + ".attention.kv_lora_rank") != null) {
+            return null;
+        }
+        int layers = model.layerCount();
+        int requested = model.gpuLayersRequested();
+        long offloaded = requested < 0 ? layers : Math.min(requested, layers);
+        int heads = llama_model_n_head(m);
+        int headsKv = llama_model_n_head_kv(m);
+        if (offloaded <= 0 || heads <= 0 || headsKv <= 0) {
+            return null;
+        }
+        long headK = metadataLong(model, arch + ".attention.key_length", model.embeddingSize() / heads);
+        long headV = metadataLong(model, arch + ".attention.value_length", model.embeddingSize() / heads);
+        double perToken = headsKv * (headK * ggml_type_sizef(params.keyType().ggmlType)
+                + headV * ggml_type_sizef(params.valueType().ggmlType));
+        double kv = ctxTokens * offloaded * perToken;
+        long free = 0;
+        for (Device d : Llama.devices()) {
+            if (devs.contains(d.name())) {
+                free += d.memoryFree();
+            }
+        }
+        if (free <= 0 || kv <= free) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT, "the KV cache of a %d-token context (%.1f MiB for %d offloaded layers,"
+                + " %s/%s) does not fit the free memory of %s (%.1f MiB)", ctxTokens, kv / (1 << 20), offloaded,
+                params.keyType(), params.valueType(), String.join(", ", devs), free / (double) (1 << 20));
+    }
+
+    private static long metadataLong(Model model, String key, long otherwise) {
+        String v = model.metadata(key);
+        try {
+            return v == null ? otherwise : Long.parseLong(v.strip());
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
     }
 
     /** The model this context runs. */

@@ -45,10 +45,16 @@ public final class Model implements AutoCloseable {
     private final boolean vocabOnly;
     private final java.util.List<Path> parts;
     private final java.util.List<String> devices;
+    // what was asked for at load: how many layers go to the GPU (ModelParams.gpuLayers) and whether to fall back
+    private final int gpuLayers;
+    private final boolean deviceFallback;
 
-    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly, java.util.List<String> devices) {
+    private Model(State state, Path path, java.util.List<Path> parts, boolean vocabOnly, java.util.List<String> devices,
+                  int gpuLayers, boolean deviceFallback) {
         this.state = state;
         this.devices = devices;
+        this.gpuLayers = gpuLayers;
+        this.deviceFallback = deviceFallback;
         this.path = path;
         this.parts = parts;
         this.vocabOnly = vocabOnly;
@@ -277,7 +283,8 @@ public final class Model implements AutoCloseable {
             }
             throw new LlamaException("failed to load model " + path.toAbsolutePath() + error);
         }
-        return new Model(new State(model, rpc), path, parts, params.vocabOnly(), offloadDevices);
+        return new Model(new State(model, rpc), path, parts, params.vocabOnly(), offloadDevices, params.gpuLayers(),
+                params.deviceFallback());
     }
 
     /**
@@ -290,6 +297,16 @@ public final class Model implements AutoCloseable {
      */
     public java.util.List<String> devices() {
         return devices;
+    }
+
+    /** {@link ModelParams#gpuLayers()} as loaded (negative: every layer). */
+    int gpuLayersRequested() {
+        return gpuLayers;
+    }
+
+    /** {@link ModelParams#deviceFallback()} as loaded. */
+    boolean deviceFallback() {
+        return deviceFallback;
     }
 
     /** The file this model was loaded from. */

@@ -48,7 +48,8 @@ import java.util.Objects;
  *     {@link DeviceUnavailableException} at load, unless {@code deviceFallback}
  * @param deviceFallback run on the CPU instead of failing when a requested device or backend is not
  *     here (no driver, failed initialisation) or when loading onto the GPU fails (out of its memory),
- *     with a logged warning; default false
+ *     and keep a context's KV cache in host memory when it does not fit the GPU's free memory, with a
+ *     logged warning; default false
  */
 public record ModelParams(boolean useMmap, boolean useMlock, int gpuLayers, boolean vocabOnly,
                           boolean checkTensors, LoadProgressListener progress, SplitMode splitMode, int mainGpu,

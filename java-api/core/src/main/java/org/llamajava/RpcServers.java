@@ -222,8 +222,10 @@ final class RpcServers {
                 .anyMatch(b -> b.toLowerCase(java.util.Locale.ROOT).contains("ggml-" + lower));
         boolean loaded = Llama.backendNames().stream().anyMatch(b -> b.equalsIgnoreCase(lower));
         if (listed && !loaded) {
+            String why = org.llamajava.internal.NativeLibrary.whyNotLoaded(lower);
             return " (the natives carry the " + want.replaceAll("[0-9]+$", "") + " backend, but it did not load or"
-                    + " initialise: its driver or runtime is missing, or it found no device)";
+                    + " initialise: " + (why != null ? "its library did not load: " + why
+                            : "its driver or runtime is missing, or it found no device") + ")";
         }
         if (loaded) {
             return " (the " + want.replaceAll("[0-9]+$", "") + " backend is loaded but has no such device)";

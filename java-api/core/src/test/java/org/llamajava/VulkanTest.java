@@ -160,6 +160,8 @@ class VulkanTest {
 
     @Test
     void theDefaultChoiceWithoutCudaIsVulkan() throws Exception {
+        // the gpu natives on a machine with CUDA choose CUDA (GpuArtifactTest); CUDA_VISIBLE_DEVICES= hides it
+        assumeTrue(Llama.devices().stream().noneMatch(d -> "CUDA".equals(d.backend())), "CUDA is here");
         assertMatchesLlamaSimple(TestSupport.sharedModel("stories260K.gguf"), 99, ModelParams.builder());
     }
 
@@ -241,8 +243,11 @@ class VulkanTest {
                 () -> Model.load(model, ModelParams.builder().devices("Vulkan7").build()));
         assertTrue(e.getMessage().contains("'Vulkan7'") && e.getMessage().contains("Vulkan0 (Vulkan)")
                 && e.getMessage().contains("no such device"), e.getMessage());
+        assumeTrue(Llama.devices().stream().noneMatch(d -> "CUDA".equals(d.backend())), "CUDA is here");
         e = assertThrows(DeviceUnavailableException.class, () -> Model.load(model, ModelParams.builder().devices("CUDA").build()));
-        assertTrue(e.getMessage().contains("no such backend"), e.getMessage());
+        // the vulkan natives have no CUDA backend; the gpu natives carry one that did not load here
+        assertTrue(e.getMessage().contains("no such backend") || e.getMessage().contains("did not load or initialise"),
+                e.getMessage());
         List<String> log = new ArrayList<>();
         String text = capture(log, () -> generate(model, ModelParams.builder().devices("CUDA").deviceFallback(true).build()));
         assertTrue(log.stream().noneMatch(l -> l.contains("assigned to device Vulkan")), offloadLines(log));

@@ -34,6 +34,8 @@ public final class NativeLibrary {
     private static volatile boolean gpuBuild;
     // the dynamic backends the natives list (ggml-backends.txt), whether or not they loaded
     private static final java.util.List<String> listedBackends = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // the folder the listed backends were extracted to, or null
+    private static volatile java.io.File backendDir;
     // the CPU variant ggml loaded in a distributable build (libggml-cpu-haswell.so: "haswell"), or null
     private static volatile String cpuVariant;
 
@@ -112,6 +114,7 @@ public final class NativeLibrary {
                 }
             }
             if (dir != null) {
+                backendDir = dir;
                 ggml_backend_load_all_from_path(dir.getAbsolutePath());
             }
         } catch (java.io.IOException e) {
@@ -142,6 +145,32 @@ public final class NativeLibrary {
     /** The dynamic backend libraries the natives list (ggml-backends.txt); after {@link #init()}. */
     public static java.util.List<String> listedBackends() {
         return java.util.List.copyOf(listedBackends);
+    }
+
+    /**
+     * Why the listed backend library whose name contains {@code ggml-<backend>} did not load, as the
+     * system's loader says it (a missing runtime library: {@code libcudart.so.13: cannot open shared
+     * object file}), or null where it loads (then its backend found no device or driver at init) or is
+     * not listed. ggml's loader drops that reason (it loads backends silently); this asks the system's
+     * loader again, only when a missing device is being explained.
+     */
+    public static String whyNotLoaded(String backend) {
+        java.io.File dir = backendDir;
+        if (dir == null) {
+            return null;
+        }
+        String want = "ggml-" + backend.toLowerCase(java.util.Locale.ROOT);
+        for (String name : listedBackends) {
+            if (name.toLowerCase(java.util.Locale.ROOT).contains(want)) {
+                try {
+                    System.load(new java.io.File(dir, name).getAbsolutePath());
+                    return null;
+                } catch (UnsatisfiedLinkError e) {
+                    return e.getMessage();
+                }
+            }
+        }
+        return null;
     }
 
     /** Whether the natives on the classpath were built with a GPU backend (CUDA, Vulkan or Metal); after {@link #init()}. */
