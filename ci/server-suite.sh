@@ -9,6 +9,9 @@
 # out); slow tests are deselected, as they need models that are not here.
 # SUITE_SERVER=llama-server runs the same suite, through the same launcher and model mapping, against
 # llama.cpp's own llama-server built from the same source (ci/llama-server-build.sh): the baseline.
+# SUITE_EXPECT=FILE (lines MODULE::TEST, # comments) makes it a gate: it exits 1 if a listed test of a
+# module it ran did not pass (CI: ci/server-suite/expected-passes.txt). Each run writes the passes to
+# $logs/passed.txt, in that form.
 #   ci/server-suite.sh [MODULE...]      e.g. ci/server-suite.sh test_basic test_tokenize
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,3 +58,31 @@ PY
   printf '%-28s %6s %6s %6s\n' "$m" "$passed" "$failures" "$errors"
 done
 echo "passed $total_p of $total_n run"
+/usr/bin/python3 - "$logs" $modules > "$logs/passed.txt" <<'PY'
+import os, sys, xml.etree.ElementTree as ET
+logs, modules = sys.argv[1], sys.argv[2:]
+for m in modules:
+    f = os.path.join(logs, m + ".xml")
+    if not os.path.exists(f):
+        continue
+    for c in ET.parse(f).getroot().iter("testcase"):
+        if not any(c.find(k) is not None for k in ("failure", "error", "skipped")):
+            print(m + "::" + c.get("name"))
+PY
+if [ -n "${SUITE_EXPECT:-}" ]; then
+  /usr/bin/python3 - "$SUITE_EXPECT" "$logs/passed.txt" $modules <<'PY' || exit 1
+import sys
+expect_file, passed_file, modules = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+expected = [l.strip() for l in open(expect_file) if l.strip() and not l.startswith("#")]
+passed = set(l.strip() for l in open(passed_file))
+missing = [t for t in expected if t.split("::")[0] in modules and t not in passed]
+extra = sorted(passed - set(expected))
+for t in extra:
+    print("suite: passes, and is not in " + expect_file + " yet: " + t)
+for t in missing:
+    print("suite: FAILED, expected to pass: " + t)
+checked = len([t for t in expected if t.split("::")[0] in modules])
+print("suite: %d of %d expected passes held" % (checked - len(missing), checked))
+sys.exit(1 if missing else 0)
+PY
+fi
