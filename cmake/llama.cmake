@@ -7,12 +7,16 @@
 #   BACKEND           cpu (default) | cuda | metal | vulkan (linux-x86_64: the cpu build, plus llama.cpp's Vulkan
 #                     backend prebuilt for the same release, loaded at run time; cmake/prebuilt-backends.cmake)
 #                     | gpu (linux-x86_64: the vulkan build plus the prebuilt CUDA backend: ggml picks CUDA,
-#                     Vulkan or the CPU at run time; the cuda build carries the prebuilt Vulkan backend too)
+#                     Vulkan or the CPU at run time; the cuda build carries the prebuilt Vulkan backend too).
+#                     vulkan elsewhere (Windows, macOS, another CPU, LLAMA_CPP_DIR), or with VULKAN_FROM_SOURCE=ON:
+#                     built from source with GGML_VULKAN, loaded at run time beside the CPU variants; needs
+#                     the Vulkan SDK (headers, loader, glslc) newer than Debian 12's (docs/gpu.md)
 #   LLAMA_CPP_DIR     use this local llama.cpp checkout instead of the pinned source
 #   CACHE_DIR         where sources and builds are cached (default: ~/.cache/llama-java)
 #   CPU_ALL_VARIANTS  ON: distributable CPU build (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS)
 #   CUDA_ARCHS        CUDA architecture list, e.g. "75;80;86;89;90;120" or "native"
 #   CUDA_WITH_VULKAN  ON (default) | OFF: whether the cuda build carries the prebuilt Vulkan backend (npm, once)
+#   VULKAN_FROM_SOURCE OFF (default) | ON: BACKEND=vulkan built from source even where the prebuilt serves
 #   BUILD_TYPE        Release (default) | RelWithDebInfo | Debug
 #   SANITIZE          "" (default) | address
 #   JOBS              parallel build jobs (default: number of processors)
@@ -54,7 +58,12 @@ set(_prebuilt_ok OFF)
 if(NOT LLAMA_CPP_DIR AND NOT TOOLCHAIN_FILE AND _os STREQUAL "Linux" AND _arch MATCHES "^(x86_64|AMD64|amd64)$")
   set(_prebuilt_ok ON)
 endif()
-if(BACKEND STREQUAL "vulkan" OR BACKEND STREQUAL "gpu")
+set(VULKAN_SOURCE OFF)
+if(BACKEND STREQUAL "vulkan" AND (NOT _prebuilt_ok OR VULKAN_FROM_SOURCE))
+  # no prebuilt of the pinned release for this host (node-llama-cpp published Linux x86-64 only): ggml's
+  # Vulkan backend from source, a dynamic backend beside the CPU variants, as the cuda build
+  set(VULKAN_SOURCE ON)
+elseif(BACKEND STREQUAL "vulkan" OR BACKEND STREQUAL "gpu")
   if(NOT _prebuilt_ok)
     message(FATAL_ERROR "BACKEND=${BACKEND} takes llama.cpp's GPU backends prebuilt for the pinned release "
                         "(linux-x86_64 only), so it needs the pinned source and a Linux x86-64 host, without "
@@ -119,7 +128,7 @@ set(OPTS
 # GPU builds load their backends at run time (GGML_BACKEND_DL), so that a machine without the GPU
 # or its driver still runs on the CPU backend with the same jar; ggml allows that only with the
 # CPU variants (GGML_NATIVE is incompatible with GGML_BACKEND_DL).
-if(BACKEND STREQUAL "cuda")
+if(BACKEND STREQUAL "cuda" OR VULKAN_SOURCE)
   set(CPU_ALL_VARIANTS ON)
 endif()
 if(CPU_ALL_VARIANTS)
@@ -132,6 +141,8 @@ if(BACKEND STREQUAL "cuda")
   list(APPEND OPTS -DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS}")
 elseif(BACKEND STREQUAL "metal")
   list(APPEND OPTS -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON)
+elseif(VULKAN_SOURCE)
+  list(APPEND OPTS -DGGML_VULKAN=ON)
 endif()
 if(SANITIZE STREQUAL "address")
   list(APPEND OPTS -DLLAMA_SANITIZE_ADDRESS=ON -DGGML_SANITIZE_ADDRESS=ON)
@@ -240,6 +251,10 @@ if(NOT TARGETS)
     # (tools/CMakeLists.txt: NOT GGML_BACKEND_DL): a portable or GPU build has no such target
     list(REMOVE_ITEM TARGETS llama-export-lora)
   endif()
+  if(VULKAN_SOURCE)
+    # named here too: a generator without a 'help' target (Visual Studio) lists no dynamic backends below
+    list(APPEND TARGETS ggml-vulkan)
+  endif()
 endif()
 set(_stamp_text "${SOURCE_ID}\n${TARGETS}\n")
 set(_stamp_old "")
@@ -273,7 +288,7 @@ else()
     # dynamically loaded backends are no dependency of ggml: name them as targets
     execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BUILD_DIR}" --target help
                     OUTPUT_VARIABLE _help ERROR_QUIET)
-    string(REGEX MATCHALL "ggml-(cpu|cuda|metal)[-a-z0-9_]*" _dl "${_help}")
+    string(REGEX MATCHALL "ggml-(cpu|cuda|metal|vulkan)[-a-z0-9_]*" _dl "${_help}")
     list(REMOVE_DUPLICATES _dl)
     list(FILTER _dl EXCLUDE REGEX "(feats|\\.o)$")
     message(STATUS "llama.cpp: dynamic backends: ${_dl}")
@@ -436,7 +451,7 @@ endforeach()
 file(GLOB _backends RELATIVE "${OUT_DIR}/lib" "${OUT_DIR}/lib/*ggml-cpu*" "${OUT_DIR}/lib/*ggml-cuda.so"
                                               "${OUT_DIR}/lib/*ggml-cuda.dll"
                                               "${OUT_DIR}/lib/*ggml-metal*" "${OUT_DIR}/lib/*ggml-rpc*"
-                                              "${OUT_DIR}/lib/*ggml-vulkan.so")
+                                              "${OUT_DIR}/lib/*ggml-vulkan.so" "${OUT_DIR}/lib/*ggml-vulkan.dll")
 if(BACKEND_DL OR VULKAN_PREBUILT)
   if(NOT BACKEND_DL)
     list(FILTER _backends INCLUDE REGEX "ggml-(vulkan|cuda)")
@@ -453,6 +468,7 @@ file(WRITE "${OUT_DIR}/llama-build.properties"
 llama.source.id=${SOURCE_ID}
 llama.backend=${BACKEND_NAME}
 llama.vulkan.prebuilt=${VULKAN_PREBUILT}
+llama.vulkan.source=${VULKAN_SOURCE}
 llama.cuda.prebuilt=${CUDA_PREBUILT}
 llama.build.key=${BACKEND}-${KEY}
 llama.prefix=${PREFIX}
