@@ -383,7 +383,7 @@ final class ServeCommand extends CliCommand {
             throw new UsageException("--models-preset " + modelsPreset + " is not a file: give an INI file of model"
                     + " presets (see docs/server.md, Router mode)");
         }
-        java.nio.file.Path dir = org.llamajava.hub.ModelCache.fromEnvironment(model.modelsDir).dir();
+        java.nio.file.Path dir = org.llamajava.hub.ModelCache.fromEnvironment(model.modelsDir).dir().toAbsolutePath();
         List<String> childCommand = childCommand();
         ModelRouter.Settings settings = new ModelRouter.Settings(host, port, apiKey,
                 corsOrigin == null ? List.of() : split(corsOrigin), modelsMax, modelsAutoload, dir,
