@@ -476,10 +476,8 @@ final class ModelRouter implements AutoCloseable {
         }
         boolean autoload = autoload(ctx);
         validate(name, autoload);
-        if (autoload) {
-            ensureReady(name, () -> clientGone(ctx));
-        }
-        forward(ctx, "POST", name, body, true);
+        boolean reserved = autoload && ensureReady(name, () -> clientGone(ctx));
+        forward(ctx, "POST", name, body, true, reserved);
     }
 
     private void proxyGet(Context ctx) {
@@ -490,10 +488,8 @@ final class ModelRouter implements AutoCloseable {
         String name = param(ctx, "model");
         boolean autoload = autoload(ctx);
         validate(name, autoload);
-        if (autoload) {
-            ensureReady(name, () -> clientGone(ctx));
-        }
-        forward(ctx, method, name, null, false);
+        boolean reserved = autoload && ensureReady(name, () -> clientGone(ctx));
+        forward(ctx, method, name, null, false, reserved);
     }
 
     private static void ok(Context ctx, JsonNode body) {
@@ -529,27 +525,37 @@ final class ModelRouter implements AutoCloseable {
     // ---- forwarding ------------------------------------------------------------------------
 
     /** Sends the request to the model's child and streams its answer back as it comes. */
-    private void forward(Context ctx, String method, String name, byte[] body, boolean updateLastUsed) {
+    private void forward(Context ctx, String method, String name, byte[] body, boolean updateLastUsed,
+                         boolean reserved) {
         int port;
         Instance inst;
         synchronized (this) {
             inst = models.get(name);
-            if (inst == null) {
-                throw RouterError.invalid("model '" + name + "' not found");
-            }
-            while (inst.status == Status.LOADING && !inst.stopping) {
-                waitQuietly(200);
-                if (clientGone(ctx)) {
-                    throw RouterError.invalid("request cancelled while waiting for model name=" + name);
+            if (reserved) {
+                if (inst == null || inst.status != Status.LOADED) {
+                    if (inst != null) {
+                        inst.requests--;
+                    }
+                    throw RouterError.invalid("model name=" + name + " is not running");
                 }
-            }
-            if (inst.status != Status.LOADED) {
-                throw RouterError.invalid("model name=" + name + " is not running");
+            } else {
+                if (inst == null) {
+                    throw RouterError.invalid("model '" + name + "' not found");
+                }
+                while (inst.status == Status.LOADING && !inst.stopping) {
+                    waitQuietly(200);
+                    if (clientGone(ctx)) {
+                        throw RouterError.invalid("request cancelled while waiting for model name=" + name);
+                    }
+                }
+                if (inst.status != Status.LOADED) {
+                    throw RouterError.invalid("model name=" + name + " is not running");
+                }
+                inst.requests++;
             }
             if (updateLastUsed) {
                 inst.lastUsed = System.nanoTime();
             }
-            inst.requests++;
             port = inst.port;
         }
         try {
@@ -720,7 +726,7 @@ final class ModelRouter implements AutoCloseable {
     }
 
     /** Waits until the model runs, loading it when its turn in the queue comes (llama-server's ensure_model_ready). */
-    private void ensureReady(String name, BooleanSupplier shouldStop) {
+    private boolean ensureReady(String name, BooleanSupplier shouldStop) {
         boolean queued = false;
         boolean didLoad = false;
         boolean sawLoading = false;
@@ -730,7 +736,8 @@ final class ModelRouter implements AutoCloseable {
                 throw RouterError.invalid("model '" + name + "' not found");
             }
             if (!inst.stopping && inst.status == Status.LOADED) {
-                return;
+                inst.requests++; // reserved for the request: not stopped before it is forwarded
+                return true;
             }
             if (inst.status == Status.UNLOADED) {
                 join(name);
@@ -812,8 +819,14 @@ final class ModelRouter implements AutoCloseable {
             if (queued) {
                 leave(name);
             }
+            Instance inst = models.get(name);
+            boolean reserved = inst != null && inst.status == Status.LOADED && !inst.stopping;
+            if (reserved) {
+                inst.requests++; // in the same step as leaving the queue: no tick can stop it in between
+            }
             tick();
             notifyAll();
+            return reserved;
         }
     }
 
