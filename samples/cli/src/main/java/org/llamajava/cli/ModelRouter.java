@@ -101,6 +101,8 @@ final class ModelRouter implements AutoCloseable {
             "authorization", "x-api-key", "transfer-encoding", "keep-alive", "te", "trailer", "proxy-authorization",
             "proxy-connection", "origin", "http2-settings");
     private static final long MAX_BODY = 64L << 20;
+    /** The variable that gives a child the router's process id: it stops when that process ends. */
+    static final String ROUTER_PID = "LLAMA_JAVA_ROUTER_PID";
 
     private final Settings settings;
     private final PrintStream err;
@@ -875,7 +877,10 @@ final class ModelRouter implements AutoCloseable {
                     "-a", name, "--drain-timeout", Integer.toString(Math.max(1, inst.entry.stopTimeout()))));
             Process p;
             try {
-                p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+                // the child stops when the router's process ends, even when it is killed (no shutdown hook runs)
+                pb.environment().put(ROUTER_PID, Long.toString(ProcessHandle.current().pid()));
+                p = pb.start();
             } catch (IOException e) {
                 throw new IllegalStateException("cannot start a child for " + name + ": " + e.getMessage(), e);
             }

@@ -358,12 +358,29 @@ final class ServeCommand extends CliCommand {
             err.println("warning: listening on " + c.host() + " without --api-key: anyone who reaches this machine"
                     + " can use the model");
         }
+        stopWithRouter();
         try {
             server.awaitClosed();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** A router's child: stops (as on SIGTERM) when the router's process ends, however it ends. */
+    private void stopWithRouter() {
+        String pid = System.getenv(ModelRouter.ROUTER_PID);
+        if (pid == null || pid.isBlank()) {
+            return;
+        }
+        try {
+            ProcessHandle.of(Long.parseLong(pid.strip())).ifPresentOrElse(h -> h.onExit().thenRun(() -> {
+                err.println("stopping: the router (process " + pid + ") has ended");
+                System.exit(0);
+            }), () -> System.exit(0));
+        } catch (NumberFormatException e) {
+            err.println("warning: " + ModelRouter.ROUTER_PID + " is not a process id: " + pid);
+        }
     }
 
     /** Flags of serve that the router sets for each child itself, or reads itself: not passed on. */
@@ -384,6 +401,12 @@ final class ServeCommand extends CliCommand {
                     + " presets (see docs/server.md, Router mode)");
         }
         java.nio.file.Path dir = org.llamajava.hub.ModelCache.fromEnvironment(model.modelsDir).dir().toAbsolutePath();
+        if (modelsPreset == null && RouterCatalog.scan(dir).isEmpty()) {
+            // a router with nothing to serve: most likely -m was forgotten
+            throw new UsageException("missing -m MODEL (without -m, serve serves the models of the models folder, "
+                    + dir + ", which has none: 'llama-java pull REF' puts one there; or give --models-dir DIR or"
+                    + " --models-preset FILE)");
+        }
         List<String> childCommand = childCommand();
         ModelRouter.Settings settings = new ModelRouter.Settings(host, port, apiKey,
                 corsOrigin == null ? List.of() : split(corsOrigin), modelsMax, modelsAutoload, dir,

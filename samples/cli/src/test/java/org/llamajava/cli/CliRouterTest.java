@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code generate} generates for the same greedy request; {@code --models-max} stops the least
  * recently used; a child that is killed is listed as unloaded (failed) while the router goes on;
  * {@code --no-models-autoload} answers 400 until {@code POST /models/load}; the API key guards it;
- * {@code GET /models?reload=1} reads the preset file again.
+ * {@code GET /models?reload=1} reads the preset file again; a killed router leaves no child behind.
  */
 class CliRouterTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -188,6 +188,16 @@ class CliRouterTest {
             assertEquals(400, send("POST", url + "/models/load", "{\"model\": \"plain\"}", null).statusCode(),
                     "already running");
             assertEquals(200, send("POST", url + "/v1/completions", body, null).statusCode());
+
+            // a router that is killed (no shutdown hook runs) leaves no child behind
+            java.util.List<ProcessHandle> children = served.process().toHandle().descendants()
+                    .filter(p -> p.info().commandLine().orElse("").contains("plain.gguf")).toList();
+            assertEquals(1, children.size(), "one child serves the loaded model");
+            served.process().destroyForcibly();
+            for (ProcessHandle c : children) {
+                c.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertFalse(c.isAlive(), "the child of a killed router stops");
+            }
         }
     }
 
