@@ -160,6 +160,31 @@ final class ModelRouter implements AutoCloseable {
             throw new IllegalStateException("the router could not start on " + settings.host() + ":" + settings.port()
                     + ": " + e.getMessage(), e);
         }
+        // a preset's load-on-startup (only at start, as llama-server: not for models a reload adds)
+        List<String> atStart = new ArrayList<>();
+        synchronized (r) {
+            r.models.values().stream().filter(i -> i.entry.loadOnStartup()).forEach(i -> atStart.add(i.entry.name()));
+        }
+        for (String name : atStart) {
+            Thread t = new Thread(() -> {
+                try {
+                    if (r.ensureReady(name, () -> r.closing)) {
+                        synchronized (r) {
+                            Instance i = r.models.get(name);
+                            if (i != null) {
+                                i.requests--; // ensureReady reserved it for a request: there is none
+                            }
+                            r.tick();
+                            r.notifyAll();
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    err.println("router: load-on-startup of " + name + " failed: " + e.getMessage());
+                }
+            }, "llama-java-router-startup-" + name);
+            t.setDaemon(true);
+            t.start();
+        }
         return r;
     }
 

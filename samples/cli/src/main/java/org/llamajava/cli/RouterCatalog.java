@@ -36,8 +36,10 @@ final class RouterCatalog {
      * @param args   further flags for its child ({@code --key value}), from the preset
      * @param stopTimeout seconds a stopping child gets before it is killed
      * @param hidden hidden from {@code /models} ({@code dedup-cache-models}), still served by name
+     * @param loadOnStartup loaded when the router starts ({@code load-on-startup})
      */
-    record Entry(String name, Source source, String model, List<String> args, int stopTimeout, boolean hidden) {}
+    record Entry(String name, Source source, String model, List<String> args, int stopTimeout, boolean hidden,
+                 boolean loadOnStartup) {}
 
     /** Keys of a preset section that the router reads itself: they are not flags for the child. */
     private static final List<String> ROUTER_KEYS = List.of("model", "m", "hf-repo", "hf", "hfr", "hf-file", "hff",
@@ -68,7 +70,7 @@ final class RouterCatalog {
                 cachePaths.put(name, e.getValue());
             }
             out.put(name, new Entry(name, cache ? Source.CACHE : Source.MODELS_DIR, e.getValue().toString(), List.of(),
-                    10, false));
+                    10, false, false));
         }
         if (preset == null) {
             return out;
@@ -138,12 +140,14 @@ final class RouterCatalog {
                             + " a number of seconds, not '" + keys.get("stop-timeout") + "'");
                 }
             }
-            out.put(name, new Entry(name, Source.PRESET, model, List.copyOf(args), stop, false));
+            out.put(name, new Entry(name, Source.PRESET, model, List.copyOf(args), stop, false,
+                    truthy(keys.get("load-on-startup"))));
         }
         for (Map.Entry<String, Path> c : cachePaths.entrySet()) {
             Entry e = out.get(c.getKey());
             if (e != null && e.source() == Source.CACHE && dedup.contains(c.getValue())) {
-                out.put(e.name(), new Entry(e.name(), e.source(), e.model(), e.args(), e.stopTimeout(), true));
+                out.put(e.name(), new Entry(e.name(), e.source(), e.model(), e.args(), e.stopTimeout(), true,
+                        e.loadOnStartup()));
             }
         }
         return out;

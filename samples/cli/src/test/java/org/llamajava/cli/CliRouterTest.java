@@ -205,12 +205,18 @@ class CliRouterTest {
     void thePresetFileIsReadAgainOnReload() throws Exception {
         Path dir = modelsFolder(CliTestSupport.model("stories260K.gguf"));
         Path ini = tmp.resolve("presets.ini");
-        Files.writeString(ini, "[one]\nhf-repo = org/a-GGUF\n\n[two]\nmodel = " + dir.resolve("plain.gguf") + "\nc = 128\n");
+        Files.writeString(ini, "[one]\nhf-repo = org/a-GGUF\n\n[two]\nmodel = " + dir.resolve("plain.gguf")
+                + "\nc = 128\nn-predict = 7\nload-on-startup = true\n");
         try (CliTestSupport.Served served = CliTestSupport.serve(tmp, "--models-dir", dir.toString(), "--port", "0",
                 "--models-preset", ini.toString(), "-np", "1", "-c", "256", "-t", "1")) {
             String url = served.url();
             assertEquals(Set.of("org/a-GGUF:F32", "org/b-GGUF:Q8_0", "plain", "one", "two"), ids(models(url, null)));
             assertEquals("preset", entry(url, null, "one").get("source").asText());
+            awaitStatus(url, null, "two", "loaded"); // load-on-startup
+            String args = entry(url, null, "two").get("status").get("args").toString();
+            assertTrue(args.contains("\"--n-predict\",\"7\""), "the preset's flags reach the child: " + args);
+            assertTrue(args.contains("\"-c\",\"256\"") && !args.contains("\"128\""),
+                    "the router's command line wins over the preset, as llama-server's: " + args);
 
             Files.writeString(ini, "[*]\ndedup-cache-models = 1\n\n[two]\nmodel = " + dir.resolve("plain.gguf")
                     + "\n\n[three]\nhf-repo = org/a-GGUF:F32\n");
@@ -218,6 +224,8 @@ class CliRouterTest {
             assertEquals(200, r.statusCode(), r.body());
             // one is gone, three is new, and dedup hides the cache entry three stands for
             assertEquals(Set.of("org/b-GGUF:Q8_0", "plain", "two", "three"), ids(JSON.readTree(r.body()).get("data")));
+            // two's flags changed: the running child is stopped (llama-server's reload)
+            awaitStatus(url, null, "two", "unloaded");
             // a hidden entry is still served by name
             assertEquals(200, send("POST", url + "/tokenize", "{\"model\": \"org/a-GGUF:F32\", \"content\": \"hello\"}",
                     null).statusCode());
