@@ -157,6 +157,21 @@ final class ServeCommand extends CliCommand {
     @Option(names = {"-no-kvu", "--no-kv-unified"}, description = "each slot holds -c / -np tokens (the default)")
     boolean noKvUnified;
 
+    @Option(names = "--models-max", paramLabel = "N", defaultValue = "${env:LLAMA_ARG_MODELS_MAX:-4}",
+            description = "router mode (no -m): models loaded at once, the least recently used idle one stopped for"
+            + " another (default: 4; 0: no limit; env: LLAMA_ARG_MODELS_MAX)")
+    int modelsMax;
+
+    @Option(names = "--models-preset", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_MODELS_PRESET}",
+            description = "router mode: an INI file of models ([NAME] with model = FILE or hf-repo = ORG/REPO[:QUANT],"
+            + " and serve's flags; [*] for all; env: LLAMA_ARG_MODELS_PRESET)")
+    Path modelsPreset;
+
+    @Option(names = "--models-autoload", negatable = true, defaultValue = "${env:LLAMA_ARG_MODELS_AUTOLOAD:-true}",
+            fallbackValue = "true", description = "router mode: load a model on its first request (on by default;"
+            + " --no-models-autoload: only POST /models/load does, other requests get 400)")
+    boolean modelsAutoload;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -262,7 +277,7 @@ final class ServeCommand extends CliCommand {
             err.println("warning: " + warning);
         }
         if (!model.given()) {
-            throw new UsageException("missing -m MODEL");
+            return router();
         }
         if (embeddings && rerank) {
             throw new UsageException("--embeddings and --reranking exclude each other: a server serves one of them");
@@ -353,12 +368,176 @@ final class ServeCommand extends CliCommand {
             err.println("warning: listening on " + c.host() + " without --api-key: anyone who reaches this machine"
                     + " can use the model");
         }
+        stopWithRouter();
         try {
             server.awaitClosed();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** A router's child: stops (as on SIGTERM) when the router's process ends, however it ends. */
+    private void stopWithRouter() {
+        String pid = System.getenv(ModelRouter.ROUTER_PID);
+        if (pid == null || pid.isBlank()) {
+            return;
+        }
+        try {
+            ProcessHandle.of(Long.parseLong(pid.strip())).ifPresentOrElse(h -> h.onExit().thenRun(() -> {
+                err.println("stopping: the router (process " + pid + ") has ended");
+                System.exit(0);
+            }), () -> System.exit(0));
+        } catch (NumberFormatException e) {
+            err.println("warning: " + ModelRouter.ROUTER_PID + " is not a process id: " + pid);
+        }
+    }
+
+    /** Flags of serve that the router sets for each child itself, or reads itself: not passed on. */
+    private static final java.util.Set<String> ROUTER_ONLY = java.util.Set.of("--host", "--port", "--api-key",
+            "--models-max", "--models-preset", "--models-autoload", "--no-models-autoload", "-a", "--alias", "--tags",
+            "--cors-origins", "--cors-origin", "--drain-timeout", "-m", "--model", "--threads-http");
+
+    /**
+     * Router mode (no -m), as llama-server's: the models of the models folder and of --models-preset,
+     * each started on demand as a child {@code serve} process of this JVM's binary and class path.
+     */
+    private int router() {
+        if (modelsMax < 0) {
+            throw new UsageException("--models-max takes a number of models (0 for no limit), not " + modelsMax);
+        }
+        if (modelsPreset != null && !java.nio.file.Files.isRegularFile(modelsPreset)) {
+            throw new UsageException("--models-preset " + modelsPreset + " is not a file: give an INI file of model"
+                    + " presets (see docs/server.md, Router mode)");
+        }
+        java.nio.file.Path dir = org.llamajava.hub.ModelCache.fromEnvironment(model.modelsDir).dir().toAbsolutePath();
+        if (modelsPreset == null && RouterCatalog.scan(dir).isEmpty()) {
+            // a router with nothing to serve: most likely -m was forgotten
+            throw new UsageException("missing -m MODEL (without -m, serve serves the models of the models folder, "
+                    + dir + ", which has none: 'llama-java pull REF' puts one there; or give --models-dir DIR or"
+                    + " --models-preset FILE)");
+        }
+        List<String> childCommand = childCommand();
+        ModelRouter.Settings settings = new ModelRouter.Settings(host, port, apiKey,
+                corsOrigin == null ? List.of() : split(corsOrigin), modelsMax, modelsAutoload, dir,
+                modelsPreset == null ? null : modelsPreset.toAbsolutePath(), routerArgsForChildren(), childCommand,
+                threadsHttp, maxQueue);
+        ModelRouter router = ModelRouter.start(settings, err, this::mergeFlags);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            err.println("stopping: stopping the models");
+            router.close();
+            err.println("stopped");
+        }, "llama-java-router-shutdown"));
+        out.println("llama-java server listening on " + router.baseUrl() + " (router, " + router.modelCount()
+                + " models from " + dir + (modelsPreset == null ? "" : " and " + modelsPreset) + ", at most "
+                + (modelsMax == 0 ? "any number" : modelsMax) + " loaded" + (apiKey == null ? ", no API key"
+                : ", API key required") + ")");
+        out.flush();
+        if (apiKey == null && !split(host).stream().allMatch(h -> h.equals("127.0.0.1") || h.equals("localhost")
+                || h.equals("::1"))) {
+            err.println("warning: listening on " + host + " without --api-key: anyone who reaches this machine"
+                    + " can use the models");
+        }
+        try {
+            router.awaitClosed();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** This JVM's binary, its flags and class path, the CLI's main class and the options before "serve", then "serve". */
+    private List<String> childCommand() {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Djava.class.path") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        List<String> original = spec.root().commandLine().getParseResult().originalArgs();
+        int at = original.indexOf(spec.name());
+        cmd.addAll(original.subList(0, Math.max(0, at)));
+        cmd.add(spec.name());
+        return cmd;
+    }
+
+    /** serve's own arguments less those the router keeps for itself: every child gets them. */
+    private List<String> routerArgsForChildren() {
+        List<String> original = spec.root().commandLine().getParseResult().originalArgs();
+        int at = original.indexOf(spec.name());
+        List<String> args = original.subList(at + 1, original.size());
+        List<String> out = new java.util.ArrayList<>();
+        for (List<String> flag : flags(args)) {
+            String name = flag.get(0).contains("=") && flag.get(0).startsWith("--")
+                    ? flag.get(0).substring(0, flag.get(0).indexOf('=')) : flag.get(0);
+            if (!ROUTER_ONLY.contains(name)) {
+                out.addAll(flag);
+            }
+        }
+        return out;
+    }
+
+    /** {@code base} with {@code override}'s flags put over it: a flag given in both keeps override's value. */
+    List<String> mergeFlags(List<String> base, List<String> override) {
+        java.util.LinkedHashMap<String, List<String>> byKey = new java.util.LinkedHashMap<>();
+        int n = 0;
+        for (List<String> source : List.of(base, override)) {
+            for (List<String> flag : flags(source)) {
+                String key = flagKey(flag.get(0));
+                if (key.equals("--lora") || key.equals("--control-vector") || !key.startsWith("-")) {
+                    key = key + "#" + (n++); // repeatable
+                }
+                byKey.remove(key);
+                byKey.put(key, flag);
+            }
+        }
+        List<String> out = new java.util.ArrayList<>();
+        byKey.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** The arguments split into flags, each with its value if it takes one. */
+    private List<List<String>> flags(List<String> args) {
+        List<List<String>> out = new java.util.ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String name = a.startsWith("--") && a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            boolean inline = !name.equals(a);
+            if (!inline && i + 1 < args.size() && takesValue(name)) {
+                out.add(List.of(a, args.get(++i)));
+            } else {
+                out.add(List.of(a));
+            }
+        }
+        return out;
+    }
+
+    private boolean takesValue(String name) {
+        picocli.CommandLine.Model.OptionSpec o = spec.findOption(name);
+        if (o != null) {
+            return o.arity().max() > 0 && !o.negatable() && !(o.type() == boolean.class || o.type() == Boolean.class);
+        }
+        ServerFlags.Flag f = ServerFlags.byName().get(name);
+        return f != null && f.takesValue() && !f.negated().contains(name);
+    }
+
+    /** One name for every spelling of a flag (-c and --ctx-size, --slots and --no-slots). */
+    private String flagKey(String arg) {
+        String name = arg.startsWith("--") && arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+        picocli.CommandLine.Model.OptionSpec o = spec.findOption(name);
+        if (o == null && name.startsWith("--no-")) {
+            o = spec.findOption("--" + name.substring(5));
+        }
+        if (o != null) {
+            return o.longestName();
+        }
+        ServerFlags.Flag f = ServerFlags.byName().get(name);
+        return f != null ? f.names().get(f.names().size() - 1) : name;
     }
 
 }
