@@ -6,6 +6,7 @@ import java.util.List;
 import org.llamajava.Model;
 import org.llamajava.batch.EngineParams;
 import org.llamajava.chat.ChatTemplate;
+import org.llamajava.server.ServedModel;
 import org.llamajava.server.LlamaServer;
 import org.llamajava.server.ServerConfig;
 import org.llamajava.server.ServerMode;
@@ -301,35 +302,43 @@ final class ServeCommand extends CliCommand {
             cfg.corsOrigins(List.copyOf(Arrays.asList(corsOrigin.split(","))));
         }
         Path modelPath = model.path(this);
-        Model loaded = Model.load(modelPath, gpu.modelParams().build());
-        LlamaServer server;
-        try {
-            String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
-            if (template != null) {
-                cfg.chatTemplate(ChatTemplate.resolve(loaded, template));
+        org.llamajava.ModelParams modelParams = gpu.modelParams().build();
+        String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
+        AdapterOptions.Loaded[] firstAdapters = new AdapterOptions.Loaded[1];
+        // the server owns the model: it loads it here, closes it while it sleeps (--sleep-idle-seconds) and
+        // loads it again on waking, with what depends on it:
+        // --chat-template(-file): resolved for the model;
+        // --mmproj: images in chat requests (data: URLs); the projector closes with the model
+        // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
+        // (GET /lora-adapters lists them by id in command-line order; "lora" in a request and
+        // POST /lora-adapters change their scales)
+        java.util.function.Supplier<ServedModel> loader = () -> {
+            Model loaded = Model.load(modelPath, modelParams);
+            try {
+                ChatTemplate t = template == null ? null : ChatTemplate.resolve(loaded, template);
+                AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
+                if (applied != null && loraWithoutApply) {
+                    applied = applied.withoutApplying();
+                }
+                if (firstAdapters[0] == null) {
+                    firstAdapters[0] = applied;
+                }
+                return new ServedModel(loaded, t, multimodal.load(loaded, context.threads()), applied);
+            } catch (RuntimeException e) {
+                loaded.close();
+                throw e;
             }
-            // --mmproj: images in chat requests (data: URLs); the projector closes with the model
-            // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
-            // (GET /lora-adapters lists them by id in command-line order; "lora" in a request and
-            // POST /lora-adapters change their scales)
-            AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
-            if (applied != null && loraWithoutApply) {
-                applied = applied.withoutApplying();
-            }
-            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()), applied);
-            if (applied != null) {
-                err.println((loraWithoutApply && !applied.loras().isEmpty() ? "loaded " : "applied ")
-                        + applied.describe() + (loraWithoutApply && !applied.loras().isEmpty()
-                        ? " (LoRA at scale 0 until a request or POST /lora-adapters sets one)" : " to every slot"));
-            }
-        } catch (RuntimeException e) {
-            loaded.close();
-            throw e;
+        };
+        LlamaServer server = LlamaServer.start(loader, cfg.build());
+        AdapterOptions.Loaded applied = firstAdapters[0];
+        if (applied != null) {
+            err.println((loraWithoutApply && !applied.loras().isEmpty() ? "loaded " : "applied ")
+                    + applied.describe() + (loraWithoutApply && !applied.loras().isEmpty()
+                    ? " (LoRA at scale 0 until a request or POST /lora-adapters sets one)" : " to every slot"));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             err.println("stopping: draining running requests");
-            server.close();
-            loaded.close();
+            server.close(); // closes the model too
             err.println("stopped");
         }, "llama-java-serve-shutdown"));
         ServerConfig c = server.config();
