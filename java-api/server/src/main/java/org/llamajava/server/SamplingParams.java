@@ -31,10 +31,12 @@ import org.llamajava.Vocabulary;
  *                         chat's come with its prompt, {@link ChatPrompt})
  * @param slot             llama-server's {@code id_slot}: the slot to generate in, or -1 for any
  * @param returnProgress   llama-server's {@code return_progress}: a stream reports the prompt's progress
+ * @param postSampling     llama-server's {@code post_sampling_probs}: the reported probabilities are
+ *                         those after the sampler chain (see {@link GenerateOptions#postSamplingProbs()})
  */
 record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings sampling, boolean logprobs,
                       int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora,
-                      org.llamajava.grammar.Grammar grammar, int slot, boolean returnProgress) {
+                      org.llamajava.grammar.Grammar grammar, int slot, boolean returnProgress, boolean postSampling) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -122,7 +124,7 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
                 .logitBias(bias).seed(seed).build();
         return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b),
                 chat ? null : grammar(b), (int) b.integer("id_slot", -1, -1, org.llamajava.ContextParams.MAX_SEQUENCES),
-                b.bool("return_progress", false));
+                b.bool("return_progress", false), b.bool("post_sampling_probs", false));
     }
 
     /**
@@ -234,6 +236,6 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
     /** Options with the limits and stop strings; the caller adds callbacks. */
     GenerateOptions.Builder options() {
         return GenerateOptions.builder().maxTokens(maxTokens).stop(stop)
-                .logprobs(logprobs ? Math.max(1, topLogprobs) : 0);
+                .logprobs(logprobs ? Math.max(1, topLogprobs) : 0).postSamplingProbs(postSampling);
     }
 }
