@@ -105,7 +105,8 @@ final class Generation {
                 if (grammar != null) {
                     sampler.grammar(grammar);
                 }
-                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora()), params.slot());
+                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora(),
+                        params.keepTokens(prompt.length)), params.slot());
                 if (listener != null) {
                     c.handle.completion().whenComplete((done, error) -> listener.done(c.index, done, error, c.drain()));
                 }
