@@ -200,12 +200,15 @@ public final class LlamaServer implements AutoCloseable {
             if (now - lastUse < config.sleepIdle().toNanos()) {
                 return;
             }
-            backend = null;
             if (b.engine != null) {
                 retired = plus(retired, b.engine.stats());
                 sleptScales = b.loraScales();
             }
-            b.close();
+            try {
+                b.close();
+            } finally {
+                backend = null; // after: whoever sees it sleeping sees the model closed
+            }
             LOG.info("sleeping: the " + (b.engine != null ? "batching engine's context" : "embedder")
                     + (ownsModel ? " and the model are" : " is") + " freed until the next request");
         }

@@ -98,24 +98,29 @@ class ServerSleepTest {
     void aServerThatLoadsItsModelUnloadsItWhileAsleep() throws Exception {
         Path file = ServerFixture.generationModel(tmp);
         java.util.List<Model> loaded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Boolean> mappedAtLoad = new java.util.concurrent.CopyOnWriteArrayList<>();
         String body = "{\"prompt\": \"Once upon a time\", \"n_predict\": 12, \"temperature\": 0}";
         try (LlamaServer s = LlamaServer.start(() -> {
             Model m = Model.load(file);
             loaded.add(m);
+            try {
+                mappedAtLoad.add(mapped(file));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             return ServedModel.of(m);
-        }, ServerConfig.builder().port(0).slots(2).contextSize(512).threads(1).sleepIdle(Duration.ofMillis(200)).build())) {
+        }, ServerConfig.builder().port(0).slots(2).contextSize(512).threads(1).sleepIdle(Duration.ofMillis(300)).build())) {
             String url = s.baseUrl();
             Reply first = post(url + "/completion", body);
             assertEquals(200, first.status(), first.raw().body());
-            assertEquals(1, loaded.size());
-            assertFalse(loaded.get(0).isClosed());
-            Boolean before = mapped(file);
+            Boolean before = mappedAtLoad.get(0);
             if (before != null) {
                 assertTrue(before, "the loaded model maps its file");
             }
 
             awaitSleep(url);
-            assertTrue(loaded.get(0).isClosed(), "sleeping closes the model");
+            int n = loaded.size(); // 1, or more if the server slept before the first request came
+            assertTrue(loaded.stream().allMatch(Model::isClosed), "sleeping closes the model");
             if (before != null) {
                 assertFalse(mapped(file), "the weights are unmapped while it sleeps");
             }
@@ -124,12 +129,11 @@ class ServerSleepTest {
             Reply models = get(url + "/v1/models");
             assertEquals(200, models.status(), models.raw().body());
             assertTrue(models.json().get("data").get(0).get("meta").get("n_vocab").asInt() > 0);
-            assertEquals(1, loaded.size(), "reading /props and /v1/models loads nothing");
+            assertEquals(n, loaded.size(), "reading /props and /v1/models loads nothing");
 
             Reply again = post(url + "/completion", body);
             assertEquals(200, again.status(), again.raw().body());
-            assertEquals(2, loaded.size(), "waking loads the model again");
-            assertFalse(loaded.get(1).isClosed());
+            assertTrue(loaded.size() > n, "waking loads the model again");
             assertEquals(first.json().get("content").asText(), again.json().get("content").asText(),
                     "the model loaded again generates what the first did");
             Reply tokens = post(url + "/tokenize", "{\"content\": \"Hello\"}");
@@ -166,10 +170,11 @@ class ServerSleepTest {
                     "the adapter must change the text for this test to mean anything");
 
             awaitSleep(url);
-            assertTrue(loaded.get(0).isClosed());
+            int n = loaded.size();
+            assertTrue(loaded.stream().allMatch(Model::isClosed), "sleeping closes the model, its adapter with it");
             Reply again = post(url + "/v1/completions", body);
             assertEquals(200, again.status(), again.raw().body());
-            assertEquals(2, loaded.size());
+            assertTrue(loaded.size() > n, "waking loads it again");
             assertEquals(text, again.json().get("choices").get(0).get("text").asText(), "the scale set before sleeping");
             Reply list = get(url + "/lora-adapters");
             assertEquals(1.0, list.json().get(0).get("scale").asDouble(), 1e-6);
