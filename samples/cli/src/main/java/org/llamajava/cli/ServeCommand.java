@@ -53,7 +53,8 @@ final class ServeCommand extends CliCommand {
     String apiKey;
 
     @Option(names = "--chat-template", paramLabel = "NAME", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE}",
-            description = "a built-in chat template (env: LLAMA_ARG_CHAT_TEMPLATE)")
+            description = "a built-in chat template's name, a Jinja file, or the Jinja template itself, as llama-server"
+                    + " takes it (env: LLAMA_ARG_CHAT_TEMPLATE)")
     String chatTemplate;
 
     @Option(names = "--chat-template-file", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE_FILE}",
@@ -252,6 +253,42 @@ final class ServeCommand extends CliCommand {
         return b.templateKwargs(kwargs).build();
     }
 
+    /**
+     * llama-server's spelling of its long flags with underscores ({@code --ctx_size},
+     * {@code --backend_sampling}): it reads every {@code _} of a {@code --} flag as {@code -}; so
+     * does serve (the flag's name only, not a value after {@code =}).
+     */
+    static String[] dashes(String[] args) {
+        String[] out = args.clone();
+        for (int i = 1; i < out.length; i++) {
+            String a = out[i];
+            if (a.equals("--")) {
+                break;
+            }
+            int eq = a.indexOf('=');
+            String name = eq < 0 ? a : a.substring(0, eq);
+            if (name.startsWith("--") && name.indexOf('_') > 0 && name.matches("--[A-Za-z0-9_-]+")) {
+                out[i] = name.replace('_', '-') + (eq < 0 ? "" : a.substring(eq));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether {@code --chat-template}'s value is a template's text, as llama-server reads it: neither
+     * a built-in template's name nor a file (serve also takes a file there).
+     */
+    static boolean inline(String template, boolean file) {
+        if (file || ChatTemplate.builtinNames().contains(template)) {
+            return false;
+        }
+        try {
+            return !java.nio.file.Files.isRegularFile(Path.of(template));
+        } catch (java.nio.file.InvalidPathException e) {
+            return true;
+        }
+    }
+
     /** What serve's options did not take: llama-server's other flags (see {@link ServerFlags}). */
     @Unmatched
     List<String> unmatched = new java.util.ArrayList<>();
@@ -315,7 +352,8 @@ final class ServeCommand extends CliCommand {
         java.util.function.Supplier<ServedModel> loader = () -> {
             Model loaded = Model.load(modelPath, modelParams);
             try {
-                ChatTemplate t = template == null ? null : ChatTemplate.resolve(loaded, template);
+                ChatTemplate t = template == null ? null : inline(template, chatTemplateFile != null)
+                        ? ChatTemplate.jinja(template, loaded) : ChatTemplate.resolve(loaded, template);
                 AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
                 if (applied != null && loraWithoutApply) {
                     applied = applied.withoutApplying();
