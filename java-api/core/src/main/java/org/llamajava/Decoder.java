@@ -367,7 +367,113 @@ final class Decoder implements BatchDecoder<Sampler> {
     @Override
     public int sample(int seq, Sampler sampler) {
         requireLogits(seq);
+        if (recordTop != null && seq < recordTop.length && recordTop[seq] > 0 && sampler.grammarHandle() == null) {
+            return sampleRecording(seq, logitsRow[seq], sampler);
+        }
+        if (recorded != null && seq < recorded.length) {
+            recorded[seq] = null;
+        }
         return sampleRow(logitsRow[seq], sampler);
+    }
+
+    /** Per sequence: how many candidates {@link #sample} records (null until one asks), and what it recorded. */
+    private int[] recordTop;
+    private GeneratedToken[] recorded;
+    /** The candidate array {@link #sampleRecording} fills (n_vocab entries), made on first use. */
+    private org.bytedeco.javacpp.Pointer candidates;
+    private ByteBuffer candidateBytes;
+    private org.llamajava.bindings.llama_token_data_array candidateArray;
+    private int candidateStride;
+
+    @Override
+    public void recordCandidates(int seq, int top) {
+        if (recordTop == null) {
+            if (top == 0) {
+                return;
+            }
+            recordTop = new int[Math.max(seq + 1, logitsRow.length)];
+            recorded = new GeneratedToken[recordTop.length];
+        }
+        recordTop[seq] = top;
+        recorded[seq] = null;
+    }
+
+    @Override
+    public GeneratedToken sampledCandidates(int seq) {
+        return recorded == null || seq >= recorded.length ? null : recorded[seq];
+    }
+
+    /**
+     * {@code llama_sampler_sample}, step by step, keeping what the chain left: the candidates
+     * (every token with its logit) through the chain, the selected one accepted, then the
+     * {@code recordTop[seq]} most probable of those left recorded (none of probability 0), as
+     * llama-server's {@code post_sampling_probs} reads them ({@code common_sampler_get_candidates}).
+     */
+    private int sampleRecording(int seq, int row, Sampler sampler) {
+        try {
+            llama_sampler chain = sampler.handle();
+            if (candidates == null) {
+                org.llamajava.bindings.llama_token_data data = new org.llamajava.bindings.llama_token_data(nVocab);
+                candidateStride = data.sizeof();
+                candidates = data;
+                candidateBytes = new BytePointer(data).capacity((long) nVocab * candidateStride).asByteBuffer()
+                        .order(java.nio.ByteOrder.nativeOrder());
+                candidateArray = new org.llamajava.bindings.llama_token_data_array();
+            }
+            FloatBuffer logits = logitsAt(row);
+            ByteBuffer b = candidateBytes;
+            int stride = candidateStride;
+            for (int i = 0; i < nVocab; i++) {
+                int at = i * stride;
+                b.putInt(at, i);
+                b.putFloat(at + 4, logits.get(i));
+                b.putFloat(at + 8, 0f);
+            }
+            org.llamajava.bindings.llama_token_data_array a = candidateArray;
+            a.data(new org.llamajava.bindings.llama_token_data(candidates)).size(nVocab).selected(-1).sorted(false);
+            llama_sampler_apply(chain, a);
+            long size = a.size();
+            long selected = a.selected();
+            if (selected < 0 || selected >= size) {
+                throw new IllegalStateException("the sampler chain selected no token (" + selected + " of " + size + ")");
+            }
+            ByteBuffer out = a.data().address() == candidates.address() ? b
+                    : new BytePointer(a.data()).capacity(size * stride).asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+            int token = out.getInt((int) selected * stride);
+            llama_sampler_accept(chain, token);
+            int k = (int) Math.min(recordTop[seq], size);
+            int[] ids = new int[k];
+            float[] ps = new float[k];
+            int filled = 0;
+            float chosen = 0f;
+            for (int i = 0; i < size; i++) {
+                int at = i * stride;
+                int id = out.getInt(at);
+                float p = out.getFloat(at + 8);
+                if (id == token) {
+                    chosen = p;
+                }
+                if (!(p > 0f) || (filled == k && p <= ps[k - 1])) {
+                    continue;
+                }
+                int j = filled < k ? filled++ : k - 1;
+                while (j > 0 && ps[j - 1] < p) {
+                    ids[j] = ids[j - 1];
+                    ps[j] = ps[j - 1];
+                    j--;
+                }
+                ids[j] = id;
+                ps[j] = p;
+            }
+            java.util.List<TokenProbability> top = new java.util.ArrayList<>(filled);
+            for (int i = 0; i < filled; i++) {
+                top.add(new TokenProbability(ids[i], (float) Math.log(ps[i])));
+            }
+            recorded[seq] = new GeneratedToken(token, (float) Math.log(chosen), java.util.List.copyOf(top));
+            return token;
+        } finally {
+            Reference.reachabilityFence(sampler);
+        }
     }
 
     /** Samples from row {@code row} of the last decode (speculative verification samples every row). */

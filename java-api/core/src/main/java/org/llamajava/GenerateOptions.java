@@ -17,10 +17,22 @@ import java.util.function.Consumer;
  *     null for none. Honoured by {@link Sequence} (and what generates through it); the batching
  *     engine rejects it
  * @param onPromptProgress told how far the prompt's evaluation has come (see {@link PromptProgress}); may be null
+ * @param postSamplingProbs whether {@link GeneratedToken}'s log-probabilities are those after the
+ *     sampler chain (its filters, temperature, penalties: what the token was drawn from), with the
+ *     {@code logprobs} most likely candidates the chain left, none of probability 0, as
+ *     llama-server's {@code post_sampling_probs}; else those of the raw logits. Not with a grammar:
+ *     a request with one gets the raw logits' probabilities
  */
 public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
                               Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal,
-                              Speculation speculation, PromptProgress onPromptProgress) {
+                              Speculation speculation, PromptProgress onPromptProgress, boolean postSamplingProbs) {
+
+    /** Options with the raw logits' probabilities. */
+    public GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
+                           Consumer<GeneratedToken> onToken, int logprobs, AbortSignal abortSignal,
+                           Speculation speculation, PromptProgress onPromptProgress) {
+        this(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation, onPromptProgress, false);
+    }
 
     /** Options without a prompt progress listener. */
     public GenerateOptions(int maxTokens, List<String> stop, Consumer<String> onText,
@@ -69,6 +81,7 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         private AbortSignal abortSignal;
         private Speculation speculation;
         private PromptProgress onPromptProgress;
+        private boolean postSamplingProbs;
 
         private Builder() {}
 
@@ -83,10 +96,12 @@ public record GenerateOptions(int maxTokens, List<String> stop, Consumer<String>
         public Builder speculation(Speculation v) { this.speculation = v; return this; }
         /** Told how far the prompt's evaluation has come (null: not told); see {@link PromptProgress}. */
         public Builder onPromptProgress(PromptProgress v) { this.onPromptProgress = v; return this; }
+        /** The probabilities after the sampler chain (see {@link GenerateOptions#postSamplingProbs()}). */
+        public Builder postSamplingProbs(boolean v) { this.postSamplingProbs = v; return this; }
 
         public GenerateOptions build() {
             return new GenerateOptions(maxTokens, stop, onText, onToken, logprobs, abortSignal, speculation,
-                    onPromptProgress);
+                    onPromptProgress, postSamplingProbs);
         }
     }
 }

@@ -67,8 +67,7 @@ final class Generation {
         java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
         int k = options.logprobs();
         return new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
-                onToken == null ? null : (token, logits) -> onToken.accept(GeneratedToken.of(token, logits, k)),
-                k > 0, cancelled);
+                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs()), k > 0, cancelled);
     }
 
     /** Whether it has ended. */

@@ -22,9 +22,20 @@ import org.llamajava.Sampler;
  *                     alone, replacing the engine's {@link BatchEngine#loraAdapters()} (an empty
  *                     map: none); null: the engine's. Requests with other adapters are not decoded
  *                     in the same step (see {@link BatchEngine})
+ * @param keepTokens   when the engine shifts a full slot ({@link EngineParams#overflow()}), the tokens
+ *                     at its start that this request keeps (llama-server's per-request
+ *                     {@code n_keep}; at most the slot's size less 4); -1: the engine's
+ *                     {@link org.llamajava.OverflowPolicy#keepTokens()}. An engine that does not shift
+ *                     ignores it
  */
 public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options,
-                           Map<LoraAdapter, Float> loraAdapters) {
+                           Map<LoraAdapter, Float> loraAdapters, int keepTokens) {
+
+    /** A request that keeps the engine's tokens at a shift. */
+    public BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOptions options,
+                        Map<LoraAdapter, Float> loraAdapters) {
+        this(prompt, sampler, options, loraAdapters, -1);
+    }
 
     public BatchRequest {
         if (prompt == null || prompt.length == 0) {
@@ -32,6 +43,9 @@ public record BatchRequest(int[] prompt, Sampler.Builder sampler, GenerateOption
         }
         if (options == null) {
             throw new IllegalArgumentException("options are required; e.g. GenerateOptions.maxTokens(n)");
+        }
+        if (keepTokens < -1) {
+            throw new IllegalArgumentException("keepTokens must be -1 (the engine's) or more; got " + keepTokens);
         }
         prompt = prompt.clone();
         if (loraAdapters != null) {

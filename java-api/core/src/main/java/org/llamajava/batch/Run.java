@@ -48,8 +48,7 @@ final class Run {
         java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
         int k = options.logprobs();
         this.loop = new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
-                onToken == null ? null : (token, logits) -> onToken.accept(GeneratedToken.of(token, logits, k)),
-                k > 0, this::cancelled);
+                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs()), k > 0, this::cancelled);
     }
 
     private static GenerationEvent begun(GenerationEvent e) {

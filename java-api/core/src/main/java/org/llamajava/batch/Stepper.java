@@ -308,9 +308,11 @@ final class Stepper {
         if (!shift || run.media != null) {
             return false;
         }
+        int asked = run.request.keepTokens();
+        int keep = asked < 0 ? this.keep : Math.max(0, Math.min(perSlot - 4, asked));
         int left = s.length - keep;
         int discard = Math.max(0, Math.min(left / 2, left - 1));
-        if (discard == 0) {
+        if (discard <= 0) {
             return false;
         }
         decoder.shift(s.id, keep, discard, s.length);

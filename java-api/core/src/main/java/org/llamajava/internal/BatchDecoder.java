@@ -48,6 +48,24 @@ public interface BatchDecoder<S> {
      */
     int sample(int seq, S sampler);
 
+    /**
+     * From now on, {@link #sample} of sequence {@code seq} records the {@code top} most likely
+     * candidates left after the sampler chain, with their probabilities (llama-server's
+     * {@code post_sampling_probs}); 0 records nothing. Not for samplers with a grammar (nothing is
+     * recorded then).
+     */
+    default void recordCandidates(int seq, int top) {
+    }
+
+    /**
+     * What the last {@link #sample} of sequence {@code seq} recorded (see {@link #recordCandidates}):
+     * the token, its probability after the sampler chain and the top candidates, as
+     * log-probabilities; null if nothing was recorded.
+     */
+    default org.llamajava.GeneratedToken sampledCandidates(int seq) {
+        return null;
+    }
+
     /** The token's text bytes in a reused buffer (valid until the next call); {@code length[0]} gets their count. */
     /** Whether {@code token} ends a generation (end of generation, end of turn). */
     boolean isEndOfGeneration(int token);

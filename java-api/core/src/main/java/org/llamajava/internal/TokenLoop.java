@@ -24,6 +24,29 @@ public final class TokenLoop {
         void token(int token, FloatBuffer logits);
     }
 
+    /**
+     * The listener that gives {@code onToken} each token as a {@link org.llamajava.GeneratedToken}
+     * with the {@code k} most likely alternatives: of the raw logits, or with {@code postSampling}
+     * of what the sampler chain left (the decoder records them as it samples; a token it did not
+     * record, e.g. one a grammar constrained, gets the raw logits'). Null without {@code onToken}.
+     */
+    public static TokenListener generatedTokens(BatchDecoder<?> decoder, int seq,
+                                                Consumer<org.llamajava.GeneratedToken> onToken, int k,
+                                                boolean postSampling) {
+        boolean post = postSampling && k > 0 && onToken != null;
+        decoder.recordCandidates(seq, post ? k : 0);
+        if (onToken == null) {
+            return null;
+        }
+        if (!post) {
+            return (token, logits) -> onToken.accept(org.llamajava.GeneratedToken.of(token, logits, k));
+        }
+        return (token, logits) -> {
+            org.llamajava.GeneratedToken r = decoder.sampledCandidates(seq);
+            onToken.accept(r != null && r.token() == token ? r : org.llamajava.GeneratedToken.of(token, logits, k));
+        };
+    }
+
     private final BatchDecoder<?> decoder;
     private final int seq;
     private final int maxTokens;

@@ -88,6 +88,59 @@ class ContextShiftTest {
         }
     }
 
+    /**
+     * A request's own keep (llama-server's per-request {@code n_keep}): its shifts keep its count of
+     * tokens, not the engine's, and the next request on the engine keeps the engine's again.
+     */
+    @Test
+    void aRequestKeepsItsOwnCountOfTokensAtAShift() throws Exception {
+        int own = 9;
+        try (Model model = Model.load(model())) {
+            int[] prompt = model.vocabulary().tokenize("Once upon a time, there was a little girl", true, true);
+            try (BatchEngine engine = BatchEngine.start(model, EngineParams.builder().slots(1).contextSize(256)
+                    .promptCacheBytes(0).overflow(OverflowPolicy.shift(KEEP)).build())) {
+                int perSlot = engine.tokensPerSlot();
+                int max = 2 * perSlot;
+                Completion c = engine.submit(new BatchRequest(prompt, TestSupport.greedyWithoutEnd(model.vocabulary()),
+                        GenerateOptions.maxTokens(max), null, own)).completion().get(120, TimeUnit.SECONDS);
+                assertEquals(max, c.tokenCount());
+                int held = prompt.length;
+                int discarded = 0;
+                for (int k = 1; k < max; k++) {
+                    if (held + 1 >= perSlot) {
+                        int d = (held - own) / 2;
+                        held -= d;
+                        discarded += d;
+                    }
+                    held++;
+                }
+                assertEquals(discarded, c.discardedTokens(), "the shifts kept " + own + " tokens");
+                int[] all = new int[prompt.length + max - 1];
+                System.arraycopy(prompt, 0, all, 0, prompt.length);
+                System.arraycopy(c.tokens(), 0, all, prompt.length, max - 1);
+                int[] cached = engine.cachedTokens().stream().filter(t -> t.length > 0).findFirst().orElseThrow();
+                assertEquals(held, cached.length);
+                assertArrayEquals(Arrays.copyOf(all, own), Arrays.copyOf(cached, own), "the slot starts with the kept tokens");
+                assertArrayEquals(Arrays.copyOfRange(all, all.length - (held - own), all.length),
+                        Arrays.copyOfRange(cached, own, held), "then the latest");
+
+                // the engine's keep for a request without its own
+                Completion d = run(engine, prompt, TestSupport.greedyWithoutEnd(model.vocabulary()), max);
+                int held2 = prompt.length;
+                int discarded2 = 0;
+                for (int k = 1; k < max; k++) {
+                    if (held2 + 1 >= perSlot) {
+                        int x = (held2 - KEEP) / 2;
+                        held2 -= x;
+                        discarded2 += x;
+                    }
+                    held2++;
+                }
+                assertEquals(discarded2, d.discardedTokens());
+            }
+        }
+    }
+
     @Test
     void withoutShiftARequestEndsWhenItsSlotIsFullLeavingOneCell() throws Exception {
         try (Model model = Model.load(model());

@@ -88,7 +88,7 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
             }
             ChatMessage last = messages.get(n - 1);
             if (!last.hasToolCalls()) {
-                prefill = last.content();
+                prefill = prefillText(b.get("messages").get(n - 1).get("content"), last.content());
                 messages = messages.subList(0, n - 1);
                 addGenerationPrompt = true;
             }
@@ -212,11 +212,14 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         if (!c.isArray()) {
             throw JsonBody.wrongType(at + ".content", "a string or an array of text parts", c);
         }
+        // llama-server's join: text parts on lines of their own, no line break next to an image's marker
         StringBuilder sb = new StringBuilder();
+        boolean afterMedia = false;
         for (JsonNode part : c) {
             JsonNode type = part.get("type");
             if (type != null && "image_url".equals(type.asText())) {
                 sb.append(image(at, part, images));
+                afterMedia = true;
                 continue;
             }
             JsonNode text = part.get("text");
@@ -225,7 +228,32 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
                         + " \"text\", \"text\": \"...\"} or {\"type\": \"image_url\", \"image_url\": {\"url\":"
                         + " \"data:image/png;base64,...\"}}, not " + part);
             }
+            if (!afterMedia && !sb.isEmpty()) {
+                sb.append('\n');
+            }
+            afterMedia = false;
             sb.append(text.textValue());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * An assistant prefill's text, as llama-server continues it: a string as it is; text parts
+     * joined with blank lines (its {@code render_content}); {@code parsed} otherwise.
+     */
+    private static String prefillText(JsonNode c, String parsed) {
+        if (c == null || !c.isArray()) {
+            return parsed;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : c) {
+            JsonNode text = part.get("text");
+            if ("text".equals(part.path("type").asText()) && text != null && text.isTextual()) {
+                if (!sb.isEmpty()) {
+                    sb.append("\n\n");
+                }
+                sb.append(text.textValue());
+            }
         }
         return sb.toString();
     }

@@ -105,7 +105,8 @@ final class Generation {
                 if (grammar != null) {
                     sampler.grammar(grammar);
                 }
-                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora()), params.slot());
+                c.handle = engine.submit(new BatchRequest(prompt, sampler, o.build(), params.lora(),
+                        params.keepTokens(prompt.length)), params.slot());
                 if (listener != null) {
                     c.handle.completion().whenComplete((done, error) -> listener.done(c.index, done, error, c.drain()));
                 }
@@ -137,6 +138,71 @@ final class Generation {
         long t = firstTokenNanos;
         return t == 0 ? -1 : (t - startNanos) / 1e9;
     }
+
+    /**
+     * {@link #await()} for the request of {@code ctx}: a client that leaves before the answer
+     * (its connection closes, or Jetty fails the request) cancels the generation, freeing its slot,
+     * as llama-server cancels a task whose connection closed.
+     */
+    List<Completion> await(io.javalin.http.Context ctx) {
+        org.eclipse.jetty.io.EndPoint endPoint = endPoint(ctx);
+        boolean watching = endPoint != null;
+        for (Choice c : choices) {
+            while (watching) {
+                try {
+                    c.handle.completion().get(CLIENT_CHECK_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    break;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    int left = clientLeft(endPoint);
+                    if (left < 0) {
+                        cancel();
+                        watching = false;
+                    } else if (left > 0) {
+                        // bytes of a pipelined request, read here: this connection closes after the answer
+                        ctx.header("Connection", "close");
+                        watching = false;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (ExecutionException | CancellationException e) {
+                    break; // await() says what failed
+                }
+            }
+        }
+        return await();
+    }
+
+    /** How often a blocking request looks at its connection while it waits. */
+    static final long CLIENT_CHECK_MS = 100;
+
+    /**
+     * Whether the client of a request whose body has been read closed its connection: Jetty reads
+     * nothing while a request is handled, so a client that leaves is seen only here, by reading
+     * (a blocking client sends nothing more before the answer): -1 when it closed, 0 when nothing
+     * came, 1 when bytes came (a pipelined request; they are consumed).
+     */
+    private static int clientLeft(org.eclipse.jetty.io.EndPoint endPoint) {
+        if (!endPoint.isOpen() || endPoint.isInputShutdown()) {
+            return -1;
+        }
+        try {
+            int n = endPoint.fill(org.eclipse.jetty.util.BufferUtil.allocate(1));
+            return n < 0 ? -1 : n == 0 ? 0 : 1;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static org.eclipse.jetty.io.EndPoint endPoint(io.javalin.http.Context ctx) {
+        try {
+            return org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
+                    .getConnectionMetaData().getConnection().getEndPoint();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
 
     /**
      * Waits for every choice.

@@ -86,7 +86,7 @@ final class GenerationApi {
         long created = OpenAiFormat.now();
         if (!p.stream()) {
             Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
-            List<Completion> done = g.await();
+            List<Completion> done = g.await(ctx);
             server.metrics().generation(g, done);
             ObjectNode o = chatResponse(id, created, g, done, chat.format());
             if (server.config().verbose() || b.bool("verbose", false)) {
@@ -131,7 +131,7 @@ final class GenerationApi {
         checkPrompt(chat.tokens());
         if (!p.stream()) {
             Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), null);
-            List<Completion> done = g.await();
+            List<Completion> done = g.await(ctx);
             server.metrics().generation(g, done);
             Completion c = done.get(0);
             ctx.contentType("application/json").result(server.json(whole.answer(chat, c, reply(chat.format(), c.text()))));
@@ -314,7 +314,7 @@ final class GenerationApi {
         long created = OpenAiFormat.now();
         if (!p.stream()) {
             Generation g = Generation.start(engine, prompt, p, null);
-            List<Completion> done = g.await();
+            List<Completion> done = g.await(ctx);
             server.metrics().generation(g, done);
             ctx.contentType("application/json").result(server.json(completionResponse(id, created, g, done)));
             return;
@@ -358,7 +358,7 @@ final class GenerationApi {
                 Generation g = gs.get(i);
                 List<Completion> done;
                 try {
-                    done = g.await();
+                    done = g.await(ctx);
                 } catch (RuntimeException e) {
                     gs.forEach(Generation::cancel);
                     throw e;

@@ -68,8 +68,14 @@ public final class LlamaServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final ServerContext context;
-    private final ChatTemplate template;
-    private final java.util.function.Consumer<? super org.llamajava.Context> setup;
+    /** Loads the model again on waking: the caller's model again when the caller owns it. */
+    private final java.util.function.Supplier<ServedModel> loader;
+    /** Whether the server closes its model when it sleeps and closes (started with a loader). */
+    private final boolean ownsModel;
+    /** What {@code /v1/models} and {@code /props} say of the model, read once (they answer while it sleeps). */
+    private final String modelPath;
+    private final ObjectNode modelMeta;
+    private final String templateText;
     /** What the server holds of its model while awake (null while it sleeps), and its users, under {@link #wake}. */
     private final Object wake = new Object();
     private volatile Backend backend;
@@ -79,7 +85,7 @@ public final class LlamaServer implements AutoCloseable {
     private boolean released;
     /** The counters of the engines that sleeping closed (their sum), and the LoRA scales the last one had. */
     private EngineStats retired;
-    private java.util.Map<org.llamajava.LoraAdapter, Float> sleptScales;
+    private java.util.List<Float> sleptScales;
     /** A slot's tokens, as the first engine had them (an engine built on waking has the same). */
     private final int tokensPerSlot;
     /** Puts the server to sleep after {@link ServerConfig#sleepIdle()} without requests; null when it never sleeps. */
@@ -91,16 +97,15 @@ public final class LlamaServer implements AutoCloseable {
     private volatile boolean draining;
     private boolean closing;
     private Javalin app;
-    /** The projector for images in chat requests, or null. */
-    private final org.llamajava.multimodal.Projector projector;
     /** OpenTelemetry spans per request, or null without OpenTelemetry on the classpath. */
     private final ServerTracing.Wrapper tracing;
 
-    private LlamaServer(Model model, ServerConfig config, java.util.function.Consumer<? super org.llamajava.Context> setup,
-                        org.llamajava.multimodal.Projector projector) {
+    private LlamaServer(ServedModel first, java.util.function.Supplier<ServedModel> loader, boolean ownsModel,
+                        ServerConfig config) {
         this.config = config;
-        this.setup = setup;
-        this.projector = projector;
+        this.loader = loader;
+        this.ownsModel = ownsModel;
+        Model model = first.model();
         ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build());
         String name = config.modelName() != null ? config.modelName()
@@ -109,8 +114,16 @@ public final class LlamaServer implements AutoCloseable {
         this.context = new ServerContext(config, model, name, "b-llama-java-" + digest(model.fingerprint()).substring(0, 12),
                 mapper, metrics);
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
-        this.template = config.chatTemplate() != null ? config.chatTemplate() : ChatTemplate.of(model);
-        Backend b = Backend.open(context, template, projector, setup, null);
+        this.modelPath = model.path() == null ? "" : model.path().toString();
+        this.modelMeta = OpenAiFormat.F.objectNode();
+        modelMeta.put("n_vocab", model.vocabulary().size());
+        modelMeta.put("n_ctx_train", model.trainingContextLength());
+        modelMeta.put("n_embd", model.embeddingSize());
+        modelMeta.put("n_params", model.parameterCount());
+        modelMeta.put("size", model.sizeBytes());
+        ChatTemplate t = first.chatTemplate() != null ? first.chatTemplate() : config.chatTemplate();
+        this.templateText = t == null ? "" : t.toString();
+        Backend b = Backend.open(context, first, ownsModel, null);
         this.backend = b;
         if (b.engine != null) {
             this.tokensPerSlot = b.engine.tokensPerSlot();
@@ -136,9 +149,13 @@ public final class LlamaServer implements AutoCloseable {
             }
             Backend b = backend;
             if (b == null) {
-                LOG.info("waking up: building the " + (config.mode() == ServerMode.COMPLETION ? "batching engine"
-                        : "embedder") + " again");
-                b = Backend.open(context, template, projector, setup, sleptScales);
+                LOG.info("waking up: " + (ownsModel ? "loading the model and building the " : "building the ")
+                        + (config.mode() == ServerMode.COMPLETION ? "batching engine" : "embedder") + " again");
+                ServedModel m = loader.get();
+                if (m == null) {
+                    throw new IllegalStateException("the model loader gave no model");
+                }
+                b = Backend.open(context, m, ownsModel, sleptScales);
                 if (b.engine != null) {
                     ServerTracing.start(b.engine, context.modelName()); // the new engine's spans
                 }
@@ -183,14 +200,17 @@ public final class LlamaServer implements AutoCloseable {
             if (now - lastUse < config.sleepIdle().toNanos()) {
                 return;
             }
-            backend = null;
             if (b.engine != null) {
                 retired = plus(retired, b.engine.stats());
-                sleptScales = b.engine.loraAdapters();
+                sleptScales = b.loraScales();
             }
-            b.close();
-            LOG.info("sleeping: the " + (b.engine != null ? "batching engine's context" : "embedder") + " is freed"
-                    + " until the next request");
+            try {
+                b.close();
+            } finally {
+                backend = null; // after: whoever sees it sleeping sees the model closed
+            }
+            LOG.info("sleeping: the " + (b.engine != null ? "batching engine's context" : "embedder")
+                    + (ownsModel ? " and the model are" : " is") + " freed until the next request");
         }
     }
 
@@ -261,17 +281,55 @@ public final class LlamaServer implements AutoCloseable {
         if (model == null || config == null) {
             throw new IllegalArgumentException("model and config are required; e.g. ServerConfig.defaults()");
         }
-        if (projector != null && projector.model() != model) {
-            throw new IllegalArgumentException("the projector was loaded for another model");
+        ServedModel served = new ServedModel(model, null, projector, contextSetup);
+        check(served, config);
+        return start(served, () -> served, false, config);
+    }
+
+    /**
+     * Starts a server that owns its model: {@code loader} loads it now, and again on each waking
+     * when the server sleeps ({@link ServerConfig#sleepIdle()}); the server closes the model, and
+     * with it its projector and LoRA adapters, when it goes to sleep and when it closes, as
+     * llama-server unloads its model while it sleeps. The loader runs on a request's thread on
+     * waking (that request waits for it; an exception it throws fails that request with 500 and
+     * the server sleeps on); each call must load the same model with the same adapters, in the
+     * same order.
+     *
+     * @param loader loads the model and what depends on it (see {@link ServedModel})
+     * @throws IllegalStateException if the port cannot be bound, or the model cannot serve the mode
+     * @throws IllegalArgumentException for a projector or context setup on a server that does not
+     *     generate, or a reranking server over a model that is not a reranker (the model is closed then)
+     */
+    public static LlamaServer start(java.util.function.Supplier<ServedModel> loader, ServerConfig config) {
+        if (loader == null || config == null) {
+            throw new IllegalArgumentException("loader and config are required; e.g. ServerConfig.defaults()");
         }
-        if (projector != null && config.mode() != ServerMode.COMPLETION) {
+        ServedModel first = loader.get();
+        if (first == null) {
+            throw new IllegalArgumentException("the model loader gave no model");
+        }
+        try {
+            check(first, config);
+        } catch (RuntimeException e) {
+            first.model().close();
+            throw e;
+        }
+        return start(first, loader, true, config);
+    }
+
+    private static void check(ServedModel served, ServerConfig config) {
+        if (served.projector() != null && config.mode() != ServerMode.COMPLETION) {
             throw new IllegalArgumentException("a projector needs a completion server, not " + config.mode());
         }
-        if (contextSetup != null && config.mode() != ServerMode.COMPLETION) {
+        if (served.contextSetup() != null && config.mode() != ServerMode.COMPLETION) {
             throw new IllegalArgumentException("a context setup (LoRA adapters, control vectors) applies to generation;"
                     + " this server is started for " + config.mode());
         }
-        LlamaServer s = new LlamaServer(model, config, contextSetup, projector);
+    }
+
+    private static LlamaServer start(ServedModel first, java.util.function.Supplier<ServedModel> loader,
+                                     boolean ownsModel, ServerConfig config) {
+        LlamaServer s = new LlamaServer(first, loader, ownsModel, config);
         try {
             s.app = s.createApp();
             s.app.start(firstHost(config.host()), config.port());
@@ -380,8 +438,8 @@ public final class LlamaServer implements AutoCloseable {
             cfg.routes.post("/lora-adapters", endpoint("/lora-adapters", awake(b -> b.loras::set)));
             cfg.routes.get("/v1/models", endpoint("/v1/models", this::models));
             cfg.routes.get("/models", endpoint("/v1/models", this::models));
-            cfg.routes.post("/tokenize", endpoint("/tokenize", awake(b -> this::tokenize)));
-            cfg.routes.post("/detokenize", endpoint("/detokenize", awake(b -> this::detokenize)));
+            cfg.routes.post("/tokenize", endpoint("/tokenize", awake(b -> ctx -> tokenize(ctx, b))));
+            cfg.routes.post("/detokenize", endpoint("/detokenize", awake(b -> ctx -> detokenize(ctx, b))));
             cfg.routes.get("/props", endpoint("/props", this::props));
             cfg.routes.get("/health", endpoint("/health", this::health));
             cfg.routes.get("/v1/health", endpoint("/health", this::health));
@@ -492,7 +550,6 @@ public final class LlamaServer implements AutoCloseable {
     }
 
     private void models(Context ctx) {
-        Model m = context.model();
         ObjectNode o = OpenAiFormat.F.objectNode();
         o.put("object", "list");
         ObjectNode e = o.putArray("data").addObject();
@@ -505,11 +562,7 @@ public final class LlamaServer implements AutoCloseable {
         ArrayNode tags = e.putArray("tags");
         config.modelTags().forEach(tags::add);
         ObjectNode meta = e.putObject("meta");
-        meta.put("n_vocab", m.vocabulary().size());
-        meta.put("n_ctx_train", m.trainingContextLength());
-        meta.put("n_embd", m.embeddingSize());
-        meta.put("n_params", m.parameterCount());
-        meta.put("size", m.sizeBytes());
+        meta.setAll(modelMeta);
         meta.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT));
         if (config.mode() == ServerMode.COMPLETION) {
             meta.put("slots", config.slots());
@@ -524,7 +577,7 @@ public final class LlamaServer implements AutoCloseable {
      */
     private void props(Context ctx) {
         ObjectNode o = OpenAiFormat.F.objectNode();
-        o.put("model_path", context.model().path().toString());
+        o.put("model_path", modelPath);
         o.put("model_alias", context.modelName());
         o.put("total_slots", config.mode() == ServerMode.COMPLETION ? config.slots() : 1);
         ObjectNode gs = o.putObject("default_generation_settings");
@@ -541,8 +594,7 @@ public final class LlamaServer implements AutoCloseable {
         params.put("presence_penalty", s.presencePenalty());
         params.put("frequency_penalty", s.frequencyPenalty());
         params.put("n_predict", config.maxTokens() > 0 ? config.maxTokens() : -1);
-        ChatTemplate t = config.chatTemplate();
-        o.put("chat_template", t == null ? "" : t.toString());
+        o.put("chat_template", templateText);
         o.put("build_info", context.fingerprint());
         o.put("is_sleeping", isSleeping()); // llama-server's: --sleep-idle-seconds
         ctx.contentType("application/json").result(context.json(o));
@@ -654,10 +706,10 @@ public final class LlamaServer implements AutoCloseable {
     }
 
     /** llama-server's {@code /tokenize}: {@code content}, {@code add_special} (false), {@code parse_special} (true), {@code with_pieces} (false). */
-    private void tokenize(Context ctx) {
+    private void tokenize(Context ctx, Backend backend) {
         JsonBody b = context.read(ctx);
         String text = b.requireString("content");
-        Vocabulary vocab = context.model().vocabulary();
+        Vocabulary vocab = backend.served.model().vocabulary();
         int[] tokens = vocab.tokenize(text, b.bool("add_special", false), b.bool("parse_special", true));
         boolean pieces = b.bool("with_pieces", false);
         ObjectNode o = OpenAiFormat.F.objectNode();
@@ -675,13 +727,13 @@ public final class LlamaServer implements AutoCloseable {
     }
 
     /** llama-server's {@code /detokenize}: {@code tokens} to {@code content}. */
-    private void detokenize(Context ctx) {
+    private void detokenize(Context ctx, Backend backend) {
         JsonBody b = context.read(ctx);
         JsonNode v = b.get("tokens");
         if (v == null || !v.isArray()) {
             throw ApiException.invalid("tokens", "'tokens' is required: an array of token ids");
         }
-        Vocabulary vocab = context.model().vocabulary();
+        Vocabulary vocab = backend.served.model().vocabulary();
         int[] ids = new int[v.size()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = (int) JsonBody.integer("tokens", v.get(i), 0, vocab.size() - 1);
@@ -738,7 +790,8 @@ public final class LlamaServer implements AutoCloseable {
     /**
      * Stops gracefully: new requests get 503, running ones have {@link ServerConfig#drainTimeout()}
      * to finish, the rest are cancelled (a stream ends with an error event, a blocking request
-     * gets 503), then the HTTP server stops. Idempotent; the model stays open.
+     * gets 503), then the HTTP server stops. Idempotent; the model stays open, unless the server
+     * loaded it ({@link #start(java.util.function.Supplier, ServerConfig)}): then it is closed.
      */
     @Override
     public void close() {

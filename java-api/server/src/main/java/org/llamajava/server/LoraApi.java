@@ -30,6 +30,12 @@ final class LoraApi {
         this.adapters = engine == null ? List.of() : List.copyOf(engine.loraAdapters().keySet());
     }
 
+    /** The default scales of the adapters, in id order. */
+    List<Float> defaultScales() {
+        Map<LoraAdapter, Float> scales = engine == null ? Map.of() : engine.loraAdapters();
+        return adapters.stream().map(a -> scales.getOrDefault(a, 0f)).toList();
+    }
+
     void list(Context ctx) {
         Map<LoraAdapter, Float> scales = engine == null ? Map.of() : engine.loraAdapters();
         ArrayNode a = OpenAiFormat.F.arrayNode();

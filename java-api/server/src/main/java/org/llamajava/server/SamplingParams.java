@@ -31,10 +31,17 @@ import org.llamajava.Vocabulary;
  *                         chat's come with its prompt, {@link ChatPrompt})
  * @param slot             llama-server's {@code id_slot}: the slot to generate in, or -1 for any
  * @param returnProgress   llama-server's {@code return_progress}: a stream reports the prompt's progress
+ * @param postSampling     llama-server's {@code post_sampling_probs}: the reported probabilities are
+ *                         those after the sampler chain (see {@link GenerateOptions#postSamplingProbs()})
+ * @param nKeep            llama-server's {@code n_keep}, the tokens a context shift keeps, with the BOS
+ *                         token as it counts it: N (n_keep and the BOS token), or -1 - B for the whole
+ *                         prompt and B more (n_keep -1); null for the server's ({@code --keep}); see
+ *                         {@link #keepTokens(int)}
  */
 record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings sampling, boolean logprobs,
                       int topLogprobs, boolean stream, boolean includeUsage, Map<org.llamajava.LoraAdapter, Float> lora,
-                      org.llamajava.grammar.Grammar grammar, int slot, boolean returnProgress) {
+                      org.llamajava.grammar.Grammar grammar, int slot, boolean returnProgress, boolean postSampling,
+                      Integer nKeep) {
 
     static final int MAX_STOP = 16;
     static final int MAX_STOP_LENGTH = 256;
@@ -122,7 +129,8 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
                 .logitBias(bias).seed(seed).build();
         return new SamplingParams(n, max, List.copyOf(stop), sampling, logprobs, top, stream, includeUsage, loras.read(b),
                 chat ? null : grammar(b), (int) b.integer("id_slot", -1, -1, org.llamajava.ContextParams.MAX_SEQUENCES),
-                b.bool("return_progress", false));
+                b.bool("return_progress", false), b.bool("post_sampling_probs", false),
+                nKeep(b, vocab));
     }
 
     /**
@@ -231,9 +239,28 @@ record SamplingParams(int n, int maxTokens, List<String> stop, SamplingSettings 
         return (seed == SamplingSettings.RANDOM_SEED ? sampling : sampling.withSeed(seed + i)).samplerBuilder();
     }
 
+    /** llama-server's n_keep: -1 keeps the prompt; the BOS token counts on top, as llama-server adds it. */
+    private static Integer nKeep(JsonBody b, Vocabulary vocab) {
+        JsonNode v = b.get("n_keep");
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        int n = (int) b.integer("n_keep", -1, -1, Integer.MAX_VALUE - 1);
+        int bos = vocab != null && vocab.addsBos() ? 1 : 0;
+        return n < 0 ? -1 - bos : n + bos;
+    }
+
+    /** The request's keepTokens for a prompt of {@code promptLength} tokens: -1 for the engine's. */
+    int keepTokens(int promptLength) {
+        if (nKeep == null) {
+            return -1;
+        }
+        return nKeep >= 0 ? nKeep : (int) Math.min(Integer.MAX_VALUE, (long) promptLength - 1 - nKeep);
+    }
+
     /** Options with the limits and stop strings; the caller adds callbacks. */
     GenerateOptions.Builder options() {
         return GenerateOptions.builder().maxTokens(maxTokens).stop(stop)
-                .logprobs(logprobs ? Math.max(1, topLogprobs) : 0);
+                .logprobs(logprobs ? Math.max(1, topLogprobs) : 0).postSamplingProbs(postSampling);
     }
 }

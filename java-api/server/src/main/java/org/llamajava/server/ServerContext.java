@@ -14,6 +14,11 @@ import org.llamajava.Model;
 record ServerContext(ServerConfig config, Model model, String modelName, String fingerprint, ObjectMapper mapper,
                      ServerMetrics metrics) {
 
+    /** The same with another model (a model loaded again on waking). */
+    ServerContext withModel(Model m) {
+        return new ServerContext(config, m, modelName, fingerprint, mapper, metrics);
+    }
+
     /** The request's JSON object, within the body limit. */
     JsonBody read(Context ctx) {
         return JsonBody.read(ctx, mapper, config.maxBodyBytes());

@@ -250,6 +250,15 @@ class LlamaServerCompatTest {
                     + " {\"role\": \"assistant\", \"content\": \"Hello th\"}]}");
             assertTrue(prefill.json().get("prompt").asText().endsWith("<|im_start|>assistant\nHello th"),
                     prefill.raw().body());
+            // llama-server's joins of text parts (test_chat_completion): a message's on lines of their own, an
+            // assistant prefill's with a blank line between them
+            Reply parts = post(url + "/apply-template", "{\"messages\": [{\"role\": \"user\", \"content\":"
+                    + " [{\"type\": \"text\", \"text\": \"What is\"}, {\"type\": \"text\", \"text\": \"the best book\"}]},"
+                    + " {\"role\": \"assistant\", \"content\": [{\"type\": \"text\", \"text\": \"Wh\"},"
+                    + " {\"type\": \"text\", \"text\": \"ill\"}]}]}");
+            assertEquals(200, parts.status(), parts.raw().body());
+            assertTrue(parts.json().get("prompt").asText().endsWith("<|im_start|>user\nWhat is\nthe best book<|im_end|>\n"
+                    + "<|im_start|>assistant\nWh\n\nill"), parts.raw().body());
             assertEquals(400, post(url + "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"},"
                     + " {\"role\": \"assistant\", \"content\": \"A\"}, {\"role\": \"assistant\", \"content\": \"B\"}]}")
                     .status(), "two assistant messages at the end");

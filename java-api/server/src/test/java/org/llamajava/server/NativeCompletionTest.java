@@ -25,6 +25,67 @@ class NativeCompletionTest {
     @TempDir
     Path tmp;
 
+    /**
+     * llama-server's {@code post_sampling_probs}: the probabilities after the sampler chain. With
+     * top-k 3 at temperature 1, each token's {@code top_probs} are the 3 candidates the chain left,
+     * which sum to 1 (the raw {@code top_logprobs} give the 10 asked for, whose probabilities do
+     * not); the sampled token's {@code prob} is its entry among them; the text is the same.
+     */
+    @Test
+    void postSamplingProbabilitiesAreWhatTheSamplerChainLeft() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, ServerFixture.config(null).build())) {
+            String common = "\"prompt\": \"Once upon a time\", \"n_predict\": 8, \"n_probs\": 10, \"seed\": 42,"
+                    + " \"temperature\": 1, \"top_k\": 3, \"top_p\": 1, \"min_p\": 0";
+            Reply raw = ServerFixture.post(s.baseUrl() + "/completion", "{" + common + "}");
+            assertEquals(200, raw.status(), raw.raw().body());
+            Reply post = ServerFixture.post(s.baseUrl() + "/completion", "{" + common + ", \"post_sampling_probs\": true}");
+            assertEquals(200, post.status(), post.raw().body());
+            assertEquals(raw.json().get("content").asText(), post.json().get("content").asText());
+            JsonNode rawProbs = raw.json().get("completion_probabilities");
+            JsonNode postProbs = post.json().get("completion_probabilities");
+            assertEquals(8, postProbs.size());
+            for (int t = 0; t < 8; t++) {
+                assertEquals(10, rawProbs.get(t).get("top_logprobs").size());
+                JsonNode e = postProbs.get(t);
+                JsonNode top = e.get("top_probs");
+                assertTrue(top.size() >= 1 && top.size() <= 3, e.toString());
+                double sum = 0;
+                double chosen = -1;
+                for (JsonNode a : top) {
+                    sum += a.get("prob").asDouble();
+                    if (a.get("id").asInt() == e.get("id").asInt()) {
+                        chosen = a.get("prob").asDouble();
+                    }
+                    assertEquals(rawProbs.get(t).get("top_logprobs").get(top.findValues("id").indexOf(a.get("id")))
+                            .get("id").asInt(), a.get("id").asInt(), "the same order as the raw ones");
+                }
+                assertEquals(1.0, sum, 1e-3, e.toString());
+                assertEquals(chosen, e.get("prob").asDouble(), 1e-6, e.toString());
+                assertFalse(e.has("logprob"));
+            }
+        }
+    }
+
+    /** llama-server's per-request {@code n_keep}: an integer, -1 (the whole prompt) or more; anything else is a 400. */
+    @Test
+    void nKeepIsTakenAndCheckedPerRequest() throws Exception {
+        try (Model model = Model.load(ServerFixture.generationModel(tmp));
+             LlamaServer s = LlamaServer.start(model, ServerFixture.config(null).contextSize(128).slots(1)
+                     .contextShift(true).build())) {
+            for (String keep : List.of("-1", "0", "4")) {
+                Reply r = ServerFixture.post(s.baseUrl() + "/completion", "{\"prompt\": \"Once upon a time\","
+                        + " \"n_predict\": 200, \"temperature\": 0, \"ignore_eos\": true, \"n_keep\": " + keep + "}");
+                assertEquals(200, r.status(), r.raw().body());
+                assertEquals(200, r.json().get("tokens_predicted").asInt(), "generated past the slot with n_keep " + keep);
+            }
+            for (String bad : List.of("-2", "\"x\"", "1.5")) {
+                Reply r = ServerFixture.post(s.baseUrl() + "/completion", "{\"prompt\": \"Once\", \"n_keep\": " + bad + "}");
+                assertEquals(400, r.status(), bad + ": " + r.raw().body());
+            }
+        }
+    }
+
     @Test
     void theNativeShapeOfTheSameGeneration() throws Exception {
         try (Model model = Model.load(ServerFixture.generationModel(tmp));

@@ -78,6 +78,109 @@ class ServerSleepTest {
         }
     }
 
+    /** Whether this process maps {@code file} (Linux's /proc/self/maps; null elsewhere). */
+    private static Boolean mapped(Path file) throws java.io.IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!java.nio.file.Files.isReadable(maps)) {
+            return null;
+        }
+        String real = file.toRealPath().toString();
+        return java.nio.file.Files.readAllLines(maps).stream().anyMatch(l -> l.endsWith(real));
+    }
+
+    /**
+     * llama-server unloads its model while it sleeps: a server that loads its model
+     * ({@link LlamaServer#start(java.util.function.Supplier, ServerConfig)}) closes it when it
+     * goes to sleep (its GGUF file is no longer mapped), loads it again on the next request, which
+     * gets the same greedy text, and closes it when the server closes.
+     */
+    @Test
+    void aServerThatLoadsItsModelUnloadsItWhileAsleep() throws Exception {
+        Path file = ServerFixture.generationModel(tmp);
+        java.util.List<Model> loaded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Boolean> mappedAtLoad = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String body = "{\"prompt\": \"Once upon a time\", \"n_predict\": 12, \"temperature\": 0}";
+        try (LlamaServer s = LlamaServer.start(() -> {
+            Model m = Model.load(file);
+            loaded.add(m);
+            try {
+                mappedAtLoad.add(mapped(file));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return ServedModel.of(m);
+        }, ServerConfig.builder().port(0).slots(2).contextSize(512).threads(1).sleepIdle(Duration.ofMillis(300)).build())) {
+            String url = s.baseUrl();
+            Reply first = post(url + "/completion", body);
+            assertEquals(200, first.status(), first.raw().body());
+            Boolean before = mappedAtLoad.get(0);
+            if (before != null) {
+                assertTrue(before, "the loaded model maps its file");
+            }
+
+            awaitSleep(url);
+            int n = loaded.size(); // 1, or more if the server slept before the first request came
+            assertTrue(loaded.stream().allMatch(Model::isClosed), "sleeping closes the model");
+            if (before != null) {
+                assertFalse(mapped(file), "the weights are unmapped while it sleeps");
+            }
+            Reply props = get(url + "/props");
+            assertEquals(file.toString(), props.json().get("model_path").asText(), "/props answers while it sleeps");
+            Reply models = get(url + "/v1/models");
+            assertEquals(200, models.status(), models.raw().body());
+            assertTrue(models.json().get("data").get(0).get("meta").get("n_vocab").asInt() > 0);
+            assertEquals(n, loaded.size(), "reading /props and /v1/models loads nothing");
+
+            Reply again = post(url + "/completion", body);
+            assertEquals(200, again.status(), again.raw().body());
+            assertTrue(loaded.size() > n, "waking loads the model again");
+            assertEquals(first.json().get("content").asText(), again.json().get("content").asText(),
+                    "the model loaded again generates what the first did");
+            Reply tokens = post(url + "/tokenize", "{\"content\": \"Hello\"}");
+            assertEquals(200, tokens.status(), tokens.raw().body());
+        }
+        assertTrue(loaded.get(loaded.size() - 1).isClosed(), "closing the server closes the model it loaded");
+    }
+
+    /**
+     * The adapters loaded with the model are loaded again on waking, with the scales the server had
+     * when it went to sleep ({@code POST /lora-adapters} before sleeping holds after it).
+     */
+    @Test
+    void theLoraScalesOutliveTheModelsSleep() throws Exception {
+        Path base = org.llamajava.AdapterFiles.writeBase(tmp.resolve("base.gguf"), org.llamajava.AdapterFiles.SHAPE);
+        Path loraFile = org.llamajava.AdapterFiles.writeLora(tmp.resolve("lora.gguf"), "llama",
+                org.llamajava.AdapterFiles.SHAPE, 4, 8f, 1);
+        java.util.List<Model> loaded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String body = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 16, \"temperature\": 0}";
+        try (LlamaServer s = LlamaServer.start(() -> {
+            Model m = Model.load(base);
+            loaded.add(m);
+            org.llamajava.LoraAdapter lora = org.llamajava.LoraAdapter.load(m, loraFile);
+            return new ServedModel(m, null, null, ctx -> ctx.setLoraAdapter(lora, 0f));
+        }, ServerConfig.builder().port(0).slots(1).contextSize(256).threads(1).sleepIdle(Duration.ofMillis(200))
+                .chatTemplate(org.llamajava.chat.ChatTemplate.builtin("chatml")).build())) {
+            String url = s.baseUrl();
+            Reply plain = post(url + "/v1/completions", body);
+            assertEquals(200, plain.status(), plain.raw().body());
+            assertEquals(200, post(url + "/lora-adapters", "[{\"id\": 0, \"scale\": 1.0}]").status());
+            Reply adapted = post(url + "/v1/completions", body);
+            String text = adapted.json().get("choices").get(0).get("text").asText();
+            org.junit.jupiter.api.Assertions.assertNotEquals(plain.json().get("choices").get(0).get("text").asText(), text,
+                    "the adapter must change the text for this test to mean anything");
+
+            awaitSleep(url);
+            int n = loaded.size();
+            assertTrue(loaded.stream().allMatch(Model::isClosed), "sleeping closes the model, its adapter with it");
+            Reply again = post(url + "/v1/completions", body);
+            assertEquals(200, again.status(), again.raw().body());
+            assertTrue(loaded.size() > n, "waking loads it again");
+            assertEquals(text, again.json().get("choices").get(0).get("text").asText(), "the scale set before sleeping");
+            Reply list = get(url + "/lora-adapters");
+            assertEquals(1.0, list.json().get(0).get("scale").asDouble(), 1e-6);
+        }
+    }
+
     @Test
     void aSleepTimeMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> ServerConfig.builder().sleepIdle(Duration.ZERO).build());

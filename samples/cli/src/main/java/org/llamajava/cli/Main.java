@@ -60,7 +60,7 @@ public final class Main implements Callable<Integer> {
 
     /** Runs a command line and returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        return commandLine(out, err).execute(args);
+        return commandLine(out, err).execute(args.length > 0 && args[0].equals("serve") ? ServeCommand.dashes(args) : args);
     }
 
     /** The whole command tree, writing to these streams. */

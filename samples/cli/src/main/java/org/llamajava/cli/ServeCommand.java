@@ -6,6 +6,7 @@ import java.util.List;
 import org.llamajava.Model;
 import org.llamajava.batch.EngineParams;
 import org.llamajava.chat.ChatTemplate;
+import org.llamajava.server.ServedModel;
 import org.llamajava.server.LlamaServer;
 import org.llamajava.server.ServerConfig;
 import org.llamajava.server.ServerMode;
@@ -52,7 +53,8 @@ final class ServeCommand extends CliCommand {
     String apiKey;
 
     @Option(names = "--chat-template", paramLabel = "NAME", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE}",
-            description = "a built-in chat template (env: LLAMA_ARG_CHAT_TEMPLATE)")
+            description = "a built-in chat template's name, a Jinja file, or the Jinja template itself, as llama-server"
+                    + " takes it (env: LLAMA_ARG_CHAT_TEMPLATE)")
     String chatTemplate;
 
     @Option(names = "--chat-template-file", paramLabel = "FILE", defaultValue = "${env:LLAMA_ARG_CHAT_TEMPLATE_FILE}",
@@ -266,6 +268,42 @@ final class ServeCommand extends CliCommand {
         return b.templateKwargs(kwargs).build();
     }
 
+    /**
+     * llama-server's spelling of its long flags with underscores ({@code --ctx_size},
+     * {@code --backend_sampling}): it reads every {@code _} of a {@code --} flag as {@code -}; so
+     * does serve (the flag's name only, not a value after {@code =}).
+     */
+    static String[] dashes(String[] args) {
+        String[] out = args.clone();
+        for (int i = 1; i < out.length; i++) {
+            String a = out[i];
+            if (a.equals("--")) {
+                break;
+            }
+            int eq = a.indexOf('=');
+            String name = eq < 0 ? a : a.substring(0, eq);
+            if (name.startsWith("--") && name.indexOf('_') > 0 && name.matches("--[A-Za-z0-9_-]+")) {
+                out[i] = name.replace('_', '-') + (eq < 0 ? "" : a.substring(eq));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether {@code --chat-template}'s value is a template's text, as llama-server reads it: neither
+     * a built-in template's name nor a file (serve also takes a file there).
+     */
+    static boolean inline(String template, boolean file) {
+        if (file || ChatTemplate.builtinNames().contains(template)) {
+            return false;
+        }
+        try {
+            return !java.nio.file.Files.isRegularFile(Path.of(template));
+        } catch (java.nio.file.InvalidPathException e) {
+            return true;
+        }
+    }
+
     /** What serve's options did not take: llama-server's other flags (see {@link ServerFlags}). */
     @Unmatched
     List<String> unmatched = new java.util.ArrayList<>();
@@ -326,35 +364,44 @@ final class ServeCommand extends CliCommand {
             cfg.corsOrigins(List.copyOf(Arrays.asList(corsOrigin.split(","))));
         }
         Path modelPath = model.path(this);
-        Model loaded = Model.load(modelPath, gpu.modelParams().build());
-        LlamaServer server;
-        try {
-            String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
-            if (template != null) {
-                cfg.chatTemplate(ChatTemplate.resolve(loaded, template));
+        org.llamajava.ModelParams modelParams = gpu.modelParams().build();
+        String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
+        AdapterOptions.Loaded[] firstAdapters = new AdapterOptions.Loaded[1];
+        // the server owns the model: it loads it here, closes it while it sleeps (--sleep-idle-seconds) and
+        // loads it again on waking, with what depends on it:
+        // --chat-template(-file): resolved for the model;
+        // --mmproj: images in chat requests (data: URLs); the projector closes with the model
+        // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
+        // (GET /lora-adapters lists them by id in command-line order; "lora" in a request and
+        // POST /lora-adapters change their scales)
+        java.util.function.Supplier<ServedModel> loader = () -> {
+            Model loaded = Model.load(modelPath, modelParams);
+            try {
+                ChatTemplate t = template == null ? null : inline(template, chatTemplateFile != null)
+                        ? ChatTemplate.jinja(template, loaded) : ChatTemplate.resolve(loaded, template);
+                AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
+                if (applied != null && loraWithoutApply) {
+                    applied = applied.withoutApplying();
+                }
+                if (firstAdapters[0] == null) {
+                    firstAdapters[0] = applied;
+                }
+                return new ServedModel(loaded, t, multimodal.load(loaded, context.threads()), applied);
+            } catch (RuntimeException e) {
+                loaded.close();
+                throw e;
             }
-            // --mmproj: images in chat requests (data: URLs); the projector closes with the model
-            // --lora, --control-vector: loaded for the model (closed with it), applied to the context of every slot
-            // (GET /lora-adapters lists them by id in command-line order; "lora" in a request and
-            // POST /lora-adapters change their scales)
-            AdapterOptions.Loaded applied = adapters.given() ? adapters.load(loaded) : null;
-            if (applied != null && loraWithoutApply) {
-                applied = applied.withoutApplying();
-            }
-            server = LlamaServer.start(loaded, cfg.build(), multimodal.load(loaded, context.threads()), applied);
-            if (applied != null) {
-                err.println((loraWithoutApply && !applied.loras().isEmpty() ? "loaded " : "applied ")
-                        + applied.describe() + (loraWithoutApply && !applied.loras().isEmpty()
-                        ? " (LoRA at scale 0 until a request or POST /lora-adapters sets one)" : " to every slot"));
-            }
-        } catch (RuntimeException e) {
-            loaded.close();
-            throw e;
+        };
+        LlamaServer server = LlamaServer.start(loader, cfg.build());
+        AdapterOptions.Loaded applied = firstAdapters[0];
+        if (applied != null) {
+            err.println((loraWithoutApply && !applied.loras().isEmpty() ? "loaded " : "applied ")
+                    + applied.describe() + (loraWithoutApply && !applied.loras().isEmpty()
+                    ? " (LoRA at scale 0 until a request or POST /lora-adapters sets one)" : " to every slot"));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             err.println("stopping: draining running requests");
-            server.close();
-            loaded.close();
+            server.close(); // closes the model too
             err.println("stopped");
         }, "llama-java-serve-shutdown"));
         ServerConfig c = server.config();

@@ -166,6 +166,26 @@ class CliServerFlagsTest {
         assertThrows(UsageException.class, () -> ServerFlags.check(List.of("--timeout")), "a value is needed");
     }
 
+    /**
+     * As llama-server reads them: a long flag's underscores are dashes ({@code --backend_sampling},
+     * which llama.cpp's test suite sends), values untouched; {@code --chat-template} with text that
+     * is neither a built-in template's name nor a file is the Jinja template itself.
+     */
+    @Test
+    void underscoresInFlagsAndInlineTemplates() throws Exception {
+        String[] in = {"serve", "--ctx_size", "512", "--backend_sampling", "-a", "my_model",
+                "--chat_template_kwargs={\"enable_thinking\":false}"};
+        String[] out = {"serve", "--ctx-size", "512", "--backend-sampling", "-a", "my_model",
+                "--chat-template-kwargs={\"enable_thinking\":false}"};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(out, ServeCommand.dashes(in));
+        assertTrue(ServeCommand.inline("This is not a chat template, it is", false));
+        assertTrue(ServeCommand.inline("{{ messages[0].content }}", false));
+        assertTrue(!ServeCommand.inline("chatml", false), "a built-in template's name");
+        Path file = Files.writeString(tmp.resolve("t.jinja"), "{{ 'x' }}");
+        assertTrue(!ServeCommand.inline(file.toString(), false), "a file");
+        assertTrue(!ServeCommand.inline("{{ 'x' }}", true), "--chat-template-file's value is a file");
+    }
+
     @Test
     void theSuitesStartLineStartsAServer() throws Exception {
         Path model = CliTestSupport.model("stories260K.gguf");
