@@ -67,7 +67,8 @@ final class Generation {
         java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
         int k = options.logprobs();
         return new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
-                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs()), k > 0, cancelled);
+                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs(), GeneratedToken::of,
+                        GeneratedToken.class, GeneratedToken::token), k > 0, cancelled);
     }
 
     /** Whether it has ended. */

@@ -48,7 +48,8 @@ final class Run {
         java.util.function.Consumer<GeneratedToken> onToken = options.onToken();
         int k = options.logprobs();
         this.loop = new TokenLoop(decoder, seq, options.maxTokens(), options.stop(), options.onText(),
-                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs()), k > 0, this::cancelled);
+                TokenLoop.generatedTokens(decoder, seq, onToken, k, options.postSamplingProbs(), GeneratedToken::of,
+                        GeneratedToken.class, GeneratedToken::token), k > 0, this::cancelled);
     }
 
     private static GenerationEvent begun(GenerationEvent e) {

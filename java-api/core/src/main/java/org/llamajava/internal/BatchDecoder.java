@@ -60,9 +60,10 @@ public interface BatchDecoder<S> {
     /**
      * What the last {@link #sample} of sequence {@code seq} recorded (see {@link #recordCandidates}):
      * the token, its probability after the sampler chain and the top candidates, as
-     * log-probabilities; null if nothing was recorded.
+     * log-probabilities, in the implementation's own type (the API's {@code GeneratedToken}, which
+     * this package does not name); null if nothing was recorded.
      */
-    default org.llamajava.GeneratedToken sampledCandidates(int seq) {
+    default Object sampledCandidates(int seq) {
         return null;
     }
 

@@ -24,26 +24,34 @@ public final class TokenLoop {
         void token(int token, FloatBuffer logits);
     }
 
+    /** Makes a token's report from the raw logits: the token and the {@code k} most likely alternatives. */
+    @FunctionalInterface
+    public interface TokenReport<T> {
+        T of(int token, FloatBuffer logits, int k);
+    }
+
     /**
-     * The listener that gives {@code onToken} each token as a {@link org.llamajava.GeneratedToken}
-     * with the {@code k} most likely alternatives: of the raw logits, or with {@code postSampling}
-     * of what the sampler chain left (the decoder records them as it samples; a token it did not
-     * record, e.g. one a grammar constrained, gets the raw logits'). Null without {@code onToken}.
+     * The listener that gives {@code onToken} each token as a {@code T} (the API's {@code GeneratedToken})
+     * with the {@code k} most likely alternatives: of the raw logits ({@code raw}), or with
+     * {@code postSampling} of what the sampler chain left (the decoder records them as it samples, as a
+     * {@code type}; a token it did not record, e.g. one a grammar constrained, gets the raw logits').
+     * Null without {@code onToken}.
      */
-    public static TokenListener generatedTokens(BatchDecoder<?> decoder, int seq,
-                                                Consumer<org.llamajava.GeneratedToken> onToken, int k,
-                                                boolean postSampling) {
+    public static <T> TokenListener generatedTokens(BatchDecoder<?> decoder, int seq, Consumer<T> onToken, int k,
+                                                    boolean postSampling, TokenReport<T> raw, Class<T> type,
+                                                    java.util.function.ToIntFunction<T> tokenOf) {
         boolean post = postSampling && k > 0 && onToken != null;
         decoder.recordCandidates(seq, post ? k : 0);
         if (onToken == null) {
             return null;
         }
         if (!post) {
-            return (token, logits) -> onToken.accept(org.llamajava.GeneratedToken.of(token, logits, k));
+            return (token, logits) -> onToken.accept(raw.of(token, logits, k));
         }
         return (token, logits) -> {
-            org.llamajava.GeneratedToken r = decoder.sampledCandidates(seq);
-            onToken.accept(r != null && r.token() == token ? r : org.llamajava.GeneratedToken.of(token, logits, k));
+            Object r = decoder.sampledCandidates(seq);
+            onToken.accept(type.isInstance(r) && tokenOf.applyAsInt(type.cast(r)) == token ? type.cast(r)
+                    : raw.of(token, logits, k));
         };
     }
 
