@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,14 +60,14 @@ class GpuArtifactTest {
         String pinned = TestSupport.buildProperties().getProperty("llama.source.id").split(":")[0];
         assertTrue(meta.contains("\"release\":\"" + pinned + "\"") && meta.contains("\"gpu\":\"cuda\""),
                 "CUDA, built from " + pinned + ": " + meta);
-        Set<String> imports = symbols(lib.resolve("libggml-cuda.so"), "--undefined-only");
+        Set<String> imports = VulkanTest.symbols(lib.resolve("libggml-cuda.so"), "--undefined-only");
         imports.removeIf(s -> !s.startsWith("ggml_"));
-        Set<String> ours = symbols(lib.resolve("libggml-base.so"), "--defined-only");
+        Set<String> ours = VulkanTest.symbols(lib.resolve("libggml-base.so"), "--defined-only");
         assertTrue(imports.size() > 30, "the CUDA backend imports ggml's API: " + imports);
         Set<String> missing = new TreeSet<>(imports);
         missing.removeAll(ours);
         assertEquals(Set.of(), missing, "every ggml symbol the CUDA backend imports is in our libggml-base.so");
-        Set<String> exports = symbols(lib.resolve("libggml-cuda.so"), "--defined-only");
+        Set<String> exports = VulkanTest.symbols(lib.resolve("libggml-cuda.so"), "--defined-only");
         assertTrue(exports.contains("ggml_backend_init"), "a ggml dynamic backend (GGML_BACKEND_DL)");
     }
 
@@ -121,19 +120,5 @@ class GpuArtifactTest {
         assertTrue(output.contains("devices: [CPU]"), "neither CUDA nor Vulkan: " + output);
         String cpu = VulkanTest.generate(model, ModelParams.builder().devices("CPU").build());
         assertTrue(output.contains("TEXT[" + cpu + "]"), "the CPU's text: " + cpu + "\n" + output);
-    }
-
-    private static Set<String> symbols(Path lib, String which) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("nm", "-D", which, lib.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "nm failed: " + out);
-        Set<String> names = new TreeSet<>();
-        for (String line : out.split("\\R")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length >= 2) {
-                names.add(f[f.length - 1].replaceAll("@.*", ""));
-            }
-        }
-        return names;
     }
 }

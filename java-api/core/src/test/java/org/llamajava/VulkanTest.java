@@ -83,7 +83,8 @@ class VulkanTest {
         assertTrue(Llama.isGpuBuild());
     }
 
-    private static Set<String> symbols(Path lib, String which) throws Exception {
+    /** The dynamic symbols of {@code lib} that {@code nm -D which} lists (e.g. {@code --defined-only}). */
+    static Set<String> symbols(Path lib, String which) throws Exception {
         Process p = new ProcessBuilder("nm", "-D", which, lib.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "nm failed: " + out);

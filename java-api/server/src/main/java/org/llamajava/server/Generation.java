@@ -145,7 +145,7 @@ final class Generation {
      * as llama-server cancels a task whose connection closed.
      */
     List<Completion> await(io.javalin.http.Context ctx) {
-        org.eclipse.jetty.io.EndPoint endPoint = endPoint(ctx);
+        org.eclipse.jetty.io.EndPoint endPoint = JsonBody.endPoint(ctx);
         boolean watching = endPoint != null;
         for (Choice c : choices) {
             while (watching) {
@@ -194,14 +194,6 @@ final class Generation {
         }
     }
 
-    private static org.eclipse.jetty.io.EndPoint endPoint(io.javalin.http.Context ctx) {
-        try {
-            return org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
-                    .getConnectionMetaData().getConnection().getEndPoint();
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
 
 
     /**

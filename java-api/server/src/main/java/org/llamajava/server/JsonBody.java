@@ -217,7 +217,7 @@ final class JsonBody {
     static final long BODY_TIMEOUT_MS = 10_000;
 
     /** The Jetty endpoint under the request, or null if it cannot be reached. */
-    private static org.eclipse.jetty.io.EndPoint endPoint(io.javalin.http.Context ctx) {
+    static org.eclipse.jetty.io.EndPoint endPoint(io.javalin.http.Context ctx) {
         try {
             return org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
                     .getConnectionMetaData().getConnection().getEndPoint();
