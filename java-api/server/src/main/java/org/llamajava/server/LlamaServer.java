@@ -93,6 +93,7 @@ public final class LlamaServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final byte[] keyDigest;
+    private final CorsPolicy cors;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean draining;
     private boolean closing;
@@ -114,6 +115,7 @@ public final class LlamaServer implements AutoCloseable {
         this.context = new ServerContext(config, model, name, "b-llama-java-" + digest(model.fingerprint()).substring(0, 12),
                 mapper, metrics);
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
+        this.cors = new CorsPolicy(config.corsOrigins());
         this.modelPath = model.path() == null ? "" : model.path().toString();
         this.modelMeta = OpenAiFormat.F.objectNode();
         modelMeta.put("n_vocab", model.vocabulary().size());
@@ -384,13 +386,6 @@ public final class LlamaServer implements AutoCloseable {
                     }
                 });
             });
-            if (!config.corsOrigins().isEmpty()) {
-                cfg.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
-                    for (String origin : config.corsOrigins()) {
-                        rule.allowHost(origin);
-                    }
-                }));
-            }
             cfg.routes.before(this::gate);
             Handler noGeneration = ctx -> {
                 throw ApiException.notSupported("this server was started for " + (config.mode() == ServerMode.RERANK
@@ -474,11 +469,15 @@ public final class LlamaServer implements AutoCloseable {
 
     /** Refuses requests while stopping (503) and without the API key (401). */
     private void gate(Context ctx) {
+        if (cors.apply(ctx)) { // a preflight: browsers send no API key with it (as llama-server)
+            ctx.status(200).result("");
+            ctx.skipRemainingHandlers();
+            return;
+        }
         if (draining && !ctx.path().equals("/metrics")) {
             throw ApiException.unavailable("the server is shutting down");
         }
-        if (keyDigest != null && !PUBLIC.contains(ctx.path())
-                && !(ctx.method().name().equals("OPTIONS") && !config.corsOrigins().isEmpty())) {
+        if (keyDigest != null && !PUBLIC.contains(ctx.path())) {
             String h = ctx.header("Authorization");
             String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : "";
             String apiKey = ctx.header("X-Api-Key"); // Anthropic's clients send the key so; llama-server takes it too

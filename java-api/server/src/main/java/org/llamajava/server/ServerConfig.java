@@ -38,8 +38,9 @@ import org.llamajava.chat.ChatTemplate;
  * @param maxPromptTokens largest prompt in tokens (400 above it); 0 for the slot size less one
  * @param maxN          largest {@code n} (choices per request)
  * @param maxInputs     most inputs of one embeddings request, or documents of one rerank request
- * @param corsOrigins   origins allowed to call from a browser; empty (the default) sends no CORS
- *                      headers, so browsers refuse cross-origin calls
+ * @param corsOrigins   origins allowed to call from a browser: origins, {@code *} for any or
+ *                      {@code localhost} for loopback ones (see {@link CorsPolicy}); empty (the
+ *                      default) sends no CORS headers, so browsers refuse cross-origin calls
  * @param drainTimeout  how long {@link LlamaServer#close()} lets running requests finish before
  *                      cancelling them
  * @param maxThreads    HTTP worker threads; 0 for {@code slots + maxQueue + 32}

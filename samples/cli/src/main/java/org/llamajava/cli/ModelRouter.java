@@ -109,6 +109,7 @@ final class ModelRouter implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final String childKey;
     private final byte[] keyDigest;
+    private final org.llamajava.server.CorsPolicy cors;
     private final boolean fakeTiming = System.getenv("LLAMA_SERVER_DEBUG_FAKE_TIMING") != null
             && !System.getenv("LLAMA_SERVER_DEBUG_FAKE_TIMING").isEmpty();
     private final Map<String, Instance> models = new TreeMap<>();
@@ -137,6 +138,7 @@ final class ModelRouter implements AutoCloseable {
         new SecureRandom().nextBytes(k);
         this.childKey = "router-" + HexFormat.of().formatHex(k);
         this.keyDigest = settings.apiKey() == null ? null : sha256(settings.apiKey());
+        this.cors = new org.llamajava.server.CorsPolicy(settings.corsOrigins());
     }
 
     /**
@@ -297,24 +299,17 @@ final class ModelRouter implements AutoCloseable {
         }
     }
 
-    /** CORS, then the API key (401), as {@code serve}'s own server: preflights pass without the key. */
+    /** CORS (a preflight is answered here, without the key), then the API key (401), as {@code serve}'s own server. */
     private void gate(Context ctx) {
-        String origin = ctx.header("Origin");
-        boolean allowed = origin != null && corsAllows(origin);
-        if (allowed) {
-            ctx.header("Access-Control-Allow-Origin", origin);
-            ctx.header("Vary", "Origin");
-            if (ctx.method().name().equals("OPTIONS")) {
-                ctx.header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-                String h = ctx.header("Access-Control-Request-Headers");
-                ctx.header("Access-Control-Allow-Headers", h == null ? "*" : h);
-                ctx.header("Access-Control-Max-Age", "600");
-            }
+        if (cors.apply(ctx)) {
+            ctx.status(200).result("");
+            ctx.skipRemainingHandlers();
+            return;
         }
         if (closing) {
             throw new RouterError(503, "unavailable_error", "the server is shutting down");
         }
-        if (keyDigest != null && !PUBLIC.contains(ctx.path()) && !ctx.method().name().equals("OPTIONS")) {
+        if (keyDigest != null && !PUBLIC.contains(ctx.path())) {
             String h = ctx.header("Authorization");
             String given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : "";
             String apiKey = ctx.header("X-Api-Key");
@@ -327,28 +322,6 @@ final class ModelRouter implements AutoCloseable {
                         + " 'Authorization: Bearer KEY' with the key the server was started with");
             }
         }
-    }
-
-    /** --cors-origins: the origins listed, {@code *} for any, {@code localhost} for loopback origins on any port. */
-    private boolean corsAllows(String origin) {
-        for (String o : settings.corsOrigins()) {
-            String s = o.strip();
-            if (s.equals("*") || s.equalsIgnoreCase(origin)) {
-                return true;
-            }
-            if (s.equals("localhost")) {
-                try {
-                    String host = URI.create(origin).getHost();
-                    if (host != null && (host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]")
-                            || host.equals("::1"))) {
-                        return true;
-                    }
-                } catch (IllegalArgumentException e) {
-                    return false;
-                }
-            }
-        }
-        return false;
     }
 
     private ObjectNode props() {

@@ -77,7 +77,10 @@ final class ServeCommand extends CliCommand {
             + " quarter of the heap, at most 8192")
     Long cacheRam;
 
-    @Option(names = {"--cors-origins", "--cors-origin"}, paramLabel = "ORIGIN,...", description = "origins allowed by CORS")
+    @Option(names = {"--cors-origins", "--cors-origin"}, paramLabel = "ORIGIN,...", description = "origins a browser page"
+            + " may call from: origins, * for any, or localhost for loopback pages (env: LLAMA_ARG_CORS_ORIGINS). Default:"
+            + " any origin when an API key is set (pages need the key, as with llama-server); localhost with --tools or MCP"
+            + " servers (as llama-server); none without a key")
     String corsOrigin;
 
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
@@ -360,9 +363,7 @@ final class ServeCommand extends CliCommand {
         if (context.threads() != null) {
             cfg.threads(context.threads());
         }
-        if (corsOrigin != null) {
-            cfg.corsOrigins(List.copyOf(Arrays.asList(corsOrigin.split(","))));
-        }
+        cfg.corsOrigins(corsOrigins());
         Path modelPath = model.path(this);
         org.llamajava.ModelParams modelParams = gpu.modelParams().build();
         String template = chatTemplateFile != null ? chatTemplateFile : chatTemplate;
@@ -440,6 +441,47 @@ final class ServeCommand extends CliCommand {
         }
     }
 
+    /**
+     * The origins CORS allows. Given with --cors-origins (or LLAMA_ARG_CORS_ORIGINS), those. Else, as
+     * llama-server, loopback pages only when built-in tools or MCP servers were asked for (serve has
+     * neither, but a script that asks for them expects that rule). Else llama-server allows every
+     * origin; serve does so only with an API key, which a page still has to send: without a key any web
+     * page the user visits could call the model, so there are no CORS headers.
+     */
+    List<String> corsOrigins() {
+        String given = corsOrigin != null ? corsOrigin : System.getenv("LLAMA_ARG_CORS_ORIGINS");
+        if (given != null) {
+            return split(given);
+        }
+        if (toolsAskedFor()) {
+            return List.of("localhost");
+        }
+        return apiKey != null ? List.of("*") : List.of();
+    }
+
+    /** Whether llama-server's built-in tools or MCP servers were asked for (--tools, --agent, --mcp-servers-*). */
+    private boolean toolsAskedFor() {
+        boolean asked = false;
+        for (int i = 0; i < unmatched.size(); i++) {
+            String a = unmatched.get(i);
+            String name = a.startsWith("--") && a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            String value = a.contains("=") && a.startsWith("--") ? a.substring(a.indexOf('=') + 1)
+                    : i + 1 < unmatched.size() ? unmatched.get(i + 1) : "";
+            switch (name) {
+                case "--tools", "--mcp-servers-config", "--mcp-servers-json" -> asked = !value.isBlank();
+                case "-ag", "--agent" -> asked = true;
+                case "-no-ag", "--no-agent" -> asked = false;
+                default -> { }
+            }
+        }
+        for (String env : List.of("LLAMA_ARG_TOOLS", "LLAMA_ARG_MCP_SERVERS_CONFIG", "LLAMA_ARG_MCP_SERVERS_JSON")) {
+            String v = System.getenv(env);
+            asked |= v != null && !v.isBlank();
+        }
+        String agent = System.getenv("LLAMA_ARG_AGENT");
+        return asked || (agent != null && List.of("1", "true", "on", "enabled").contains(agent.toLowerCase(java.util.Locale.ROOT)));
+    }
+
     /** Flags of serve that the router sets for each child itself, or reads itself: not passed on. */
     private static final java.util.Set<String> ROUTER_ONLY = java.util.Set.of("--host", "--port", "--api-key",
             "--models-max", "--models-preset", "--models-autoload", "--no-models-autoload", "-a", "--alias", "--tags",
@@ -466,7 +508,7 @@ final class ServeCommand extends CliCommand {
         }
         List<String> childCommand = childCommand();
         ModelRouter.Settings settings = new ModelRouter.Settings(host, port, apiKey,
-                corsOrigin == null ? List.of() : split(corsOrigin), modelsMax, modelsAutoload, dir,
+                corsOrigins(), modelsMax, modelsAutoload, dir,
                 modelsPreset == null ? null : modelsPreset.toAbsolutePath(), routerArgsForChildren(), childCommand,
                 threadsHttp, maxQueue);
         ModelRouter router = ModelRouter.start(settings, err, this::mergeFlags);

@@ -208,4 +208,44 @@ class CliServerFlagsTest {
         assertTrue(refused.stderr().contains("--rope-scale") && refused.stderr().contains("not supported by serve"),
                 refused::describe);
     }
+
+    private static List<String> cors(String... args) {
+        ServeCommand serve = new ServeCommand();
+        new picocli.CommandLine(serve).setPosixClusteredShortOptionsAllowed(false).parseArgs(args); // as Main
+        return serve.corsOrigins();
+    }
+
+    /**
+     * llama-server allows every origin by default, and loopback pages only once built-in tools or MCP
+     * servers are asked for; serve follows it where a page still needs the API key, and sends no CORS
+     * headers without a key. The end-to-end check: a keyed serve answers a preflight as llama-server does.
+     */
+    @Test
+    void corsDefaults() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("LLAMA_ARG_CORS_ORIGINS") == null
+                && System.getenv("LLAMA_ARG_TOOLS") == null && System.getenv("LLAMA_ARG_AGENT") == null);
+        assertEquals(List.of(), cors());
+        assertEquals(List.of("*"), cors("--api-key", "k"));
+        assertEquals(List.of("localhost"), cors("--api-key", "k", "--tools", "all"));
+        assertEquals(List.of("localhost"), cors("--tools=read_file"));
+        assertEquals(List.of("localhost"), cors("-ag"));
+        assertEquals(List.of("*"), cors("--api-key", "k", "--agent", "--no-agent"));
+        assertEquals(List.of("https://a.example", "https://b.example"),
+                cors("--tools", "all", "--cors-origins", "https://a.example, https://b.example"));
+        Path model = CliTestSupport.model("stories260K.gguf");
+        CliTestSupport.Served served = CliTestSupport.serve(tmp, "--port", "0", "-m", model.toString(), "--api-key",
+                "secret-key", "-c", "256", "-np", "1");
+        try (served) {
+            HttpResponse<String> pre = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(served.url()
+                    + "/completions")).method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin",
+                    "web.mydomain.fr").header("Access-Control-Request-Method", "POST").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, pre.statusCode(), pre.body());
+            assertEquals("web.mydomain.fr", pre.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertEquals("true", pre.headers().firstValue("Access-Control-Allow-Credentials").orElse(null));
+            HttpResponse<String> noKey = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(served.url()
+                    + "/v1/models")).header("Origin", "web.mydomain.fr").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, noKey.statusCode(), "CORS does not replace the key");
+        }
+    }
 }
