@@ -513,6 +513,9 @@ final class ModelRouter implements AutoCloseable {
         long ticket = conversations.remember(conv, name);
         BooleanSupplier stop = ticket == 0 ? () -> clientGone(ctx) : () -> !conversations.alive(conv, ticket);
         boolean reserved = autoload && ensureReady(name, stop);
+        if (ticket != 0) {
+            ctx.attribute(CONVERSATION, conv); // see stopIfStopped
+        }
         if (ticket != 0 && !conversations.alive(conv, ticket)) {
             synchronized (this) {
                 Instance inst = models.get(name);
@@ -633,6 +636,7 @@ final class ModelRouter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new RouterError(503, "unavailable_error", "interrupted");
             }
+            stopIfStopped(ctx, port);
             ctx.status(r.statusCode());
             r.headers().map().forEach((k, v) -> {
                 String l = k.toLowerCase(Locale.ROOT);
@@ -712,10 +716,20 @@ final class ModelRouter implements AutoCloseable {
             notifyAll(); // a request waiting for the model sees its stop
         }
         if (port != 0) {
-            childCall(port, HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/stream?conv_id="
-                    + java.net.URLEncoder.encode(conv, StandardCharsets.UTF_8))).DELETE());
+            stopInChild(port, conv);
         }
         ctx.status(204);
+    }
+
+    /**
+     * A stop that came while a conversation's request was on its way to the child found no stream
+     * there yet: once the child has answered (its stream exists), the stop is sent again.
+     */
+    private void stopIfStopped(Context ctx, int port) {
+        String conv = ctx.attribute(CONVERSATION);
+        if (conv != null && conversations.model(conv) == null) {
+            stopInChild(port, conv);
+        }
     }
 
     /** {@code POST /v1/streams/lookup}: asks each child that holds some of the ids about them, and joins the answers. */
@@ -755,6 +769,12 @@ final class ModelRouter implements AutoCloseable {
             }
         });
         ok(ctx, all);
+    }
+
+    /** Stops the conversation's stream in the child on {@code port}. */
+    private void stopInChild(int port, String conv) {
+        childCall(port, HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/stream?conv_id="
+                + java.net.URLEncoder.encode(conv, StandardCharsets.UTF_8))).DELETE());
     }
 
     /** A short call to a child with the router's key: its body when it answers 2xx, else null. */
