@@ -99,8 +99,23 @@ final class GenerationApi {
         SseStream stream = new SseStream(server.mapper());
         Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
         try (ChatChunks chunks = new ChatChunks(id, created, chat.tokens().length, p, chat.format())) {
-            server.metrics().generation(g, stream.pump(ctx.res(), g, chunks));
+            server.metrics().generation(g, pump(ctx, stream, g, chunks));
         }
+    }
+
+    /**
+     * Streams {@code g}, recorded in the request's conversation stream as well when it names one
+     * ({@link ConversationStreams#HEADER}): then its generation outlives its client.
+     */
+    private List<Completion> pump(Context ctx, SseStream stream, Generation g, SseStream.Format format) {
+        ConversationStream session;
+        try {
+            session = server.streams().open(ctx.header(ConversationStreams.HEADER));
+        } catch (RuntimeException e) {
+            g.cancel();
+            throw e;
+        }
+        return stream.pump(ctx.res(), g, format, session);
     }
 
     /**
@@ -140,7 +155,7 @@ final class GenerationApi {
         SseStream stream = new SseStream(server.mapper(), false);
         Generation g = Generation.start(engine, chat.tokens(), p, chat.grammar(), chat.stops(), stream);
         try (EventChunks events = chunks.apply(chat)) {
-            server.metrics().generation(g, stream.pump(ctx.res(), g, events));
+            server.metrics().generation(g, pump(ctx, stream, g, events));
         }
     }
 
@@ -321,7 +336,7 @@ final class GenerationApi {
         }
         SseStream stream = new SseStream(server.mapper());
         Generation g = Generation.start(engine, prompt, p, stream);
-        server.metrics().generation(g, stream.pump(ctx.res(), g, new CompletionChunks(id, created, prompt.length, p)));
+        server.metrics().generation(g, pump(ctx, stream, g, new CompletionChunks(id, created, prompt.length, p)));
     }
 
     /**
@@ -382,7 +397,7 @@ final class GenerationApi {
         NativeFormat f = new NativeFormat(b, prompts.get(0), p, returnTokens, postSampling);
         SseStream stream = new SseStream(server.mapper(), false);
         Generation g = Generation.start(engine, prompts.get(0), p, stream);
-        server.metrics().generation(g, stream.pump(ctx.res(), g, f));
+        server.metrics().generation(g, pump(ctx, stream, g, f));
     }
 
     /** llama-server's {@code prompt_progress}: {@code total}, {@code cache}, {@code processed}, {@code time_ms}. */

@@ -44,7 +44,9 @@ import org.llamajava.chat.ChatTemplate;
  * {@code /v1}; {@code "stream": true} for server-sent events), {@code POST /infill} (llama-server's
  * fill-in-the-middle request, answered as {@code /v1/completions}), {@code POST /v1/embeddings},
  * {@code POST /v1/rerank} (also {@code /rerank}), {@code GET /v1/models}, {@code POST /tokenize},
- * {@code POST /detokenize}, {@code GET /health}, {@code GET /metrics} (Prometheus), and
+ * {@code POST /detokenize}, {@code GET /health}, {@code GET /metrics} (Prometheus), llama-server's
+ * conversation streams ({@code GET} and {@code DELETE /v1/stream}, {@code POST /v1/streams/lookup}:
+ * see docs/server.md), and
  * llama-server's {@code GET} and {@code POST /lora-adapters} (the adapters of the context setup,
  * see {@link #start(Model, ServerConfig, org.llamajava.multimodal.Projector, java.util.function.Consumer)};
  * generation requests also take llama-server's per-request {@code "lora"} field). Which of
@@ -113,7 +115,7 @@ public final class LlamaServer implements AutoCloseable {
                 : model.path() == null ? "model" : model.path().getFileName().toString();
         ServerMetrics metrics = new ServerMetrics(inFlight::get);
         this.context = new ServerContext(config, model, name, "b-llama-java-" + digest(model.fingerprint()).substring(0, 12),
-                mapper, metrics);
+                mapper, metrics, new ConversationStreams());
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
         this.cors = new CorsPolicy(config.corsOrigins());
         this.modelPath = model.path() == null ? "" : model.path().toString();
@@ -447,6 +449,11 @@ public final class LlamaServer implements AutoCloseable {
             }));
             cfg.routes.get("/slots", endpoint("/slots", awake(b -> ctx -> slots(ctx, b))));
             cfg.routes.post("/slots/{id}", endpoint("/slots", awake(b -> ctx -> slotAction(ctx, b))));
+            // llama-server's conversation streams (X-Conversation-Id): resume, stop, look up
+            ConversationStreams streams = context.streams();
+            cfg.routes.get("/v1/stream", endpoint("/v1/stream", streams::resume));
+            cfg.routes.delete("/v1/stream", endpoint("/v1/stream", ctx -> streams.stop(ctx)));
+            cfg.routes.post("/v1/streams/lookup", endpoint("/v1/streams/lookup", ctx -> streams.lookup(ctx, context)));
             if (config.vertexPredict() != null) {
                 VertexPredictRoute predict = new VertexPredictRoute(context.mapper(), config.maxBodyBytes(), this::baseUrl);
                 cfg.routes.post(config.vertexPredict().predictRoute(), endpoint("/predict", predict::handle));
@@ -822,6 +829,7 @@ public final class LlamaServer implements AutoCloseable {
         if (sleeper != null) {
             sleeper.shutdownNow();
         }
+        context.streams().close(); // their readers get the end
         synchronized (wake) {
             released = true;
             Backend b = backend;

@@ -10,13 +10,14 @@ import org.llamajava.Model;
  * responses, JSON, and the metrics.
  *
  * @param fingerprint the {@code system_fingerprint} of responses: the model's fingerprint
+ * @param streams     the conversation streams of streamed requests (they outlive a sleep)
  */
 record ServerContext(ServerConfig config, Model model, String modelName, String fingerprint, ObjectMapper mapper,
-                     ServerMetrics metrics) {
+                     ServerMetrics metrics, ConversationStreams streams) {
 
     /** The same with another model (a model loaded again on waking). */
     ServerContext withModel(Model m) {
-        return new ServerContext(config, m, modelName, fingerprint, mapper, metrics);
+        return new ServerContext(config, m, modelName, fingerprint, mapper, metrics, streams);
     }
 
     /** The request's JSON object, within the body limit. */

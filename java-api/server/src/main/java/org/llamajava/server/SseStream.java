@@ -21,7 +21,9 @@ import org.llamajava.GeneratedToken;
  * the back-pressure, and its events wait, at most {@code n * max_tokens} of them). A write that
  * fails means the client left: the generation is cancelled, which frees its slots at the
  * engine's next step. While nothing happens (a prompt waiting for a slot, or being evaluated),
- * an SSE comment every {@link #PING_MILLIS} ms finds a client that left.
+ * an SSE comment every {@link #PING_MILLIS} ms finds a client that left. A request that names a
+ * conversation ({@link ConversationStreams}) records its bytes in the conversation's stream too, and
+ * its generation outlives its client.
  */
 final class SseStream implements Generation.Listener {
     static final long PING_MILLIS = 1000;
@@ -117,6 +119,16 @@ final class SseStream implements Generation.Listener {
      * @return the completions, or null if the stream did not finish
      */
     List<Completion> pump(HttpServletResponse res, Generation g, Format format) {
+        return pump(res, g, format, null);
+    }
+
+    /**
+     * {@link #pump(HttpServletResponse, Generation, Format)} recording the stream's bytes in a
+     * conversation's stream as well (when {@code session} is not null): then a client that leaves
+     * does not cancel the generation, which goes on into the session until it ends or the session
+     * is stopped (which cancels it); the session is finished when this returns.
+     */
+    List<Completion> pump(HttpServletResponse res, Generation g, Format format, ConversationStream session) {
         res.setStatus(200);
         res.setContentType("text/event-stream");
         res.setCharacterEncoding("utf-8");
@@ -125,7 +137,10 @@ final class SseStream implements Generation.Listener {
         int n = g.choices.size();
         Completion[] done = new Completion[n];
         try {
-            OutputStream out = res.getOutputStream();
+            if (session != null) {
+                session.onCancel(g::cancel);
+            }
+            Tee out = new Tee(res.getOutputStream(), session);
             for (int i = 0; i < n; i++) {
                 for (ObjectNode chunk : format.start(i)) {
                     send(out, format, chunk);
@@ -186,17 +201,68 @@ final class SseStream implements Generation.Listener {
             g.cancel();
             Thread.currentThread().interrupt();
             return null;
+        } finally {
+            if (session != null) {
+                session.finish();
+            }
         }
     }
 
-    private void send(OutputStream out, Format format, ObjectNode chunk) throws IOException {
+    private void send(Tee out, Format format, ObjectNode chunk) throws IOException {
         String event = format.event(chunk);
-        if (event != null) {
-            out.write(("event: " + event + "\n").getBytes(StandardCharsets.UTF_8));
+        byte[] data = json.writeValueAsBytes(chunk); // JSON strings escape newlines: one data line
+        byte[] head = event == null ? DATA : ("event: " + event + "\ndata: ").getBytes(StandardCharsets.UTF_8);
+        byte[] all = new byte[head.length + data.length + END.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(data, 0, all, head.length, data.length);
+        System.arraycopy(END, 0, all, head.length + data.length, END.length);
+        out.write(all); // one write: a conversation's stream holds whole events
+    }
+
+    /**
+     * The client's connection and, when the request names a conversation, its stream: every byte
+     * goes to both (pings included, so that the client's byte count is the stream's offset). Without
+     * a stream a failed write fails the pump (the client left); with one, the client is dropped and
+     * the bytes go on into the stream.
+     */
+    private static final class Tee {
+        private OutputStream client;
+        private final ConversationStream session;
+
+        Tee(OutputStream client, ConversationStream session) {
+            this.client = client;
+            this.session = session;
         }
-        out.write(DATA);
-        out.write(json.writeValueAsBytes(chunk)); // JSON strings escape newlines: one data line
-        out.write(END);
+
+        void write(byte[] b) throws IOException {
+            if (session != null) {
+                session.append(b);
+            }
+            if (client != null) {
+                try {
+                    client.write(b);
+                } catch (IOException e) {
+                    leave(e);
+                }
+            }
+        }
+
+        void flush() throws IOException {
+            if (client != null) {
+                try {
+                    client.flush();
+                } catch (IOException e) {
+                    leave(e);
+                }
+            }
+        }
+
+        private void leave(IOException e) throws IOException {
+            if (session == null) {
+                throw e;
+            }
+            client = null; // the generation goes on for the conversation's stream
+        }
     }
 
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);

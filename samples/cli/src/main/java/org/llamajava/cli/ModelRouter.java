@@ -122,6 +122,8 @@ final class ModelRouter implements AutoCloseable {
         return t;
     });
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** Which model serves each conversation's stream (X-Conversation-Id). */
+    private final ConversationOwners conversations = new ConversationOwners();
     private final long created = System.currentTimeMillis() / 1000;
     private Javalin app;
     private volatile boolean closing;
@@ -267,6 +269,9 @@ final class ModelRouter implements AutoCloseable {
             cfg.routes.get("/v1/models", this::list);
             cfg.routes.post("/models/load", this::load);
             cfg.routes.post("/models/unload", this::unload);
+            cfg.routes.get("/v1/stream", this::streamGet);
+            cfg.routes.delete("/v1/stream", this::streamDelete);
+            cfg.routes.post("/v1/streams/lookup", this::streamLookup);
             cfg.routes.post("/*", this::proxyPost);
             cfg.routes.get("/*", this::proxyGet);
             cfg.routes.delete("/*", ctx -> proxyOther(ctx, "DELETE"));
@@ -476,7 +481,25 @@ final class ModelRouter implements AutoCloseable {
         }
         boolean autoload = autoload(ctx);
         validate(name, autoload);
-        boolean reserved = autoload && ensureReady(name, () -> clientGone(ctx));
+        // a conversation's request is remembered before it waits: only a stop cancels it, not its client leaving
+        String conv = ctx.header(CONVERSATION);
+        long ticket = conversations.remember(conv, name);
+        BooleanSupplier stop = ticket == 0 ? () -> clientGone(ctx) : () -> !conversations.alive(conv, ticket);
+        boolean reserved = autoload && ensureReady(name, stop);
+        if (ticket != 0) {
+            ctx.attribute(CONVERSATION, conv); // see stopIfStopped
+        }
+        if (ticket != 0 && !conversations.alive(conv, ticket)) {
+            synchronized (this) {
+                Instance inst = models.get(name);
+                if (reserved && inst != null) {
+                    inst.requests--;
+                }
+                tick();
+                notifyAll();
+            }
+            throw RouterError.invalid("request cancelled by a stop of its conversation while the model was loading");
+        }
         forward(ctx, "POST", name, body, true, reserved);
     }
 
@@ -586,6 +609,7 @@ final class ModelRouter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new RouterError(503, "unavailable_error", "interrupted");
             }
+            stopIfStopped(ctx, port);
             ctx.status(r.statusCode());
             r.headers().map().forEach((k, v) -> {
                 String l = k.toLowerCase(Locale.ROOT);
@@ -609,6 +633,134 @@ final class ModelRouter implements AutoCloseable {
                 tick();
                 notifyAll();
             }
+        }
+    }
+
+    // ---- conversation streams (llama-server's router_stream_*) ------------------------------
+
+    /** The request header that names a conversation. */
+    private static final String CONVERSATION = "X-Conversation-Id";
+    /** How long the router waits for a child's answer to a stop or a lookup. */
+    private static final Duration STREAM_CALL_TIMEOUT = Duration.ofSeconds(2);
+
+    private static String convId(Context ctx) {
+        String id = param(ctx, "conv_id");
+        if (id.isEmpty()) {
+            throw RouterError.invalid("'conv_id' is required in the query string: the conversation's id, as its"
+                    + " request sent it in " + CONVERSATION);
+        }
+        return id;
+    }
+
+    /** The port of the running child that serves the conversation, or 0. Under this. */
+    private int ownerPort(String conv) {
+        String model = conversations.model(conv);
+        Instance inst = model == null ? null : models.get(model);
+        return inst != null && inst.status == Status.LOADED && !inst.stopping ? inst.port : 0;
+    }
+
+    /** {@code GET /v1/stream?conv_id=&from=}: forwarded to the child that holds the stream; 503 while its model loads. */
+    private void streamGet(Context ctx) {
+        String conv = convId(ctx);
+        String model = conversations.model(conv);
+        synchronized (this) {
+            if (ownerPort(conv) == 0) {
+                Instance inst = model == null ? null : models.get(model);
+                if (inst != null && (inst.status == Status.LOADING || find(model) != null)) {
+                    throw new RouterError(503, "unavailable_error", "the model of this conversation's stream is"
+                            + " loading: retry later");
+                }
+                throw new RouterError(404, "not_found_error", "no conversation stream '" + conv + "'");
+            }
+        }
+        forward(ctx, "GET", model, null, false, false);
+    }
+
+    /**
+     * {@code DELETE /v1/stream?conv_id=}: forgets the conversation (a request of it waiting for its
+     * model is cancelled) and stops its stream in the child that holds it; 204.
+     */
+    private void streamDelete(Context ctx) {
+        String conv = convId(ctx);
+        int port;
+        synchronized (this) {
+            port = ownerPort(conv);
+            conversations.forget(conv);
+            notifyAll(); // a request waiting for the model sees its stop
+        }
+        if (port != 0) {
+            stopInChild(port, conv);
+        }
+        ctx.status(204);
+    }
+
+    /**
+     * A stop that came while a conversation's request was on its way to the child found no stream
+     * there yet: once the child has answered (its stream exists), the stop is sent again.
+     */
+    private void stopIfStopped(Context ctx, int port) {
+        String conv = ctx.attribute(CONVERSATION);
+        if (conv != null && conversations.model(conv) == null) {
+            stopInChild(port, conv);
+        }
+    }
+
+    /** {@code POST /v1/streams/lookup}: asks each child that holds some of the ids about them, and joins the answers. */
+    private void streamLookup(Context ctx) {
+        Map<Integer, ArrayNode> perChild = new TreeMap<>();
+        try {
+            JsonNode ids = json.readTree(ctx.bodyAsBytes()).path("conversation_ids");
+            synchronized (this) {
+                for (JsonNode id : ids) {
+                    int port = id.isTextual() ? ownerPort(id.asText()) : 0;
+                    if (port != 0) {
+                        perChild.computeIfAbsent(port, p -> json.createArrayNode()).add(id.asText());
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            perChild.clear(); // as llama-server: a body it cannot read finds nothing
+        }
+        ArrayNode all = json.createArrayNode();
+        perChild.forEach((port, ids) -> {
+            ObjectNode q = json.createObjectNode();
+            q.set("conversation_ids", ids);
+            String answer = childCall(port, HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/v1/streams/lookup")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(q.toString())));
+            try {
+                JsonNode a = answer == null ? null : json.readTree(answer);
+                if (a != null && a.isArray()) {
+                    a.forEach(e -> {
+                        if (e.isObject()) {
+                            all.add(e);
+                        }
+                    });
+                }
+            } catch (IOException e) {
+                // a child's answer it cannot read: its streams are left out
+            }
+        });
+        ok(ctx, all);
+    }
+
+    /** Stops the conversation's stream in the child on {@code port}. */
+    private void stopInChild(int port, String conv) {
+        childCall(port, HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/stream?conv_id="
+                + java.net.URLEncoder.encode(conv, StandardCharsets.UTF_8))).DELETE());
+    }
+
+    /** A short call to a child with the router's key: its body when it answers 2xx, else null. */
+    private String childCall(int port, HttpRequest.Builder b) {
+        try {
+            HttpResponse<String> r = http.send(b.timeout(STREAM_CALL_TIMEOUT).header("Authorization", "Bearer " + childKey)
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() / 100 == 2 ? r.body() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
