@@ -80,6 +80,12 @@ import org.llamajava.chat.ChatTemplate;
  * @param vertexPredict Google Cloud Vertex AI's prediction route, as llama-server serves it under
  *                      {@code AIP_MODE=PREDICTION} ({@link VertexPredict#fromEnvironment}); null (the
  *                      default): off
+ * @param cacheIdleSlots llama-server's {@code --cache-idle-slots} (true, the default) and
+ *                      {@code --no-cache-idle-slots}: with the prompt cache on
+ *                      ({@code promptCacheBytes} not 0), a request's start saves every other idle
+ *                      slot's cache into it and clears the slot, so that a later request with the
+ *                      same prompt restores it ({@code timings.cache_n}); see
+ *                      {@link org.llamajava.batch.EngineParams#cacheIdleSlots()}
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -89,7 +95,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
                            org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle,
-                           boolean kvUnified, VertexPredict vertexPredict) {
+                           boolean kvUnified, VertexPredict vertexPredict, boolean cacheIdleSlots) {
 
     /** The most tokens one request may generate when the context shifts (-1 asks for them). */
     public static final int MAX_SHIFTED_TOKENS = 1 << 16;
@@ -209,6 +215,7 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private Duration sleepIdle;
         private boolean kvUnified;
         private VertexPredict vertexPredict;
+        private boolean cacheIdleSlots = true;
 
         private Builder() {}
 
@@ -267,13 +274,15 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder kvUnified(boolean v) { this.kvUnified = v; return this; }
         /** Vertex AI's prediction route ({@link VertexPredict}); null (default): off. */
         public Builder vertexPredict(VertexPredict v) { this.vertexPredict = v; return this; }
+        /** llama-server's {@code --cache-idle-slots} (default true): see {@link ServerConfig#cacheIdleSlots()}. */
+        public Builder cacheIdleSlots(boolean v) { this.cacheIdleSlots = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
                     verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified,
-                    vertexPredict);
+                    vertexPredict, cacheIdleSlots);
         }
     }
 }

@@ -80,6 +80,42 @@ class LlamaServerCompatTest {
         }
     }
 
+    /**
+     * llama-server's {@code --cache-idle-slots} (its test_kv_keep_only_active): a request starting
+     * in slot 1 saves idle slot 0's cache into the prompt cache and clears the slot, so that slot
+     * 0's prompt, sent again to slot 1, is restored from the cache ({@code cache_n}, fewer prompt
+     * tokens evaluated); with {@code cacheIdleSlots(false)} nothing is saved, and slot 1 evaluates
+     * the whole prompt.
+     */
+    @Test
+    void idleSlotsAreSavedToThePromptCache() throws Exception {
+        String longPrompt = "Once upon a time in a land far away, there lived a brave knight who traveled across"
+                + " mountains and rivers to find the legendary golden sword hidden deep within the forest";
+        String a = "{\"prompt\": \"" + longPrompt + "\", \"n_predict\": 4, \"temperature\": 0, \"id_slot\": ";
+        String b = "{\"prompt\": \"The quick brown fox\", \"n_predict\": 4, \"temperature\": 0, \"id_slot\": 1}";
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            for (boolean on : new boolean[] {true, false}) {
+                try (LlamaServer s = LlamaServer.start(model, config().kvUnified(true).cacheIdleSlots(on).build())) {
+                    Reply first = post(s.baseUrl() + "/completion", a + "0}");
+                    assertEquals(200, first.status(), first.raw().body());
+                    int promptN = first.json().get("timings").get("prompt_n").asInt();
+                    assertEquals(200, post(s.baseUrl() + "/completion", b).status());
+                    Reply again = post(s.baseUrl() + "/completion", a + "1}");
+                    assertEquals(200, again.status(), again.raw().body());
+                    JsonNode t = again.json().get("timings");
+                    if (on) {
+                        assertEquals(promptN - 1, t.get("cache_n").asInt(), "all but the last token restored: " + t);
+                        assertEquals(1, t.get("prompt_n").asInt(), t.toString());
+                        assertEquals(first.json().get("content").asText(), again.json().get("content").asText());
+                    } else {
+                        assertTrue(t.get("cache_n").asInt() <= 1, "nothing saved: " + t);
+                        assertTrue(t.get("prompt_n").asInt() >= promptN - 1, t.toString());
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void slotsSaveRestoreAndErase() throws Exception {
         Path saves = Files.createDirectories(tmp.resolve("slots"));

@@ -77,6 +77,12 @@ final class ServeCommand extends CliCommand {
             + " quarter of the heap, at most 8192")
     Long cacheRam;
 
+    @Option(names = "--cache-idle-slots", negatable = true, defaultValue = "${env:LLAMA_ARG_CACHE_IDLE_SLOTS:-true}",
+            fallbackValue = "true", description = "when a request starts, save the other idle slots' caches into the"
+            + " prompt cache (--cache-ram) and clear them, as llama-server's; a later request with the same prompt"
+            + " restores it (on by default; env: LLAMA_ARG_CACHE_IDLE_SLOTS)")
+    boolean cacheIdleSlots;
+
     @Option(names = {"--cors-origins", "--cors-origin"}, paramLabel = "ORIGIN,...", description = "origins allowed by CORS")
     String corsOrigin;
 
@@ -345,7 +351,7 @@ final class ServeCommand extends CliCommand {
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
                 .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
-                .kvUnified(kvUnified && !noKvUnified)
+                .kvUnified(kvUnified && !noKvUnified).cacheIdleSlots(cacheIdleSlots)
                 .apiKey(apiKey);
         // Google Cloud Vertex AI (AIP_MODE=PREDICTION), as llama-server: its prediction route, and its port
         try {
