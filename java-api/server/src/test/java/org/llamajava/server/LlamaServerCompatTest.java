@@ -116,6 +116,51 @@ class LlamaServerCompatTest {
         }
     }
 
+    /**
+     * llama-server's reading of JSON output requests: an empty schema ({@code {}}) means any object,
+     * on {@code /completion}'s {@code json_schema} and in a chat's {@code response_format}; and with
+     * {@code --no-jinja} (its test_completion_with_response_format, which the suite runs without
+     * Jinja) {@code json_object} constrains a chat reply from its first token with the schema's own
+     * grammar: the reply is the one that grammar, given as {@code grammar}, gives (the oracle).
+     */
+    @Test
+    void jsonObjectAndEmptySchemas() throws Exception {
+        String chat = "{\"messages\": [{\"role\": \"system\", \"content\": \"You are a coding assistant.\"},"
+                + " {\"role\": \"user\", \"content\": \"Write an example\"}], \"max_tokens\": 10, \"temperature\": 0, ";
+        String objectGbnf = org.llamajava.grammar.JsonSchema.of("{\"type\": \"object\"}").toGbnf();
+        String byGrammar = ServerFixture.JSON.writeValueAsString(objectGbnf);
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            try (LlamaServer s = LlamaServer.start(model, config().jinja(false).build())) {
+                String json = content(post(s.baseUrl() + "/chat/completions", chat
+                        + "\"response_format\": {\"type\": \"json_object\"}}"));
+                assertTrue(json.startsWith("{"), "the object's grammar from the first token: '" + json + "'");
+                assertEquals(content(post(s.baseUrl() + "/chat/completions", chat + "\"grammar\": " + byGrammar + "}")),
+                        json);
+                assertEquals(json, content(post(s.baseUrl() + "/chat/completions", chat
+                        + "\"response_format\": {\"type\": \"json_object\", \"schema\": {}}}")));
+            }
+            try (LlamaServer s = LlamaServer.start(model, config().build())) {
+                assertEquals(content(post(s.baseUrl() + "/chat/completions", chat
+                                + "\"response_format\": {\"type\": \"json_object\", \"schema\": {\"type\": \"object\"}}}")),
+                        content(post(s.baseUrl() + "/chat/completions", chat
+                                + "\"response_format\": {\"type\": \"json_object\", \"schema\": {}}}")),
+                        "{} is any object, as llama-server reads it");
+                String completion = "{\"prompt\": \"Write an example\", \"n_predict\": 10, \"temperature\": 0, ";
+                Reply empty = post(s.baseUrl() + "/completion", completion + "\"json_schema\": {}}");
+                assertEquals(200, empty.status(), empty.raw().body());
+                String any = empty.json().get("content").asText();
+                assertTrue(any.startsWith("{"), any);
+                assertEquals(post(s.baseUrl() + "/completion", completion + "\"grammar\": " + byGrammar + "}").json()
+                        .get("content").asText(), any);
+            }
+        }
+    }
+
+    private static String content(Reply r) {
+        assertEquals(200, r.status(), r.raw().body());
+        return r.json().get("choices").get(0).get("message").get("content").asText();
+    }
+
     @Test
     void slotsSaveRestoreAndErase() throws Exception {
         Path saves = Files.createDirectories(tmp.resolve("slots"));

@@ -83,6 +83,12 @@ final class ServeCommand extends CliCommand {
             + " restores it (on by default; env: LLAMA_ARG_CACHE_IDLE_SLOTS)")
     boolean cacheIdleSlots;
 
+    @Option(names = "--jinja", negatable = true, defaultValue = "${env:LLAMA_ARG_JINJA:-true}", fallbackValue = "true",
+            description = "chat requests through the template's Jinja and llama.cpp's chat API (the default, as"
+            + " llama-server's); --no-jinja: as llama-server's chat path without Jinja, a response_format or json_schema"
+            + " constrains the reply from its first token with the schema's own grammar (env: LLAMA_ARG_JINJA)")
+    boolean jinja;
+
     @Option(names = {"--cors-origins", "--cors-origin"}, paramLabel = "ORIGIN,...", description = "origins allowed by CORS")
     String corsOrigin;
 
@@ -351,7 +357,7 @@ final class ServeCommand extends CliCommand {
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
                 .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
-                .kvUnified(kvUnified && !noKvUnified).cacheIdleSlots(cacheIdleSlots)
+                .kvUnified(kvUnified && !noKvUnified).cacheIdleSlots(cacheIdleSlots).jinja(jinja)
                 .apiKey(apiKey);
         // Google Cloud Vertex AI (AIP_MODE=PREDICTION), as llama-server: its prediction route, and its port
         try {
