@@ -135,7 +135,7 @@ final class Stepper {
             if (back >= 0) {
                 restored = true;
                 bestLcp = back;
-                debug(best, "updating prompt cache: restored " + back + " tokens of the prompt from it");
+                debug(best, "updating prompt cache: restored a saved cache sharing " + back + " tokens with the prompt");
             }
         }
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
