@@ -16,8 +16,8 @@ import org.llamajava.OverflowPolicy;
  * @param maxQueue    requests waiting for a slot before {@link BatchEngine#submit} refuses more
  * @param promptCacheBytes host memory (Java heap) for the prompt cache, llama-server's
  *                    {@code --cache-ram}: when a request starts, the caches of idle slots move
- *                    from the KV cache into it (the slots' KV is cleared, so that the running
- *                    requests attend over fewer cells), and a later request whose prompt shares a
+ *                    from the KV cache into it (unless {@link #cacheIdleSlots()} is false), and a
+ *                    later request whose prompt shares a
  *                    longer prefix with a saved cache than with any slot restores it into its slot;
  *                    the least recently used are dropped past this size. 0: off (idle slots keep
  *                    their KV); -1: no limit. Default: a quarter of the heap, at most 8 GiB
@@ -37,9 +37,17 @@ import org.llamajava.OverflowPolicy;
  *                    drop, every running request fails with a {@link org.llamajava.ContextOverflowException}
  *                    ("Context size has been exceeded", as llama-server's). False (the default):
  *                    each slot holds {@code contextSize / slots}, so that the slots never run out
+ * @param cacheIdleSlots llama-server's {@code --cache-idle-slots} (true, the default) and
+ *                    {@code --no-cache-idle-slots}: with the prompt cache on, whenever a request
+ *                    starts, every other idle slot that holds tokens is saved into the prompt cache
+ *                    and its KV cleared (the engine's slots always share one KV buffer, so that the
+ *                    running requests attend over fewer cells); a later request with that prompt
+ *                    restores it. False: idle slots keep their KV until a request takes their slot
+ *                    (whose cache is then saved if the request cuts most of it) or the unified KV
+ *                    cache runs out. No effect with the prompt cache off
  */
 public record EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue,
-                           long promptCacheBytes, OverflowPolicy overflow, boolean unifiedKv) {
+                           long promptCacheBytes, OverflowPolicy overflow, boolean unifiedKv, boolean cacheIdleSlots) {
 
     public EngineParams {
         if (slots < 1 || slots > ContextParams.MAX_SEQUENCES) {
@@ -70,7 +78,13 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
 
     /** Parameters whose requests end when their slot is full ({@link OverflowPolicy#fail()}). */
     public EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue, long promptCacheBytes) {
-        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, OverflowPolicy.fail(), false);
+        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, OverflowPolicy.fail(), false, true);
+    }
+
+    /** Parameters that save idle slots into the prompt cache ({@link #cacheIdleSlots()} true, the default). */
+    public EngineParams(int slots, int contextSize, int batchSize, int threads, int maxQueue, long promptCacheBytes,
+                        OverflowPolicy overflow, boolean unifiedKv) {
+        this(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow, unifiedKv, true);
     }
 
     /** Parameters with the default prompt cache ({@link #defaultPromptCacheBytes()}). */
@@ -105,6 +119,7 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         private long promptCacheBytes = defaultPromptCacheBytes();
         private OverflowPolicy overflow = OverflowPolicy.fail();
         private boolean unifiedKv;
+        private boolean cacheIdleSlots = true;
 
         private Builder() {}
 
@@ -119,9 +134,12 @@ public record EngineParams(int slots, int contextSize, int batchSize, int thread
         public Builder overflow(OverflowPolicy v) { this.overflow = v; return this; }
         /** See {@link EngineParams#unifiedKv()}: llama-server's {@code --kv-unified}, slots sharing the whole context. */
         public Builder unifiedKv(boolean v) { this.unifiedKv = v; return this; }
+        /** See {@link EngineParams#cacheIdleSlots()}: llama-server's {@code --cache-idle-slots} (default true). */
+        public Builder cacheIdleSlots(boolean v) { this.cacheIdleSlots = v; return this; }
 
         public EngineParams build() {
-            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow, unifiedKv);
+            return new EngineParams(slots, contextSize, batchSize, threads, maxQueue, promptCacheBytes, overflow, unifiedKv,
+                    cacheIdleSlots);
         }
     }
 }

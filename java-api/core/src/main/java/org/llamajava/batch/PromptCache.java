@@ -59,18 +59,6 @@ final class PromptCache {
     }
 
     /**
-     * As llama-server with a unified KV cache: moves every idle slot's cache into host memory,
-     * so that the running requests' attention spans fewer cells.
-     */
-    void stashIdle(Slot[] slots) {
-        for (Slot s : slots) {
-            if (s.run == null && s.length > 0) {
-                stash(s);
-            }
-        }
-    }
-
-    /**
      * Moves a slot's cache into the prompt cache (if it holds only text tokens and fits) and
      * clears the slot; a saved cache it extends is dropped.
      */
@@ -83,8 +71,17 @@ final class PromptCache {
         s.length = 0;
     }
 
-    /** Copies a slot's cache into the prompt cache, if it holds only text tokens and fits; a saved cache it extends is dropped. */
-    void save(Slot s) {
+    /**
+     * Copies a slot's cache into the prompt cache, if it holds only text tokens, fits, and is not
+     * there already (a saved cache with the same adapters starts with all of its tokens); a saved
+     * cache it extends is dropped.
+     *
+     * @return whether it was saved
+     */
+    boolean save(Slot s) {
+        if (s.length == 0 || contains(s)) {
+            return false;
+        }
         boolean text = true;
         for (int i = 0; i < s.length && text; i++) {
             text = s.cache[i] >= 0 && s.cache[i] < vocab.size(); // media chunks' keys are not saved
@@ -129,6 +126,18 @@ final class PromptCache {
             }
             count = cache.size();
         }
+        return kept;
+    }
+
+    /** Whether a saved cache with the slot's adapters starts with all of the slot's tokens. */
+    private boolean contains(Slot s) {
+        for (Cached c : cache) {
+            if (c.tokens().length >= s.length && c.loras().equals(s.loras)
+                    && Arrays.equals(c.tokens(), 0, s.length, s.cache, 0, s.length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -28,6 +28,9 @@ import org.llamajava.internal.TokenLoop;
  * {@link #active()} and {@link #stats}, which any thread may read.
  */
 final class Stepper {
+    /** The engine's debug log (llama-server's slot and prompt-cache lines, with its test tags). */
+    private static final System.Logger LOG = System.getLogger(BatchEngine.class.getName());
+
     private final Model model;
     private final Vocabulary vocab;
     private final BatchDecoder<Sampler> decoder;
@@ -50,6 +53,8 @@ final class Stepper {
     private final LoraScheduler lora;
     /** Idle slots' caches in host memory; null when off. */
     private final PromptCache promptCache;
+    /** Whether a request's start saves the idle slots into the prompt cache and clears them ({@link EngineParams#cacheIdleSlots()}). */
+    private final boolean cacheIdleSlots;
     /** Whether a generating request whose slot is full shifts it (else it ends). */
     private final boolean shift;
     /** Tokens at the start of a slot that a shift keeps. */
@@ -83,6 +88,13 @@ final class Stepper {
         this.lora = new LoraScheduler(context, slots);
         this.promptCache = params.promptCacheBytes() != 0
                 ? new PromptCache(decoder, vocab, params.promptCacheBytes()) : null;
+        this.cacheIdleSlots = promptCache != null && params.cacheIdleSlots();
+        if (cacheIdleSlots) {
+            LOG.log(System.Logger.Level.DEBUG, "idle slots will be saved to the prompt cache and cleared when a request"
+                    + " starts __TEST_TAG_CACHE_IDLE_SLOTS_ENABLED__");
+        } else if (params.cacheIdleSlots()) {
+            LOG.log(System.Logger.Level.DEBUG, "idle slots are not saved: the prompt cache is off");
+        }
         this.shift = params.overflow().shift() && context.canShift();
         this.keep = Math.max(0, Math.min(perSlot - 4, params.overflow().keepTokens()));
     }
@@ -123,14 +135,16 @@ final class Stepper {
             if (back >= 0) {
                 restored = true;
                 bestLcp = back;
+                debug(best, "updating prompt cache: restored a saved cache sharing " + back + " tokens with the prompt");
             }
         }
         int lcp = Math.min(bestLcp, r.promptLength() - 1); // the last prompt token is evaluated again for its logits
         if (prompt != null) {
             lcp = prompt.alignDown(lcp);
         }
-        if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)) {
-            promptCache.save(best); // most of the slot's cache is about to go: keep a copy for a later request
+        if (promptCache != null && !restored && best.length - lcp >= Math.max(1, lcp)
+                && promptCache.save(best)) { // most of the slot's cache is about to go: keep a copy for a later request
+            debug(best, "updating prompt cache: saved the slot's " + best.length + " tokens");
         }
         Sampler sampler;
         try {
@@ -154,11 +168,38 @@ final class Stepper {
         if (run.options.onPromptProgress() != null) {
             run.options.onPromptProgress().progress(r.promptLength(), lcp, lcp, 0);
         }
-        if (promptCache != null) {
-            promptCache.stashIdle(slots);
+        if (cacheIdleSlots) {
+            cacheIdleSlots();
         }
         if (run.loop.finished()) { // a limit of 0 tokens
             finish(best, TokenLoop.End.MAX_TOKENS);
+        }
+    }
+
+    /**
+     * As llama-server's {@code --cache-idle-slots}: saves every idle slot that holds tokens into the
+     * prompt cache (unless it is there already) and clears its KV, since all slots share one KV
+     * buffer and the running requests attend over its cells.
+     */
+    private void cacheIdleSlots() {
+        for (Slot s : slots) {
+            if (s.run == null && s.length > 0) {
+                int n = s.length;
+                boolean saved = promptCache.save(s);
+                decoder.removeFrom(s.id, 0);
+                s.length = 0;
+                if (saved) {
+                    debug(s, "idle: its " + n + " tokens saved to the prompt cache, its KV cleared"
+                            + " __TEST_TAG_CACHE_IDLE_SLOT__");
+                }
+            }
+        }
+    }
+
+    /** A debug line about slot {@code s} (built only when the engine's log shows debug lines). */
+    private static void debug(Slot s, String message) {
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "slot " + s.id + ": " + message);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -164,6 +165,53 @@ class PromptCacheTest {
             run(e, c);
             assertEquals(2, e.cachedTokens().stream().filter(t -> t.length > 0).count(), "C's slot and the other idle one");
         }
+    }
+
+    static Completion runIn(BatchEngine e, int[] prompt, int slot) {
+        return e.submit(new BatchRequest(prompt, Sampler.builder().greedy(), GenerateOptions.maxTokens(12)), slot)
+                .completion().join();
+    }
+
+    /**
+     * llama-server's {@code --cache-idle-slots} (its test_kv_keep_only_active): A runs in slot 0,
+     * then B in slot 1, which saves slot 0 into the prompt cache and clears it; A again restores
+     * its cache and evaluates only its last token, generating what it generated before. With the
+     * flag off, slot 0 keeps its KV when B starts, and nothing is saved.
+     */
+    @Test
+    void aRequestStartingInOneSlotSavesAndClearsTheOtherIdleSlots() {
+        int[] a = prompt(A);
+        int[] b = prompt(B);
+        for (boolean unified : new boolean[] {false, true}) {
+            try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(2).contextSize(512).threads(1)
+                    .unifiedKv(unified).build())) {
+                Completion first = runIn(e, a, 0);
+                assertEquals(0, first.cachedTokens());
+                assertEquals(0, e.stats().promptCacheEntries(), "slot 0 was the only slot with KV: nothing saved");
+                runIn(e, b, 1);
+                assertEquals(0, e.cachedTokens().get(0).length, "B's start cleared idle slot 0");
+                assertEquals(1, e.stats().promptCacheEntries(), "slot 0's cache was saved");
+                Completion again = run(e, a);
+                assertEquals(a.length - 1, again.cachedTokens(), "A came back from the prompt cache");
+                assertTrue(a.length - again.cachedTokens() < a.length - first.cachedTokens(), "fewer prompt tokens evaluated");
+                assertArrayEquals(first.tokens(), again.tokens());
+                assertEquals(1, e.stats().promptCacheRestores());
+            }
+        }
+        // --no-cache-idle-slots: slot 0 keeps its KV while B runs in slot 1, and nothing is saved
+        try (BatchEngine e = BatchEngine.start(model, EngineParams.builder().slots(2).contextSize(512).threads(1)
+                .unifiedKv(true).cacheIdleSlots(false).build())) {
+            runIn(e, a, 0);
+            runIn(e, b, 1);
+            int[] held = e.cachedTokens().get(0);
+            assertTrue(held.length > a.length, "slot 0 still holds A and its reply: " + held.length);
+            assertArrayEquals(a, Arrays.copyOf(held, a.length));
+            assertEquals(0, e.stats().promptCacheEntries());
+            Completion again = runIn(e, a, 0);
+            assertEquals(a.length - 1, again.cachedTokens(), "A reuses slot 0's own KV");
+            assertEquals(0, e.stats().promptCacheRestores());
+        }
+        assertTrue(EngineParams.defaults().cacheIdleSlots(), "on by default, as llama-server's");
     }
 
     @Test

@@ -87,7 +87,8 @@ final class Backend implements AutoCloseable {
         BatchEngine engine = BatchEngine.start(model, EngineParams.builder().slots(config.slots())
                 .contextSize(config.contextSize()).batchSize(Math.max(config.batchSize(), config.slots()))
                 .threads(config.threads()).maxQueue(config.maxQueue()).promptCacheBytes(config.promptCacheBytes())
-                .overflow(overflow(model, config, projector != null)).unifiedKv(config.kvUnified()).build(), setup);
+                .overflow(overflow(model, config, projector != null)).unifiedKv(config.kvUnified())
+                .cacheIdleSlots(config.cacheIdleSlots()).build(), setup);
         try {
             if (config.contextShift() && projector == null && !engine.contextShift()) {
                 LOG.warning("--context-shift is off: this model's memory cannot shift positions");

@@ -70,6 +70,18 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
      */
     static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
                               boolean addGenerationPrompt, boolean allowEmpty) {
+        return prepare(b, template, vocab, media, defaults, addGenerationPrompt, allowEmpty, true);
+    }
+
+    /**
+     * {@link #prepare(JsonBody, ChatTemplate, Vocabulary, boolean, ChatOptions, boolean, boolean)};
+     * {@code jinja} false is llama-server's {@code --no-jinja}: as its chat path without Jinja, a
+     * response schema in a request without tools constrains the reply from its first token with the
+     * schema's own grammar (not the template's, which may allow whitespace, a code fence or
+     * thinking before it).
+     */
+    static ChatPrompt prepare(JsonBody b, ChatTemplate template, Vocabulary vocab, boolean media, ChatOptions defaults,
+                              boolean addGenerationPrompt, boolean allowEmpty, boolean jinja) {
         List<ChatMessage> messages = messages(b, media, allowEmpty);
         // llama-server's assistant prefill: a chat ending with an assistant message is continued from it
         // (continue_final_message says so explicitly, as vLLM and transformers do)
@@ -142,6 +154,9 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         Grammar grammar;
         try {
             grammar = requested != null && format.grammar() == null ? requested : format.grammar();
+            if (!jinja && schema != null && tools.isEmpty()) {
+                grammar = schema.toGrammar(); // llama-server's chat path without Jinja: the schema's grammar alone
+            }
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("tools", "the tools' or response format's grammar is not usable: " + e.getMessage());
         }
@@ -403,10 +418,16 @@ record ChatPrompt(int[] tokens, Grammar grammar, List<String> stops, ChatFormat 
         }
     }
 
-    /** A request's JSON Schema, checked: bounded, and convertible to a grammar (else 400 naming {@code field}). */
+    /**
+     * A request's JSON Schema, checked: bounded, and convertible to a grammar (else 400 naming
+     * {@code field}). An empty schema ({@code {}}) means any object, as llama-server reads it.
+     */
     static JsonSchema schema(String field, JsonNode s) {
         if (!s.isObject()) {
             throw JsonBody.wrongType(field, "a JSON Schema object", s);
+        }
+        if (s.isEmpty()) {
+            return ANY_OBJECT;
         }
         JsonSchema schema;
         try {

@@ -75,7 +75,8 @@ final class GenerationApi {
 
     void chat(Context ctx) {
         JsonBody b = server.read(ctx);
-        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true);
+        ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
+                false, server.config().jinja());
         SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, server.config().maxN(), vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             withImages(ctx, chat, p);
@@ -137,7 +138,7 @@ final class GenerationApi {
     private void translatedChat(Context ctx, JsonBody b, boolean allowEmpty, String endpoint, WholeReply whole,
                                 java.util.function.Function<ChatPrompt, EventChunks> chunks) {
         ChatPrompt chat = ChatPrompt.prepare(b, template, vocab, projector != null, server.config().chatDefaults(), true,
-                allowEmpty);
+                allowEmpty, server.config().jinja());
         SamplingParams p = SamplingParams.read(b, true, maxTokens, slotTokens, 1, vocab, loras, server.config().sampling());
         if (!chat.media().isEmpty()) {
             throw ApiException.invalid("messages", "images in " + endpoint + " are not supported yet: send them to"

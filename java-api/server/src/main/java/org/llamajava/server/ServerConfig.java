@@ -81,6 +81,18 @@ import org.llamajava.chat.ChatTemplate;
  * @param vertexPredict Google Cloud Vertex AI's prediction route, as llama-server serves it under
  *                      {@code AIP_MODE=PREDICTION} ({@link VertexPredict#fromEnvironment}); null (the
  *                      default): off
+ * @param cacheIdleSlots llama-server's {@code --cache-idle-slots} (true, the default) and
+ *                      {@code --no-cache-idle-slots}: with the prompt cache on
+ *                      ({@code promptCacheBytes} not 0), a request's start saves every other idle
+ *                      slot's cache into it and clears the slot, so that a later request with the
+ *                      same prompt restores it ({@code timings.cache_n}); see
+ *                      {@link org.llamajava.batch.EngineParams#cacheIdleSlots()}
+ * @param jinja         llama-server's {@code --jinja} (true, the default) and {@code --no-jinja}:
+ *                      false, a chat request's response schema ({@code response_format},
+ *                      {@code json_schema}) without tools constrains the reply from its first token
+ *                      with the schema's own grammar, as llama-server's chat path without Jinja
+ *                      does (with Jinja the template's grammar may allow whitespace, a code fence or
+ *                      thinking before the JSON). Prompts render through the template as with true
  */
 public record ServerConfig(String host, int port, String apiKey, ServerMode mode, String modelName,
                            ChatTemplate chatTemplate, int slots, int contextSize, int batchSize, int threads,
@@ -90,7 +102,8 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
                            boolean metricsEndpoint, boolean slotsEndpoint, boolean verbose,
                            java.nio.file.Path slotSavePath, List<String> modelAliases, List<String> modelTags,
                            org.llamajava.Pooling pooling, boolean contextShift, int keepTokens, Duration sleepIdle,
-                           boolean kvUnified, VertexPredict vertexPredict) {
+                           boolean kvUnified, VertexPredict vertexPredict, boolean cacheIdleSlots,
+                           boolean jinja) {
 
     /** The most tokens one request may generate when the context shifts (-1 asks for them). */
     public static final int MAX_SHIFTED_TOKENS = 1 << 16;
@@ -210,6 +223,8 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         private Duration sleepIdle;
         private boolean kvUnified;
         private VertexPredict vertexPredict;
+        private boolean cacheIdleSlots = true;
+        private boolean jinja = true;
 
         private Builder() {}
 
@@ -268,13 +283,17 @@ public record ServerConfig(String host, int port, String apiKey, ServerMode mode
         public Builder kvUnified(boolean v) { this.kvUnified = v; return this; }
         /** Vertex AI's prediction route ({@link VertexPredict}); null (default): off. */
         public Builder vertexPredict(VertexPredict v) { this.vertexPredict = v; return this; }
+        /** llama-server's {@code --cache-idle-slots} (default true): see {@link ServerConfig#cacheIdleSlots()}. */
+        public Builder cacheIdleSlots(boolean v) { this.cacheIdleSlots = v; return this; }
+        /** llama-server's {@code --jinja} (default true), {@code --no-jinja}: see {@link ServerConfig#jinja()}. */
+        public Builder jinja(boolean v) { this.jinja = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, apiKey, mode, modelName, chatTemplate, slots, contextSize, batchSize,
                     threads, maxQueue, maxBodyBytes, maxTokens, maxPromptTokens, maxN, maxInputs, corsOrigins,
                     drainTimeout, maxThreads, promptCacheBytes, sampling, chatDefaults, metricsEndpoint, slotsEndpoint,
                     verbose, slotSavePath, modelAliases, modelTags, pooling, contextShift, keepTokens, sleepIdle, kvUnified,
-                    vertexPredict);
+                    vertexPredict, cacheIdleSlots, jinja);
         }
     }
 }

@@ -80,6 +80,87 @@ class LlamaServerCompatTest {
         }
     }
 
+    /**
+     * llama-server's {@code --cache-idle-slots} (its test_kv_keep_only_active): a request starting
+     * in slot 1 saves idle slot 0's cache into the prompt cache and clears the slot, so that slot
+     * 0's prompt, sent again to slot 1, is restored from the cache ({@code cache_n}, fewer prompt
+     * tokens evaluated); with {@code cacheIdleSlots(false)} nothing is saved, and slot 1 evaluates
+     * the whole prompt.
+     */
+    @Test
+    void idleSlotsAreSavedToThePromptCache() throws Exception {
+        String longPrompt = "Once upon a time in a land far away, there lived a brave knight who traveled across"
+                + " mountains and rivers to find the legendary golden sword hidden deep within the forest";
+        String a = "{\"prompt\": \"" + longPrompt + "\", \"n_predict\": 4, \"temperature\": 0, \"id_slot\": ";
+        String b = "{\"prompt\": \"The quick brown fox\", \"n_predict\": 4, \"temperature\": 0, \"id_slot\": 1}";
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            for (boolean on : new boolean[] {true, false}) {
+                try (LlamaServer s = LlamaServer.start(model, config().kvUnified(true).cacheIdleSlots(on).build())) {
+                    Reply first = post(s.baseUrl() + "/completion", a + "0}");
+                    assertEquals(200, first.status(), first.raw().body());
+                    int promptN = first.json().get("timings").get("prompt_n").asInt();
+                    assertEquals(200, post(s.baseUrl() + "/completion", b).status());
+                    Reply again = post(s.baseUrl() + "/completion", a + "1}");
+                    assertEquals(200, again.status(), again.raw().body());
+                    JsonNode t = again.json().get("timings");
+                    if (on) {
+                        assertEquals(promptN - 1, t.get("cache_n").asInt(), "all but the last token restored: " + t);
+                        assertEquals(1, t.get("prompt_n").asInt(), t.toString());
+                        assertEquals(first.json().get("content").asText(), again.json().get("content").asText());
+                    } else {
+                        assertTrue(t.get("cache_n").asInt() <= 1, "nothing saved: " + t);
+                        assertTrue(t.get("prompt_n").asInt() >= promptN - 1, t.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * llama-server's reading of JSON output requests: an empty schema ({@code {}}) means any object,
+     * on {@code /completion}'s {@code json_schema} and in a chat's {@code response_format}; and with
+     * {@code --no-jinja} (its test_completion_with_response_format, which the suite runs without
+     * Jinja) {@code json_object} constrains a chat reply from its first token with the schema's own
+     * grammar: the reply is the one that grammar, given as {@code grammar}, gives (the oracle).
+     */
+    @Test
+    void jsonObjectAndEmptySchemas() throws Exception {
+        String chat = "{\"messages\": [{\"role\": \"system\", \"content\": \"You are a coding assistant.\"},"
+                + " {\"role\": \"user\", \"content\": \"Write an example\"}], \"max_tokens\": 10, \"temperature\": 0, ";
+        String objectGbnf = org.llamajava.grammar.JsonSchema.of("{\"type\": \"object\"}").toGbnf();
+        String byGrammar = ServerFixture.JSON.writeValueAsString(objectGbnf);
+        try (Model model = Model.load(ServerFixture.generationModel(tmp))) {
+            try (LlamaServer s = LlamaServer.start(model, config().jinja(false).build())) {
+                String json = content(post(s.baseUrl() + "/chat/completions", chat
+                        + "\"response_format\": {\"type\": \"json_object\"}}"));
+                assertTrue(json.startsWith("{"), "the object's grammar from the first token: '" + json + "'");
+                assertEquals(content(post(s.baseUrl() + "/chat/completions", chat + "\"grammar\": " + byGrammar + "}")),
+                        json);
+                assertEquals(json, content(post(s.baseUrl() + "/chat/completions", chat
+                        + "\"response_format\": {\"type\": \"json_object\", \"schema\": {}}}")));
+            }
+            try (LlamaServer s = LlamaServer.start(model, config().build())) {
+                assertEquals(content(post(s.baseUrl() + "/chat/completions", chat
+                                + "\"response_format\": {\"type\": \"json_object\", \"schema\": {\"type\": \"object\"}}}")),
+                        content(post(s.baseUrl() + "/chat/completions", chat
+                                + "\"response_format\": {\"type\": \"json_object\", \"schema\": {}}}")),
+                        "{} is any object, as llama-server reads it");
+                String completion = "{\"prompt\": \"Write an example\", \"n_predict\": 10, \"temperature\": 0, ";
+                Reply empty = post(s.baseUrl() + "/completion", completion + "\"json_schema\": {}}");
+                assertEquals(200, empty.status(), empty.raw().body());
+                String any = empty.json().get("content").asText();
+                assertTrue(any.startsWith("{"), any);
+                assertEquals(post(s.baseUrl() + "/completion", completion + "\"grammar\": " + byGrammar + "}").json()
+                        .get("content").asText(), any);
+            }
+        }
+    }
+
+    private static String content(Reply r) {
+        assertEquals(200, r.status(), r.raw().body());
+        return r.json().get("choices").get(0).get("message").get("content").asText();
+    }
+
     @Test
     void slotsSaveRestoreAndErase() throws Exception {
         Path saves = Files.createDirectories(tmp.resolve("slots"));

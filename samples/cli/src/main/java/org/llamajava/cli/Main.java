@@ -148,9 +148,13 @@ public final class Main implements Callable<Integer> {
      */
     private static final Logger NATIVE_LOG = Logger.getLogger(org.llamajava.Llama.NATIVE_LOGGER);
 
+    /** The batching engine's log (its debug lines: slots and the prompt cache), held for the same reason. */
+    private static final Logger ENGINE_LOG = Logger.getLogger(org.llamajava.batch.BatchEngine.class.getName());
+
     /**
      * llama.cpp's own log stays quiet unless {@code --verbose} is given: errors reach the user
-     * through the one-line message, which already names llama.cpp's reason.
+     * through the one-line message, which already names llama.cpp's reason. {@code --verbose} also
+     * shows the batching engine's debug lines (as llama-server's {@code --verbose} shows its own).
      */
     private static void configureLogging(boolean verbose) {
         Logger log = NATIVE_LOG;
@@ -158,17 +162,24 @@ public final class Main implements Callable<Integer> {
         for (Handler h : log.getHandlers()) {
             log.removeHandler(h);
         }
+        for (Handler h : ENGINE_LOG.getHandlers()) {
+            ENGINE_LOG.removeHandler(h);
+        }
+        ENGINE_LOG.setUseParentHandlers(!verbose); // quiet: its warnings reach the console as before
+        ENGINE_LOG.setLevel(null);
         if (verbose) {
             ConsoleHandler h = new ConsoleHandler();
             h.setLevel(Level.ALL);
             h.setFormatter(new SimpleFormatter() {
                 @Override
                 public String format(LogRecord r) {
-                    return r.getMessage() + System.lineSeparator();
+                    return formatMessage(r) + System.lineSeparator();
                 }
             });
             log.addHandler(h);
             log.setLevel(Level.ALL);
+            ENGINE_LOG.addHandler(h);
+            ENGINE_LOG.setLevel(Level.ALL);
         } else {
             log.setLevel(Level.OFF);
         }

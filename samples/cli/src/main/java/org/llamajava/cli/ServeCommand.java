@@ -77,6 +77,18 @@ final class ServeCommand extends CliCommand {
             + " quarter of the heap, at most 8192")
     Long cacheRam;
 
+    @Option(names = "--cache-idle-slots", negatable = true, defaultValue = "${env:LLAMA_ARG_CACHE_IDLE_SLOTS:-true}",
+            fallbackValue = "true", description = "when a request starts, save the other idle slots' caches into the"
+            + " prompt cache (--cache-ram) and clear them, as llama-server's; a later request with the same prompt"
+            + " restores it (on by default; env: LLAMA_ARG_CACHE_IDLE_SLOTS)")
+    boolean cacheIdleSlots;
+
+    @Option(names = "--jinja", negatable = true, defaultValue = "${env:LLAMA_ARG_JINJA:-true}", fallbackValue = "true",
+            description = "chat requests through the template's Jinja and llama.cpp's chat API (the default, as"
+            + " llama-server's); --no-jinja: as llama-server's chat path without Jinja, a response_format or json_schema"
+            + " constrains the reply from its first token with the schema's own grammar (env: LLAMA_ARG_JINJA)")
+    boolean jinja;
+
     @Option(names = {"--cors-origins", "--cors-origin"}, paramLabel = "ORIGIN,...", description = "origins a browser page"
             + " may call from: origins, * for any, or localhost for loopback pages (env: LLAMA_ARG_CORS_ORIGINS). Default:"
             + " any origin when an API key is set (pages need the key, as with llama-server); localhost with --tools or MCP"
@@ -348,7 +360,7 @@ final class ServeCommand extends CliCommand {
                 .slotSavePath(slotSaveDir())
                 .pooling(pooling == null ? org.llamajava.Pooling.MODEL : poolingFlag())
                 .contextShift(contextShift).keepTokens(keepFlag()).sleepIdle(sleepIdle())
-                .kvUnified(kvUnified && !noKvUnified)
+                .kvUnified(kvUnified && !noKvUnified).cacheIdleSlots(cacheIdleSlots).jinja(jinja)
                 .apiKey(apiKey);
         // Google Cloud Vertex AI (AIP_MODE=PREDICTION), as llama-server: its prediction route, and its port
         try {

@@ -148,7 +148,7 @@ class CliServerFlagsTest {
 
     @Test
     void unsupportedFlagsWarnOrSayWhy() {
-        List<String> warnings = ServerFlags.check(List.of("--no-jinja", "--timeout", "600", "--ubatch-size=64",
+        List<String> warnings = ServerFlags.check(List.of("--no-perf", "--timeout", "600", "--ubatch-size=64",
                 "--no-ui"));
         assertEquals(4, warnings.size(), warnings.toString());
         assertTrue(warnings.get(1).contains("--timeout 600"), warnings.get(1));
