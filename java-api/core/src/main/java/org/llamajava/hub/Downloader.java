@@ -43,20 +43,37 @@ final class Downloader {
     private static final java.util.concurrent.ConcurrentMap<Path, Object> JVM_LOCKS =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    private final HttpClient http;
+    private volatile HttpClient http;
     private final String token;
 
     Downloader(String token) {
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
         this.token = token == null || token.isBlank() ? null : token.strip();
+    }
+
+    /**
+     * The HTTP client, made on the first request: most caches only find files already there, and a
+     * client sets up TLS (some 300 classes and the security providers) in every process that makes one.
+     */
+    private HttpClient http() {
+        HttpClient h = http;
+        if (h == null) {
+            synchronized (this) {
+                h = http;
+                if (h == null) {
+                    h = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                            .connectTimeout(Duration.ofSeconds(20)).build();
+                    http = h;
+                }
+            }
+        }
+        return h;
     }
 
     /** The body of a GET as text (for API calls); errors as {@link #get} reports them. */
     String getText(URI uri) {
         HttpResponse<String> r;
         try {
-            r = http.send(request(uri).build(), HttpResponse.BodyHandlers.ofString());
+            r = http().send(request(uri).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw unreachable(uri, e);
         } catch (InterruptedException e) {
@@ -158,7 +175,7 @@ final class Downloader {
         }
         HttpResponse<InputStream> r;
         try {
-            r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+            r = http().send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
