@@ -334,11 +334,18 @@ final class CliTestSupport {
 
     /** Starts {@code serve ARGS} in {@code dir} and waits for the line that says where it listens. */
     static Served serve(Path dir, String... args) throws IOException {
+        return serve(dir, java.util.Map.of(), args);
+    }
+
+    /** Starts {@code serve ARGS} in {@code dir} with these environment variables added. */
+    static Served serve(Path dir, java.util.Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", cliJar().toAbsolutePath().toString(), "serve"));
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(dir, "serve", ".err");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         Served s = new Served(p, null, null, err);
         java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
                 java.nio.charset.StandardCharsets.UTF_8));
