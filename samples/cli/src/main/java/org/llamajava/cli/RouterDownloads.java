@@ -214,7 +214,7 @@ final class RouterDownloads implements AutoCloseable {
         }
     }
 
-    /** Progress of one download, as events at most every 100 ms (and at each file's start and end). */
+    /** Progress of one download, as events at most every 100 ms (and at each file's first report and its end). */
     private final class Listener implements DownloadListener {
         private final Download d;
         private String url = "";
@@ -230,7 +230,7 @@ final class RouterDownloads implements AutoCloseable {
             synchronized (RouterDownloads.this) {
                 d.targets.add(target);
             }
-            send(0, -1, true);
+            // the first progress report (with the size, once the server answered) is always sent
         }
 
         @Override
@@ -249,6 +249,7 @@ final class RouterDownloads implements AutoCloseable {
             ObjectNode data;
             synchronized (RouterDownloads.this) {
                 long now = System.nanoTime();
+                always |= !d.progress.containsKey(url);
                 long[] p = d.progress.computeIfAbsent(url, k -> new long[] {0, -1});
                 p[0] = bytes;
                 p[1] = total;

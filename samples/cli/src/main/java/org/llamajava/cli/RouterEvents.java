@@ -17,7 +17,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The router's {@code GET /models/sse}: every subscriber gets each event published after it subscribed,
  * one {@code data: {"model": NAME, "event": EVENT[, "data": {...}]}} line and a blank line per event, as
- * llama-server's router sends them (no {@code event:} line, no replay of earlier events). Events:
+ * llama-server's router sends them (no {@code event:} line, no replay of earlier events), each followed
+ * by an SSE comment line {@code :} that SSE clients skip (see {@link #serve}). Events:
  * {@code model_status} (a load or a download starts), {@code status_change} (loaded, unloaded),
  * {@code download_progress}, {@code download_finished}, {@code download_failed}, {@code model_remove},
  * {@code models_reload} (model {@code *}).
@@ -36,6 +37,8 @@ final class RouterEvents {
             events = new ArrayBlockingQueue<>(capacity);
         }
     }
+
+    private static final byte[] KEEP = ":\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ObjectMapper json;
     private final int maxSubscribers;
@@ -115,6 +118,11 @@ final class RouterEvents {
                     continue;
                 }
                 out.write(line.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                // Jetty sends the CRLF that ends an HTTP/1.1 chunk with the next chunk: a client that reads
+                // chunk by chunk (Python's urllib3) would see each event only when the next one comes. An
+                // SSE comment line after each event completes the event's chunk at once (clients skip it)
+                out.write(KEEP);
                 out.flush();
             }
         } catch (IOException e) {
