@@ -80,7 +80,10 @@ final class RouterDownloads implements AutoCloseable {
         final Map<String, long[]> progress = new LinkedHashMap<>();
         final List<Path> targets = new ArrayList<>();
         volatile boolean cancelled;
+        Thread worker;
         boolean done;
+        /** Cancelled by a DELETE that did not wait for its end (a stalled transfer): it ends without events. */
+        boolean detached;
         long lastEvent;
 
         Download(String name) {
@@ -93,6 +96,8 @@ final class RouterDownloads implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
             + "(?::[A-Za-z0-9][A-Za-z0-9_.-]{0,63})?");
     private static final long PROGRESS_EVERY_NANOS = 100_000_000L;
+    /** How long a DELETE waits for a cancelled download's worker to end. */
+    private static final long CANCEL_WAIT_NANOS = 3_000_000_000L;
     private static final Pattern SPLIT = Pattern.compile("^(.+)-([0-9]{5})-of-([0-9]{5})\\.gguf$");
 
     private final ModelCache cache;
@@ -102,6 +107,8 @@ final class RouterDownloads implements AutoCloseable {
     private final ObjectMapper json;
     private final java.io.PrintStream err;
     private final Map<String, Download> active = new LinkedHashMap<>();
+    /** Cancelled workers still blocked in a transfer (they still count against {@code maxActive}). */
+    private int detached;
     private volatile boolean closing;
 
     /**
@@ -162,7 +169,7 @@ final class RouterDownloads implements AutoCloseable {
             if (active.containsKey(name) || host.entry(name) != null) {
                 throw Refusal.invalid("model '" + name + "' already exists");
             }
-            if (active.size() >= maxActive) {
+            if (active.size() + detached >= maxActive) {
                 throw new Refusal(503, "unavailable_error", "too many downloads in progress (" + maxActive
                         + "); try again later");
             }
@@ -173,6 +180,9 @@ final class RouterDownloads implements AutoCloseable {
         events.publish("model_status", name, st);
         Thread t = new Thread(() -> run(d, ref), "llama-java-router-download");
         t.setDaemon(true);
+        synchronized (this) {
+            d.worker = t;
+        }
         t.start();
     }
 
@@ -185,11 +195,18 @@ final class RouterDownloads implements AutoCloseable {
         } catch (CancellationException e) {
             failure = "cancelled";
         } catch (RuntimeException e) {
-            failure = e.getMessage();
-            err.println("router: download of " + d.name + " failed: " + failure);
+            failure = d.cancelled ? "cancelled" : e.getMessage();
+            if (!d.cancelled) {
+                err.println("router: download of " + d.name + " failed: " + failure);
+            }
         }
+        Thread.interrupted(); // a cancel's interrupt, if it came after the transfer
         synchronized (this) {
             d.done = true;
+            if (d.detached) {
+                detached--;
+                return; // its DELETE removed what it wrote and sent its events
+            }
             active.remove(d.name);
             notifyAll();
         }
@@ -325,20 +342,37 @@ final class RouterDownloads implements AutoCloseable {
             d = active.get(name);
             if (d != null) {
                 d.cancelled = true;
-                long deadline = System.nanoTime() + 60_000_000_000L;
+                if (d.worker != null) {
+                    d.worker.interrupt(); // ends a wait that can be interrupted
+                }
+                long deadline = System.nanoTime() + CANCEL_WAIT_NANOS;
                 while (!d.done && System.nanoTime() < deadline) {
                     try {
-                        wait(200);
+                        wait(100);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new Refusal(503, "unavailable_error", "interrupted");
                     }
                 }
+                if (!d.done) {
+                    // blocked in a read that the JDK's HTTP client does not end on an interrupt (a stalled
+                    // server): it fails at its next progress report, without events, and cannot complete
+                    d.detached = true;
+                    detached++;
+                    active.remove(name);
+                }
             }
+        }
+        if (d != null && d.detached) {
+            events.publish("download_failed", name, json.createObjectNode().put("error", "cancelled"));
         }
         if (d != null) {
             // what it had written: partial files, locks, and a file it completed before it saw the cancel
-            for (Path t : d.targets) {
+            List<Path> targets;
+            synchronized (this) {
+                targets = List.copyOf(d.targets);
+            }
+            for (Path t : targets) {
                 deleteQuietly(t);
                 deleteQuietly(t.resolveSibling(t.getFileName() + ".part"));
                 deleteQuietly(t.resolveSibling(t.getFileName() + ".lock"));
@@ -420,12 +454,15 @@ final class RouterDownloads implements AutoCloseable {
         }
     }
 
-    /** Cancels the downloads in flight (their workers stop at their next progress report). */
+    /** Cancels the downloads in flight (their workers are interrupted, and stop at their next progress report). */
     @Override
     public synchronized void close() {
         closing = true;
         for (Download d : active.values()) {
             d.cancelled = true;
+            if (d.worker != null) {
+                d.worker.interrupt();
+            }
         }
     }
 }

@@ -28,6 +28,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,9 +57,14 @@ class CliRouterDownloadTest {
     Path tmp;
 
     /** A fake hub: the tree API and resolve URLs of llama-java's ModelCache, from a map of repositories. */
-    private static HttpServer fakeHub(Map<String, Map<String, byte[]>> repos, Map<String, List<String>> listedOnly)
-            throws IOException {
+    private static HttpServer fakeHub(Map<String, Map<String, byte[]>> repos, Map<String, List<String>> listedOnly,
+                                      String stalled, CountDownLatch release) throws IOException {
         HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        s.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fake-hub");
+            t.setDaemon(true);
+            return t;
+        }));
         s.createContext("/", ex -> {
             try (ex) {
                 String path = ex.getRequestURI().getPath();
@@ -86,6 +94,19 @@ class CliRouterDownloadTest {
                 if (r > 0) {
                     Map<String, byte[]> files = repos.get(path.substring(1, r));
                     byte[] data = files == null ? null : files.get(path.substring(r + "/resolve/main/".length()));
+                    if (data != null && path.substring(1, r).equals(stalled)) {
+                        // a transfer that stalls after its first bytes, until the test releases it
+                        ex.sendResponseHeaders(200, data.length);
+                        OutputStream o = ex.getResponseBody();
+                        o.write(data, 0, 4096);
+                        o.flush();
+                        try {
+                            release.await(120, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return;
+                    }
                     if (data != null) {
                         send(ex, 200, data);
                         return;
@@ -166,8 +187,10 @@ class CliRouterDownloadTest {
         Path dir = tmp.resolve("models");
         Files.createDirectories(dir);
         Files.copy(model, dir.resolve("plain.gguf"));
-        HttpServer hub = fakeHub(Map.of(REPO, Map.of("dl-F16.gguf", bytes, "README.md", new byte[] {'#'})),
-                Map.of("test-org/ghost-GGUF", List.of("ghost-Q8_0.gguf")));
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer hub = fakeHub(Map.of(REPO, Map.of("dl-F16.gguf", bytes, "README.md", new byte[] {'#'}),
+                "test-org/slow-GGUF", Map.of("slow-Q8_0.gguf", bytes)),
+                Map.of("test-org/ghost-GGUF", List.of("ghost-Q8_0.gguf")), "test-org/slow-GGUF", release);
         String endpoint = "http://127.0.0.1:" + hub.getAddress().getPort() + "/";
         List<JsonNode> events = new CopyOnWriteArrayList<>();
         Stream<String> sse = null;
@@ -266,6 +289,39 @@ class CliRouterDownloadTest {
                 assertTrue(failed.get("data").get("error").asText().contains("not found"), failed.toString());
                 assertEquals(null, entry(url, failing));
             }
+            // a download that stalls: listed as downloading; DELETE cancels it at once and leaves nothing behind
+            String slow = "test-org/slow-GGUF:Q8_0";
+            assertEquals(200, send("POST", url + "/models", "{\"model\": \"" + slow + "\"}").statusCode());
+            await(events, "download_progress", slow);
+            JsonNode downloading = entry(url, slow);
+            assertNotNull(downloading, slow + " is not listed while it downloads");
+            assertEquals("downloading", downloading.get("status").get("value").asText(), downloading.toString());
+            assertEquals("cache", downloading.get("source").asText());
+            assertError(send("POST", url + "/models", "{\"model\": \"" + slow + "\"}"), 400, "invalid_request_error",
+                    "already exists");
+            HttpResponse<String> cancel = send("DELETE", url + "/models?model=" + URLEncoder.encode(slow,
+                    StandardCharsets.UTF_8), null);
+            assertEquals(200, cancel.statusCode(), cancel.body());
+            assertEquals("cancelled", await(events, "download_failed", slow).get("data").get("error").asText());
+            await(events, "model_remove", slow);
+            assertEquals(null, entry(url, slow));
+            assertFalse(Files.exists(dir.resolve("test-org/slow-GGUF")), "a cancelled download leaves its folder");
+            release.countDown();
+
+            // the streams are bounded: 16 at once (one is open), the 17th gets 503
+            List<Stream<String>> more = new java.util.ArrayList<>();
+            try {
+                for (int i = 1; i < 16; i++) {
+                    HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/models/sse"))
+                            .build(), HttpResponse.BodyHandlers.ofLines());
+                    assertEquals(200, r.statusCode());
+                    more.add(r.body());
+                }
+                assertError(send("GET", url + "/models/sse", null), 503, "unavailable_error", "too many");
+            } finally {
+                more.forEach(Stream::close);
+            }
+
             hub.stop(0);
             String down = "test-org/down-GGUF";
             assertEquals(200, send("POST", url + "/models", "{\"model\": \"" + down + "\"}").statusCode());
@@ -281,6 +337,7 @@ class CliRouterDownloadTest {
             if (sse != null) {
                 sse.close();
             }
+            release.countDown();
             hub.stop(0);
         }
     }
