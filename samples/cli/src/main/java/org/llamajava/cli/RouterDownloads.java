@@ -201,6 +201,15 @@ final class RouterDownloads implements AutoCloseable {
             }
         }
         Thread.interrupted(); // a cancel's interrupt, if it came after the transfer
+        if (ok && !d.cancelled) {
+            // listed by the catalog before it stops being listed as downloading
+            try {
+                host.reload();
+            } catch (RuntimeException e) {
+                err.println("router: reading the models folder after the download of " + d.name + " failed: "
+                        + e.getMessage());
+            }
+        }
         synchronized (this) {
             d.done = true;
             if (d.detached) {
@@ -211,12 +220,6 @@ final class RouterDownloads implements AutoCloseable {
             notifyAll();
         }
         if (ok && !d.cancelled) {
-            try {
-                host.reload();
-            } catch (RuntimeException e) {
-                err.println("router: reading the models folder after the download of " + d.name + " failed: "
-                        + e.getMessage());
-            }
             events.publish("download_finished", d.name, null);
         } else {
             if (!d.cancelled) {
