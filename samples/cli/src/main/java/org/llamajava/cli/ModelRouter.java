@@ -463,14 +463,16 @@ final class ModelRouter implements AutoCloseable {
 
     /** {@code GET /models/sse}: the router's events until the client leaves; 503 past {@link #MAX_SSE} streams. */
     private void sse(Context ctx) {
-        try {
-            // no idle timeout on this connection: a stream may stay silent for long
-            org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
-                    .getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(0);
-        } catch (RuntimeException e) {
-            // the default idle timeout then ends a silent stream; the client reconnects
-        }
-        if (!events.serve(ctx, () -> closing || clientGone(ctx))) {
+        Runnable noIdleTimeout = () -> {
+            try {
+                // a stream may stay silent for long (the connection closes with the stream)
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
+                        .getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(0);
+            } catch (RuntimeException e) {
+                // the default idle timeout then ends a silent stream; the client reconnects
+            }
+        };
+        if (!events.serve(ctx, noIdleTimeout, () -> closing || clientGone(ctx))) {
             throw new RouterError(503, "unavailable_error", "too many /models/sse streams are open (" + MAX_SSE
                     + "); try again later");
         }

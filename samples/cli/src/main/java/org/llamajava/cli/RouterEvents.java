@@ -91,11 +91,12 @@ final class RouterEvents {
      * Serves one stream on the request's thread until the client leaves, {@code stop} says so, or the
      * subscriber falls behind.
      *
-     * @param ctx  the request
-     * @param stop checked about once a second while no event comes (the client gone, the router closing)
+     * @param ctx        the request
+     * @param subscribed run once the stream is accepted, before its headers are sent
+     * @param stop       checked about once a second while no event comes (the client gone, the router closing)
      * @return false when the stream was refused because {@code maxSubscribers} are open
      */
-    boolean serve(Context ctx, BooleanSupplier stop) {
+    boolean serve(Context ctx, Runnable subscribed, BooleanSupplier stop) {
         Subscriber s = new Subscriber(queueCapacity);
         synchronized (subscribers) {
             if (subscribers.size() >= maxSubscribers) {
@@ -104,6 +105,7 @@ final class RouterEvents {
             subscribers.add(s);
         }
         try {
+            subscribed.run();
             ctx.status(200);
             ctx.res().setContentType("text/event-stream");
             ctx.res().setHeader("Cache-Control", "no-cache");
