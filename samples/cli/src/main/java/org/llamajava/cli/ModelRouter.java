@@ -101,6 +101,10 @@ final class ModelRouter implements AutoCloseable {
             "authorization", "x-api-key", "transfer-encoding", "keep-alive", "te", "trailer", "proxy-authorization",
             "proxy-connection", "origin", "http2-settings");
     private static final long MAX_BODY = 64L << 20;
+    /** {@code /models/sse} streams at once (each holds an HTTP thread). */
+    static final int MAX_SSE = 16;
+    /** Model downloads at once. */
+    static final int MAX_DOWNLOADS = 4;
     /** The variable that gives a child the router's process id: it stops when that process ends. */
     static final String ROUTER_PID = "LLAMA_JAVA_ROUTER_PID";
 
@@ -127,6 +131,10 @@ final class ModelRouter implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private Javalin app;
     private volatile boolean closing;
+    /** {@code GET /models/sse}: load states, downloads, deletions. */
+    private final RouterEvents events = new RouterEvents(json, MAX_SSE, 1024);
+    /** {@code POST /models}, {@code DELETE /models}. */
+    private final RouterDownloads downloads;
     private java.util.function.BinaryOperator<List<String>> mergeFlags = (a, b) -> {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
@@ -141,6 +149,40 @@ final class ModelRouter implements AutoCloseable {
         this.childKey = "router-" + HexFormat.of().formatHex(k);
         this.keyDigest = settings.apiKey() == null ? null : sha256(settings.apiKey());
         this.cors = new org.llamajava.server.CorsPolicy(settings.corsOrigins());
+        this.downloads = new RouterDownloads(org.llamajava.hub.ModelCache.fromEnvironment(settings.modelsDir()), events,
+                new DownloadHost(), MAX_DOWNLOADS, json, err);
+    }
+
+    /** What {@link RouterDownloads} needs of the router; it calls in without holding the router's monitor. */
+    private final class DownloadHost implements RouterDownloads.Host {
+        @Override
+        public RouterCatalog.Entry entry(String name) {
+            synchronized (ModelRouter.this) {
+                Instance i = models.get(name);
+                return i == null ? null : i.entry;
+            }
+        }
+
+        @Override
+        public void stopAndWait(String name) {
+            synchronized (ModelRouter.this) {
+                Instance i = models.get(name);
+                if (i == null) {
+                    return;
+                }
+                if (i.running()) {
+                    unloadModel(name, i);
+                }
+                while (i.running()) {
+                    waitQuietly(200);
+                }
+            }
+        }
+
+        @Override
+        public void reload() {
+            ModelRouter.this.reload();
+        }
     }
 
     /**
@@ -238,6 +280,7 @@ final class ModelRouter implements AutoCloseable {
             }
             notifyAll();
         }
+        events.publish("models_reload", "*", null);
     }
 
     private static boolean sameLaunch(RouterCatalog.Entry a, RouterCatalog.Entry b) {
@@ -272,11 +315,22 @@ final class ModelRouter implements AutoCloseable {
             cfg.routes.get("/v1/stream", this::streamGet);
             cfg.routes.delete("/v1/stream", this::streamDelete);
             cfg.routes.post("/v1/streams/lookup", this::streamLookup);
+            cfg.routes.post("/models", ctx -> {
+                downloads.start(bodyModel(ctx));
+                ok(ctx, json.createObjectNode().put("success", true));
+            });
+            cfg.routes.delete("/models", ctx -> {
+                downloads.remove(param(ctx, "model"));
+                ok(ctx, json.createObjectNode().put("success", true));
+            });
+            cfg.routes.get("/models/sse", this::sse);
             cfg.routes.post("/*", this::proxyPost);
             cfg.routes.get("/*", this::proxyGet);
             cfg.routes.delete("/*", ctx -> proxyOther(ctx, "DELETE"));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 if (e instanceof RouterError r) {
+                    error(ctx, r.status, r.type, r.getMessage());
+                } else if (e instanceof RouterDownloads.Refusal r) {
                     error(ctx, r.status, r.type, r.getMessage());
                 } else if (e instanceof io.javalin.http.HttpResponseException h) {
                     error(ctx, h.getStatus(), h.getStatus() < 500 ? "invalid_request_error" : "server_error",
@@ -376,12 +430,30 @@ final class ModelRouter implements AutoCloseable {
                 arch.putArray("input_modalities").add("text");
                 arch.putArray("output_modalities").add("text");
                 m.put("source", inst.entry.source().name().toLowerCase(Locale.ROOT));
-                m.put("can_remove", false);
+                m.put("can_remove", inst.entry.source() == RouterCatalog.Source.CACHE);
                 m.put("path", inst.entry.model());
             }
         }
+        downloads.list(data, created); // outside the router's monitor: the downloads lock first, then the router's
         o.put("object", "list");
         ok(ctx, o);
+    }
+
+    /** {@code GET /models/sse}: the router's events until the client leaves; 503 past {@link #MAX_SSE} streams. */
+    private void sse(Context ctx) {
+        Runnable noIdleTimeout = () -> {
+            try {
+                // a stream may stay silent for long (the connection closes with the stream)
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
+                        .getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(0);
+            } catch (RuntimeException e) {
+                // the default idle timeout then ends a silent stream; the client reconnects
+            }
+        };
+        if (!events.serve(ctx, noIdleTimeout, () -> closing || clientGone(ctx))) {
+            throw new RouterError(503, "unavailable_error", "too many /models/sse streams are open (" + MAX_SSE
+                    + "); try again later");
+        }
     }
 
     private void load(Context ctx) {
@@ -1047,6 +1119,7 @@ final class ModelRouter implements AutoCloseable {
             inst.stopRequested = false;
             inst.port = 0;
             inst.lastUsed = System.nanoTime();
+            events.publish("model_status", name, json.createObjectNode().put("status", "loading"));
             Thread t = new Thread(() -> watch(name, inst, p), "llama-java-router-" + name);
             t.setDaemon(true);
             t.start();
@@ -1064,6 +1137,7 @@ final class ModelRouter implements AutoCloseable {
                         if (inst.process == p && inst.status == Status.LOADING) {
                             inst.port = Integer.parseInt(m.group(1));
                             inst.status = Status.LOADED;
+                            events.publish("status_change", name, json.createObjectNode().put("status", "loaded"));
                             tick();
                             notifyAll();
                         }
@@ -1091,6 +1165,8 @@ final class ModelRouter implements AutoCloseable {
                 if (!asked && !closing) {
                     err.println("router: the model " + name + " stopped on its own (exit code " + code + ")");
                 }
+                events.publish("status_change", name, json.createObjectNode().put("status", "unloaded")
+                        .put("exit_code", inst.exitCode));
                 tick();
                 notifyAll();
             }
@@ -1156,6 +1232,7 @@ final class ModelRouter implements AutoCloseable {
     @Override
     public void close() {
         List<Process> children = new ArrayList<>();
+        downloads.close(); // before the router's monitor: the downloads lock is always taken first
         synchronized (this) {
             if (closing) {
                 return;
