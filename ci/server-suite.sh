@@ -15,6 +15,7 @@
 #   ci/server-suite.sh [MODULE...]      e.g. ci/server-suite.sh test_basic test_tokenize
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${SUITE_EXPECT:-}" ]; then SUITE_EXPECT=$(realpath "$SUITE_EXPECT") || exit 2; fi   # the script changes folders
 src=$(sed -n 's/^llama.source.dir=//p' "$root/native/target/llama/llama-build.properties")
 [ -d "$src/tools/server/tests" ] || { echo "no llama.cpp source with tools/server/tests: build first" >&2; exit 1; }
 work=$(mktemp -d)
