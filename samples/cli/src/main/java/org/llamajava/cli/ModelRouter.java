@@ -330,8 +330,6 @@ final class ModelRouter implements AutoCloseable {
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 if (e instanceof RouterError r) {
                     error(ctx, r.status, r.type, r.getMessage());
-                } else if (e instanceof RouterDownloads.Refusal r) {
-                    error(ctx, r.status, r.type, r.getMessage());
                 } else if (e instanceof io.javalin.http.HttpResponseException h) {
                     error(ctx, h.getStatus(), h.getStatus() < 500 ? "invalid_request_error" : "server_error",
                             h.getMessage());
@@ -340,22 +338,6 @@ final class ModelRouter implements AutoCloseable {
                 }
             });
         });
-    }
-
-    /** An error answered with llama-server's status and type. */
-    private static final class RouterError extends RuntimeException {
-        final int status;
-        final String type;
-
-        RouterError(int status, String type, String message) {
-            super(message);
-            this.status = status;
-            this.type = type;
-        }
-
-        static RouterError invalid(String message) {
-            return new RouterError(400, "invalid_request_error", message);
-        }
     }
 
     /** CORS (a preflight is answered here, without the key), then the API key (401), as {@code serve}'s own server. */

@@ -33,26 +33,6 @@ import org.llamajava.hub.ModelReference;
  * {@code ORG/REPO[:TAG]} of at most 200 characters with no path in them.
  */
 final class RouterDownloads implements AutoCloseable {
-    /** A request the router refuses, with llama-server's status and error type. */
-    static final class Refusal extends RuntimeException {
-        final int status;
-        final String type;
-
-        Refusal(int status, String type, String message) {
-            super(message);
-            this.status = status;
-            this.type = type;
-        }
-
-        static Refusal invalid(String message) {
-            return new Refusal(400, "invalid_request_error", message);
-        }
-
-        static Refusal server(String message) {
-            return new Refusal(500, "server_error", message);
-        }
-    }
-
     /** What the downloads need of the router. */
     interface Host {
         /**
@@ -132,19 +112,19 @@ final class RouterDownloads implements AutoCloseable {
     /** Checks a name for {@code POST /models}: {@code ORG/REPO[:TAG]}, nothing that leaves the folder. */
     static ModelReference parseName(String name) {
         if (name == null || name.isEmpty()) {
-            throw Refusal.invalid("model must be a non-empty string");
+            throw RouterError.invalid("model must be a non-empty string");
         }
         if (name.length() > MAX_NAME || !NAME.matcher(name).matches() || name.contains("..")) {
-            throw Refusal.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
+            throw RouterError.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
         }
         ModelReference ref;
         try {
             ref = ModelReference.parse(name);
         } catch (IllegalArgumentException e) {
-            throw Refusal.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
+            throw RouterError.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
         }
         if (ref == null || ref.kind() != ModelReference.Kind.HF_REPO) {
-            throw Refusal.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
+            throw RouterError.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
         }
         return ref;
     }
@@ -153,24 +133,24 @@ final class RouterDownloads implements AutoCloseable {
      * {@code POST /models}: starts downloading the model in the background.
      *
      * @param name {@code ORG/REPO[:TAG]}
-     * @throws Refusal 400 for a bad or existing name, 503 when {@code maxActive} downloads run
+     * @throws RouterError 400 for a bad or existing name, 503 when {@code maxActive} downloads run
      */
     void start(String name) {
         ModelReference ref = parseName(name);
         Path repoDir = cache.dir().toAbsolutePath().normalize().resolve(ref.repo()).normalize();
         if (!repoDir.startsWith(cache.dir().toAbsolutePath().normalize())) {
-            throw Refusal.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
+            throw RouterError.invalid("invalid HF repo format, expected <user>/<model>[:quant]");
         }
         Download d;
         synchronized (this) {
             if (closing) {
-                throw new Refusal(503, "unavailable_error", "the server is shutting down");
+                throw new RouterError(503, "unavailable_error", "the server is shutting down");
             }
             if (active.containsKey(name) || host.entry(name) != null) {
-                throw Refusal.invalid("model '" + name + "' already exists");
+                throw RouterError.invalid("model '" + name + "' already exists");
             }
             if (active.size() + detached >= maxActive) {
-                throw new Refusal(503, "unavailable_error", "too many downloads in progress (" + maxActive
+                throw new RouterError(503, "unavailable_error", "too many downloads in progress (" + maxActive
                         + "); try again later");
             }
             d = new Download(name);
@@ -334,11 +314,11 @@ final class RouterDownloads implements AutoCloseable {
      * {@code DELETE /models?model=NAME}: cancels its download, or stops the model and deletes its files.
      *
      * @param name the model's name
-     * @throws Refusal 400 for no name; 500 (as llama-server) for a model that is not there or not deletable
+     * @throws RouterError 400 for no name; 500 (as llama-server) for a model that is not there or not deletable
      */
     void remove(String name) {
         if (name == null || name.isEmpty()) {
-            throw Refusal.invalid("model must be a non-empty string");
+            throw RouterError.invalid("model must be a non-empty string");
         }
         Download d;
         synchronized (this) {
@@ -354,7 +334,7 @@ final class RouterDownloads implements AutoCloseable {
                         wait(100);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        throw new Refusal(503, "unavailable_error", "interrupted");
+                        throw new RouterError(503, "unavailable_error", "interrupted");
                     }
                 }
                 if (!d.done) {
@@ -389,15 +369,15 @@ final class RouterDownloads implements AutoCloseable {
         }
         RouterCatalog.Entry e = host.entry(name);
         if (e == null) {
-            throw Refusal.server("model name=" + name + " is not found");
+            throw RouterError.server("model name=" + name + " is not found");
         }
         if (e.source() != RouterCatalog.Source.CACHE) {
-            throw Refusal.server("model name=" + name + " is not removable (not from cache)");
+            throw RouterError.server("model name=" + name + " is not removable (not from cache)");
         }
         Path file = Path.of(e.model()).toAbsolutePath().normalize();
         Path dir = cache.dir().toAbsolutePath().normalize();
         if (!file.startsWith(dir) || dir.relativize(file).getNameCount() < 3) {
-            throw Refusal.server("model name=" + name + " is not removable (not from cache)");
+            throw RouterError.server("model name=" + name + " is not removable (not from cache)");
         }
         host.stopAndWait(name);
         for (Path f : filesOf(file)) {

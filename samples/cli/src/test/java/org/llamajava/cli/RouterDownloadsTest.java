@@ -33,12 +33,12 @@ class RouterDownloadsTest {
         for (String bad : new String[] {"../../etc", "org/../x", "a/b/c", "plain", "/etc/passwd", "org/x:../../y",
                 "..\\x/y", "org/repo:", "org/.hidden", "https://example.invalid/a.gguf", "hf:org/repo/f.gguf",
                 "org/repo.gguf", "org/r%2e%2e", "org/" + "x".repeat(300), " org/repo", "org/repo\n"}) {
-            RouterDownloads.Refusal r = assertThrows(RouterDownloads.Refusal.class, () -> RouterDownloads.parseName(bad),
+            RouterError r = assertThrows(RouterError.class, () -> RouterDownloads.parseName(bad),
                     bad);
             assertEquals(400, r.status, bad);
             assertEquals("invalid_request_error", r.type);
         }
-        RouterDownloads.Refusal empty = assertThrows(RouterDownloads.Refusal.class, () -> RouterDownloads.parseName(""));
+        RouterError empty = assertThrows(RouterError.class, () -> RouterDownloads.parseName(""));
         assertEquals(400, empty.status);
         assertTrue(empty.getMessage().contains("non-empty"));
     }
@@ -91,13 +91,13 @@ class RouterDownloadsTest {
         assertFalse(Files.exists(dir.resolve("org")), "empty folders are removed");
         assertTrue(Files.isDirectory(dir));
 
-        RouterDownloads.Refusal notRemovable = assertThrows(RouterDownloads.Refusal.class, () -> d.remove("plain"));
+        RouterError notRemovable = assertThrows(RouterError.class, () -> d.remove("plain"));
         assertEquals(500, notRemovable.status);
         assertEquals("model name=plain is not removable (not from cache)", notRemovable.getMessage());
-        RouterDownloads.Refusal missing = assertThrows(RouterDownloads.Refusal.class, () -> d.remove("org/none:F16"));
+        RouterError missing = assertThrows(RouterError.class, () -> d.remove("org/none:F16"));
         assertEquals(500, missing.status);
         assertEquals("model name=org/none:F16 is not found", missing.getMessage());
-        assertEquals(400, assertThrows(RouterDownloads.Refusal.class, () -> d.remove("")).status);
+        assertEquals(400, assertThrows(RouterError.class, () -> d.remove("")).status);
         assertTrue(Files.exists(plain));
         assertEquals(2, stopped.size());
     }
