@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serving benchmark: llama-java's `serve` against llama.cpp's llama-server, built on demand from the
 # same pinned llama.cpp source by ci/llama-server-build.sh (with this build's ggml options: GGML_NATIVE,
-# no OpenMP; about 5 minutes on 2 cores, once). Both get the
+# no OpenMP; LLAMA_SERVER_BUILD=default: a default build, OpenMP on, as users build it; about 5 minutes on 2
+# cores, once). Both get the
 # same model, -np, -c, -b and threads; one load generator (ci/serveload/ServeLoad.java, the JDK's
 # HTTP client) drives each in turn at each concurrency, the order alternating round by round, and
 # the script prints per-phase aggregate generated tokens/s and time to first token (p50, p99), then
