@@ -393,24 +393,14 @@ final class ModelRouter implements AutoCloseable {
                 if (inst.entry.hidden()) {
                     continue;
                 }
-                ObjectNode m = data.addObject();
-                m.put("id", e.getKey());
-                m.putArray("aliases");
-                m.putArray("tags");
-                m.put("object", "model");
-                m.put("owned_by", "llamacpp");
-                m.put("created", created);
-                ObjectNode st = m.putObject("status");
-                st.put("value", inst.status.name().toLowerCase(Locale.ROOT));
-                ArrayNode args = st.putArray("args");
+                ObjectNode m = listEntry(data, e.getKey(), created, inst.status.name().toLowerCase(Locale.ROOT));
+                ObjectNode st = (ObjectNode) m.get("status");
+                ArrayNode args = (ArrayNode) st.get("args");
                 inst.args.forEach(args::add);
                 if (inst.status == Status.UNLOADED && inst.exitCode != 0) {
                     st.put("exit_code", inst.exitCode);
                     st.put("failed", true);
                 }
-                ObjectNode arch = m.putObject("architecture");
-                arch.putArray("input_modalities").add("text");
-                arch.putArray("output_modalities").add("text");
                 m.put("source", inst.entry.source().name().toLowerCase(Locale.ROOT));
                 m.put("can_remove", inst.entry.source() == RouterCatalog.Source.CACHE);
                 m.put("path", inst.entry.model());
@@ -419,6 +409,27 @@ final class ModelRouter implements AutoCloseable {
         downloads.list(data, created); // outside the router's monitor: the downloads lock first, then the router's
         o.put("object", "list");
         ok(ctx, o);
+    }
+
+    /**
+     * One model of {@code GET /models}, in llama-server's shape: id, empty aliases and tags, status with
+     * empty args, text in and out; the caller adds the source and what else it knows.
+     */
+    static ObjectNode listEntry(ArrayNode data, String id, long created, String status) {
+        ObjectNode m = data.addObject();
+        m.put("id", id);
+        m.putArray("aliases");
+        m.putArray("tags");
+        m.put("object", "model");
+        m.put("owned_by", "llamacpp");
+        m.put("created", created);
+        ObjectNode st = m.putObject("status");
+        st.put("value", status);
+        st.putArray("args");
+        ObjectNode arch = m.putObject("architecture");
+        arch.putArray("input_modalities").add("text");
+        arch.putArray("output_modalities").add("text");
+        return m;
     }
 
     /** {@code GET /models/sse}: the router's events until the client leaves; 503 past {@link #MAX_SSE} streams. */

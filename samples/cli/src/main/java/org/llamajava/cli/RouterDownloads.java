@@ -281,19 +281,7 @@ final class RouterDownloads implements AutoCloseable {
             if (host.entry(d.name) != null) {
                 continue;
             }
-            ObjectNode m = data.addObject();
-            m.put("id", d.name);
-            m.putArray("aliases");
-            m.putArray("tags");
-            m.put("object", "model");
-            m.put("owned_by", "llamacpp");
-            m.put("created", created);
-            ObjectNode st = m.putObject("status");
-            st.put("value", "downloading");
-            st.putArray("args");
-            ObjectNode arch = m.putObject("architecture");
-            arch.putArray("input_modalities").add("text");
-            arch.putArray("output_modalities").add("text");
+            ObjectNode m = ModelRouter.listEntry(data, d.name, created, "downloading");
             m.put("source", "cache");
             m.put("can_remove", true);
             m.setAll(progressJson(d));
